@@ -1,0 +1,38 @@
+"""chainrule: feedforward neural networks trained by backpropagation written out by hand.
+
+Samples are rows: ``X`` has shape (n_samples, n_features). ``Dense(n_in, n_out)`` holds
+``W`` of shape (n_out, n_in) and computes ``Z = X Wᵀ + b`` (the lecture's ``z = W x + b``).
+"""
+
+from . import losses, optim
+from .callbacks import Callback, DivergenceError, EarlyStopping, EpochHook, ProgressBar, StopOnDivergence
+from .initializers import INITIALIZERS
+from .layers import (
+    ACTIVATIONS,
+    LAYERS,
+    Activation,
+    CustomActivation,
+    Dense,
+    Identity,
+    Layer,
+    LeakyReLU,
+    Parameter,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    XTanh,
+)
+from .losses import LOSSES
+from .network import Sequential, mlp
+from .optim import OPTIMIZERS
+from .train import History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "Activation", "Callback",
+    "CustomActivation", "Dense", "DivergenceError", "EarlyStopping", "EpochHook", "History",
+    "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "StopOnDivergence", "Tanh", "XTanh", "losses", "mlp", "optim", "__version__",
+]

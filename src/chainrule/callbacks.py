@@ -1,0 +1,178 @@
+"""Callbacks for ``fit``: progress bar, early stopping, divergence stop, user hooks.
+
+A callback receives the ``Trainer`` (``trainer.net``, ``trainer.history``,
+``trainer.stop_training``) and per-epoch ``logs`` (``loss``, ``val_loss``, the metric,
+``lr``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .validation import check_positive
+
+
+class DivergenceError(RuntimeError):
+    """Training stopped because the loss became non-finite or grew without bound.
+
+    Attributes
+    ----------
+    epoch : int
+        The 1-based epoch in which it happened.
+    history : History
+        What was recorded up to then; the network holds its last good weights.
+    """
+
+    def __init__(self, message: str, epoch: int, history=None):
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history
+
+
+class Callback:
+    """Base class; override the hooks you need."""
+
+    def on_train_begin(self, trainer) -> None: ...
+
+    def on_epoch_begin(self, trainer, epoch: int) -> None: ...
+
+    def on_batch_end(self, trainer, batch: int, logs: dict) -> None: ...
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, trainer) -> None: ...
+
+
+class EpochHook(Callback):
+    """Call ``fn(epoch, logs, net)`` after every epoch (epoch counted from 0).
+
+    ``fn`` may return True to stop training.
+    """
+
+    def __init__(self, fn, every: int = 1):
+        if not callable(fn):
+            raise TypeError(f"EpochHook needs a callable, got {fn!r}")
+        self.fn = fn
+        self.every = check_positive("every", every, integer=True)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch % self.every == 0 and self.fn(epoch, logs, trainer.net):
+            trainer.stop_training = True
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored value stops improving, and restore the best weights.
+
+    Parameters
+    ----------
+    monitor : str
+        ``"auto"`` (``val_loss`` when there is validation data, else ``loss``), or a
+        key of the epoch logs.
+    patience : int
+        Epochs without improvement before stopping.
+    min_delta : float
+        The smallest decrease that counts as an improvement.
+    restore_best : bool
+        Put back the weights of the best epoch when training ends.
+    """
+
+    def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0, restore_best: bool = True):
+        self.monitor = monitor
+        self.patience = check_positive("patience", patience, integer=True, allow_zero=True)
+        self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
+        self.restore_best = restore_best
+        self.best_epoch = None
+        self.stopped_epoch = None
+
+    def on_train_begin(self, trainer):
+        if self.monitor == "auto":
+            self._key = "val_loss" if trainer.has_validation else "loss"
+        else:
+            self._key = self.monitor
+            if self._key.startswith("val_") and not trainer.has_validation:
+                raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
+        self._best = math.inf
+        self._wait = 0
+        self._weights = None
+        self.best_epoch = self.stopped_epoch = None
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self._key not in logs:
+            raise ValueError(f"EarlyStopping monitors {self._key!r}, which fit does not record ({', '.join(logs)})")
+        value = logs[self._key]
+        if self._key.endswith(("accuracy", "r2")):
+            value = -value  # higher is better
+        if value < self._best - self.min_delta:
+            self._best, self._wait, self.best_epoch = value, 0, epoch
+            if self.restore_best:
+                self._weights = trainer.net.get_weights()
+        else:
+            self._wait += 1
+            if self._wait > self.patience:
+                self.stopped_epoch = epoch
+                trainer.stop_training = True
+                trainer.history.stop_reason = (
+                    f"early stopping: {self._key} did not improve for {self.patience} epochs "
+                    f"(best at epoch {self.best_epoch + 1})"
+                )
+
+    def on_train_end(self, trainer):
+        if self.restore_best and self._weights is not None:
+            trainer.net.set_weights(self._weights)
+            trainer.history.best_epoch = self.best_epoch
+
+
+class StopOnDivergence(Callback):
+    """Stop when the epoch loss exceeds ``factor`` times the best loss so far.
+
+    Non-finite losses are always caught by ``fit`` itself, batch by batch; this callback
+    adds the "growing without bound" test. Weights go back to the last good state.
+    """
+
+    def __init__(self, factor: float = 1e3):
+        self.factor = check_positive("factor", factor)
+
+    def on_train_begin(self, trainer):
+        self._best = math.inf
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        loss = logs["loss"]
+        if loss > self.factor * self._best:
+            trainer.diverged(
+                f"training diverged at epoch {epoch + 1}: loss {loss:.6g} is over {self.factor:g}× "
+                f"the best so far ({self._best:.6g})",
+                epoch,
+            )
+        self._best = min(self._best, loss)
+
+
+class ProgressBar(Callback):
+    """A rich progress bar over epochs with the loss, the metric and the ETA."""
+
+    def __init__(self, console=None, log_every: int = 0):
+        self.console = console
+        self.log_every = log_every
+
+    def on_train_begin(self, trainer):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]epoch"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("fit", total=trainer.epochs, status="")
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        status = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
+        self._progress.update(self._task, completed=epoch + 1, status=status)
+        if self.log_every and (epoch + 1) % self.log_every == 0:
+            self._progress.console.log(f"epoch {epoch + 1}: {status}")
+
+    def on_train_end(self, trainer):
+        self._progress.stop()

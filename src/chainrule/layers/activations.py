@@ -1,0 +1,271 @@
+"""Activation layers: each class holds its function ``g`` and its derivative ``g'``.
+
+``backward`` is the lecture's ``dZ[l] = dA[l] ⊙ g'(Z[l])``. Where ``g'`` is cheapest
+from the output (sigmoid, tanh), the output is cached instead of the input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import namespace
+from ..registry import Registry
+from .base import Layer
+
+ACTIVATIONS = Registry("activation")
+
+
+class Activation(Layer):
+    """Base of element-wise activations ``a = g(z)``.
+
+    Subclasses implement ``function(z)`` and ``derivative(z, a)`` (both element-wise,
+    array namespace agnostic) and may override forward/backward for speed.
+    """
+
+    formula = "g(z)"
+    derivative_formula = "g'(z)"
+    symbol = "g"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            ACTIVATIONS.add(cls)
+
+    def __init__(self):
+        self._z = None
+        self._a = None
+
+    def function(self, z):
+        raise NotImplementedError
+
+    def derivative(self, z, a):
+        """g'(z), given the input ``z`` and the output ``a = g(z)``."""
+        raise NotImplementedError
+
+    def forward(self, z, training=True):
+        a = self.function(z)
+        if training:
+            self._z, self._a = z, a
+        else:
+            self._z = self._a = None
+        return a
+
+    def backward(self, da):
+        z = self._cached(self._z)
+        return da * self.derivative(z, self._a)  # dZ = dA ⊙ g'(Z)
+
+
+class Identity(Activation):
+    """a = z; g'(z) = 1. The linear output of regression networks."""
+
+    name, aliases, symbol = "identity", ("linear", "none"), "id"
+    formula, derivative_formula = "z", "1"
+
+    def function(self, z):
+        return z
+
+    def forward(self, z, training=True):
+        self._z = True if training else None
+        return z
+
+    def backward(self, da):
+        self._cached(self._z)
+        return da
+
+    def derivative(self, z, a):
+        return namespace(z).ones_like(z)
+
+
+class Sigmoid(Activation):
+    """a = σ(z) = 1 / (1 + e^-z); σ'(z) = a (1 - a), taken from the cached output."""
+
+    name, aliases, symbol = "sigmoid", ("logistic",), "σ"
+    formula, derivative_formula = "1 / (1 + e^(-z))", "σ(z)(1 - σ(z))"
+
+    def function(self, z):
+        xp = namespace(z)
+        # e^-z overflows to inf for z < -709; 1 / (1 + inf) = 0 is the correct limit.
+        with np.errstate(over="ignore"):
+            a = 1.0 / (1.0 + xp.exp(-z))
+        return a
+
+    def forward(self, z, training=True):
+        a = self.function(z)
+        self._a = a if training else None
+        return a
+
+    def backward(self, da):
+        a = self._cached(self._a)
+        return da * a * (1.0 - a)  # dZ = dA ⊙ σ(Z)(1 - σ(Z))
+
+    def derivative(self, z, a):
+        return a * (1.0 - a)
+
+
+class Tanh(Activation):
+    """a = tanh(z); tanh'(z) = 1 - a², taken from the cached output."""
+
+    name, symbol = "tanh", "tanh"
+    formula, derivative_formula = "tanh(z)", "1 - tanh²(z)"
+
+    def function(self, z):
+        return namespace(z).tanh(z)
+
+    def forward(self, z, training=True):
+        a = self.function(z)
+        self._a = a if training else None
+        return a
+
+    def backward(self, da):
+        a = self._cached(self._a)
+        return da * (1.0 - a * a)  # dZ = dA ⊙ (1 - A²)
+
+    def derivative(self, z, a):
+        return 1.0 - a * a
+
+
+class ReLU(Activation):
+    """a = max(0, z); g'(z) = 1 if z > 0 else 0."""
+
+    name, symbol = "relu", "ReLU"
+    formula, derivative_formula = "max(0, z)", "1[z > 0]"
+
+    def function(self, z):
+        return namespace(z).maximum(z, 0)
+
+    def forward(self, z, training=True):
+        a = self.function(z)
+        self._a = a if training else None
+        return a
+
+    def backward(self, da):
+        a = self._cached(self._a)
+        return da * (a > 0)  # dZ = dA ⊙ 1[Z > 0]
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+
+class LeakyReLU(Activation):
+    """a = z if z > 0 else α z; g'(z) = 1 if z > 0 else α.
+
+    Parameters
+    ----------
+    alpha : float
+        Slope for negative inputs, in [0, 1).
+    """
+
+    name, aliases, symbol = "leaky_relu", ("leakyrelu",), "LeakyReLU"
+    formula, derivative_formula = "max(z, αz)", "1 if z > 0 else α"
+
+    def __init__(self, alpha: float = 0.01):
+        super().__init__()
+        if not (isinstance(alpha, (int, float)) and 0 <= alpha < 1):
+            raise ValueError(f"LeakyReLU alpha must be in [0, 1), got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def function(self, z):
+        return namespace(z).where(z > 0, z, self.alpha * z)
+
+    def derivative(self, z, a):
+        return namespace(z).where(z > 0, 1.0, self.alpha).astype(z.dtype)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class XTanh(Activation):
+    """a = z·tanh(z) (seed 002, Exercise 4); g'(z) = tanh(z) + z (1 - tanh²(z))."""
+
+    name, aliases, symbol = "xtanh", ("x_tanh",), "xtanh"
+    formula, derivative_formula = "z tanh(z)", "tanh(z) + z (1 - tanh²(z))"
+
+    def forward(self, z, training=True):
+        t = namespace(z).tanh(z)
+        if training:
+            self._z, self._a = z, t  # cache tanh(z): g' needs it
+        else:
+            self._z = self._a = None
+        return z * t
+
+    def function(self, z):
+        return z * namespace(z).tanh(z)
+
+    def backward(self, da):
+        z = self._cached(self._z)
+        t = self._a
+        return da * (t + z * (1.0 - t * t))
+
+    def derivative(self, z, a):
+        t = namespace(z).tanh(z)
+        return t + z * (1.0 - t * t)
+
+
+class Softmax(Activation):
+    """a_k = e^{z_k} / Σ_j e^{z_j} over features (rows are samples).
+
+    Its Jacobian is not diagonal: ``dZ = A ⊙ (dA - Σ_k dA_k A_k)``. For classification
+    prefer ``CrossEntropy`` on logits, which fuses softmax stably.
+    """
+
+    name, symbol = "softmax", "softmax"
+    formula, derivative_formula = "e^(z_k) / Σ_j e^(z_j)", "a_k (δ_kj - a_j)"
+
+    def function(self, z):
+        xp = namespace(z)
+        e = xp.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def forward(self, z, training=True):
+        a = self.function(z)
+        self._a = a if training else None
+        return a
+
+    def backward(self, da):
+        a = self._cached(self._a)
+        return a * (da - (da * a).sum(axis=-1, keepdims=True))
+
+    def derivative(self, z, a):
+        raise NotImplementedError("softmax has a full Jacobian; use backward()")
+
+
+class CustomActivation(Activation):
+    """An activation made from a user's function and derivative.
+
+    Parameters
+    ----------
+    function : callable
+        ``g(z)``, element-wise on arrays.
+    derivative : callable
+        ``g'(z)``, element-wise on arrays. ``chainrule.inspect.gradcheck`` checks it.
+    label : str
+        The name shown in reports and errors.
+    """
+
+    symbol = "g"
+
+    def __init__(self, function, derivative, label: str = "custom"):
+        super().__init__()
+        if not callable(function) or not callable(derivative):
+            raise TypeError("CustomActivation needs callable function and derivative")
+        self._function, self._derivative, self.label = function, derivative, str(label)
+        self.symbol = self.label
+
+    def function(self, z):
+        return self._function(z)
+
+    def derivative(self, z, a):
+        return self._derivative(z)
+
+    def get_config(self):
+        return {"label": self.label}
+
+    def __repr__(self):
+        return f"CustomActivation({self.label!r})"
+
+
+def get_activation(spec) -> Activation:
+    """An Activation from a registry name or an instance."""
+    return ACTIVATIONS.create(spec, base=Activation)
+
+

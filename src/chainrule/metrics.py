@@ -1,0 +1,101 @@
+"""Per-epoch metrics for ``History``: accuracy for classification losses, R² otherwise.
+
+Each metric accumulates over the batches of an epoch and is exact for full-batch runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backend import to_numpy
+from .losses import REGRESSION, Loss
+
+METRICS = ("accuracy", "r2")
+
+
+def default_metric(loss: Loss) -> str:
+    """``"accuracy"`` for classification losses, ``"r2"`` for regression losses."""
+    return "r2" if loss.task == REGRESSION else "accuracy"
+
+
+def make_metric(name, loss: Loss, y_all):
+    """Build the metric named ``name`` ("auto", "accuracy", "r2" or None) for a fit."""
+    if name is None:
+        return None
+    if name == "auto":
+        name = default_metric(loss)
+    if name == "accuracy":
+        return Accuracy(loss)
+    if name == "r2":
+        return RSquared(y_all)
+    raise ValueError(f"unknown metric {name!r}; choose one of auto, {', '.join(METRICS)} or None")
+
+
+class Accuracy:
+    """Fraction of correctly classified samples (elements, for multi-label outputs)."""
+
+    name = "accuracy"
+
+    def __init__(self, loss: Loss):
+        self.loss = loss
+        self.reset()
+
+    def reset(self):
+        self._correct = 0.0
+        self._count = 0
+
+    def labels(self, y):
+        """Reference labels from targets in the loss's format."""
+        if y.ndim == 2 and y.shape[1] > 1 and self.loss.task == "multiclass":
+            return y.argmax(axis=1)
+        if y.ndim == 2 and y.shape[1] == 1:
+            return y[:, 0]
+        return y
+
+    def update(self, out, y) -> None:
+        predicted = self.loss.decide(out)
+        truth = self.labels(y)
+        self._correct += float((predicted == truth).sum())
+        self._count += truth.size
+
+    def result(self) -> float:
+        return self._correct / self._count if self._count else float("nan")
+
+
+class RSquared:
+    """Coefficient of determination ``1 - SS_res / SS_tot``, averaged over outputs
+    (``uniform_average``, as scikit-learn's ``r2_score``)."""
+
+    name = "r2"
+
+    def __init__(self, y_all):
+        y = y_all.reshape(y_all.shape[0], -1)
+        self._ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        self.reset()
+
+    def reset(self):
+        self._ss_res = 0.0
+
+    def update(self, out, y) -> None:
+        d = out - y.reshape(out.shape)
+        self._ss_res = self._ss_res + (d * d).sum(axis=0)
+
+    def result(self) -> float:
+        ss_tot = np.asarray(to_numpy(self._ss_tot), dtype=float)
+        ss_res = np.asarray(to_numpy(self._ss_res), dtype=float)
+        ratio = np.where(ss_tot > 0, ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
+        return float(np.mean(1.0 - ratio))
+
+
+def accuracy_score(y_true, y_pred) -> float:
+    """Plain accuracy of two label arrays."""
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    return float((y_true == y_pred).mean())
+
+
+def r2_score(y_true, y_pred) -> float:
+    """R², averaged uniformly over outputs."""
+    y_true = np.asarray(y_true, dtype=float).reshape(len(y_true), -1)
+    metric = RSquared(y_true)
+    metric.update(np.asarray(y_pred, dtype=float).reshape(y_true.shape), y_true)
+    return metric.result()

@@ -1,0 +1,258 @@
+"""``Sequential``: a chain of layers with forward, backward, parameters, predict and fit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .layers import Activation, Dense, Layer, get_activation
+
+
+class Sequential:
+    """A feedforward network: layers applied in order.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        E.g. ``[Dense(2, 4), Sigmoid(), Dense(4, 1)]``. Consecutive sizes are checked.
+    dtype : {"float64", "float32"}, optional
+        Parameter and data dtype; default float64 on the CPU, float32 on a GPU.
+    device : {"cpu", "cuda"}
+        Where the arrays live (CuPy for "cuda").
+
+    Attributes
+    ----------
+    loss : Loss or None
+        The loss of the last ``fit``; ``predict`` applies its link (sigmoid/softmax).
+    history : History or None
+        The record of the last ``fit``.
+    """
+
+    def __init__(self, layers, dtype=None, device: str = "cpu"):
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} must be a chainrule Layer, got {type(layer).__name__}")
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        self.layers = layers
+        self.device = backend.resolve_device(device)
+        self.dtype = backend.resolve_dtype(dtype, self.device)
+        self.xp = backend.array_module(self.device)
+        self.n_inputs, self.n_outputs = _chain_sizes(layers)
+        for layer in layers:
+            layer.cast(self.xp, self.dtype)
+        self.loss = None
+        self.history = None
+
+    # -- the algorithm -----------------------------------------------------------------------
+    def forward(self, X, training: bool = True):
+        """A[L] from A[0] = X, shape (n, n_inputs) -> (n, n_outputs); caches for backward
+        when ``training``."""
+        for layer in self.layers:
+            X = layer.forward(X, training=training)
+        return X
+
+    def backward(self, dy):
+        """Propagate dL/dA[L] back through every layer; each writes its parameters'
+        ``.grad``. Returns dL/dX."""
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def parameters(self):
+        """All Parameters, in layer order (``W[1], b[1], W[2], b[2], ...``)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    __call__ = forward
+
+    # -- using a network -----------------------------------------------------------------------
+    def fit(self, X, y, **kwargs):
+        """Train by backpropagation.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        y : array-like, shape (n_samples,) or (n_samples, n_outputs)
+            Targets in the loss's format (0/1 for BCE, class indices or one-hot for
+            cross-entropy, ±1 for hinge, real values for regression losses).
+        loss : str or Loss
+            E.g. "mse", "sse", "bce", "cross_entropy", "hinge", "huber".
+        optimizer : str or Optimizer
+            E.g. "sgd", "momentum", "adam" (default rates) or ``SGD(lr=0.1)``.
+        epochs : int
+            Passes over the data (>= 1).
+        batch_size : int or None
+            None: full-batch gradient descent; 1: SGD; k: mini-batches of k.
+        shuffle : bool
+            Reshuffle every epoch (mini-batches only).
+        validation_data : tuple (X_val, y_val), optional
+        validation_split : float
+            Fraction of the data (randomly chosen with ``rng``) held out for validation.
+        callbacks : sequence of Callback
+        verbose : {0, 1, 2}
+            0 silent, 1 progress bar, 2 progress bar with periodic log lines.
+        rng : None, int or numpy.random.Generator
+            Shuffling and validation split.
+        sample_weight : array-like, shape (n_samples,), optional
+        metric : {"auto", "accuracy", "r2", None}
+            Recorded per epoch in the History.
+
+        Returns
+        -------
+        History
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad input, before any work starts.
+        DivergenceError
+            The loss became non-finite; the weights are the last good ones.
+        """
+        from .train import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def predict(self, X, batch_size: int = 65536) -> np.ndarray:
+        """Network outputs through the loss's link: probabilities for BCE (n, k) and
+        cross-entropy (n, classes), raw outputs otherwise. Returns a NumPy array."""
+        X = self._check_input(X)
+        link = self.loss.link if self.loss is not None else (lambda out: out)
+        parts = [
+            backend.to_numpy(link(self.forward(self.to_device(X[i : i + batch_size]), training=False)))
+            for i in range(0, X.shape[0], batch_size)
+        ]
+        return np.concatenate(parts, axis=0)
+
+    def predict_classes(self, X) -> np.ndarray:
+        """Class decisions: threshold 0.5 (one output) or argmax; ±1 for hinge."""
+        X = self._check_input(X)
+        out = self.forward(self.to_device(X), training=False)
+        if self.loss is not None and self.loss.task != "regression":
+            return backend.to_numpy(self.loss.decide(out))
+        out = backend.to_numpy(out)
+        return (out[:, 0] > 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
+
+    def evaluate(self, X, y, loss=None) -> dict:
+        """Loss and metric on (X, y) in inference mode, e.g. ``{"loss": .., "accuracy": ..}``."""
+        from .losses import get_loss
+        from .metrics import make_metric
+        from .train import evaluate_arrays, prepare_data
+
+        loss = get_loss(loss if loss is not None else (self.loss or "mse"))
+        X, y, _ = prepare_data(self, X, y, loss)
+        X, y = self.to_device(X), self.to_device(y)
+        metric = make_metric("auto", loss, y)
+        value, metric_value = evaluate_arrays(self, loss, X, y, metric)
+        return {"loss": value, metric.name: metric_value}
+
+    # -- weights and devices ----------------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter value, in ``parameters()`` order, as NumPy arrays."""
+        return [backend.to_numpy(p.value).copy() for p in self.parameters()]
+
+    def set_weights(self, weights) -> None:
+        """Assign parameter values (same order and shapes as ``get_weights``)."""
+        params = self.parameters()
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
+        for p, w in zip(params, weights):
+            p.assign(self.xp.asarray(w, dtype=self.dtype))
+
+    def to_device(self, array):
+        """An array on this network's device in its dtype (integers kept as integers)."""
+        dtype = None if np.issubdtype(array.dtype, np.integer) else self.dtype
+        return self.xp.asarray(array, dtype=dtype)
+
+    def _check_input(self, X):
+        from .validation import as_float_array
+
+        X = as_float_array("X", X, self.dtype, ndim=(2,))
+        if self.n_inputs is not None and X.shape[1] != self.n_inputs:
+            raise ValueError(f"X has {X.shape[1]} features but the network takes {self.n_inputs}")
+        return X
+
+    def summary(self) -> str:
+        """A table of layers, output sizes and parameter counts."""
+        lines = [f"{'layer':<40}{'outputs':>10}{'parameters':>12}"]
+        size = self.n_inputs
+        for layer in self.layers:
+            size = layer.output_size(size) if size is not None else None
+            count = sum(p.size for p in layer.parameters())
+            lines.append(f"{layer!r:<40}{'?' if size is None else size:>10}{count:>12}")
+        total = sum(p.size for p in self.parameters())
+        lines.append(f"{'total':<40}{'':>10}{total:>12}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}], dtype={self.dtype.name!r}, device={self.device!r})"
+
+
+def _chain_sizes(layers):
+    """Check that consecutive layers fit together; return (n_inputs, n_outputs)."""
+    n_inputs = None
+    for layer in layers:
+        if isinstance(layer, Dense):
+            n_inputs = layer.n_in
+            break
+        if not isinstance(layer, Activation):
+            n_inputs = getattr(layer, "n_in", None)
+            break
+    size = n_inputs
+    if size is None:
+        return None, None
+    for i, layer in enumerate(layers):
+        try:
+            size = layer.output_size(size)
+        except ValueError as exc:
+            raise ValueError(f"layer {i} ({type(layer).__name__}) does not fit the layer before it: {exc}") from None
+    return n_inputs, size
+
+
+def mlp(
+    sizes,
+    activation="relu",
+    output_activation=None,
+    init=None,
+    bias: bool = True,
+    rng=None,
+    dtype=None,
+    device: str = "cpu",
+) -> Sequential:
+    """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths including input and output, e.g. ``[2, 8, 8, 1]``.
+    activation : str, Activation class name, or list of str
+        Hidden activation(s): one name for all hidden layers, or one per hidden layer.
+    output_activation : str, optional
+        Appended after the last Dense (None: raw outputs, as the logit losses want).
+    init : str or callable, optional
+        Weight initialiser; default He for ReLU-family hidden layers, Glorot otherwise.
+    rng : None, int or Generator
+        Source of the initial weights.
+    """
+    from .initializers import as_generator
+
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+    n_hidden = len(sizes) - 2
+    activations = list(activation) if isinstance(activation, (list, tuple)) else [activation] * n_hidden
+    if len(activations) != n_hidden:
+        raise ValueError(f"{len(activations)} activations given for {n_hidden} hidden layers")
+    rng = as_generator(rng)
+    layers: list[Layer] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        act = get_activation(activations[i]) if i < n_hidden else None
+        layer_init = init or ("he_uniform" if act is not None and act.name in ("relu", "leaky_relu") else "glorot_uniform")
+        layers.append(Dense(n_in, n_out, bias=bias, init=layer_init, rng=rng))
+        if act is not None:
+            layers.append(act)
+    if output_activation is not None:
+        layers.append(get_activation(output_activation))
+    return Sequential(layers, dtype=dtype, device=device)

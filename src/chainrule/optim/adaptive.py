@@ -1,0 +1,130 @@
+"""Adaptive-rate optimizers: RMSprop, Adam, AdamW. Updates are in place, using one
+preallocated scratch buffer per parameter instead of temporaries."""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import namespace
+from ..validation import check_fraction, check_positive
+from .base import Optimizer
+
+
+class RMSprop(Optimizer):
+    """v ← ρ v + (1 - ρ) g²;  θ ← θ - α g / (√v + ε).
+
+    Parameters
+    ----------
+    lr : float
+        α, default 0.001.
+    rho : float
+        Decay ρ of the squared-gradient average, in [0, 1).
+    eps : float
+        ε added to √v.
+    """
+
+    name = "rmsprop"
+    default_lr = 0.001
+
+    def __init__(self, lr=None, rho: float = 0.9, eps: float = 1e-8, **kwargs):
+        super().__init__(lr, **kwargs)
+        self.rho = check_fraction("rho", rho)
+        self.eps = check_positive("eps", eps)
+
+    def _init_state(self, value):
+        return {"v": value * 0, "scratch": value * 0}
+
+    def _update(self, value, grad, state, lr):
+        xp = namespace(value)
+        v, s = state["v"], state["scratch"]
+        v *= self.rho
+        xp.multiply(grad, grad, out=s)
+        s *= 1.0 - self.rho
+        v += s
+        xp.sqrt(v, out=s)
+        s += self.eps
+        xp.divide(grad, s, out=s)
+        s *= lr
+        value -= s
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), in PyTorch's exact form:
+    m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;
+    θ ← θ - α m̂ / (√v̂ + ε) with m̂ = m/(1-β₁ᵗ), v̂ = v/(1-β₂ᵗ).
+
+    Parameters
+    ----------
+    lr : float
+        α, default 0.001.
+    beta1, beta2 : float
+        Moment decays in [0, 1).
+    eps : float
+        ε added to √v̂.
+    """
+
+    name = "adam"
+    default_lr = 0.001
+
+    def __init__(self, lr=None, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, **kwargs):
+        super().__init__(lr, **kwargs)
+        self.beta1 = check_fraction("beta1", beta1)
+        self.beta2 = check_fraction("beta2", beta2)
+        self.eps = check_positive("eps", eps)
+
+    def _init_state(self, value):
+        return {"m": value * 0, "v": value * 0, "scratch": value * 0}
+
+    def _update(self, value, grad, state, lr):
+        xp = namespace(value)
+        m, v, s = state["m"], state["v"], state["scratch"]
+        t = self.iterations + 1
+        b1, b2 = self.beta1, self.beta2
+        m *= b1
+        xp.multiply(grad, 1.0 - b1, out=s)
+        m += s
+        v *= b2
+        xp.multiply(grad, grad, out=s)
+        s *= 1.0 - b2
+        v += s
+        # θ -= α/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε): the bias corrections, without temporaries
+        xp.sqrt(v, out=s)
+        s *= 1.0 / math.sqrt(1.0 - b2**t)
+        s += self.eps
+        xp.divide(m, s, out=s)
+        s *= lr / (1.0 - b1**t)
+        value -= s
+
+    def get_config(self):
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019):
+    θ ← θ (1 - α λ) before the Adam step, for regularised parameters only.
+
+    Parameters
+    ----------
+    weight_decay : float
+        λ, default 0.01.
+    """
+
+    name = "adamw"
+
+    def __init__(self, lr=None, weight_decay: float = 0.01, **kwargs):
+        super().__init__(lr, **kwargs)
+        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+
+    def step(self, params):
+        if self.weight_decay:
+            shrink = 1.0 - self.lr * self.weight_decay
+            for p in params:
+                if p.regularize:
+                    p.value *= shrink
+        super().step(params)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}

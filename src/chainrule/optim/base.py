@@ -1,0 +1,147 @@
+"""The optimizer base: learning-rate schedule, L1/L2 penalties and gradient clipping
+happen here, once; subclasses only write ``_update`` (in place) and ``_init_state``."""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import namespace
+from ..registry import Registry
+from ..validation import check_positive
+from .schedules import get_schedule
+
+OPTIMIZERS = Registry("optimizer")
+
+
+class Optimizer:
+    """Base optimizer.
+
+    Parameters
+    ----------
+    lr : float
+        Base learning rate α (> 0).
+    l2 : float
+        L2 penalty λ: adds ``λ W`` to the gradient of every regularised parameter
+        (weights, not biases), i.e. the loss gains ``(λ/2) ||W||²``.
+    l1 : float
+        L1 penalty: adds ``l1 · sign(W)``, i.e. the loss gains ``l1 ||W||₁``.
+    clip_norm : float, optional
+        Rescale all gradients together when their global L2 norm exceeds this.
+    clip_value : float, optional
+        Clip each gradient element to ``[-clip_value, clip_value]``.
+    schedule : str or Schedule, optional
+        Learning-rate schedule, evaluated at the start of every epoch.
+
+    Attributes
+    ----------
+    lr : float
+        The learning rate in force now (after the schedule).
+    iterations : int
+        Steps taken.
+    last_grad_norm : float or None
+        Global gradient norm before clipping at the last step (when clipping by norm).
+    """
+
+    name: str | None = None
+    aliases: tuple[str, ...] = ()
+    default_lr = 0.01
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            OPTIMIZERS.add(cls)
+
+    def __init__(self, lr=None, *, l2=0.0, l1=0.0, clip_norm=None, clip_value=None, schedule=None):
+        self.base_lr = check_positive("lr", self.default_lr if lr is None else lr)
+        self.lr = self.base_lr
+        self.l2 = check_positive("l2", l2, allow_zero=True)
+        self.l1 = check_positive("l1", l1, allow_zero=True)
+        self.clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
+        self.clip_value = None if clip_value is None else check_positive("clip_value", clip_value)
+        self.schedule = get_schedule(schedule)
+        self.iterations = 0
+        self.epoch = 0
+        self.last_grad_norm = None
+        self._params = None
+        self._states = None
+
+    # -- the public step ---------------------------------------------------------------
+    def step(self, params) -> None:
+        """Update every Parameter's ``.value`` in place from its ``.grad``."""
+        states = self._states_for(params)
+        grads = self._penalised([p.grad for p in params], params)
+        grads = self._clipped(grads)
+        lr = self.lr
+        for p, g, state in zip(params, grads, states):
+            self._update(p.value, g, state, lr)
+        self.iterations += 1
+
+    def start_epoch(self, epoch: int, monitor: float | None = None) -> None:
+        """Set the learning rate for ``epoch`` from the schedule (called by fit)."""
+        self.epoch = epoch
+        if self.schedule is not None:
+            self.lr = self.schedule(epoch, self.base_lr, monitor)
+
+    def reset(self) -> None:
+        """Forget all state (moments, step count, schedule position)."""
+        self.iterations, self.epoch, self.lr = 0, 0, self.base_lr
+        self._params = self._states = None
+
+    # -- shared machinery ----------------------------------------------------------------
+    def _states_for(self, params):
+        if self._params is None or len(self._params) != len(params) or any(
+            a is not b for a, b in zip(self._params, params)
+        ):
+            self._params = list(params)
+            self._states = [self._init_state(p.value) for p in params]
+        return self._states
+
+    def _penalised(self, grads, params):
+        if not (self.l2 or self.l1):
+            return grads
+        out = []
+        for g, p in zip(grads, params):
+            if p.regularize:
+                xp = namespace(g)
+                if self.l2:
+                    g = g + self.l2 * p.value
+                if self.l1:
+                    g = g + self.l1 * xp.sign(p.value)
+            out.append(g)
+        return out
+
+    def _clipped(self, grads):
+        if self.clip_value is not None:
+            grads = [namespace(g).clip(g, -self.clip_value, self.clip_value) for g in grads]
+        if self.clip_norm is not None:
+            total = math.sqrt(sum(float((g * g).sum()) for g in grads))
+            self.last_grad_norm = total
+            if total > self.clip_norm:
+                factor = self.clip_norm / (total + 1e-12)
+                grads = [g * factor for g in grads]
+        return grads
+
+    def _init_state(self, value) -> dict:
+        return {}
+
+    def _update(self, value, grad, state, lr) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        config = {"lr": self.base_lr}
+        for key in ("l2", "l1"):
+            if getattr(self, key):
+                config[key] = getattr(self, key)
+        for key in ("clip_norm", "clip_value"):
+            if getattr(self, key) is not None:
+                config[key] = getattr(self, key)
+        return config
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def get_optimizer(spec, **kwargs) -> Optimizer:
+    """An Optimizer from a registry name (with constructor ``kwargs``) or an instance."""
+    return OPTIMIZERS.create(spec, base=Optimizer, **kwargs)

@@ -1,0 +1,63 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+
+from __future__ import annotations
+
+from ..validation import check_fraction
+from .base import Optimizer
+
+
+class SGD(Optimizer):
+    """θ ← θ - α g; with momentum μ: v ← μ v + g, θ ← θ - α v
+    (Nesterov: θ ← θ - α (g + μ v)), PyTorch's formulation.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate α.
+    momentum : float
+        μ in [0, 1).
+    nesterov : bool
+        Use Nesterov's look-ahead form (needs momentum > 0).
+    **kwargs
+        Penalties, clipping and schedule: see ``Optimizer``.
+    """
+
+    name, aliases = "sgd", ("gd", "gradient_descent")
+    default_lr = 0.01
+
+    def __init__(self, lr=None, momentum: float = 0.0, nesterov: bool = False, **kwargs):
+        super().__init__(lr, **kwargs)
+        self.momentum = check_fraction("momentum", momentum)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        self.nesterov = bool(nesterov)
+
+    def _init_state(self, value):
+        return {"velocity": value * 0} if self.momentum else {}
+
+    def _update(self, value, grad, state, lr):
+        if not self.momentum:
+            value -= lr * grad
+            return
+        v = state["velocity"]
+        v *= self.momentum
+        v += grad
+        if self.nesterov:
+            value -= lr * (grad + self.momentum * v)
+        else:
+            value -= lr * v
+
+    def get_config(self):
+        config = super().get_config()
+        if self.momentum:
+            config.update(momentum=self.momentum, nesterov=self.nesterov)
+        return config
+
+
+class Momentum(SGD):
+    """SGD with momentum 0.9 by default (the playground's "momentum")."""
+
+    name, aliases = "momentum", ()
+
+    def __init__(self, lr=None, momentum: float = 0.9, nesterov: bool = False, **kwargs):
+        super().__init__(lr, momentum=momentum, nesterov=nesterov, **kwargs)

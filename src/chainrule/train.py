@@ -1,0 +1,291 @@
+"""The fit loop: batches, epochs, callbacks and ``History`` — nothing else.
+
+``batch_size=None`` is full-batch gradient descent (the seeds), ``1`` is SGD and ``k``
+mini-batches. Data is validated and moved to the network's device once per fit; an
+epoch does one shuffle-gather and then takes contiguous slices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backend import to_numpy
+from .callbacks import Callback, DivergenceError, ProgressBar
+from .initializers import as_generator
+from .losses import Loss, check_sample_weight, get_loss
+from .metrics import make_metric
+from .optim import Optimizer, get_optimizer
+from .validation import as_float_array, check_fraction, check_positive
+
+
+@dataclass
+class History:
+    """Per-epoch record of a fit.
+
+    Attributes
+    ----------
+    loss, val_loss : list of float
+        Training loss (sample-weighted mean of the batch losses, or their sum for
+        sum-reduced losses) and validation loss, one per epoch.
+    metric, val_metric : list of float
+        The metric named ``metric_name`` ("accuracy" or "r2") per epoch.
+    lr : list of float
+        Learning rate in force during each epoch.
+    stop_reason : str or None
+        Why training ended before ``epochs`` (early stopping, a hook).
+    best_epoch : int or None
+        The epoch whose weights early stopping restored (0-based).
+    """
+
+    loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    metric: list = field(default_factory=list)
+    val_metric: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    metric_name: str | None = None
+    loss_name: str | None = None
+    stop_reason: str | None = None
+    best_epoch: int | None = None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items()}
+
+
+class Trainer:
+    """State shared between the loop and the callbacks of one ``fit``."""
+
+    def __init__(self, net, epochs: int, has_validation: bool, history: History):
+        self.net = net
+        self.epochs = epochs
+        self.has_validation = has_validation
+        self.history = history
+        self.stop_training = False
+        self.epoch = 0
+        self._good = [p.value.copy() for p in net.parameters()]
+
+    def remember_good_state(self) -> None:
+        """Record the current weights as the last good state (no allocation)."""
+        for buffer, p in zip(self._good, self.net.parameters()):
+            buffer[...] = p.value
+
+    def restore_good_state(self) -> None:
+        for buffer, p in zip(self._good, self.net.parameters()):
+            p.value[...] = buffer
+
+    def diverged(self, message: str, epoch: int):
+        """Restore the last good weights and raise ``DivergenceError``."""
+        self.restore_good_state()
+        raise DivergenceError(message + "; weights restored to the last good state", epoch + 1, self.history)
+
+
+def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
+    """Validate ``X``/``y`` for ``net`` and ``loss``; return NumPy arrays in the net's dtype."""
+    X = as_float_array(name, X, net.dtype, ndim=(2,))
+    if net.n_inputs is not None and X.shape[1] != net.n_inputs:
+        raise ValueError(f"{name} has {X.shape[1]} features but the network's first layer takes {net.n_inputs}")
+    yname = "y" if name == "X" else name.replace("X", "y")
+    y_arr = as_float_array(yname, y, np.float64, ndim=(1, 2))
+    if y_arr.shape[0] != X.shape[0]:
+        raise ValueError(f"{name} has {X.shape[0]} samples but {yname} has {y_arr.shape[0]}")
+    n_outputs = net.n_outputs if net.n_outputs is not None else (1 if y_arr.ndim == 1 else y_arr.shape[1])
+    targets = loss.check_targets(y_arr, n_outputs)
+    if not loss.integer_targets(targets):
+        targets = targets.astype(net.dtype, copy=False)
+    weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0]).astype(net.dtype)
+    return X, targets, weights
+
+
+def fit(
+    net,
+    X,
+    y,
+    *,
+    loss="mse",
+    optimizer="sgd",
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data=None,
+    validation_split: float = 0.0,
+    callbacks=(),
+    verbose: int = 1,
+    rng=None,
+    sample_weight=None,
+    metric="auto",
+) -> History:
+    """Train ``net`` by backpropagation; see ``Sequential.fit`` for the parameters."""
+    loss = get_loss(loss)
+    optimizer = get_optimizer(optimizer)
+    epochs = check_positive("epochs", epochs, integer=True)
+    if batch_size is not None:
+        batch_size = check_positive("batch_size", batch_size, integer=True)
+    validation_split = check_fraction("validation_split", validation_split)
+    if validation_split and validation_data is not None:
+        raise ValueError("give either validation_data or validation_split, not both")
+    if verbose not in (0, 1, 2, False, True):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    rng = as_generator(rng)
+    _check_loss_head(net, loss)
+
+    X, y, weights = prepare_data(net, X, y, loss, sample_weight)
+    if validation_split:
+        n_val = int(round(validation_split * X.shape[0]))
+        if n_val < 1 or n_val >= X.shape[0]:
+            raise ValueError(
+                f"validation_split={validation_split} leaves {n_val} validation and "
+                f"{X.shape[0] - n_val} training samples; both need at least one"
+            )
+        order = rng.permutation(X.shape[0])
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        validation = (X[val_idx], y[val_idx])
+        X, y = X[train_idx], y[train_idx]
+        weights = None if weights is None else weights[train_idx]
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a tuple (X_val, y_val)")
+        Xv, yv, _ = prepare_data(net, validation_data[0], validation_data[1], loss, name="X_val")
+        validation = (Xv, yv)
+    else:
+        validation = None
+
+    net.loss = loss
+    xp = net.xp
+    X, y = net.to_device(X), net.to_device(y)
+    weights = None if weights is None else net.to_device(weights)
+    if validation is not None:
+        validation = (net.to_device(validation[0]), net.to_device(validation[1]))
+    metric_obj = make_metric(metric, loss, y)
+    val_metric = make_metric(metric, loss, validation[1]) if validation is not None and metric_obj else None
+
+    history = History(metric_name=metric_obj.name if metric_obj else None, loss_name=loss.name)
+    net.history = history
+    if verbose == 1:
+        callbacks.append(ProgressBar())
+    elif verbose == 2:
+        callbacks.append(ProgressBar(log_every=max(1, epochs // 20)))
+    trainer = Trainer(net, epochs, validation is not None, history)
+    batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+
+    n = X.shape[0]
+    full_batch = batch_size is None or batch_size >= n
+    step = n if full_batch else batch_size
+    params = net.parameters()
+    total_weight = float(weights.sum()) if weights is not None else float(n)
+    fixed_scale = None if weights is not None or not full_batch else loss.scale_for(n)
+    sum_reduced = loss.reduction == "sum"
+
+    try:
+        for cb in callbacks:
+            cb.on_train_begin(trainer)
+        monitor = None
+        for epoch in range(epochs):
+            trainer.epoch = epoch
+            optimizer.start_epoch(epoch, monitor)
+            for cb in callbacks:
+                cb.on_epoch_begin(trainer, epoch)
+            if shuffle and not full_batch:
+                order = xp.asarray(rng.permutation(n))
+                Xe, ye = X[order], y[order]
+                we = None if weights is None else weights[order]
+            else:
+                Xe, ye, we = X, y, weights
+            if metric_obj is not None:
+                metric_obj.reset()
+            epoch_loss = 0.0
+            for batch, start in enumerate(range(0, n, step)):
+                xb, yb = Xe[start : start + step], ye[start : start + step]
+                out = net.forward(xb, training=True)
+                if fixed_scale is not None:
+                    scale, share = fixed_scale, 1.0
+                elif we is None:
+                    nb = xb.shape[0]
+                    scale, share = loss.scale_for(nb), nb / n
+                else:
+                    wb = we[start : start + step]
+                    scale, share = loss.scale_for(xb.shape[0], wb), float(wb.sum()) / total_weight
+                value = loss.evaluate(out, yb, scale)
+                if not math.isfinite(value):
+                    trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
+                if metric_obj is not None:
+                    metric_obj.update(out, yb)
+                net.backward(loss.backward())
+                optimizer.step(params)
+                epoch_loss += value if sum_reduced else value * share
+                for cb in batch_hooks:
+                    cb.on_batch_end(trainer, batch, {"loss": value})
+            logs = {"loss": epoch_loss}
+            history.loss.append(epoch_loss)
+            history.lr.append(optimizer.lr)
+            if metric_obj is not None:
+                logs[metric_obj.name] = metric_obj.result()
+                history.metric.append(logs[metric_obj.name])
+            if validation is not None:
+                val_loss, val_value = evaluate_arrays(net, loss, validation[0], validation[1], val_metric)
+                if not math.isfinite(val_loss):
+                    trainer.diverged(f"training diverged at epoch {epoch + 1}: the validation loss became {val_loss}", epoch)
+                logs["val_loss"] = val_loss
+                history.val_loss.append(val_loss)
+                if val_metric is not None:
+                    logs["val_" + val_metric.name] = val_value
+                    history.val_metric.append(val_value)
+            monitor = logs.get("val_loss", epoch_loss)
+            logs["lr"] = optimizer.lr
+            for cb in callbacks:
+                cb.on_epoch_end(trainer, epoch, logs)
+            trainer.remember_good_state()
+            if trainer.stop_training:
+                if history.stop_reason is None:
+                    history.stop_reason = f"stopped by a callback after epoch {epoch + 1}"
+                break
+        if not _params_finite(params, xp):
+            trainer.diverged(f"training diverged by epoch {trainer.epoch + 1}: a weight became non-finite", trainer.epoch)
+    finally:
+        for cb in callbacks:
+            cb.on_train_end(trainer)
+    return history
+
+
+def _params_finite(params, xp) -> bool:
+    return all(bool(xp.isfinite(p.value.sum())) for p in params)
+
+
+def evaluate_arrays(net, loss: Loss, X, y, metric=None):
+    """Loss and metric of ``net`` on prepared device arrays, in inference mode."""
+    out = net.forward(X, training=False)
+    value = loss.evaluate(out, y, loss.scale_for(X.shape[0]))
+    if metric is None:
+        return value, None
+    metric.reset()
+    metric.update(out, y)
+    return value, metric.result()
+
+
+def _check_loss_head(net, loss: Loss) -> None:
+    """Refuse a final sigmoid/softmax in front of a loss that applies it itself."""
+    from .layers import Sigmoid, Softmax
+
+    last = net.layers[-1] if net.layers else None
+    if loss.name == "bce" and isinstance(last, Sigmoid):
+        raise ValueError(
+            "BinaryCrossEntropy takes logits and applies the sigmoid itself: remove the final "
+            "Sigmoid layer (predict() still returns probabilities)"
+        )
+    if loss.name == "cross_entropy" and isinstance(last, Softmax):
+        raise ValueError(
+            "CrossEntropy takes logits and applies the softmax itself: remove the final "
+            "Softmax layer (predict() still returns probabilities)"
+        )
+
+
+__all__ = ["History", "Trainer", "fit", "evaluate_arrays", "prepare_data", "to_numpy", "Optimizer"]

@@ -1,0 +1,68 @@
+"""Checks that run before any work starts; each error names the problem and the value."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_positive(name: str, value, *, integer: bool = False, allow_zero: bool = False):
+    """Raise unless ``value`` is a finite positive number (an int when ``integer``)."""
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if integer and not isinstance(value, numbers.Integral):
+        if not float(value).is_integer():
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_fraction(name: str, value, *, upper_open: bool = True) -> float:
+    """Raise unless ``0 <= value < 1`` (or ``<= 1`` when not ``upper_open``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
+    if not ok:
+        raise ValueError(f"{name} must be in [0, {'1)' if upper_open else '1]'}, got {value!r}")
+    return float(value)
+
+
+def as_float_array(name: str, data, dtype=np.float64, *, ndim: tuple[int, ...] = (1, 2)) -> np.ndarray:
+    """Convert ``data`` to a finite floating array with a checked number of dimensions."""
+    if hasattr(data, "__cuda_array_interface__"):
+        from .backend import to_numpy
+
+        data = to_numpy(data)
+    try:
+        array = np.asarray(data)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as an array: {exc}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex values")
+    if array.ndim not in ndim:
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, ndim))} dimensions, got shape {array.shape}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape})")
+    if 0 in array.shape:
+        raise ValueError(f"{name} has a zero-length dimension (shape {array.shape})")
+    array = array.astype(dtype, copy=False)
+    check_finite(name, array)
+    return array
+
+
+def check_finite(name: str, array) -> None:
+    """Raise ValueError naming the first NaN or infinite entry."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        where = tuple(int(i) for i in bad)
+        value = array[where]
+        raise ValueError(f"{name} contains {value} at index {where if len(where) > 1 else where[0]}")
