@@ -164,6 +164,13 @@ class MSE(Loss):
         self._k = y_pred.shape[1]
         return self._diff * self._diff / self._k
 
+    def evaluate(self, y_pred, y_true, scale):
+        if not isinstance(scale, float):
+            return super().evaluate(y_pred, y_true, scale)
+        self._scale, self._k = scale, y_pred.shape[1]
+        d = self._diff = y_pred - y_true
+        return float(namespace(d).vdot(d, d)) * (scale / self._k)
+
     def _backward(self):
         return self._diff * ((2.0 / self._k) * self._scale)
 
@@ -180,6 +187,13 @@ class SumSquaredError(Loss):
     def _forward(self, y_pred, y_true):
         self._diff = y_pred - y_true
         return 0.5 * self._diff * self._diff
+
+    def evaluate(self, y_pred, y_true, scale):
+        if not isinstance(scale, float):
+            return super().evaluate(y_pred, y_true, scale)
+        self._scale = scale
+        d = self._diff = y_pred - y_true
+        return 0.5 * float(namespace(d).vdot(d, d)) * scale
 
     def _backward(self):
         if isinstance(self._scale, float) and self._scale == 1.0:

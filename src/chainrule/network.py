@@ -53,12 +53,17 @@ class Sequential:
             X = layer.forward(X, training=training)
         return X
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad: bool = True):
         """Propagate dL/dA[L] back through every layer; each writes its parameters'
-        ``.grad``. Returns dL/dX."""
-        for layer in reversed(self.layers):
+        ``.grad``. Returns dL/dX (None when ``input_grad`` is False, which saves the
+        first Dense layer's product during training)."""
+        layers = self.layers
+        for layer in layers[:0:-1]:
             dy = layer.backward(dy)
-        return dy
+        first = layers[0]
+        if not input_grad and isinstance(first, Dense):
+            return first.backward(dy, need_input_grad=False)
+        return first.backward(dy)
 
     def parameters(self):
         """All Parameters, in layer order (``W[1], b[1], W[2], b[2], ...``)."""

@@ -219,7 +219,7 @@ def fit(
                     trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
                 if metric_obj is not None:
                     metric_obj.update(out, yb)
-                net.backward(loss.backward())
+                net.backward(loss.backward(), input_grad=False)
                 optimizer.step(params)
                 epoch_loss += value if sum_reduced else value * share
                 for cb in batch_hooks:

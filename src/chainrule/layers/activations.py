@@ -84,10 +84,12 @@ class Sigmoid(Activation):
 
     def function(self, z):
         xp = namespace(z)
+        a = xp.negative(z)
         # e^-z overflows to inf for z < -709; 1 / (1 + inf) = 0 is the correct limit.
         with np.errstate(over="ignore"):
-            a = 1.0 / (1.0 + xp.exp(-z))
-        return a
+            xp.exp(a, out=a)
+        a += 1.0
+        return xp.reciprocal(a, out=a)
 
     def forward(self, z, training=True):
         a = self.function(z)

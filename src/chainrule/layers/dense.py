@@ -41,6 +41,7 @@ class Dense(Layer):
         self.W = Parameter(W, "W")
         self.b = Parameter(np.zeros(self.n_out), "b", regularize=False) if bias else None
         self._x = None
+        self._ones = None
 
     @classmethod
     def from_arrays(cls, W, b=None) -> Dense:
@@ -76,13 +77,24 @@ class Dense(Layer):
         self._x = x if training else None
         return z
 
-    def backward(self, dz):
+    def backward(self, dz, need_input_grad: bool = True):
+        """Write dW, db from dZ (n, n_out); return dL/dX (n, n_in), or None when the
+        caller says it is not needed (the first layer during fit)."""
         x = self._cached(self._x)
         xp = np if isinstance(dz, np.ndarray) else _xp(dz)
         xp.matmul(dz.T, x, out=self.W.grad)  # dW[l] = dZ[l]ᵀ A[l-1]
         if self.b is not None:
-            dz.sum(axis=0, out=self.b.grad)  # db[l] = Σ_samples dZ[l]
+            # db[l] = Σ_samples dZ[l], as 1ᵀ dZ: a BLAS product, far faster than sum(axis=0)
+            xp.matmul(self._ones_like_rows(dz, xp), dz, out=self.b.grad)
+        if not need_input_grad:
+            return None
         return dz @ self.W.value  # dA[l-1] = dZ[l] W[l]
+
+    def _ones_like_rows(self, dz, xp):
+        ones = self._ones
+        if ones is None or ones.shape[0] != dz.shape[0] or ones.dtype != dz.dtype or type(ones) is not type(dz):
+            ones = self._ones = xp.ones(dz.shape[0], dtype=dz.dtype)
+        return ones
 
     def get_config(self):
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.b is not None}

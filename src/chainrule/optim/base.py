@@ -68,9 +68,12 @@ class Optimizer:
     # -- the public step ---------------------------------------------------------------
     def step(self, params) -> None:
         """Update every Parameter's ``.value`` in place from its ``.grad``."""
-        states = self._states_for(params)
-        grads = self._penalised([p.grad for p in params], params)
-        grads = self._clipped(grads)
+        states = self._states if params is self._params else self._states_for(params)
+        grads = [p.grad for p in params]
+        if self.l1 or self.l2:
+            grads = self._penalised(grads, params)
+        if self.clip_value is not None or self.clip_norm is not None:
+            grads = self._clipped(grads)
         lr = self.lr
         for p, g, state in zip(params, grads, states):
             self._update(p.value, g, state, lr)
@@ -89,16 +92,16 @@ class Optimizer:
 
     # -- shared machinery ----------------------------------------------------------------
     def _states_for(self, params):
-        if self._params is None or len(self._params) != len(params) or any(
-            a is not b for a, b in zip(self._params, params)
-        ):
-            self._params = list(params)
+        """Optimizer state aligned with ``params``; rebuilt when the list changes."""
+        same = self._params is not None and len(self._params) == len(params) and all(
+            a is b for a, b in zip(self._params, params)
+        )
+        if not same:
             self._states = [self._init_state(p.value) for p in params]
+        self._params = params
         return self._states
 
     def _penalised(self, grads, params):
-        if not (self.l2 or self.l1):
-            return grads
         out = []
         for g, p in zip(grads, params):
             if p.regularize:
