@@ -39,6 +39,8 @@ class Loss:
         if cls.__dict__.get("name"):
             LOSSES.add(cls)
 
+    squared_error_sum = None  # Σ(ŷ - y)² of the last evaluate, where a loss has it for free
+
     def __init__(self):
         self._scale = None
 
@@ -113,6 +115,7 @@ class Loss:
     def evaluate(self, y_pred, y_true, scale) -> float:
         """Loss value with a precomputed reduction ``scale`` and no target checks."""
         self._scale = scale
+        self.squared_error_sum = None
         elementwise = self._forward(y_pred, y_true)
         if isinstance(scale, float):
             return float(elementwise.sum()) * scale
@@ -169,7 +172,8 @@ class MSE(Loss):
             return super().evaluate(y_pred, y_true, scale)
         self._scale, self._k = scale, y_pred.shape[1]
         d = self._diff = y_pred - y_true
-        return float(namespace(d).vdot(d, d)) * (scale / self._k)
+        self.squared_error_sum = float(namespace(d).vdot(d, d))
+        return self.squared_error_sum * (scale / self._k)
 
     def _backward(self):
         return self._diff * ((2.0 / self._k) * self._scale)
@@ -193,7 +197,8 @@ class SumSquaredError(Loss):
             return super().evaluate(y_pred, y_true, scale)
         self._scale = scale
         d = self._diff = y_pred - y_true
-        return 0.5 * float(namespace(d).vdot(d, d)) * scale
+        self.squared_error_sum = float(namespace(d).vdot(d, d))
+        return 0.5 * self.squared_error_sum * scale
 
     def _backward(self):
         if isinstance(self._scale, float) and self._scale == 1.0:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import to_numpy
+from .backend import namespace, to_numpy
 from .losses import REGRESSION, Loss
 
 METRICS = ("accuracy", "r2")
@@ -52,7 +52,7 @@ class Accuracy:
             return y[:, 0]
         return y
 
-    def update(self, out, y) -> None:
+    def update(self, out, y, loss=None) -> None:
         predicted = self.loss.decide(out)
         truth = self.labels(y)
         self._correct += float((predicted == truth).sum())
@@ -64,27 +64,40 @@ class Accuracy:
 
 class RSquared:
     """Coefficient of determination ``1 - SS_res / SS_tot``, averaged over outputs
-    (``uniform_average``, as scikit-learn's ``r2_score``)."""
+    (``uniform_average``, as scikit-learn's ``r2_score``); an output whose target is
+    constant scores 0."""
 
     name = "r2"
 
     def __init__(self, y_all):
         y = y_all.reshape(y_all.shape[0], -1)
-        self._ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        ss_tot = np.asarray(to_numpy(((y - y.mean(axis=0)) ** 2).sum(axis=0)), dtype=float)
+        self._constant = ss_tot == 0
+        self._ss_tot = np.where(self._constant, 1.0, ss_tot)
         self.reset()
 
     def reset(self):
         self._ss_res = 0.0
 
-    def update(self, out, y) -> None:
-        d = out - y.reshape(out.shape)
-        self._ss_res = self._ss_res + (d * d).sum(axis=0)
+    def update(self, out, y, loss=None) -> None:
+        """Add a batch; ``loss`` may supply Σ(ŷ - y)² it already computed."""
+        if out.shape[1] == 1:
+            known = getattr(loss, "squared_error_sum", None)
+            if known is None:
+                d = out - y.reshape(out.shape)
+                known = float(namespace(d).vdot(d, d))
+            self._ss_res += known
+        else:
+            d = out - y.reshape(out.shape)
+            self._ss_res = self._ss_res + to_numpy((d * d).sum(axis=0))
 
     def result(self) -> float:
-        ss_tot = np.asarray(to_numpy(self._ss_tot), dtype=float)
-        ss_res = np.asarray(to_numpy(self._ss_res), dtype=float)
-        ratio = np.where(ss_tot > 0, ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
-        return float(np.mean(1.0 - ratio))
+        if self._ss_tot.size == 1:
+            return 0.0 if self._constant[0] else 1.0 - float(self._ss_res) / float(self._ss_tot[0])
+        r2 = 1.0 - self._ss_res / self._ss_tot
+        if self._constant.any():
+            r2 = np.where(self._constant, 0.0, r2)
+        return float(np.mean(r2))
 
 
 def accuracy_score(y_true, y_pred) -> float:

@@ -218,7 +218,7 @@ def fit(
                 if not math.isfinite(value):
                     trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
                 if metric_obj is not None:
-                    metric_obj.update(out, yb)
+                    metric_obj.update(out, yb, loss)
                 net.backward(loss.backward(), input_grad=False)
                 optimizer.step(params)
                 epoch_loss += value if sum_reduced else value * share

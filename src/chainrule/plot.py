@@ -1,0 +1,125 @@
+"""Matplotlib figures. matplotlib is imported lazily, with the non-interactive Agg
+backend when no display is set, so this works on servers and in tests."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf", "svg"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def loss_curve(history, title: str = "Loss during training", log_scale: bool | None = None):
+    """Training (and validation) loss per epoch.
+
+    Parameters
+    ----------
+    history : History
+    log_scale : bool, optional
+        Logarithmic loss axis; by default when the loss falls by more than 100×.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    epochs = np.arange(1, len(history.loss) + 1)
+    ax.plot(epochs, history.loss, label="training loss", color="tab:blue")
+    if history.val_loss:
+        ax.plot(epochs, history.val_loss, label="validation loss", color="tab:orange")
+    losses = np.asarray(history.loss + history.val_loss, dtype=float)
+    positive = losses[losses > 0]
+    if log_scale is None:
+        log_scale = positive.size > 0 and positive.max() / positive.min() > 100
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"loss ({history.loss_name})" if history.loss_name else "loss")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: int = 300, ax=None):
+    """Predicted class regions over the plane of a 2-feature classifier, with the points.
+
+    Parameters
+    ----------
+    net : Sequential
+        A trained network with 2 inputs.
+    X : ndarray, shape (n, 2)
+    y : ndarray, shape (n,)
+        Class labels of the points.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y).ravel()
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_boundary needs 2 input features, got X of shape {X.shape}")
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.5
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.c_[xx.ravel(), yy.ravel()]
+    classes = np.unique(y)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.2))
+    cmap = plt.get_cmap("RdYlBu", max(len(classes), 2))
+    if net.loss is not None and net.loss.task == "binary" and net.n_outputs == 1:
+        proba = net.predict(grid)[:, 0].reshape(xx.shape)
+        filled = ax.contourf(xx, yy, proba, levels=np.linspace(0, 1, 11), cmap="RdYlBu", alpha=0.75)
+        ax.contour(xx, yy, proba, levels=[0.5], colors="k", linewidths=1.2)
+        fig.colorbar(filled, ax=ax, label="P(class 1)")
+    else:
+        regions = net.predict_classes(grid).reshape(xx.shape)
+        ax.contourf(xx, yy, regions, levels=np.arange(regions.max() + 2) - 0.5, cmap=cmap, alpha=0.75)
+    scatter = ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap if len(classes) > 2 else "RdYlBu",
+                         s=28, edgecolors="k", linewidths=0.6)
+    handles, _ = scatter.legend_elements()
+    ax.legend(handles, [f"class {c}" for c in classes], loc="upper right", framealpha=0.85)
+    ax.set_xlabel("feature 1")
+    ax.set_ylabel("feature 2")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def regression_fit(net, X, y, title: str = "Fit", truth=None):
+    """Predictions of a 1-input regression network against the data (and a true curve).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, 1)
+    y : ndarray, shape (n,) or (n, 1)
+    truth : callable, optional
+        The true function, drawn as a line.
+    """
+    plt = _pyplot()
+    X = np.asarray(X, dtype=float).reshape(-1, 1)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    grid = np.linspace(X.min(), X.max(), 400).reshape(-1, 1)
+    ax.scatter(X[:, 0], np.asarray(y).ravel(), s=14, color="tab:gray", label="data")
+    if truth is not None:
+        ax.plot(grid[:, 0], truth(grid[:, 0]), color="k", linestyle="--", label="truth")
+    ax.plot(grid[:, 0], net.predict(grid)[:, 0], color="tab:red", label="network")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
