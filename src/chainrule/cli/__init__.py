@@ -1,0 +1,86 @@
+"""The ``chainrule`` command: a thin layer over the public API.
+
+Each subcommand lives in its own module of this package and exposes
+``register(subparsers)``; they are discovered automatically. Errors print one line and
+exit with 2 (bad usage or input) or 1 (training failure), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage; printed as one line, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line (``chainrule: error: ...``) and exit 2."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = OneLineParser(
+        prog="chainrule",
+        description="Feedforward neural networks trained by backpropagation written out by hand.",
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    from ..callbacks import DivergenceError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "handler", None) is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return int(args.handler(args) or EXIT_OK)
+    except UsageError as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    except DivergenceError as exc:
+        _fail(f"chainrule: training failed: {exc}")
+        return EXIT_FAILURE
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        _fail(f"chainrule: error: {_message(exc)}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _fail("chainrule: interrupted")
+        return 130
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename:
+        text = f"{exc.strerror or text}: {exc.filename}"
+    return text.splitlines()[0]
+
+
+def _fail(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
