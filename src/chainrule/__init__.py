@@ -30,9 +30,17 @@ from .train import History
 
 __version__ = "0.1.0"
 
+
+def load(path):
+    """Load a model file written by ``Sequential.save`` (no code is run). See ``chainrule.io``."""
+    from .io import load_model
+
+    return load_model(path)
+
+
 __all__ = [
     "ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "Activation", "Callback",
     "CustomActivation", "Dense", "DivergenceError", "EarlyStopping", "EpochHook", "History",
     "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "StopOnDivergence", "Tanh", "XTanh", "losses", "mlp", "optim", "__version__",
+    "Softmax", "StopOnDivergence", "Tanh", "XTanh", "load", "losses", "mlp", "optim", "__version__",
 ]

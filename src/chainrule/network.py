@@ -151,6 +151,13 @@ class Sequential:
         value, metric_value = evaluate_arrays(self, loss, X, y, metric)
         return {"loss": value, metric.name: metric_value}
 
+    def save(self, path, **metadata) -> None:
+        """Write the model file (safetensors weights + JSON architecture; never pickle).
+        See ``chainrule.io``."""
+        from .io import save_model
+
+        save_model(self, path, **metadata)
+
     # -- weights and devices ----------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter value, in ``parameters()`` order, as NumPy arrays."""

@@ -1,21 +1,12 @@
-"""Matplotlib figures. matplotlib is imported lazily, with the non-interactive Agg
-backend when no display is set, so this works on servers and in tests."""
+"""Figures of a training run: loss curves, decision boundaries, regression fits."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
+from ._backend import pyplot as _pyplot
 
-def _pyplot():
-    import matplotlib
-
-    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf", "svg"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+__all__ = ["loss_curve", "decision_boundary", "regression_fit"]
 
 
 def loss_curve(history, title: str = "Loss during training", log_scale: bool | None = None):
