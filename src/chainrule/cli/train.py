@@ -53,6 +53,7 @@ def run(args) -> int:
         raise ValueError(f"--validation-size must be in [0, 1), got {args.validation_size}")
     X, y, task = load_builtin(args.dataset, seed=args.seed)
     loss = get_loss(args.loss or DEFAULT_LOSS[task])
+    check_loss_fits_task(loss, task, y, args.dataset)
     stratify = y if task != "regression" else None
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size,
                                                         random_state=args.seed, stratify=stratify)
@@ -92,6 +93,17 @@ def run(args) -> int:
     else:
         print_report(results, history)
     return 0
+
+
+def check_loss_fits_task(loss, task, y, dataset) -> None:
+    """Refuse a loss that cannot express the dataset's targets (no silent relabelling)."""
+    n_classes = len(np.unique(y)) if task != "regression" else 0
+    if loss.task == "binary" and n_classes > 2:
+        raise ValueError(f"loss {loss.name} is for two classes but dataset {dataset} has {n_classes}; "
+                         "use --loss cross_entropy")
+    if loss.task != "regression" and task == "regression":
+        raise ValueError(f"loss {loss.name} is for classification but dataset {dataset} is a regression "
+                         "problem; use --loss mse, sse or huber")
 
 
 def write_plots(net, history, X, y, task, directory: Path) -> list[str]:

@@ -1,0 +1,45 @@
+"""Shared test helpers: an independent central-difference gradient and target makers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def numerical_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the scalar ``f()`` with respect to ``array`` (perturbed in place)."""
+    grad = np.zeros_like(array)
+    flat, gflat = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = f()
+        flat[i] = old - eps
+        down = f()
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def relative_error(analytic, numeric) -> float:
+    """||a - n|| / max(||a|| + ||n||, tiny): the usual gradient-check measure."""
+    analytic, numeric = np.asarray(analytic, float), np.asarray(numeric, float)
+    denom = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12)
+    return float(np.linalg.norm(analytic - numeric) / denom)
+
+
+def targets_for(loss, n: int, k: int, rng: np.random.Generator, one_hot: bool = False):
+    """Valid targets for ``loss`` with ``n`` samples and ``k`` outputs."""
+    if loss.name == "bce":
+        return rng.integers(0, 2, size=(n, k)).astype(float)
+    if loss.name == "cross_entropy":
+        labels = rng.integers(0, k, size=n)
+        return np.eye(k)[labels] if one_hot else labels
+    if loss.name == "hinge":
+        return rng.choice([-1.0, 1.0], size=(n, k))
+    return rng.normal(size=(n, k))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,105 @@
+"""Bad input gets a clear ValueError/TypeError naming the problem and value, before training."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+@pytest.fixture
+def data(rng):
+    X = rng.normal(size=(20, 2))
+    return X, (X[:, 0] > 0).astype(float)
+
+
+def _fit(X, y, **kwargs):
+    net = cr.mlp([2, 3, 1], "tanh", rng=0)
+    before = net.get_weights()
+    options = dict(loss="bce", optimizer="sgd", epochs=2, verbose=0)
+    options.update(kwargs)
+    try:
+        net.fit(X, y, **options)
+    finally:
+        after = net.get_weights()
+    return before, after
+
+
+@pytest.mark.parametrize("mutate, error, message", [
+    (lambda X, y: (X[:5], y), ValueError, "X has 5 samples but y has 20"),
+    (lambda X, y: (X[:, :1], y), ValueError, "X has 1 features but the network's first layer takes 2"),
+    (lambda X, y: (X[0], y), ValueError, "X must have 2 dimensions, got shape \\(2,\\)"),
+    (lambda X, y: (np.where(np.arange(40).reshape(20, 2) == 7, np.nan, X), y), ValueError, "X contains nan at index \\(3, 1\\)"),
+    (lambda X, y: (X, np.where(np.arange(20) == 4, np.inf, y)), ValueError, "y contains inf at index 4"),
+    (lambda X, y: (X, np.where(np.arange(20) == 2, 2.0, y)), ValueError, "BinaryCrossEntropy needs targets in \\[0, 1\\].*2"),
+    (lambda X, y: (X[:0], y[:0]), ValueError, "X is empty"),
+    (lambda X, y: (np.array([["a", "b"]] * 20), y), TypeError, "X must be numeric"),
+    (lambda X, y: (X, np.c_[y, y]), ValueError, "network has 1 output"),
+])
+def test_bad_data(data, mutate, error, message):
+    X, y = mutate(*data)
+    net = cr.mlp([2, 3, 1], "tanh", rng=0)
+    before = net.get_weights()
+    with pytest.raises(error, match=message):
+        net.fit(X, y, loss="bce", optimizer="sgd", epochs=2, verbose=0)
+    for a, b in zip(before, net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"loss": "crossentropyy"}, ValueError, "unknown loss 'crossentropyy'; choose one of"),
+    ({"optimizer": "adamm"}, ValueError, "unknown optimizer 'adamm'"),
+    ({"epochs": 0}, ValueError, "epochs must be > 0, got 0"),
+    ({"epochs": 2.5}, TypeError, "epochs must be an integer, got 2.5"),
+    ({"batch_size": 0}, ValueError, "batch_size must be > 0, got 0"),
+    ({"batch_size": -3}, ValueError, "batch_size must be > 0, got -3"),
+    ({"validation_split": 1.0}, ValueError, "validation_split must be in \\[0, 1\\), got 1.0"),
+    ({"validation_split": 0.01}, ValueError, "leaves 0 validation"),
+    ({"verbose": 5}, ValueError, "verbose must be 0, 1 or 2, got 5"),
+    ({"callbacks": [print]}, TypeError, "callbacks must be Callback instances"),
+    ({"rng": "seed"}, TypeError, "rng must be None, an int seed"),
+    ({"metric": "f1"}, ValueError, "unknown metric 'f1'"),
+    ({"sample_weight": np.ones(3)}, ValueError, "sample_weight must have shape \\(20,\\)"),
+])
+def test_bad_options(data, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        _fit(*data, **kwargs)
+
+
+def test_logit_losses_refuse_a_final_squashing_layer(data):
+    net = cr.Sequential([cr.Dense(2, 1), cr.Sigmoid()])
+    with pytest.raises(ValueError, match="remove the final Sigmoid"):
+        net.fit(*data, loss="bce", epochs=1, verbose=0)
+    net = cr.Sequential([cr.Dense(2, 2), cr.Softmax()])
+    with pytest.raises(ValueError, match="remove the final Softmax"):
+        net.fit(data[0], data[1].astype(int), loss="cross_entropy", epochs=1, verbose=0)
+
+
+def test_layers_that_do_not_fit_together():
+    with pytest.raises(ValueError, match="layer 2 \\(Dense\\).*Dense\\(4, 1\\) cannot take 3 input features"):
+        cr.Sequential([cr.Dense(2, 3), cr.ReLU(), cr.Dense(4, 1)])
+    with pytest.raises(TypeError, match="layer 1 must be a chainrule Layer"):
+        cr.Sequential([cr.Dense(2, 3), "relu"])
+    with pytest.raises(ValueError, match="at least one layer"):
+        cr.Sequential([])
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: cr.Dense(0, 3), ValueError, "n_in must be > 0, got 0"),
+    (lambda: cr.Dense(2, 3, init="zeros"), ValueError, "unknown initialiser 'zeros'"),
+    (lambda: cr.mlp([2, 3, 1], activation="swish"), ValueError, "unknown activation 'swish'; choose one of"),
+    (lambda: cr.LeakyReLU(alpha=2), ValueError, "alpha must be in \\[0, 1\\), got 2"),
+    (lambda: cr.Sequential([cr.Dense(2, 1)], dtype="int32"), ValueError, "dtype must be one of"),
+    (lambda: cr.Sequential([cr.Dense(2, 1)], device="tpu"), ValueError, "unknown device 'tpu'"),
+    (lambda: cr.losses.Huber(delta=0), ValueError, "Huber delta must be > 0, got 0"),
+])
+def test_bad_construction(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_predict_checks_input(data):
+    net = cr.mlp([2, 1])
+    with pytest.raises(ValueError, match="X has 3 features but the network takes 2"):
+        net.predict(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="X contains nan"):
+        net.predict(np.array([[np.nan, 1.0]]))

@@ -1,0 +1,70 @@
+"""The main job: ``chainrule train`` with no arguments, its options and its errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from chainrule.cli import main
+
+
+def test_train_without_arguments_is_the_main_job(tmp_path):
+    """Run the console entry exactly as a user would, in a fresh directory."""
+    result = subprocess.run([sys.executable, "-m", "chainrule", "train"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=240, env={**os.environ, "COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    assert "epoch 500/500" in result.stdout
+    assert "train" in result.stdout and "test" in result.stdout and "accuracy" in result.stdout
+    for name in ("loss_curve.png", "decision_boundary.png"):
+        assert (tmp_path / "chainrule-plots" / name).stat().st_size > 10_000
+
+
+def test_train_json_reports_real_metrics(tmp_path, capsys):
+    code = main(["train", "--json", "--epochs", "300", "--plots", str(tmp_path)])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "moons" and report["network"] == [2, 8, 8, 1]
+    assert report["test"]["accuracy"] >= 0.9
+    assert sorted(os.listdir(tmp_path)) == ["decision_boundary.png", "loss_curve.png"]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["train", "--dataset", "iris", "--epochs", "100", "--no-plots", "--json"], "accuracy"),
+    (["train", "--dataset", "sine", "--hidden", "16,16", "--epochs", "200", "--no-plots", "--json"], "r2"),
+    (["train", "--dataset", "xor", "--activation", "relu", "--optimizer", "momentum", "--lr", "0.05",
+      "--batch-size", "32", "--epochs", "50", "--no-plots", "--json"], "accuracy"),
+    (["train", "--dataset", "breast_cancer", "--early-stopping", "5", "--epochs", "300", "--no-plots", "--json"], "accuracy"),
+])
+def test_train_options(argv, expected, capsys):
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert expected in report["test"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--lr", "0"], "--lr: must be a finite number > 0, got 0"),
+    (["train", "--epochs", "0"], "--epochs: must be >= 1, got 0"),
+    (["train", "--batch-size", "-2"], "--batch-size: must be >= 1, got -2"),
+    (["train", "--dataset", "mnist"], "invalid choice: 'mnist'"),
+    (["train", "--activation", "swish"], "invalid choice: 'swish'"),
+    (["train", "--hidden", "8,x"], "expected comma-separated integers"),
+    (["train", "--test-size", "1.5", "--no-plots"], "--test-size must be in (0, 1), got 1.5"),
+    (["train", "--loss", "hinge", "--dataset", "iris", "--no-plots"], "loss hinge is for two classes but dataset iris has 3"),
+    (["train", "--loss", "bce", "--dataset", "sine", "--no-plots"], "is a regression problem"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_diverging_training_exits_1(capsys):
+    code = main(["train", "--dataset", "diabetes", "--standardize", "no", "--optimizer", "sgd", "--lr", "10",
+                 "--no-plots", "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "training failed" in err and "epoch" in err and err.count("\n") == 1

@@ -1,0 +1,181 @@
+"""The fit loop: batching modes, validation, callbacks, divergence, history, real outcomes."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.datasets import moons
+
+
+def _linear_data(rng, n=64):
+    X = rng.normal(size=(n, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3
+
+
+def test_full_batch_is_one_step_per_epoch(rng):
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 1], rng=0)
+    opt = cr.optim.SGD(0.05)
+    net.fit(X, y, loss="mse", optimizer=opt, epochs=7, batch_size=None, verbose=0)
+    assert opt.iterations == 7
+
+
+@pytest.mark.parametrize("batch_size, steps", [(1, 64 * 3), (10, 7 * 3), (64, 3), (1000, 3)])
+def test_batch_sizes(batch_size, steps, rng):
+    X, y = _linear_data(rng)
+    opt = cr.optim.SGD(0.01)
+    history = cr.mlp([3, 1], rng=0).fit(X, y, loss="mse", optimizer=opt, epochs=3, batch_size=batch_size, verbose=0, rng=0)
+    assert opt.iterations == steps
+    assert history.epochs == 3 and history.loss[-1] < history.loss[0]
+
+
+def test_full_batch_epoch_loss_is_the_pre_update_loss(rng):
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 1], rng=0)
+    before = net.evaluate(X, y, loss="mse")["loss"]
+    history = net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.01), epochs=1, verbose=0)
+    assert history.loss[0] == pytest.approx(before)
+
+
+def test_linear_regression_converges_to_least_squares(rng):
+    X, y = _linear_data(rng, 200)
+    net = cr.mlp([3, 1], rng=0)
+    history = net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.1), epochs=300, verbose=0)
+    coef = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0]
+    np.testing.assert_allclose(net.layers[0].W.value[0], coef[:3], atol=1e-6)
+    assert history.metric_name == "r2" and history.metric[-1] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_same_seed_same_run(rng):
+    X, y = _linear_data(rng)
+    runs = [cr.mlp([3, 4, 1], "tanh", rng=1).fit(X, y, loss="mse", optimizer="adam", epochs=5, batch_size=8, rng=3, verbose=0)
+            for _ in range(2)]
+    assert runs[0].loss == runs[1].loss
+
+
+def test_names_resolve_through_the_registries(rng):
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 1], rng=0)
+    net.fit(X, y, loss="huber", optimizer="rmsprop", epochs=2, verbose=0)
+    assert isinstance(net.loss, cr.losses.Huber)
+
+
+def test_validation_split_and_data(rng):
+    X, y = _linear_data(rng, 100)
+    h = cr.mlp([3, 1], rng=0).fit(X, y, loss="mse", optimizer="sgd", epochs=3, validation_split=0.2, verbose=0, rng=0)
+    assert len(h.val_loss) == 3 and len(h.val_metric) == 3
+    h = cr.mlp([3, 1], rng=0).fit(X[:80], y[:80], loss="mse", optimizer="sgd", epochs=3,
+                                  validation_data=(X[80:], y[80:]), verbose=0)
+    assert len(h.val_loss) == 3
+    with pytest.raises(ValueError, match="either validation_data or validation_split"):
+        cr.mlp([3, 1]).fit(X, y, epochs=1, validation_split=0.2, validation_data=(X, y), verbose=0)
+
+
+def test_early_stopping_restores_best_weights(rng):
+    X, y = _linear_data(rng, 60)
+    X_val, y_val = X[:20], -y[:20]  # validation gets worse as training improves
+    net = cr.mlp([3, 1], rng=0)
+    stopper = cr.EarlyStopping(patience=2)
+    snapshots = []
+    hook = cr.EpochHook(lambda e, logs, n: snapshots.append(n.get_weights()))
+    h = net.fit(X[20:], y[20:], loss="mse", optimizer=cr.optim.SGD(0.05), epochs=200,
+                validation_data=(X_val, y_val), callbacks=[hook, stopper], verbose=0)
+    assert h.epochs < 200 and "early stopping" in h.stop_reason
+    best = int(np.argmin(h.val_loss))
+    assert h.best_epoch == best
+    for got, want in zip(net.get_weights(), snapshots[best]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_epoch_hook_can_stop_training(rng):
+    X, y = _linear_data(rng)
+    h = cr.mlp([3, 1]).fit(X, y, epochs=50, verbose=0, callbacks=[cr.EpochHook(lambda e, logs, net: e == 4)])
+    assert h.epochs == 5 and h.stop_reason
+
+
+def test_nan_loss_stops_with_epoch_and_restores_finite_weights(rng):
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 8, 1], "relu", rng=0)
+    with pytest.raises(cr.DivergenceError, match=r"epoch \d+.*(nan|inf)") as info:
+        net.fit(X * 1e3, y * 1e3, loss="mse", optimizer=cr.optim.SGD(10.0), epochs=100, verbose=0)
+    assert info.value.epoch >= 1
+    assert all(np.isfinite(w).all() for w in net.get_weights())
+    assert info.value.history.epochs == info.value.epoch - 1
+
+
+def test_divergence_callback_catches_growth(rng):
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 1], rng=0)
+    with pytest.raises(cr.DivergenceError, match="over 10×"):
+        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(1.5), epochs=100, verbose=0,
+                callbacks=[cr.StopOnDivergence(factor=10)])
+    assert all(np.isfinite(w).all() for w in net.get_weights())
+
+
+def test_sample_weight_zero_equals_dropping_rows(rng):
+    X, y = _linear_data(rng, 40)
+    w = np.ones(40)
+    w[::4] = 0
+    a, b = cr.mlp([3, 2, 1], "tanh", rng=5), cr.mlp([3, 2, 1], "tanh", rng=5)
+    a.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.05), epochs=20, sample_weight=w, verbose=0)
+    b.fit(X[w > 0], y[w > 0], loss="mse", optimizer=cr.optim.SGD(0.05), epochs=20, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-12)
+
+
+def test_progress_bar_runs(rng, capsys):
+    X, y = _linear_data(rng)
+    cr.mlp([3, 1]).fit(X, y, epochs=3, verbose=1)
+    assert "epoch" in capsys.readouterr().out
+
+
+def test_predict_applies_the_loss_link(rng):
+    X = rng.normal(size=(30, 2))
+    labels = (X[:, 0] > 0).astype(int)
+    net = cr.mlp([2, 3], rng=0)
+    net.fit(X, labels, loss="cross_entropy", optimizer="adam", epochs=5, verbose=0)
+    proba = net.predict(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(np.unique(net.predict_classes(X))) <= {0, 1, 2}
+
+
+def test_float32_training(rng):
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 4, 1], "tanh", rng=0, dtype="float32")
+    net.fit(X, y, loss="mse", optimizer="adam", epochs=3, batch_size=16, verbose=0, rng=0)
+    assert all(p.value.dtype == np.float32 for p in net.parameters())
+    assert net.predict(X).dtype == np.float32
+
+
+def test_moons_2_8_8_1_tanh_reaches_95_percent():
+    X_train, X_test, y_train, y_test = moons(n_samples=1000, noise=0.2)
+    net = cr.mlp([2, 8, 8, 1], "tanh", rng=0)
+    net.fit(X_train, y_train, loss="bce", optimizer=cr.optim.Adam(0.01), epochs=400, verbose=0)
+    accuracy = (net.predict_classes(X_test) == y_test).mean()
+    assert accuracy >= 0.95, accuracy
+
+
+def test_breast_cancer_reaches_95_percent():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_train)
+    net = cr.mlp([30, 16, 1], "relu", rng=0)
+    net.fit(scaler.transform(X_train), y_train, loss="bce", optimizer=cr.optim.Adam(0.001), epochs=100,
+            batch_size=32, verbose=0, rng=0)
+    accuracy = net.evaluate(scaler.transform(X_test), y_test)["accuracy"]
+    assert accuracy >= 0.95, accuracy
+
+
+def test_digits_multiclass_softmax():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.3, random_state=0)
+    net = cr.mlp([64, 32, 10], "relu", rng=0)
+    net.fit(X_train, y_train, loss="cross_entropy", optimizer="adam", epochs=40, batch_size=32, verbose=0, rng=0)
+    assert net.evaluate(X_test, y_test)["accuracy"] >= 0.95

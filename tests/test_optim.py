@@ -1,0 +1,177 @@
+"""Optimizers: single steps computed by hand, penalties, clipping and schedules from the
+base class, and trajectories against torch.optim where PyTorch is installed."""
+
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.layers import Parameter
+from chainrule.optim import OPTIMIZERS, get_optimizer
+
+
+def param(value, grad, regularize=True):
+    p = Parameter(np.array(value, dtype=float), "W", regularize=regularize)
+    p.grad = np.array(grad, dtype=float)
+    return p
+
+
+def test_sgd_step_by_hand():
+    p = param([1.0, -2.0], [0.5, -1.0])
+    cr.optim.SGD(lr=0.1).step([p])
+    np.testing.assert_allclose(p.value, [1.0 - 0.05, -2.0 + 0.1])
+
+
+def test_momentum_two_steps_by_hand():
+    p = param([1.0], [0.5])
+    opt = cr.optim.SGD(lr=0.1, momentum=0.9)
+    opt.step([p])  # v = 0.5; w = 1 - 0.05 = 0.95
+    np.testing.assert_allclose(p.value, [0.95])
+    p.grad = np.array([0.25])
+    opt.step([p])  # v = 0.9*0.5 + 0.25 = 0.7; w = 0.95 - 0.07 = 0.88
+    np.testing.assert_allclose(p.value, [0.88])
+
+
+def test_nesterov_step_by_hand():
+    p = param([1.0], [0.5])
+    opt = cr.optim.SGD(lr=0.1, momentum=0.9, nesterov=True)
+    opt.step([p])  # v = 0.5; w = 1 - 0.1*(0.5 + 0.9*0.5) = 0.905
+    np.testing.assert_allclose(p.value, [0.905])
+
+
+def test_adam_two_steps_by_hand():
+    p = param([1.0], [0.5])
+    opt = cr.optim.Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    opt.step([p])
+    # m = 0.05, v = 0.00025, m̂ = 0.5, v̂ = 0.25 -> w = 1 - 0.01 * 0.5 / (0.5 + 1e-8)
+    np.testing.assert_allclose(p.value, [1 - 0.01 * 0.5 / (0.5 + 1e-8)], rtol=1e-14)
+    p.grad = np.array([-1.0])
+    opt.step([p])
+    m = 0.9 * 0.05 + 0.1 * -1.0
+    v = 0.999 * 0.00025 + 0.001 * 1.0
+    m_hat, v_hat = m / (1 - 0.9**2), v / (1 - 0.999**2)
+    expected = 1 - 0.01 * 0.5 / (0.5 + 1e-8) - 0.01 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    np.testing.assert_allclose(p.value, [expected], rtol=1e-12)
+
+
+def test_rmsprop_step_by_hand():
+    p = param([1.0], [2.0])
+    cr.optim.RMSprop(lr=0.01, rho=0.9, eps=1e-8).step([p])
+    v = 0.1 * 4.0
+    np.testing.assert_allclose(p.value, [1 - 0.01 * 2.0 / (math.sqrt(v) + 1e-8)])
+
+
+def test_adamw_decays_weights_not_biases():
+    w, b = param([1.0], [0.0]), param([1.0], [0.0], regularize=False)
+    cr.optim.AdamW(lr=0.1, weight_decay=0.5).step([w, b])
+    np.testing.assert_allclose(w.value, [0.95])  # 1 * (1 - 0.1 * 0.5), zero gradient
+    np.testing.assert_allclose(b.value, [1.0])
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_penalties_and_clipping_live_in_the_base(name):
+    """L2 and clipping change the gradient the same way for every optimizer."""
+    opt_plain = get_optimizer(name, lr=0.1)
+    opt_l2 = get_optimizer(name, lr=0.1, l2=0.5)
+    a, b = param([2.0], [1.0]), param([2.0], [2.0])  # l2: 1 + 0.5*2 = 2
+    opt_l2.step([a])
+    opt_plain.step([b])
+    np.testing.assert_allclose(a.value, b.value)
+
+
+def test_l1_adds_sign_and_spares_biases():
+    w, bias = param([-3.0], [0.0]), param([-3.0], [0.0], regularize=False)
+    cr.optim.SGD(lr=0.1, l1=0.2).step([w, bias])
+    np.testing.assert_allclose(w.value, [-3.0 + 0.02])
+    np.testing.assert_allclose(bias.value, [-3.0])
+
+
+def test_clip_by_global_norm_and_by_value():
+    a, b = param([0.0], [3.0]), param([0.0], [4.0])
+    opt = cr.optim.SGD(lr=1.0, clip_norm=1.0)
+    opt.step([a, b])
+    assert opt.last_grad_norm == pytest.approx(5.0)
+    np.testing.assert_allclose([a.value[0], b.value[0]], [-0.6, -0.8], rtol=1e-9)
+    c = param([0.0, 0.0], [3.0, -0.5])
+    cr.optim.SGD(lr=1.0, clip_value=1.0).step([c])
+    np.testing.assert_allclose(c.value, [-1.0, 0.5])
+
+
+def test_gradients_are_not_modified_by_penalties_or_clipping():
+    p = param([1.0], [10.0])
+    cr.optim.SGD(lr=0.1, l2=1.0, clip_norm=1.0).step([p])
+    np.testing.assert_array_equal(p.grad, [10.0])
+
+
+def test_schedules():
+    from chainrule.optim import CosineDecay, ExponentialDecay, ReduceOnPlateau, StepDecay
+
+    assert [StepDecay(2, 0.5)(e, 1.0) for e in range(5)] == [1, 1, 0.5, 0.5, 0.25]
+    assert ExponentialDecay(0.9)(3, 2.0) == pytest.approx(2 * 0.9**3)
+    cos = CosineDecay(period=10, min_lr=0.1)
+    assert cos(0, 1.0) == pytest.approx(1.0) and cos(5, 1.0) == pytest.approx(0.55) and cos(20, 1.0) == pytest.approx(0.1)
+    plateau = ReduceOnPlateau(factor=0.5, patience=1)
+    lrs = [plateau(e, 1.0, m) for e, m in enumerate([1.0, 0.5, 0.5, 0.5, 0.5, 0.1])]
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5]
+
+
+def test_schedule_drives_the_learning_rate_in_fit():
+    net = cr.mlp([1, 1], rng=0)
+    X = np.linspace(-1, 1, 8).reshape(-1, 1)
+    history = net.fit(X, 2 * X, loss="mse", optimizer=cr.optim.SGD(0.1, schedule=cr.optim.StepDecay(2, 0.1)),
+                      epochs=5, verbose=0)
+    np.testing.assert_allclose(history.lr, [0.1, 0.1, 0.01, 0.01, 0.001])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr": 0}, "lr must be > 0, got 0"),
+    ({"lr": -0.1}, "lr must be > 0, got -0.1"),
+    ({"lr": float("nan")}, "lr must be > 0"),
+    ({"lr": "fast"}, "lr must be a number"),
+    ({"lr": 0.1, "momentum": 1.5}, "momentum must be in \\[0, 1\\)"),
+    ({"lr": 0.1, "clip_norm": 0}, "clip_norm must be > 0"),
+    ({"lr": 0.1, "l2": -1}, "l2 must be >= 0"),
+    ({"lr": 0.1, "nesterov": True}, "nesterov=True needs momentum"),
+    ({"lr": 0.1, "schedule": "linear-warmup"}, "unknown learning-rate schedule"),
+])
+def test_impossible_hyperparameters(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        cr.optim.SGD(**kwargs)
+
+
+def test_unknown_optimizer_name():
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'.*adam"):
+        get_optimizer("adamm")
+
+
+# -- against torch.optim ------------------------------------------------------------------------
+TORCH_CASES = {
+    "sgd": ({"lr": 0.1}, lambda t, ps: t.optim.SGD(ps, lr=0.1)),
+    "momentum": ({"lr": 0.1, "momentum": 0.9}, lambda t, ps: t.optim.SGD(ps, lr=0.1, momentum=0.9)),
+    "nesterov": ({"lr": 0.1, "momentum": 0.9, "nesterov": True},
+                 lambda t, ps: t.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True)),
+    "rmsprop": ({"lr": 0.01, "rho": 0.9}, lambda t, ps: t.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=1e-8)),
+    "adam": ({"lr": 0.01}, lambda t, ps: t.optim.Adam(ps, lr=0.01)),
+    "adamw": ({"lr": 0.01, "weight_decay": 0.1}, lambda t, ps: t.optim.AdamW(ps, lr=0.01, weight_decay=0.1)),
+}
+
+
+@pytest.mark.parametrize("case", list(TORCH_CASES))
+def test_trajectory_matches_torch(case, rng):
+    torch = pytest.importorskip("torch")
+    kwargs, make_torch = TORCH_CASES[case]
+    cls = {"sgd": cr.optim.SGD, "momentum": cr.optim.SGD, "nesterov": cr.optim.SGD,
+           "rmsprop": cr.optim.RMSprop, "adam": cr.optim.Adam, "adamw": cr.optim.AdamW}[case]
+    opt = cls(**kwargs)
+    init = rng.normal(size=(3, 2))
+    ours = param(init.copy(), np.zeros((3, 2)))
+    theirs = torch.tensor(init.copy(), dtype=torch.float64, requires_grad=True)
+    torch_opt = make_torch(torch, [theirs])
+    for _ in range(25):
+        grad = rng.normal(size=(3, 2))
+        ours.grad = grad
+        opt.step([ours])
+        theirs.grad = torch.tensor(grad)
+        torch_opt.step()
+    np.testing.assert_allclose(ours.value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
