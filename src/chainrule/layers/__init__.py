@@ -13,10 +13,10 @@ from .activations import (
     XTanh,
     get_activation,
 )
-from .base import LAYERS, Layer, Parameter
+from .base import LAYERS, Layer, Parameter, layer_from_spec, layer_to_spec
 from .dense import Dense
 
 __all__ = [
     "ACTIVATIONS", "LAYERS", "Activation", "CustomActivation", "Dense", "Identity", "Layer",
-    "LeakyReLU", "Parameter", "ReLU", "Sigmoid", "Softmax", "Tanh", "XTanh", "get_activation",
+    "LeakyReLU", "Parameter", "layer_from_spec", "layer_to_spec", "ReLU", "Sigmoid", "Softmax", "Tanh", "XTanh", "get_activation",
 ]

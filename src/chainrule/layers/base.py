@@ -103,6 +103,20 @@ class Layer:
         """JSON-serialisable constructor arguments (weights excluded)."""
         return {}
 
+    def buffers(self) -> dict:
+        """Non-trainable arrays that model files must keep (e.g. BatchNorm's running
+        statistics), by name. Assign into them in place to restore."""
+        return {}
+
+    def sublayers(self) -> list:
+        """Layers nested inside this one (a residual block's layers), in order."""
+        return []
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        """Build a layer from ``get_config()`` output (weights are set afterwards)."""
+        return cls(**config)
+
     @classmethod
     def example(cls, rng: np.random.Generator, n_features: int = 4) -> Layer:
         """A small instance taking ``n_features`` inputs, for tests and docs."""
@@ -119,3 +133,29 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def layer_to_spec(layer: Layer) -> dict:
+    """``{"type": registry name, "config": get_config()}`` — enough to rebuild the layer
+    (weights and buffers are stored separately, in ``parameters()`` / ``buffers()`` order)."""
+    if not layer.name or layer.name not in LAYERS:
+        raise ValueError(
+            f"{layer!r} cannot be saved: only registered layers can be rebuilt from a file "
+            "(a CustomActivation holds Python functions)"
+        )
+    return {"type": layer.name, "config": layer.get_config()}
+
+
+def layer_from_spec(spec: dict) -> Layer:
+    """Rebuild a layer from ``layer_to_spec`` output; raises ValueError for unknown types
+    or bad configs, never runs anything but the registered constructor."""
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise ValueError(f"a layer spec must be a dict with a 'type', got {spec!r}")
+    cls = LAYERS.get(spec["type"])
+    config = spec.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"layer {spec['type']!r}: config must be a dict, got {config!r}")
+    try:
+        return cls.from_config(config)
+    except TypeError as exc:
+        raise ValueError(f"layer {spec['type']!r}: bad config {config!r} ({exc})") from None
