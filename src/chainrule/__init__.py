@@ -11,13 +11,16 @@ from .layers import (
     ACTIVATIONS,
     LAYERS,
     Activation,
+    BatchNorm,
     CustomActivation,
     Dense,
+    Dropout,
     Identity,
     Layer,
     LeakyReLU,
     Parameter,
     ReLU,
+    Residual,
     Sigmoid,
     Softmax,
     Tanh,
@@ -39,8 +42,8 @@ def load(path):
 
 
 __all__ = [
-    "ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "Activation", "Callback",
-    "CustomActivation", "Dense", "DivergenceError", "EarlyStopping", "EpochHook", "History",
-    "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Sequential", "Sigmoid",
+    "ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "Activation", "BatchNorm", "Callback",
+    "CustomActivation", "Dense", "DivergenceError", "Dropout", "EarlyStopping", "EpochHook", "History",
+    "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Residual", "Sequential", "Sigmoid",
     "Softmax", "StopOnDivergence", "Tanh", "XTanh", "load", "losses", "mlp", "optim", "__version__",
 ]

@@ -203,15 +203,12 @@ class Sequential:
 
 
 def _chain_sizes(layers):
-    """Check that consecutive layers fit together; return (n_inputs, n_outputs)."""
-    n_inputs = None
-    for layer in layers:
-        if isinstance(layer, Dense):
-            n_inputs = layer.n_in
-            break
-        if not isinstance(layer, Activation):
-            n_inputs = getattr(layer, "n_in", None)
-            break
+    """Check that consecutive layers fit together; return (n_inputs, n_outputs).
+
+    The input width is the first sized layer's ``n_in`` (shape-preserving layers such as
+    activations and dropout may come before it); None when no layer fixes it.
+    """
+    n_inputs = next((layer.n_in for layer in layers if getattr(layer, "n_in", None) is not None), None)
     size = n_inputs
     if size is None:
         return None, None

@@ -14,9 +14,12 @@ from .activations import (
     get_activation,
 )
 from .base import LAYERS, Layer, Parameter, layer_from_spec, layer_to_spec
+from .batchnorm import BatchNorm
 from .dense import Dense
+from .dropout import Dropout
+from .residual import Residual
 
 __all__ = [
-    "ACTIVATIONS", "LAYERS", "Activation", "CustomActivation", "Dense", "Identity", "Layer",
-    "LeakyReLU", "Parameter", "layer_from_spec", "layer_to_spec", "ReLU", "Sigmoid", "Softmax", "Tanh", "XTanh", "get_activation",
+    "ACTIVATIONS", "LAYERS", "Activation", "BatchNorm", "CustomActivation", "Dense", "Dropout", "Identity", "Layer",
+    "LeakyReLU", "Parameter", "layer_from_spec", "layer_to_spec", "ReLU", "Residual", "Sigmoid", "Softmax", "Tanh", "XTanh", "get_activation",
 ]
