@@ -6,7 +6,7 @@ import numpy as np
 
 from ._backend import pyplot as _pyplot
 
-__all__ = ["loss_curve", "decision_boundary", "regression_fit"]
+__all__ = ["loss_curve", "decision_boundary", "regression_fit", "parity"]
 
 
 def loss_curve(history, title: str = "Loss during training", log_scale: bool | None = None):
@@ -112,5 +112,32 @@ def regression_fit(net, X, y, title: str = "Fit", truth=None):
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def parity(y_true, y_pred, title: str = "Parity", quantity: str = "y", label: str = "held-out samples"):
+    """Predicted against true values with the identity line (any number of inputs).
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray, shape (n,)
+    quantity : str
+        Name of the predicted quantity, used in the axis labels.
+    """
+    plt = _pyplot()
+    y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    fig, ax = plt.subplots(figsize=(5.6, 5.2))
+    ax.scatter(y_true, y_pred, s=10, alpha=0.6, color="tab:blue", label=label)
+    span = max(y_true.max(), y_pred.max()) - min(y_true.min(), y_pred.min())
+    lims = [min(y_true.min(), y_pred.min()) - 0.03 * span, max(y_true.max(), y_pred.max()) + 0.03 * span]
+    ax.plot(lims, lims, "k--", linewidth=1, label="perfect prediction")
+    ax.set_xlim(lims)
+    ax.set_ylim(lims)
+    ax.set_xlabel(f"true {quantity}")
+    ax.set_ylabel(f"predicted {quantity}")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig
