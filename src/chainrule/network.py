@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .layers import Activation, Dense, Layer, get_activation
+from .layers import Dense, Layer, get_activation
 
 
 class Sequential:

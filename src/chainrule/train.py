@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backend import to_numpy
 from .callbacks import Callback, DivergenceError, ProgressBar
 from .initializers import as_generator
 from .losses import Loss, check_sample_weight, get_loss
 from .metrics import make_metric
-from .optim import Optimizer, get_optimizer
+from .optim import get_optimizer
 from .validation import as_float_array, check_fraction, check_positive
 
 
@@ -288,4 +287,4 @@ def _check_loss_head(net, loss: Loss) -> None:
         )
 
 
-__all__ = ["History", "Trainer", "fit", "evaluate_arrays", "prepare_data", "to_numpy", "Optimizer"]
+__all__ = ["History", "Trainer", "fit", "evaluate_arrays", "prepare_data"]
