@@ -6,7 +6,16 @@ Samples are rows: ``X`` has shape (n_samples, n_features). ``Dense(n_in, n_out)`
 
 from . import losses, optim
 from .callbacks import Callback, DivergenceError, EarlyStopping, EpochHook, ProgressBar, StopOnDivergence
-from .initializers import INITIALIZERS
+from .initializers import (
+    INITIALIZERS,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    SmallNormal,
+    StandardNormal,
+    SymmetricUniform,
+)
 from .layers import (
     ACTIVATIONS,
     LAYERS,
@@ -43,7 +52,8 @@ def load(path):
 
 __all__ = [
     "ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "Activation", "BatchNorm", "Callback",
-    "CustomActivation", "Dense", "DivergenceError", "Dropout", "EarlyStopping", "EpochHook", "History",
+    "CustomActivation", "Dense", "DivergenceError", "Dropout", "GlorotNormal", "GlorotUniform",
+    "HeNormal", "HeUniform", "SmallNormal", "StandardNormal", "SymmetricUniform", "EarlyStopping", "EpochHook", "History",
     "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Residual", "Sequential", "Sigmoid",
     "Softmax", "StopOnDivergence", "Tanh", "XTanh", "load", "losses", "mlp", "optim", "__version__",
 ]
