@@ -21,8 +21,7 @@ class Initializer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("name"):
-            INITIALIZERS.add(cls)
+        INITIALIZERS.add_if_named(cls)
 
     def __call__(self, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError

@@ -36,8 +36,7 @@ class Loss:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("name"):
-            LOSSES.add(cls)
+        LOSSES.add_if_named(cls)
 
     squared_error_sum = None  # Σ(ŷ - y)² of the last evaluate, where a loss has it for free
 

@@ -33,6 +33,11 @@ class Registry:
         self._canonical[cls.name.lower()] = cls
         return cls
 
+    def add_if_named(self, cls: type) -> None:
+        """Register ``cls`` when it declares its own ``name`` (called from ``__init_subclass__``)."""
+        if cls.__dict__.get("name"):
+            self.add(cls)
+
     def names(self) -> list[str]:
         """The canonical names, sorted."""
         return sorted(self._canonical)

@@ -22,24 +22,23 @@ def int_list(text: str) -> list[int]:
     return sizes
 
 
-def positive_float(text: str) -> float:
+def _finite_number(text: str, *, allow_zero: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    ok = value >= 0 if allow_zero else value > 0
+    if not ok or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number {'>=' if allow_zero else '>'} 0, got {text}")
     return value
+
+
+def positive_float(text: str) -> float:
+    return _finite_number(text, allow_zero=False)
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+    return _finite_number(text, allow_zero=True)
 
 
 def positive_int(text: str) -> int:

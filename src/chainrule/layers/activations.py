@@ -25,11 +25,11 @@ class Activation(Layer):
     formula = "g(z)"
     derivative_formula = "g'(z)"
     symbol = "g"
+    caches_output = False  # True when g' is cheapest from a = g(z): backward then uses the output
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("name"):
-            ACTIVATIONS.add(cls)
+        ACTIVATIONS.add_if_named(cls)
 
     def __init__(self):
         self._z = None
@@ -44,10 +44,12 @@ class Activation(Layer):
 
     def forward(self, z, training=True):
         a = self.function(z)
-        if training:
-            self._z, self._a = z, a
-        else:
+        if not training:
             self._z = self._a = None
+        elif self.caches_output:
+            self._a = a
+        else:
+            self._z, self._a = z, a
         return a
 
     def backward(self, da):
@@ -81,6 +83,7 @@ class Sigmoid(Activation):
 
     name, aliases, symbol = "sigmoid", ("logistic",), "σ"
     formula, derivative_formula = "1 / (1 + e^(-z))", "σ(z)(1 - σ(z))"
+    caches_output = True
 
     def function(self, z):
         xp = namespace(z)
@@ -90,11 +93,6 @@ class Sigmoid(Activation):
             xp.exp(a, out=a)
         a += 1.0
         return xp.reciprocal(a, out=a)
-
-    def forward(self, z, training=True):
-        a = self.function(z)
-        self._a = a if training else None
-        return a
 
     def backward(self, da):
         a = self._cached(self._a)
@@ -109,14 +107,10 @@ class Tanh(Activation):
 
     name, symbol = "tanh", "tanh"
     formula, derivative_formula = "tanh(z)", "1 - tanh²(z)"
+    caches_output = True
 
     def function(self, z):
         return namespace(z).tanh(z)
-
-    def forward(self, z, training=True):
-        a = self.function(z)
-        self._a = a if training else None
-        return a
 
     def backward(self, da):
         a = self._cached(self._a)
@@ -131,14 +125,10 @@ class ReLU(Activation):
 
     name, symbol = "relu", "ReLU"
     formula, derivative_formula = "max(0, z)", "1[z > 0]"
+    caches_output = True
 
     def function(self, z):
         return namespace(z).maximum(z, 0)
-
-    def forward(self, z, training=True):
-        a = self.function(z)
-        self._a = a if training else None
-        return a
 
     def backward(self, da):
         a = self._cached(self._a)
@@ -212,16 +202,12 @@ class Softmax(Activation):
 
     name, symbol = "softmax", "softmax"
     formula, derivative_formula = "e^(z_k) / Σ_j e^(z_j)", "a_k (δ_kj - a_j)"
+    caches_output = True
 
     def function(self, z):
         xp = namespace(z)
         e = xp.exp(z - z.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
-
-    def forward(self, z, training=True):
-        a = self.function(z)
-        self._a = a if training else None
-        return a
 
     def backward(self, da):
         a = self._cached(self._a)

@@ -70,8 +70,7 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("name"):
-            LAYERS.add(cls)
+        LAYERS.add_if_named(cls)
 
     def parameters(self) -> list[Parameter]:
         """The layer's Parameters, in a fixed order (empty for activations)."""

@@ -48,8 +48,7 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("name"):
-            OPTIMIZERS.add(cls)
+        OPTIMIZERS.add_if_named(cls)
 
     def __init__(self, lr=None, *, l2=0.0, l1=0.0, clip_norm=None, clip_value=None, schedule=None):
         self.base_lr = check_positive("lr", self.default_lr if lr is None else lr)

@@ -18,8 +18,7 @@ class Schedule:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("name"):
-            SCHEDULES.add(cls)
+        SCHEDULES.add_if_named(cls)
 
     def __call__(self, epoch: int, base_lr: float, monitor: float | None = None) -> float:
         raise NotImplementedError
