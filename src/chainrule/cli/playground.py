@@ -1,0 +1,40 @@
+"""``chainrule playground``: start the local web playground (a Starlette app under uvicorn)."""
+
+from __future__ import annotations
+
+import sys
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "playground",
+        help="start the local web playground",
+        description="Serve the chainrule playground: train small networks on 2-D data in the browser, "
+        "with chainrule's own backpropagation running in this process. Binds to 127.0.0.1 unless "
+        "--host says otherwise. Stop it with Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on, 1-65535 (default: 8000)")
+    parser.add_argument("--open", action="store_true", help="open the page in the default web browser")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    if not 1 <= args.port <= 65535:
+        raise ValueError(f"--port must be between 1 and 65535, got {args.port}")
+    host = args.host.strip()
+    if not host:
+        raise ValueError("--host must not be empty")
+    try:
+        from ..playground import serve
+    except ImportError as exc:  # starlette/uvicorn are the optional "playground" extra
+        raise OSError(f"the playground needs starlette and uvicorn (pip install 'chainrule[playground]'): {exc}") from None
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"chainrule playground: http://{shown}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
+    if host not in LOOPBACK:
+        print(f"chainrule playground: listening on {host}: other machines can reach this server", file=sys.stderr)
+    serve(host=host, port=args.port, open_browser=args.open)
+    return 0

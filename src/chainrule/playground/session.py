@@ -1,0 +1,273 @@
+"""One browser tab's playground: its data, its network, and the thread that trains it.
+
+Training is chainrule's own ``Sequential.fit`` called for a few epochs at a time on a
+background thread, with the same optimizer object (and its moments) and the same shuffling
+generator from call to call, so epoch ``k`` is the same whichever chunks it was run in. A
+``DivergenceError`` from the engine stops the thread and marks the session "diverged"; the
+network keeps its last good weights until the user resets it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+
+import numpy as np
+
+from ..callbacks import DivergenceError
+from .config import Config, check_loss, parse_config
+from .datasets import PlaygroundData, Upload, feature_matrix, generate
+from .model import build_network, build_optimizer, dense_layers, evaluate, output_size, targets
+
+MAX_EPOCHS_PER_SECOND = 200
+CHUNK_SECONDS = 0.08
+MAX_HISTORY = 4000
+MAX_WEIGHT = 100.0
+
+_OPTIMIZER_KEYS = ("opt", "lr", "reg", "rate", "batch")
+
+
+class Session:
+    """State of one client. All public methods are thread-safe (one lock per session).
+
+    Parameters
+    ----------
+    sid : str
+        The session id (random, unguessable).
+    config : Config
+        The initial settings.
+    """
+
+    def __init__(self, sid: str, config: Config | None = None):
+        self.id = sid
+        self.lock = threading.RLock()
+        self.config = config or Config()
+        self.upload: Upload | None = None
+        self.touched = time.monotonic()
+        self.version = 0
+        self.data_version = 0
+        self.status = "paused"
+        self.message: str | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._load_data()
+        self._reset_network()
+
+    # -- settings -----------------------------------------------------------------------------
+    def apply(self, values: dict) -> None:
+        """Change settings (validated first; nothing changes on error). New data, features,
+        layers, activations or loss reset the network; optimizer settings keep the weights."""
+        with self.lock:
+            new = parse_config(values, base=self.config)
+            old = self.config
+            data = self.data
+            if new.data_key() != old.data_key():
+                data = self._make_data(new)
+            check_loss(new.loss, data.task, data.classes)
+            self.config = new
+            if data is not self.data:
+                self._set_data(data)
+                self._reset_network()
+            elif (new.layers, new.act, new.features, new.loss) != (old.layers, old.act, old.features, old.loss):
+                self._reset_network()
+            elif any(getattr(new, k) != getattr(old, k) for k in _OPTIMIZER_KEYS):
+                self.optimizer = build_optimizer(new)
+            self._changed()
+
+    def set_upload(self, upload: Upload, problem: str | None = None) -> None:
+        """Use an uploaded CSV as the data set (switches ``dataset`` to "csv")."""
+        with self.lock:
+            previous = self.upload
+            self.upload = upload
+            values = {"dataset": "csv"}
+            if problem is not None:
+                values["problem"] = problem
+            try:
+                new = parse_config(values, base=self.config)
+                data = self._make_data(new)
+                loss = new.loss
+                try:
+                    check_loss(loss, data.task, data.classes)
+                except ValueError:
+                    loss = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}[data.task]
+                new = parse_config({"loss": loss}, base=new)
+            except ValueError:
+                self.upload = previous
+                raise
+            self.config = new
+            self._set_data(data)
+            self._reset_network()
+            self._changed()
+
+    # -- training controls ----------------------------------------------------------------------
+    def play(self) -> None:
+        with self.lock:
+            self._refuse_if_diverged()
+            if self.status == "running":
+                return
+            self.status = "running"
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,), name=f"playground-{self.id[:8]}", daemon=True)
+            self._thread.start()
+            self._changed()
+
+    def pause(self) -> None:
+        thread = None
+        with self.lock:
+            if self.status == "running":
+                self.status = "paused"
+                self._stop.set()
+                thread = self._thread
+                self._changed()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def step(self, epochs: int = 1) -> None:
+        """Pause, then train ``epochs`` epochs now."""
+        self.pause()
+        with self.lock:
+            self._refuse_if_diverged()
+            self._train(epochs)
+            self._changed()
+
+    def reset(self) -> None:
+        """Pause and start again from the initial weights (same seed, same network)."""
+        self.pause()
+        with self.lock:
+            self._reset_network()
+            self._changed()
+
+    def close(self) -> None:
+        self.pause()
+
+    def set_weight(self, layer: int, kind: str, row: int, col: int | None, value) -> None:
+        """Edit one weight ``W[layer][row, col]`` or bias ``b[layer][row]`` (layer counted from 1)."""
+        from .config import _float
+
+        value = _float("weight value", value, -MAX_WEIGHT, MAX_WEIGHT)
+        with self.lock:
+            pairs = dense_layers(self.net)
+            if not isinstance(layer, int) or isinstance(layer, bool) or not 1 <= layer <= len(pairs):
+                raise ValueError(f"layer must be 1..{len(pairs)}; got {layer!r}")
+            dense = pairs[layer - 1][0]
+            if kind not in ("W", "b"):
+                raise ValueError(f"kind must be 'W' or 'b'; got {kind!r}")
+            if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < dense.n_out:
+                raise ValueError(f"row must be 0..{dense.n_out - 1} for layer {layer}; got {row!r}")
+            if kind == "W":
+                if not isinstance(col, int) or isinstance(col, bool) or not 0 <= col < dense.n_in:
+                    raise ValueError(f"col must be 0..{dense.n_in - 1} for layer {layer}; got {col!r}")
+                dense.W.value[row, col] = value
+            else:
+                dense.b.value[row] = value
+            self._changed()
+
+    # -- what the page reads -------------------------------------------------------------------------
+    @property
+    def task(self) -> str:
+        return self.data.task
+
+    def training_arrays(self):
+        """(features of the training points, their targets) as the network sees them."""
+        return self.F_train, self.t_train
+
+    def touch(self) -> None:
+        self.touched = time.monotonic()
+
+    # -- internals -----------------------------------------------------------------------------
+    def _make_data(self, config: Config) -> PlaygroundData:
+        if config.dataset == "csv":
+            if self.upload is None:
+                raise ValueError("dataset csv needs a file: upload a CSV with columns x1, x2, label first")
+            return self.upload.to_data(config.problem, config.ratio, config.seed)
+        return generate(config)
+
+    def _load_data(self) -> None:
+        self._set_data(self._make_data(self.config))
+
+    def _set_data(self, data: PlaygroundData) -> None:
+        self.data = data
+        self.data_version += 1
+
+    def _reset_network(self) -> None:
+        """New network from the seed; stops training; epoch 0."""
+        if self.status == "running":
+            self.status = "paused"
+            self._stop.set()
+        config, data = self.config, self.data
+        self.F_train = feature_matrix(data.X_train, config.features)
+        self.F_test = feature_matrix(data.X_test, config.features)
+        self.t_train = targets(config.loss, data.task, data.classes, data.y_train)
+        self.t_test = targets(config.loss, data.task, data.classes, data.y_test)
+        self.net = build_network(config, self.F_train.shape[1], output_size(config.loss, data.task, data.classes))
+        self.optimizer = build_optimizer(config)
+        self.rng = np.random.default_rng(config.seed + 1)
+        self.epoch = 0
+        self.status = "paused"
+        self.message = None
+        self.history: list[tuple] = []
+        self._record()
+
+    def _train(self, epochs: int) -> bool:
+        """Run ``epochs`` epochs of ``fit``; False when training diverged."""
+        batch = min(self.config.batch, self.F_train.shape[0])
+        try:
+            with np.errstate(all="ignore"):
+                self.net.fit(self.F_train, self.t_train, loss=self.net.loss, optimizer=self.optimizer, epochs=epochs,
+                             batch_size=batch, shuffle=True, verbose=0, rng=self.rng, metric=None)
+        except DivergenceError as exc:
+            self.epoch += max(exc.epoch - 1, 0)
+            self.status = "diverged"
+            self._stop.set()
+            reason = re.sub(r"^training diverged (at|by) epoch \d+: ", "", str(exc)).split(";")[0]
+            self.message = (f"diverged at epoch {self.epoch + 1}: {reason} (learning rate {self.config.lr:g}). "
+                            "The network keeps its last good weights; press reset to start again.")
+            self._record()
+            return False
+        self.epoch += epochs
+        self._record()
+        return True
+
+    def _record(self) -> None:
+        """Append (epoch, train loss, test loss, train metric, test metric) to the history."""
+        data, loss = self.data, self.config.loss
+        with np.errstate(all="ignore"):
+            train = evaluate(self.net, loss, data.task, self.F_train, self.t_train, data.y_train)
+            test = evaluate(self.net, loss, data.task, self.F_test, self.t_test, data.y_test)
+        self.metric_name = "r2" if data.task == "regression" else "accuracy"
+        row = (self.epoch, _finite(train[0]), _finite(test[0]), _finite(train[1]), _finite(test[1]))
+        self.history.append(row)
+        if len(self.history) > MAX_HISTORY:
+            self.history = self.history[::2] + ([] if len(self.history) % 2 else [self.history[-1]])
+
+    def _run(self, stop: threading.Event) -> None:
+        """The training thread: chunks of epochs sized to ~CHUNK_SECONDS, at most
+        MAX_EPOCHS_PER_SECOND, until paused, reset or diverged."""
+        chunk = 1
+        while not stop.is_set():
+            start = time.perf_counter()
+            with self.lock:
+                if stop.is_set() or self.status != "running":
+                    return
+                ok = self._train(chunk)
+                self._changed()
+            if not ok:
+                return
+            spent = time.perf_counter() - start
+            per_epoch = spent / chunk
+            chunk = int(min(max(1, CHUNK_SECONDS / max(per_epoch, 1e-6)), CHUNK_SECONDS * MAX_EPOCHS_PER_SECOND))
+            stop.wait(max(0.005, chunk / MAX_EPOCHS_PER_SECOND - spent))
+
+    def _refuse_if_diverged(self) -> None:
+        if self.status == "diverged":
+            raise ValueError("training diverged; press reset (or lower the learning rate) to start again")
+
+    def _changed(self) -> None:
+        self.version += 1
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None

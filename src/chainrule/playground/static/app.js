@@ -1,0 +1,424 @@
+// The playground page: one session per tab, settings in the URL, snapshots streamed from the
+// server over server-sent events. Training happens on the server, in chainrule.
+
+import { BLUE, ORANGE, classColor, drawAxes, drawByteMap, drawClassMap, drawCurve, drawLossChart, drawPoints, rgb } from "./draw.js";
+import { STAGES, renderStage } from "./explain.js";
+import { NetworkView } from "./network.js";
+
+const LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const RATE_CHOICES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const DATASET_LABELS = {
+  circle: "Circle", xor: "XOR", gauss: "Gaussians", spiral: "Spiral", moons: "Moons",
+  linear: "Seed 000", sine: "sin(x)", csv: "Your CSV",
+};
+const ICONS = {
+  play: '<svg viewBox="0 0 16 16" width="18" height="18"><polygon points="4,2 14,8 4,14" fill="currentColor"/></svg>',
+  pause: '<svg viewBox="0 0 16 16" width="18" height="18"><rect x="3" y="2" width="3.5" height="12" fill="currentColor"/><rect x="9.5" y="2" width="3.5" height="12" fill="currentColor"/></svg>',
+};
+const LOSS_LABELS = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "MSE", hinge: "hinge" };
+
+const $ = (id) => document.getElementById(id);
+const app = { options: null, sid: null, state: null, points: null, dataVersion: -1, trace: null, stage: 0, selected: null, upload: null };
+window.playground = app; // for the browser tests and the console
+
+// -- talking to the server ---------------------------------------------------------------------
+async function api(method, path, body, raw = false) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    if (raw) { init.body = body; init.headers["Content-Type"] = "text/csv"; }
+    else { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+  }
+  const res = await fetch(path, init);
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) throw new Error((data && data.error) || `the server answered ${res.status}`);
+  return data;
+}
+
+const session = (suffix) => `/api/sessions/${app.sid}/${suffix}`;
+
+async function send(values) {
+  try {
+    const state = await api("PUT", session("config"), values);
+    hideMessage("error");
+    applyState(state, true);
+    return true;
+  } catch (e) {
+    showMessage(e.message);
+    if (app.state) renderControls(app.state.config, true);
+    return false;
+  }
+}
+
+async function act(name) {
+  try {
+    applyState(await api("POST", session(name)), true);
+    hideMessage("error");
+  } catch (e) { showMessage(e.message); }
+}
+
+// -- messages -------------------------------------------------------------------------------
+let messageTimer = null;
+function showMessage(text, kind = "error") {
+  const box = $("message");
+  box.textContent = text;
+  box.className = `message ${kind === "info" ? "info" : ""}`;
+  box.dataset.kind = kind;
+  box.hidden = false;
+  clearTimeout(messageTimer);
+  if (kind === "info") messageTimer = setTimeout(() => hideMessage("info"), 4000);
+}
+function hideMessage(kind) {
+  const box = $("message");
+  if (!kind || box.dataset.kind === kind) box.hidden = true;
+}
+
+// -- controls ---------------------------------------------------------------------------------
+function fillSelect(select, values, label = (v) => String(v)) {
+  select.innerHTML = "";
+  for (const v of values) select.add(new Option(label(v), String(v)));
+}
+
+function setupControls() {
+  const o = app.options;
+  fillSelect($("lr"), LR_CHOICES);
+  fillSelect($("rate"), RATE_CHOICES);
+  fillSelect($("opt"), o.optimizers);
+  fillSelect($("loss"), o.losses, (v) => LOSS_LABELS[v] || v);
+  fillSelect($("reg"), o.regularizations);
+  for (const [id, key] of [["ratio", "ratio"], ["noise", "noise"], ["points", "points"], ["classes", "classes"]]) {
+    $(id).min = o[key][0]; $(id).max = o[key][1];
+    $(id).addEventListener("input", () => { $(`${id}-value`).textContent = $(id).value; });
+  }
+  $("batch").min = o.batch[0]; $("batch").max = o.batch[1];
+  $("seed").min = o.seed[0]; $("seed").max = o.seed[1];
+  for (const el of document.querySelectorAll("[data-key]")) {
+    el.addEventListener("change", () => changeSetting(el.dataset.key, el.value));
+  }
+  const box = $("datasets");
+  for (const name of o.datasets) {
+    const b = document.createElement("button");
+    b.dataset.dataset = name;
+    b.title = name === "csv" ? "Your own CSV file (upload below)" : `Use the ${DATASET_LABELS[name]} dataset`;
+    const c = document.createElement("canvas");
+    c.width = 44; c.height = 44;
+    b.append(c, document.createTextNode(DATASET_LABELS[name] || name));
+    b.addEventListener("click", () => chooseDataset(name));
+    box.appendChild(b);
+  }
+  $("play").addEventListener("click", () => act(app.state && app.state.status === "running" ? "pause" : "play"));
+  $("step").addEventListener("click", () => act("step"));
+  $("reset").addEventListener("click", () => act("reset"));
+  $("regenerate").addEventListener("click", () => send({ seed: Math.floor(Math.random() * 1e6) }));
+  $("copy-link").addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(location.href); showMessage("Link copied: it reproduces this setup (data, seed, network).", "info"); }
+    catch (e) { showMessage(`Copy this address to share the setup: ${location.href}`, "info"); }
+  });
+  $("add-layer").addEventListener("click", () => {
+    const c = app.state.config;
+    if (c.layers.length >= o.max_layers) return;
+    send({ layers: [...c.layers, c.layers.length ? c.layers[c.layers.length - 1] : 4], act: [...c.act, c.act.length ? c.act[c.act.length - 1] : "tanh"] });
+  });
+  $("remove-layer").addEventListener("click", () => {
+    const c = app.state.config;
+    if (!c.layers.length) return;
+    send({ layers: c.layers.slice(0, -1), act: c.act.slice(0, -1) });
+  });
+  $("csv-file").addEventListener("change", uploadFile);
+  $("show-test").addEventListener("change", drawOutput);
+  $("discretize").addEventListener("change", drawOutput);
+  $("output-canvas").addEventListener("click", pickPoint);
+  $("explain-btn").addEventListener("click", () => explain($("explain-split").value, Number($("explain-index").value)));
+  $("stage-prev").addEventListener("click", () => showStage(app.stage - 1));
+  $("stage-next").addEventListener("click", () => showStage(app.stage + 1));
+  const stages = $("stages");
+  STAGES.forEach((name, i) => {
+    const b = document.createElement("button");
+    b.textContent = name; b.disabled = true;
+    b.addEventListener("click", () => showStage(i));
+    stages.appendChild(b);
+  });
+  window.addEventListener("pagehide", () => { if (app.sid) navigator.sendBeacon(session("close")); });
+}
+
+function changeSetting(key, value) {
+  const c = app.state.config;
+  const values = { [key]: value };
+  if (key === "classes" && Number(value) > 2 && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
+  if (key === "problem") values.loss = value === "regression" ? "mse" : (app.upload && app.upload.distinct_targets > 2 ? "cross_entropy" : "bce");
+  send(values);
+}
+
+function chooseDataset(name) {
+  const c = app.state.config;
+  if (name === "csv" && !app.upload) { $("csv-file").click(); return; }
+  const values = { dataset: name };
+  const regression = name === "sine" || (name === "csv" && c.problem === "regression");
+  const multiclass = (app.options.multiclass_datasets.includes(name) && c.classes > 2) || (name === "csv" && app.upload && app.upload.distinct_targets > 2 && !regression);
+  if (regression) values.loss = "mse";
+  else if (multiclass && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
+  else if (app.state.task === "regression") values.loss = "bce";
+  if (name === "sine") {
+    const f = c.features.filter((x) => app.options.features_1d.includes(x));
+    values.features = f.length ? f : ["x1"];
+  } else if (app.state.dims === 1) {
+    values.features = c.features.includes("x1") && c.features.length === 1 ? ["x1", "x2"] : [...c.features, "x2"];
+  }
+  send(values);
+}
+
+async function uploadFile() {
+  const file = $("csv-file").files[0];
+  $("csv-file").value = "";
+  if (!file) return;
+  if (file.size > 1000000) { showMessage(`${file.name} is ${file.size.toLocaleString()} bytes; the limit is 1,000,000 bytes.`); return; }
+  try {
+    const q = new URLSearchParams({ filename: file.name, problem: $("problem").value });
+    const res = await api("POST", `${session("upload")}?${q}`, await file.arrayBuffer(), true);
+    app.upload = res.upload;
+    hideMessage("error");
+    showMessage(`Loaded ${res.upload.filename}: ${res.upload.rows} rows (features standardised to mean 0, sd 1).`, "info");
+    applyState(res.state, true);
+  } catch (e) { showMessage(`Upload refused: ${e.message}`); }
+}
+
+function renderControls(c, force = false) {
+  const active = document.activeElement;
+  for (const el of document.querySelectorAll("[data-key]")) {
+    if (el === active && !force) continue;
+    const key = el.dataset.key;
+    if (!(key in c)) continue;
+    let value = String(c[key]);
+    if (el.tagName === "SELECT" && ![...el.options].some((op) => op.value === value)) {
+      const match = [...el.options].find((op) => Number(op.value) === Number(value));
+      if (match) value = match.value; else el.add(new Option(value, value));
+    }
+    el.value = value;
+    const label = $(`${el.id}-value`);
+    if (label) label.textContent = value;
+  }
+  for (const b of $("datasets").querySelectorAll("button")) b.classList.toggle("active", b.dataset.dataset === c.dataset);
+  $("classes").disabled = !app.options.multiclass_datasets.includes(c.dataset);
+  $("classes-row").style.opacity = $("classes").disabled ? 0.45 : 1;
+  $("problem").disabled = c.dataset !== "csv";
+  $("noise").disabled = c.dataset === "csv";
+  $("points").disabled = c.dataset === "csv";
+  $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
+  $("add-layer").disabled = c.layers.length >= app.options.max_layers;
+  $("remove-layer").disabled = c.layers.length === 0;
+}
+
+function updateUrl(c) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(c)) q.set(k, Array.isArray(v) ? v.join(",") : String(v));
+  const url = `${location.pathname}?${q}`;
+  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+}
+
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  const known = Object.keys(app.options.defaults);
+  const out = {};
+  for (const [k, v] of q.entries()) if (known.includes(k)) out[k] = v;
+  return out;
+}
+
+// -- state from the server -----------------------------------------------------------------------
+async function applyState(s, authoritative = false) {
+  if (app.state && s.id === app.state.id && s.version < app.state.version && !authoritative) return;
+  const configChanged = !app.state || JSON.stringify(app.state.config) !== JSON.stringify(s.config);
+  app.state = s;
+  if (configChanged) { renderControls(s.config); updateUrl(s.config); refreshThumbnails(s.config); }
+  $("epoch").textContent = s.epoch.toLocaleString("en-US");
+  const pill = $("status");
+  pill.textContent = s.status;
+  pill.className = `pill ${s.status}`;
+  const running = s.status === "running";
+  if ($("play").dataset.running !== String(running)) {
+    $("play").dataset.running = String(running);
+    $("play").innerHTML = running ? ICONS.pause : ICONS.play;
+    $("play").setAttribute("aria-label", running ? "pause" : "play");
+  }
+  $("play").disabled = $("step").disabled = s.status === "diverged";
+  if (s.status === "diverged" && s.message) showMessage(s.message);
+  const f = (v) => (v === null || v === undefined ? "–" : Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(3));
+  $("test-loss").textContent = f(s.last.test_loss);
+  $("train-loss").textContent = f(s.last.train_loss);
+  $("metric-name").textContent = s.metric === "r2" ? "R²" : s.metric;
+  $("test-metric").textContent = f(s.last.test_metric);
+  $("train-metric").textContent = f(s.last.train_metric);
+  drawLossChart($("loss-chart"), s.history);
+  app.network.render(s, app.options);
+  if (s.data_version !== app.dataVersion) {
+    app.dataVersion = s.data_version;
+    app.points = null;
+    app.selected = null;
+    try { const d = await api("GET", session("data")); if (d.data_version === app.state.data_version) app.points = d; } catch (e) { showMessage(e.message); }
+  }
+  drawOutput();
+  legend(s);
+}
+
+function drawOutput() {
+  const s = app.state;
+  if (!s) return;
+  const canvas = $("output-canvas");
+  const o = s.maps.output;
+  const discretize = $("discretize").checked;
+  if (s.dims === 1) {
+    drawCurve(canvas, o.values, { lo: s.extent[2], hi: s.extent[3], width: 2.5 });
+  } else if (o.kind === "classes") {
+    drawClassMap(canvas, o.label, o.data, s.maps.size, s.classes, discretize);
+  } else {
+    drawByteMap(canvas, o.data, s.maps.size, { discretize, strength: 0.7 });
+  }
+  if (app.points) {
+    let yRange = [0, 1];
+    if (s.task === "regression") {
+      const ys = app.points.train.y.concat(app.points.test.y);
+      yRange = [Math.min(...ys), Math.max(...ys)];
+    }
+    const opts = { task: s.task, classes: s.classes, yRange, dims: s.dims };
+    drawPoints(canvas, app.points.train, s.extent, opts);
+    if ($("show-test").checked) drawPoints(canvas, app.points.test, s.extent, { ...opts, test: true });
+    if (app.selected) drawPoints(canvas, { x: [], y: [] }, s.extent, { ...opts, selected: app.selected });
+  }
+  drawAxes(canvas, s.extent);
+  $("axis-note").textContent = s.dims === 1 ? "x → horizontal, y = sin x + noise ↑ (dots: data, line: network)" : "X₁ → horizontal, X₂ ↑ vertical";
+}
+
+function legend(s) {
+  const box = $("output-legend");
+  if (s.task === "binary") {
+    box.innerHTML = `<span><span class="dot" style="background:${rgb(ORANGE)}"></span>class 0</span>` +
+      `<span class="bar" style="background:linear-gradient(90deg, ${rgb(ORANGE)}, #f7f8f9, ${rgb(BLUE)})"></span>` +
+      `<span><span class="dot" style="background:${rgb(BLUE)}"></span>class 1</span>`;
+  } else if (s.task === "multiclass") {
+    box.innerHTML = [...Array(s.classes).keys()].map((k) => `<span><span class="dot" style="background:${rgb(classColor(k))}"></span>class ${k}</span>`).join("") + `<span class="hint">paler = less sure</span>`;
+  } else if (s.dims === 2) {
+    box.innerHTML = `<span>low</span><span class="bar" style="background:linear-gradient(90deg, ${rgb(ORANGE)}, #f7f8f9, ${rgb(BLUE)})"></span><span>high</span>`;
+  } else {
+    box.innerHTML = `<span><span class="dot" style="background:#3c3c3c"></span>data</span><span><span class="dot" style="background:${rgb(BLUE)}"></span>network output</span>`;
+  }
+  box.innerHTML += `<span class="hint">white ring: train · dark ring: test</span>`;
+  if (s.dims === 1) box.lastChild.remove();
+}
+
+async function refreshThumbnails(c) {
+  for (const b of $("datasets").querySelectorAll("button")) {
+    const name = b.dataset.dataset;
+    const canvas = b.querySelector("canvas");
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#eef1f4"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (name === "csv") {
+      ctx.fillStyle = "#66737f"; ctx.font = "bold 12px system-ui"; ctx.textAlign = "center";
+      ctx.fillText(app.upload ? "CSV ✓" : "CSV", 22, 26);
+      continue;
+    }
+    try {
+      const q = new URLSearchParams({ dataset: name, noise: c.noise, classes: c.classes, seed: c.seed });
+      const d = await api("GET", `/api/preview?${q}`);
+      const dims = d.dims;
+      drawPoints(canvas, d.points, d.extent, { task: d.task, classes: d.classes, yRange: [-1, 1], dims });
+    } catch (e) { /* a thumbnail is decoration; the dataset still works */ }
+  }
+}
+
+// -- picking a point and explaining it ------------------------------------------------------------
+function pickPoint(ev) {
+  const s = app.state;
+  if (!s || !app.points) return;
+  const canvas = $("output-canvas");
+  const r = canvas.getBoundingClientRect();
+  const mx = ((ev.clientX - r.left) / r.width) * canvas.width, my = ((ev.clientY - r.top) / r.height) * canvas.height;
+  const [x0, x1, y0, y1] = s.extent;
+  let best = null;
+  const splits = $("show-test").checked ? ["train", "test"] : ["train"];
+  for (const split of splits) {
+    const p = app.points[split];
+    p.x.forEach((x, i) => {
+      const yv = s.dims === 1 ? p.y[i] : x[1];
+      const px = ((x[0] - x0) / (x1 - x0)) * canvas.width, py = canvas.height - ((yv - y0) / (y1 - y0)) * canvas.height;
+      const d = (px - mx) ** 2 + (py - my) ** 2;
+      if (!best || d < best.d) best = { d, split, i };
+    });
+  }
+  if (!best || best.d > 15 * 15) return;
+  $("explain-split").value = best.split;
+  $("explain-index").value = best.i;
+  explain(best.split, best.i);
+}
+
+async function explain(split, index) {
+  try {
+    app.trace = await api("POST", session("explain"), { split, index });
+    hideMessage("error");
+  } catch (e) { showMessage(e.message); return; }
+  const p = app.points && app.points[split];
+  if (p) app.selected = app.state.dims === 1 ? [p.x[index][0], 0, p.y[index]] : p.x[index];
+  drawOutput();
+  for (const b of $("stages").querySelectorAll("button")) b.disabled = false;
+  showStage(0);
+}
+
+function showStage(i) {
+  if (!app.trace) return;
+  app.stage = Math.max(0, Math.min(STAGES.length - 1, i));
+  $("stages").querySelectorAll("button").forEach((b, k) => b.classList.toggle("active", k === app.stage));
+  $("stage-prev").disabled = app.stage === 0;
+  $("stage-next").disabled = app.stage === STAGES.length - 1;
+  $("explain-body").innerHTML = renderStage(app.trace, app.stage);
+  $("explain-body").dataset.stage = STAGES[app.stage];
+}
+
+// -- start ---------------------------------------------------------------------------------------
+function connect() {
+  const source = new EventSource(session("events"));
+  source.addEventListener("state", (ev) => applyState(JSON.parse(ev.data)));
+  source.onerror = async () => {
+    try { await api("GET", session("state")); } catch (e) { source.close(); showMessage(e.message); }
+  };
+  app.source = source;
+}
+
+async function init() {
+  app.options = await api("GET", "/api/options");
+  app.network = new NetworkView($("network"), {
+    toggleFeature: (f) => {
+      const c = app.state.config;
+      send({ features: c.features.includes(f) ? c.features.filter((x) => x !== f) : [...c.features, f] });
+    },
+    neurons: (layer, delta) => {
+      const layers = [...app.state.config.layers];
+      layers[layer] = Math.max(1, Math.min(app.options.max_neurons, layers[layer] + delta));
+      send({ layers, act: app.state.config.act });
+    },
+    activation: (layer, name) => {
+      const act = [...app.state.config.act];
+      act[layer] = name;
+      send({ act });
+    },
+    editWeight: async (spec, value) => {
+      try {
+        applyState(await api("PUT", session("weight"), { ...spec, value: Number(value) }), true);
+        hideMessage("error");
+        return true;
+      } catch (e) { showMessage(e.message); return false; }
+    },
+  });
+  setupControls();
+  let created;
+  const fromUrl = readUrl();
+  try {
+    created = await api("POST", "/api/sessions", { config: fromUrl });
+  } catch (e) {
+    created = await api("POST", "/api/sessions", { config: {} });
+    showMessage(`The settings in the address could not be used (${e.message}); showing the defaults instead.`);
+  }
+  app.sid = created.id;
+  await applyState(created.state, true);
+  connect();
+  document.body.dataset.ready = "1";
+}
+
+init().catch((e) => showMessage(`The playground could not start: ${e.message}`));

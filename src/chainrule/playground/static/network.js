@@ -1,0 +1,300 @@
+// The network diagram: feature nodes, hidden neurons with their heatmaps, output nodes, and
+// edges whose width follows |w| and whose colour follows the sign of w.
+
+import { BLUE, ORANGE, classColor, diverging, drawByteMap, drawClassMap, drawCurve, rgb } from "./draw.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const LABELS = { x1: "X₁", x2: "X₂", x1sq: "X₁²", x2sq: "X₂²", x1x2: "X₁X₂", sinx1: "sin X₁", sinx2: "sin X₂" };
+const FEATURE_FN = {
+  x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
+  x1x2: (a, b) => a * b, sinx1: (a) => Math.sin(a), sinx2: (a, b) => Math.sin(b),
+};
+
+export class NetworkView {
+  constructor(root, handlers) {
+    this.root = root;
+    this.svg = root.querySelector("#edges");
+    this.columns = root.querySelector("#columns");
+    this.panel = document.getElementById("weight-panel");
+    this.handlers = handlers; // toggleFeature(name), neurons(layer, delta), activation(layer, name), editWeight(spec, value)
+    this.key = null;
+    this.state = null;
+    this.editing = null;
+    this.hovered = null;
+    new ResizeObserver(() => this.layoutEdges()).observe(root);
+  }
+
+  render(state, options) {
+    this.state = state;
+    const available = state.dims === 1 ? options.features_1d : options.features;
+    const net = state.network;
+    const sizes = net.layers.map((l) => l.W.length);
+    const key = JSON.stringify([available, net.features, sizes, net.layers.map((l) => l.act), state.dims, state.task]);
+    if (key !== this.key) {
+      this.key = key;
+      this.build(state, available, options);
+    }
+    this.update(state);
+  }
+
+  build(state, available, options) {
+    const net = state.network;
+    this.columns.innerHTML = "";
+    this.nodes = []; // nodes[c][i] = element; column 0 = active features
+    // features
+    const fcol = this.column("feature-col", null);
+    const active = [];
+    for (const f of available) {
+      const node = this.node(fcol, `feature-${f}`);
+      node.classList.add("feature");
+      const on = net.features.includes(f);
+      if (!on) node.classList.add("off");
+      node.title = on ? `${LABELS[f]}: click to remove this input` : `${LABELS[f]}: click to use this input`;
+      const tag = document.createElement("span");
+      tag.className = "tag"; tag.textContent = LABELS[f];
+      node.appendChild(tag);
+      node.addEventListener("click", () => this.handlers.toggleFeature(f));
+      this.drawFeature(node.querySelector("canvas"), f, state);
+      if (on) active.push(node);
+    }
+    this.nodes.push(active);
+    // hidden layers
+    const hidden = net.layers.slice(0, -1);
+    hidden.forEach((layer, li) => {
+      const col = this.column("hidden-col", li + 1);
+      const head = col.querySelector(".col-head");
+      const buttons = document.createElement("div");
+      buttons.className = "buttons";
+      const plus = this.button("+", `Add a neuron to hidden layer ${li + 1}`, () => this.handlers.neurons(li, +1));
+      const minus = this.button("−", `Remove a neuron from hidden layer ${li + 1}`, () => this.handlers.neurons(li, -1));
+      plus.disabled = layer.W.length >= options.max_neurons;
+      minus.disabled = layer.W.length <= 1;
+      buttons.append(plus, minus);
+      const count = document.createElement("span");
+      count.textContent = `${layer.W.length} neuron${layer.W.length > 1 ? "s" : ""}`;
+      const select = document.createElement("select");
+      select.className = "act-select";
+      select.dataset.layer = String(li);
+      select.title = `Activation of hidden layer ${li + 1}`;
+      for (const a of options.activations) select.add(new Option(a === "xtanh" ? "x·tanh x" : a, a));
+      select.value = layer.act;
+      select.addEventListener("change", () => this.handlers.activation(li, select.value));
+      head.append(buttons, count, select);
+      const col_nodes = [];
+      for (let i = 0; i < layer.W.length; i++) {
+        const node = this.node(col, `neuron-${li + 1}-${i}`);
+        const bias = document.createElement("span");
+        bias.className = "bias";
+        node.appendChild(bias);
+        node.addEventListener("mouseenter", () => this.hover({ kind: "b", layer: li + 1, row: i }));
+        node.addEventListener("mouseleave", () => this.unhover());
+        node.addEventListener("click", () => this.startEdit({ kind: "b", layer: li + 1, row: i }));
+        col_nodes.push(node);
+      }
+      this.nodes.push(col_nodes);
+    });
+    // outputs
+    const out = net.layers[net.layers.length - 1];
+    const ocol = this.column("out-col", "out");
+    const onodes = [];
+    for (let i = 0; i < out.W.length; i++) {
+      const node = this.node(ocol, `output-${i}`);
+      node.classList.add("out-node");
+      const bias = document.createElement("span");
+      bias.className = "bias";
+      node.appendChild(bias);
+      node.addEventListener("mouseenter", () => this.hover({ kind: "b", layer: net.layers.length, row: i }));
+      node.addEventListener("mouseleave", () => this.unhover());
+      node.addEventListener("click", () => this.startEdit({ kind: "b", layer: net.layers.length, row: i }));
+      onodes.push(node);
+    }
+    this.nodes.push(onodes);
+    // edges
+    this.svg.innerHTML = "";
+    this.edges = [];
+    net.layers.forEach((layer, li) => {
+      layer.W.forEach((row, r) => row.forEach((w, c) => {
+        const path = document.createElementNS(SVG, "path");
+        path.setAttribute("class", "edge");
+        const hit = document.createElementNS(SVG, "path");
+        hit.setAttribute("class", "hit");
+        const spec = { kind: "W", layer: li + 1, row: r, col: c };
+        hit.addEventListener("mouseenter", () => { path.classList.add("hover"); this.hover(spec); });
+        hit.addEventListener("mouseleave", () => { path.classList.remove("hover"); this.unhover(); });
+        hit.addEventListener("click", () => this.startEdit(spec));
+        this.svg.append(path, hit);
+        this.edges.push({ path, hit, spec });
+      }));
+    });
+    requestAnimationFrame(() => this.layoutEdges());
+  }
+
+  column(cls, label) {
+    const col = document.createElement("div");
+    col.className = `column ${cls}`;
+    const head = document.createElement("div");
+    head.className = "col-head";
+    if (label === "out") head.textContent = "output";
+    else if (label === null) head.textContent = "";
+    col.appendChild(head);
+    this.columns.appendChild(col);
+    return col;
+  }
+
+  node(col, id) {
+    const node = document.createElement("div");
+    node.className = "node";
+    node.id = id;
+    const canvas = document.createElement("canvas");
+    canvas.width = 38; canvas.height = 38;
+    node.appendChild(canvas);
+    col.appendChild(node);
+    return node;
+  }
+
+  button(text, title, fn) {
+    const b = document.createElement("button");
+    b.className = "small"; b.textContent = text; b.title = title;
+    b.addEventListener("click", fn);
+    return b;
+  }
+
+  drawFeature(canvas, f, state) {
+    const [x0, x1, y0, y1] = state.extent;
+    const fn = FEATURE_FN[f];
+    if (state.dims === 1) {
+      const values = [];
+      for (let i = 0; i < 40; i++) values.push(fn(x0 + ((x1 - x0) * i) / 39, 0));
+      const m = Math.max(...values.map(Math.abs)) || 1;
+      drawCurve(canvas, values.map((v) => v / m), { width: 1.5 });
+      return;
+    }
+    const n = 20, vals = [];
+    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
+      vals.push(fn(x0 + ((x1 - x0) * c) / (n - 1), y1 - ((y1 - y0) * r) / (n - 1)));
+    }
+    const m = Math.max(...vals.map(Math.abs)) || 1;
+    const ctx = canvas.getContext("2d");
+    const img = ctx.createImageData(n, n);
+    vals.forEach((v, i) => {
+      const c = diverging(v / m);
+      img.data.set([c[0], c[1], c[2], 255], 4 * i);
+    });
+    const off = document.createElement("canvas");
+    off.width = n; off.height = n;
+    off.getContext("2d").putImageData(img, 0, 0);
+    ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+  }
+
+  update(state) {
+    const maps = state.maps;
+    // hidden neuron maps
+    maps.neurons.forEach((layer, li) => layer.forEach((m, i) => {
+      const node = this.nodes[li + 1] && this.nodes[li + 1][i];
+      if (!node) return;
+      const canvas = node.querySelector("canvas");
+      if (state.dims === 1) drawCurve(canvas, m.values, { width: 1.5 });
+      else drawByteMap(canvas, m.data, maps.neuron_size);
+    }));
+    // output nodes
+    const onodes = this.nodes[this.nodes.length - 1];
+    onodes.forEach((node, i) => {
+      const canvas = node.querySelector("canvas");
+      const o = maps.output;
+      if (state.dims === 1) drawCurve(canvas, o.values, { lo: state.extent[2], hi: state.extent[3], width: 1.5 });
+      else if (onodes.length === 1 && o.kind !== "classes") drawByteMap(canvas, o.data, maps.size);
+      else if (o.kind === "classes" && onodes.length === 1) drawClassMap(canvas, o.label, o.data, maps.size, state.classes, false);
+      else {
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = rgb(state.task === "regression" ? BLUE : classColor(i), 0.75);
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+        ctx.fillStyle = "#fff"; ctx.font = "bold 13px system-ui"; ctx.textAlign = "center";
+        ctx.fillText(String(i), canvas.width / 2, canvas.height / 2 + 5);
+        node.title = `output ${i}: class ${i}`;
+      }
+    });
+    // biases
+    state.network.layers.forEach((layer, li) => {
+      (layer.b || []).forEach((b, i) => {
+        const node = this.nodes[li + 1] && this.nodes[li + 1][i];
+        const dot = node && node.querySelector(".bias");
+        if (dot) dot.style.background = rgb(diverging(Math.tanh(b), 1));
+      });
+    });
+    this.styleEdges(state);
+    if (this.hovered && !this.editing) this.hover(this.hovered);
+  }
+
+  styleEdges(state) {
+    if (!this.edges) return;
+    let wmax = 1;
+    for (const l of state.network.layers) for (const row of l.W) for (const w of row) wmax = Math.max(wmax, Math.abs(w));
+    for (const e of this.edges) {
+      const w = state.network.layers[e.spec.layer - 1].W[e.spec.row][e.spec.col];
+      e.path.setAttribute("stroke", rgb(w >= 0 ? BLUE : ORANGE));
+      e.path.setAttribute("stroke-width", (0.4 + 6 * Math.abs(w) / wmax).toFixed(2));
+      e.path.setAttribute("stroke-opacity", (0.35 + 0.55 * Math.min(1, Math.abs(w) / wmax)).toFixed(2));
+    }
+  }
+
+  layoutEdges() {
+    if (!this.edges || !this.nodes) return;
+    const base = this.root.getBoundingClientRect();
+    const centre = (el, side) => {
+      const r = el.getBoundingClientRect();
+      return [side > 0 ? r.right - base.left : r.left - base.left, r.top + r.height / 2 - base.top];
+    };
+    for (const e of this.edges) {
+      const src = this.nodes[e.spec.layer - 1][e.spec.col];
+      const dst = this.nodes[e.spec.layer][e.spec.row];
+      if (!src || !dst) continue;
+      const [xa, ya] = centre(src, +1);
+      const [xb, yb] = centre(dst, -1);
+      const mx = (xa + xb) / 2;
+      const d = `M${xa},${ya} C${mx},${ya} ${mx},${yb} ${xb},${yb}`;
+      e.path.setAttribute("d", d);
+      e.hit.setAttribute("d", d);
+    }
+  }
+
+  describe(spec) {
+    const net = this.state.network;
+    const L = net.layers.length;
+    const where = (layer, i) => (layer === L ? `output ${i}` : `neuron ${i + 1} of hidden layer ${layer}`);
+    if (spec.kind === "W") {
+      const from = spec.layer === 1 ? net.labels[spec.col] : where(spec.layer - 1, spec.col);
+      const value = net.layers[spec.layer - 1].W[spec.row][spec.col];
+      return { label: `W[${spec.layer}]<sub>${spec.row + 1},${spec.col + 1}</sub>`, text: `from ${from} to ${where(spec.layer, spec.row)}`, value };
+    }
+    const value = net.layers[spec.layer - 1].b[spec.row];
+    return { label: `b[${spec.layer}]<sub>${spec.row + 1}</sub>`, text: `bias of ${where(spec.layer, spec.row)}`, value };
+  }
+
+  hover(spec) {
+    if (this.editing) return;
+    this.hovered = spec;
+    const d = this.describe(spec);
+    this.panel.innerHTML = `${d.label} ${d.text} = <b>${d.value.toFixed(4)}</b> <span class="hint">(click to edit)</span>`;
+  }
+
+  unhover() {
+    this.hovered = null;
+  }
+
+  startEdit(spec) {
+    this.editing = spec;
+    const d = this.describe(spec);
+    this.panel.innerHTML = `${d.label} ${d.text}: <input id="weight-input" type="number" step="0.01" value="${d.value}"> ` +
+      `<button id="weight-set" class="primary">set</button> <button id="weight-cancel" class="text">cancel</button>`;
+    const input = this.panel.querySelector("#weight-input");
+    const done = () => { this.editing = null; this.panel.innerHTML = "Hover a line to read its weight (click it to edit); hover a neuron for its bias."; };
+    const commit = async () => {
+      const ok = await this.handlers.editWeight(spec, input.value);
+      if (ok) done();
+    };
+    input.focus(); input.select();
+    input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") commit(); if (ev.key === "Escape") done(); });
+    this.panel.querySelector("#weight-set").addEventListener("click", commit);
+    this.panel.querySelector("#weight-cancel").addEventListener("click", done);
+  }
+}

@@ -1,0 +1,472 @@
+"""The playground server's API, through Starlette's TestClient: bounded and validated inputs,
+sessions isolated from each other, uploads that never crash it, divergence and recovery, the
+explain trace checked against an independent computation."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+from starlette.testclient import TestClient  # noqa: E402
+
+from chainrule.playground import create_app, parse_config  # noqa: E402
+from chainrule.playground.datasets import GENERATORS, feature_matrix, generate, parse_csv  # noqa: E402
+
+
+@pytest.fixture
+def client():
+    with TestClient(create_app(max_sessions=6)) as c:
+        yield c
+
+
+def new(client, **config):
+    r = client.post("/api/sessions", json={"config": config})
+    assert r.status_code == 200, r.text
+    return r.json()["id"], r.json()["state"]
+
+
+def weights(state):
+    return [(layer["W"], layer["b"]) for layer in state["network"]["layers"]]
+
+
+def error(response, status=400):
+    assert response.status_code == status, response.text
+    message = response.json()["error"]
+    assert isinstance(message, str) and message
+    return message
+
+
+# -- pages and options ------------------------------------------------------------------------------
+def test_page_and_static_files_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "chainrule playground" in page.text
+    for name in ("app.js", "draw.js", "network.js", "explain.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text  # everything is local
+
+
+def test_options_list_the_bounds(client):
+    o = client.get("/api/options").json()
+    assert o["max_layers"] == 6 and o["max_neurons"] == 8
+    assert set(o["activations"]) == {"relu", "tanh", "sigmoid", "linear", "xtanh"}
+    assert set(o["losses"]) == {"bce", "cross_entropy", "mse", "hinge"}
+    assert set(o["optimizers"]) == {"sgd", "momentum", "adam"}
+    assert {"circle", "xor", "gauss", "spiral", "moons", "linear", "sine", "csv"} == set(o["datasets"])
+
+
+def test_untrusted_host_header_is_refused(client):
+    assert client.get("/api/options", headers={"host": "evil.example"}).status_code == 400
+
+
+# -- bounded inputs ----------------------------------------------------------------------------------
+BAD_SETTINGS = [
+    ({"layers": "1,1,1,1,1,1,1", "act": "tanh,tanh,tanh,tanh,tanh,tanh,tanh"}, "at most 6"),
+    ({"layers": "9"}, "between 1 and 8"),
+    ({"layers": "0"}, "between 1 and 8"),
+    ({"layers": "2.5"}, "whole number"),
+    ({"layers": {"a": 1}}, "comma-separated"),
+    ({"lr": 0}, "lr must be between"),
+    ({"lr": 11}, "lr must be between"),
+    ({"lr": "abc"}, "lr must be a number"),
+    ({"lr": "nan"}, "lr must be between"),
+    ({"lr": True}, "lr must be a number"),
+    ({"batch": 0}, "batch must be between"),
+    ({"batch": 1001}, "batch must be between"),
+    ({"batch": 2.5}, "whole number"),
+    ({"noise": 51}, "noise must be between"),
+    ({"ratio": 5}, "ratio must be between"),
+    ({"points": 10**9}, "points must be between"),
+    ({"seed": -1}, "seed must be between"),
+    ({"rate": 20}, "rate must be between"),
+    ({"features": ""}, "at least one input feature"),
+    ({"features": "x3"}, "features entry must be one of"),
+    ({"features": "x1,x1"}, "twice"),
+    ({"act": "softplus,tanh"}, "activation) must be one of"),
+    ({"act": "tanh"}, "1 activation(s) for 2 hidden layer(s)"),
+    ({"loss": "huber"}, "loss must be one of"),
+    ({"opt": "lbfgs"}, "opt must be one of"),
+    ({"dataset": "mnist"}, "dataset must be one of"),
+    ({"wibble": 1}, "unknown setting 'wibble'"),
+    ({"dataset": "gauss", "classes": 3, "loss": "bce"}, "with 3 classes use cross_entropy or mse"),
+    ({"dataset": "sine", "loss": "mse", "features": "x1,x2"}, "feature x2 is not available"),
+    ({"dataset": "sine", "features": "x1", "loss": "bce"}, "regression problem uses mse"),
+    ({"dataset": "csv"}, "upload a CSV"),
+]
+
+
+@pytest.mark.parametrize("settings, expected", BAD_SETTINGS)
+def test_bad_settings_are_refused_with_a_message(client, settings, expected):
+    assert expected in error(client.post("/api/sessions", json={"config": settings}))
+    sid, state = new(client)
+    before = state["config"]
+    assert expected in error(client.put(f"/api/sessions/{sid}/config", json=settings))
+    assert client.get(f"/api/sessions/{sid}/state").json()["config"] == before  # nothing changed
+
+
+def test_every_bound_accepts_its_extremes(client):
+    sid, state = new(client, layers="8,8,8,8,8,8", act="relu,tanh,sigmoid,linear,xtanh,tanh", lr=10, batch=1000,
+                     noise=50, ratio=90, points=1000, seed=2**31 - 1, rate=10, reg="l1",
+                     features="x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2")
+    assert [len(layer["W"]) for layer in state["network"]["layers"]] == [8] * 6 + [1]
+    assert len(state["network"]["layers"][0]["W"][0]) == 7
+    sid, state = new(client, layers="", act="", lr=1e-5, batch=1, noise=0, ratio=10, points=50, seed=0)
+    assert len(state["network"]["layers"]) == 1  # no hidden layer: a linear model
+    assert state["n_train"] == 5 and state["n_test"] == 45
+
+
+def test_malformed_json_and_oversized_bodies(client):
+    sid, _ = new(client)
+    r = client.put(f"/api/sessions/{sid}/config", content=b"{not json", headers={"content-type": "application/json"})
+    assert "not valid JSON" in error(r)
+    assert "JSON object" in error(client.put(f"/api/sessions/{sid}/config", json=[1, 2]))
+    big = json.dumps({"layers": "1," * 40_000})
+    assert "limit" in error(client.put(f"/api/sessions/{sid}/config", content=big), 413)
+
+
+def test_unknown_session_and_action(client):
+    assert "reload the page" in error(client.get("/api/sessions/nope/state"), 404)
+    sid, _ = new(client)
+    assert "unknown action" in error(client.post(f"/api/sessions/{sid}/dance"), 404)
+    assert client.post(f"/api/sessions/{sid}/close").json() == {"closed": True}
+    assert "reload the page" in error(client.post(f"/api/sessions/{sid}/step"), 404)
+
+
+def test_session_count_is_bounded(client):
+    for _ in range(6):
+        new(client)
+    assert "too many open playground tabs" in error(client.post("/api/sessions", json={}), 503)
+
+
+def test_weight_edits_are_bounded(client):
+    sid, state = new(client, layers="3", act="tanh")
+    url = f"/api/sessions/{sid}/weight"
+    r = client.put(url, json={"layer": 1, "kind": "W", "row": 2, "col": 1, "value": 1.25})
+    assert r.status_code == 200 and r.json()["network"]["layers"][0]["W"][2][1] == 1.25
+    r = client.put(url, json={"layer": 2, "kind": "b", "row": 0, "value": -0.5})
+    assert r.json()["network"]["layers"][1]["b"] == [-0.5]
+    for body, expected in [
+        ({"layer": 1, "row": 0, "col": 0, "value": 101}, "between -100.0 and 100.0"),
+        ({"layer": 1, "row": 0, "col": 0, "value": "inf"}, "between -100.0 and 100.0"),
+        ({"layer": 1, "row": 0, "col": 0, "value": None}, "must be a number"),
+        ({"layer": 3, "row": 0, "col": 0, "value": 1}, "layer must be 1..2"),
+        ({"layer": 1, "row": 3, "col": 0, "value": 1}, "row must be 0..2"),
+        ({"layer": 1, "row": 0, "col": 2, "value": 1}, "col must be 0..1"),
+        ({"layer": 1, "kind": "q", "row": 0, "col": 0, "value": 1}, "kind must be"),
+    ]:
+        assert expected in error(client.put(url, json=body))
+
+
+# -- sessions: isolation and reproducibility --------------------------------------------------------
+def test_sessions_are_isolated(client):
+    a, state_a = new(client, dataset="xor", layers="4", act="relu", seed=3)
+    b, state_b = new(client, dataset="xor", layers="4", act="relu", seed=3)
+    assert a != b and weights(state_a) == weights(state_b)
+    for _ in range(5):
+        client.post(f"/api/sessions/{a}/step")
+    client.put(f"/api/sessions/{a}/weight", json={"layer": 1, "row": 0, "col": 0, "value": 7})
+    client.put(f"/api/sessions/{a}/config", json={"lr": 0.1, "act": "tanh"})
+    after_a = client.get(f"/api/sessions/{a}/state").json()
+    after_b = client.get(f"/api/sessions/{b}/state").json()
+    assert after_a["config"]["act"] == ["tanh"] and after_b["config"]["act"] == ["relu"]
+    assert after_b["epoch"] == 0 and weights(after_b) == weights(state_b)
+    # both train at once, each its own network
+    client.post(f"/api/sessions/{a}/play")
+    client.post(f"/api/sessions/{b}/play")
+    time.sleep(0.6)
+    client.post(f"/api/sessions/{a}/pause")
+    client.post(f"/api/sessions/{b}/pause")
+    sa = client.get(f"/api/sessions/{a}/state").json()
+    sb = client.get(f"/api/sessions/{b}/state").json()
+    assert sa["epoch"] > 0 and sb["epoch"] > 0 and sa["status"] == sb["status"] == "paused"
+    assert weights(sa) != weights(sb)
+
+
+def test_same_settings_give_the_same_run(client):
+    settings = dict(dataset="moons", layers="5,3", act="tanh,relu", opt="adam", lr=0.01, batch=7, seed=11)
+    runs = []
+    for _ in range(2):
+        sid, start = new(client, **settings)
+        for _ in range(4):
+            state = client.post(f"/api/sessions/{sid}/step").json()
+        runs.append((weights(start), weights(state), state["history"], client.get(f"/api/sessions/{sid}/data").json()["train"]))
+    assert runs[0] == runs[1]
+    sid, other = new(client, **{**settings, "seed": 12})
+    assert weights(other) != runs[0][0]
+
+
+def test_play_streams_states_and_pause_stops(client):
+    sid, _ = new(client, dataset="circle", layers="4", act="tanh")
+    client.post(f"/api/sessions/{sid}/play")
+    with client.stream("GET", f"/api/sessions/{sid}/events?max_events=3") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        body = b"".join(response.iter_bytes()).decode()
+    events = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+    assert len(events) == 3
+    assert [e["version"] for e in events] == sorted({e["version"] for e in events})
+    assert events[-1]["epoch"] >= events[0]["epoch"]
+    paused = client.post(f"/api/sessions/{sid}/pause").json()
+    time.sleep(0.3)
+    assert client.get(f"/api/sessions/{sid}/state").json()["epoch"] == paused["epoch"]
+    assert "max_events" in error(client.get(f"/api/sessions/{sid}/events?max_events=0"))
+
+
+def test_training_lowers_the_test_loss_and_maps_have_the_right_size(client):
+    sid, start = new(client, dataset="circle", features="x1sq,x2sq", layers="", act="", lr=0.1, batch=10)
+    for _ in range(30):
+        state = client.post(f"/api/sessions/{sid}/step").json()
+    assert state["epoch"] == 30
+    assert state["last"]["test_loss"] < 0.5 * start["last"]["test_loss"]
+    assert state["last"]["test_metric"] > 0.9
+    G = state["maps"]["size"]
+    assert len(base64.b64decode(state["maps"]["output"]["data"])) == G * G
+    assert state["maps"]["neurons"] == []  # no hidden layer
+    sid, state = new(client, dataset="spiral", classes=4, loss="cross_entropy", layers="3,2", act="relu,tanh")
+    assert state["task"] == "multiclass" and len(state["network"]["layers"][-1]["W"]) == 4
+    assert [len(layer) for layer in state["maps"]["neurons"]] == [3, 2]
+    n = state["maps"]["neuron_size"]
+    assert len(base64.b64decode(state["maps"]["neurons"][0][0]["data"])) == n * n
+    assert set(base64.b64decode(state["maps"]["output"]["label"])) <= {0, 1, 2, 3}
+
+
+# -- divergence -------------------------------------------------------------------------------------
+def test_divergence_is_reported_and_reset_recovers(client):
+    sid, start = new(client, dataset="circle", layers="8,8", act="relu,relu", loss="mse", lr=10)
+    for _ in range(20):
+        r = client.post(f"/api/sessions/{sid}/step")
+        if r.status_code != 200:
+            break
+    state = client.get(f"/api/sessions/{sid}/state").json()
+    assert state["status"] == "diverged"
+    assert "diverged at epoch" in state["message"] and "press reset" in state["message"]
+    assert all(np.isfinite(np.array(w, dtype=float)).all() for layer in weights(state) for w in layer)
+    assert "press reset" in error(client.post(f"/api/sessions/{sid}/step"))
+    assert "press reset" in error(client.post(f"/api/sessions/{sid}/play"))
+    state = client.post(f"/api/sessions/{sid}/reset").json()
+    assert state["status"] == "paused" and state["epoch"] == 0 and state["message"] is None
+    assert weights(state) == weights(start)
+    state = client.put(f"/api/sessions/{sid}/config", json={"lr": 0.01}).json()
+    assert client.post(f"/api/sessions/{sid}/step").json()["status"] == "paused"
+
+
+def test_divergence_while_playing_stops_the_thread(client):
+    sid, _ = new(client, dataset="sine", features="x1", loss="mse", layers="8,8", act="relu,relu", lr=10, batch=1)
+    client.post(f"/api/sessions/{sid}/play")
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        state = client.get(f"/api/sessions/{sid}/state").json()
+        if state["status"] == "diverged":
+            break
+        time.sleep(0.05)
+    assert state["status"] == "diverged"
+    epoch = state["epoch"]
+    time.sleep(0.2)
+    assert client.get(f"/api/sessions/{sid}/state").json()["epoch"] == epoch
+
+
+# -- uploads ------------------------------------------------------------------------------------------
+def _csv(rows, header="x1,x2,label"):
+    lines = ([header] if header else []) + [",".join(map(str, r)) for r in rows]
+    return "\n".join(lines).encode()
+
+
+GOOD_ROWS = [(np.cos(t), np.sin(t), int(t > 3)) for t in np.linspace(0, 6, 40)]
+
+BAD_UPLOADS = [
+    (b"", "empty"),
+    (b"   \n\n", "empty"),
+    (b"\xff\xfe\x00\x01garbage" * 10, "not UTF-8"),
+    (b"x1,x2,label\n1,2,\x003\n" * 20, "NUL"),
+    (_csv([(1, 2)] * 20, header="a,b"), "expected 3"),
+    (_csv([(1, 2, 0, 4)] * 20), "expected 3"),
+    (_csv([(1, "abc", 0)] + GOOD_ROWS), "'abc' is not a number"),
+    (_csv([(1, "nan", 0)] + GOOD_ROWS), "not a finite number"),
+    (_csv([(1, "1e400", 0)] + GOOD_ROWS), "not a finite number"),
+    (_csv(GOOD_ROWS[:5]), "at least 10"),
+    (_csv([(0, 0, 0)] * 6000), "the limit is 5,000"),
+    (_csv([(i, 1, i % 2) for i in range(20)]), "same value on every row"),
+    (_csv([(i, i * i % 7, 7) for i in range(20)]), "labels must be 0-3"),
+    (_csv([(i, i * i % 7, 1) for i in range(20)]), "only class 1"),
+    (_csv([(i, i * i % 7, (i % 2) * 2) for i in range(20)]), "label 1 is missing"),
+    (_csv([(i, i * i % 7, i / 3) for i in range(20)]), "non-integer"),
+    (b"x1,x2,label\n" + b'"1,2,3\n' * 20, "column"),
+]
+
+
+@pytest.mark.parametrize("raw, expected", BAD_UPLOADS)
+def test_malformed_uploads_are_refused_with_a_message(client, raw, expected):
+    sid, state = new(client)
+    message = error(client.post(f"/api/sessions/{sid}/upload?problem=classification", content=raw))
+    assert expected in message
+    after = client.get(f"/api/sessions/{sid}/state").json()
+    assert after["config"] == state["config"] and after["version"] == state["version"]
+
+
+def test_upload_size_is_capped(client):
+    sid, _ = new(client)
+    assert "limit" in error(client.post(f"/api/sessions/{sid}/upload", content=b"1,2,0\n" * 200_000), 413)
+    assert "problem must be" in error(client.post(f"/api/sessions/{sid}/upload?problem=both", content=_csv(GOOD_ROWS)))
+
+
+def test_random_bytes_never_crash_the_upload(client):
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    sid, _ = new(client)
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+    @hypothesis.given(st.one_of(st.binary(max_size=300), st.text(alphabet="0123456789.,;-e\n\t x\"", max_size=300).map(str.encode)))
+    def check(raw):
+        r = client.post(f"/api/sessions/{sid}/upload", content=raw)
+        assert r.status_code in (200, 400), r.text
+        assert "error" in r.json() or "upload" in r.json()
+
+    check()
+    assert client.get(f"/api/sessions/{sid}/state").status_code == 200
+
+
+def test_uploaded_csv_trains_as_classification_and_regression(client):
+    rng = np.random.default_rng(0)
+    labels = np.arange(120) % 3
+    centres = np.array([[-1.5, -1.0], [1.5, -1.0], [0.0, 1.5]])
+    X = (centres[labels] + rng.normal(0, 0.4, (120, 2))) * [10, 0.1] + [50, -3]  # scales far apart
+    sid, _ = new(client, loss="hinge")
+    raw = _csv([(a, b, c) for (a, b), c in zip(X, labels)], header="temp;pressure;cls").replace(b",", b";")
+    r = client.post(f"/api/sessions/{sid}/upload?problem=classification&filename=lab.csv", content=raw)
+    assert r.status_code == 200, r.text
+    summary, state = r.json()["upload"], r.json()["state"]
+    assert summary["rows"] == 120 and summary["header"] == ["temp", "pressure", "cls"]
+    assert state["config"]["dataset"] == "csv" and state["task"] == "multiclass" and state["classes"] == 3
+    assert state["config"]["loss"] == "cross_entropy"  # hinge cannot take 3 classes
+    points = client.get(f"/api/sessions/{sid}/data").json()
+    xs = np.array(points["train"]["x"] + points["test"]["x"])
+    assert np.allclose(xs.mean(axis=0), 0, atol=1e-3) and np.allclose(xs.std(axis=0), 1, atol=1e-3)
+    for _ in range(40):
+        state = client.post(f"/api/sessions/{sid}/step").json()
+    assert state["last"]["test_metric"] > 0.8
+    assert "mse" in error(client.put(f"/api/sessions/{sid}/config", json={"problem": "regression"}))
+    state = client.put(f"/api/sessions/{sid}/config", json={"problem": "regression", "loss": "mse"}).json()
+    assert state["task"] == "regression" and state["metric"] == "r2"
+
+
+# -- explain -------------------------------------------------------------------------------------------
+def _forward(layers, x, acts):
+    fns = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0), "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+           "linear": lambda z: z, "xtanh": lambda z: z * np.tanh(z)}
+    a = x
+    for i, (W, b) in enumerate(layers):
+        a = W @ a + b
+        if i < len(acts):
+            a = fns[acts[i]](a)
+    return a
+
+
+@pytest.mark.parametrize("loss, acts", [("bce", ["tanh", "sigmoid"]), ("hinge", ["xtanh", "relu"]), ("mse", ["relu", "linear"])])
+def test_explain_trace_matches_an_independent_computation(client, loss, acts):
+    sid, state = new(client, dataset="xor", layers="3,2", act=",".join(acts), loss=loss, lr=0.3, features="x1,x2,x1x2")
+    trace = client.post(f"/api/sessions/{sid}/explain", json={"split": "train", "index": 5}).json()
+    layers = [(np.array(layer["W"]), np.array(layer["b"])) for layer in state["network"]["layers"]]
+    x = np.array(list(trace["point"]["features"].values()))
+    coords = np.array(trace["point"]["coords"])
+    assert np.allclose(x, feature_matrix(coords[None, :], ["x1", "x2", "x1x2"])[0], atol=1e-3)
+    target = np.array(trace["point"]["target"])
+
+    def loss_of(params):
+        out = _forward(params, x, acts)[0]
+        if loss == "bce":
+            return np.logaddexp(0, out) - target[0] * out
+        if loss == "hinge":
+            return max(0.0, 1 - target[0] * out)
+        return (out - target[0]) ** 2
+
+    layers = [(np.array(step["W"]), np.array(step["b"])) for step in trace["layers"]]  # the 4-decimal state is rounded
+    assert trace["loss"]["value"] == pytest.approx(loss_of(layers), rel=1e-6)  # trace numbers have 8 decimals
+    eps = 1e-6
+    for li, step in enumerate(trace["layers"]):
+        W = layers[li][0]
+        numeric = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            plus = [(w.copy(), b) for w, b in layers]
+            minus = [(w.copy(), b) for w, b in layers]
+            plus[li][0][idx] += eps
+            minus[li][0][idx] -= eps
+            numeric[idx] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
+        assert np.allclose(step["dW"], numeric, atol=1e-6)
+        assert np.allclose(step["W_new"], W - 0.3 * np.array(step["dW"]), atol=1e-7)
+        assert np.allclose(step["z"], layers[li][0] @ np.array(step["a_prev"]) + layers[li][1], atol=1e-7)
+    assert trace["layers"][0]["a_prev"] == pytest.approx(list(x), abs=1e-7)
+    assert "dW[l] = dZ[l] a[l-1]ᵀ" in trace["formulas"]["dW"]
+    # explaining changes nothing
+    assert client.get(f"/api/sessions/{sid}/state").json()["network"] == state["network"]
+
+
+def test_explain_bounds(client):
+    sid, state = new(client)
+    assert "point index must be 0.." in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "train", "index": 10**6}))
+    assert "split must be" in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "all", "index": 0}))
+    assert "point index" in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "test", "index": "1"}))
+    r = client.put(f"/api/sessions/{sid}/config", json={"opt": "adam", "reg": "l2", "rate": 0.1})
+    trace = client.post(f"/api/sessions/{sid}/explain", json={"split": "test", "index": 0}).json()
+    assert "adam" in trace["note"] and "L2" in trace["update_rule"]
+    W, dW, W_new = (np.array(trace["layers"][0][k]) for k in ("W", "dW", "W_new"))
+    assert np.allclose(W_new, W - 0.03 * (dW + 0.1 * W))
+    assert r.status_code == 200
+
+
+# -- the data generators ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generators_are_seeded_bounded_and_split(name):
+    features = "x1" if name == "sine" else "x1,x2"
+    loss = "mse" if name == "sine" else "cross_entropy"
+    config = parse_config({"dataset": name, "classes": 3, "noise": 20, "ratio": 70, "points": 300, "seed": 5,
+                           "features": features, "loss": loss})
+    a, b = generate(config), generate(config)
+    assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.y_test, b.y_test)
+    assert a.X_train.shape[0] == 210 and a.X_test.shape[0] == 90
+    c = generate(parse_config({"seed": 6}, base=config))
+    assert not np.array_equal(a.X_train, c.X_train)
+    if name != "sine":
+        X = np.vstack([a.X_train, a.X_test])
+        assert np.abs(X).max() < 9
+        y = np.concatenate([a.y_train, a.y_test])
+        expected = 3 if name in ("gauss", "spiral") else 2
+        assert sorted(set(y.tolist())) == list(range(expected))
+        assert np.bincount(y).min() > 300 / expected * 0.6  # roughly balanced
+
+
+def test_seed_000_linear_data_is_the_lecture_data():
+    from chainrule.datasets import lecture_linear
+
+    data = generate(parse_config({"dataset": "linear", "noise": 0, "points": 500, "seed": 42}))
+    X, y, _ = lecture_linear(500, seed=42)
+    got = np.vstack([data.X_train, data.X_test])
+    order = np.lexsort(got.T), np.lexsort(X.T)
+    assert np.allclose(got[order[0]], X[order[1]])
+    assert np.array_equal(np.concatenate([data.y_train, data.y_test])[order[0]], y[order[1]])
+
+
+def test_parse_csv_directly():
+    upload = parse_csv(_csv(GOOD_ROWS, header=None).replace(b",", b"\t"))
+    assert upload.X.shape == (40, 2) and upload.header is None
+    data = upload.to_data("classification", 50, 0)
+    assert data.task == "binary" and data.X_train.shape == (20, 2)
+    labels_pm = parse_csv(_csv([(a, b, 1 if c else -1) for a, b, c in GOOD_ROWS])).to_data("classification", 50, 0)
+    assert set(np.concatenate([labels_pm.y_train, labels_pm.y_test]).tolist()) == {0, 1}
+
+
+# -- the command ---------------------------------------------------------------------------------------
+def test_cli_defaults_to_localhost_and_checks_the_port(capsys):
+    from chainrule.cli import build_parser, main
+
+    args = build_parser().parse_args(["playground"])
+    assert (args.host, args.port, args.open) == ("127.0.0.1", 8000, False)
+    assert main(["playground", "--port", "70000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "chainrule: error: --port must be between 1 and 65535, got 70000"
+    assert main(["playground", "--port", "http"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

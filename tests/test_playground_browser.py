@@ -1,0 +1,237 @@
+"""End-to-end tests of the playground in headless Chromium (Debian's package) driven by Playwright.
+
+The server is started the way a user starts it, ``python -m chainrule playground --port N``, in a
+subprocess. Skipped when /usr/bin/chromium or the playwright package is missing. A screenshot of
+the trained spiral is written to the pytest temporary directory (and to
+``$CHAINRULE_ARTIFACT_DIR`` when that is set).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SPIRAL = "/?dataset=spiral&layers=8,8&act=tanh,tanh&lr=0.03&batch=10&seed=1&noise=0"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "chainrule", "playground", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited: {proc.stdout.read().decode()}")
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("the playground server did not start within 30 s")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    pages = []
+
+    def opener(path="/"):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors
+        page.goto(server + path)
+        page.wait_for_selector("body[data-ready='1']", timeout=15000)
+        pages.append(page)
+        return page
+
+    yield opener
+    for page in pages:
+        assert page.errors == [], page.errors  # no JavaScript exception on any page
+        page.close()
+
+
+def state(page, key=None):
+    s = page.evaluate("() => window.playground.state")
+    return s if key is None else s[key]
+
+
+def canvas_pixels(page, selector="#output-canvas"):
+    return page.evaluate(
+        """(sel) => { const c = document.querySelector(sel);
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }""", selector)
+
+
+def wait_for(page, condition, timeout=15000):
+    page.wait_for_function(condition, timeout=timeout)
+
+
+def test_spiral_trains_loss_falls_and_heatmap_changes(open_page, tmp_path_factory):
+    page = open_page(SPIRAL)
+    start = state(page)
+    assert start["config"]["dataset"] == "spiral" and start["epoch"] == 0
+    wait_for(page, "() => window.playground.points !== null")
+    before = canvas_pixels(page)
+    page.click("#play")
+    wait_for(page, "() => window.playground.state.epoch >= 400")
+    page.click("#play")  # pause
+    wait_for(page, "() => window.playground.state.status === 'paused'")
+    after = state(page)
+    assert after["last"]["test_loss"] < 0.85 * start["last"]["test_loss"]
+    shown = float(page.inner_text("#test-loss"))
+    assert shown == pytest.approx(after["last"]["test_loss"], abs=1e-3)
+    assert int(page.inner_text("#epoch").replace(",", "")) == after["epoch"]
+    pixels = canvas_pixels(page)
+    changed = sum(abs(a - b) > 24 for a, b in zip(before, pixels)) / len(pixels)
+    assert changed > 0.05, f"only {changed:.1%} of the heatmap's channel values changed"
+    chart = canvas_pixels(page, "#loss-chart")
+    assert any(chart[3::4])  # the loss chart has been drawn
+    out = tmp_path_factory.mktemp("playground") / "playground_spiral.png"
+    page.click("#show-test")
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 20_000
+    if os.environ.get("CHAINRULE_ARTIFACT_DIR"):
+        target = Path(os.environ["CHAINRULE_ARTIFACT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, target / out.name)
+
+
+def test_change_activation_and_step_through_backprop(open_page):
+    page = open_page(SPIRAL)
+    first_neuron = canvas_pixels(page, "#neuron-1-0 canvas")
+    page.select_option(".act-select[data-layer='0']", "relu")
+    wait_for(page, "() => window.playground.state.config.act[0] === 'relu'")
+    assert "act=relu%2Ctanh" in page.url or "act=relu,tanh" in page.url
+    assert page.input_value(".act-select[data-layer='0']") == "relu"
+    assert state(page, "network")["layers"][0]["act"] == "relu"
+    assert canvas_pixels(page, "#neuron-1-0 canvas") != first_neuron  # a new network, new pictures
+    page.click("#step")
+    wait_for(page, "() => window.playground.state.epoch === 1")
+
+    # click on training point 0 of the output map
+    s = state(page)
+    x = page.evaluate("() => window.playground.points.train.x[0]")
+    x0, x1, y0, y1 = s["extent"]
+    box = page.locator("#output-canvas").bounding_box()
+    page.mouse.click(box["x"] + (x[0] - x0) / (x1 - x0) * box["width"], box["y"] + (1 - (x[1] - y0) / (y1 - y0)) * box["height"])
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
+    trace = page.evaluate("() => window.playground.trace")
+    assert trace["point"]["index"] == 0 and trace["point"]["split"] == "train"
+    W = [layer["W"] for layer in state(page, "network")["layers"]]
+    for shown, layer in zip(W, trace["layers"]):
+        assert np.allclose(shown, layer["W"], atol=1e-4)  # the trace is of the network on the page
+    body = page.inner_text("#explain-body")
+    assert "z[l] = W[l] a[l-1] + b[l]" in body and "a[0]" in body and "max(0, z)" in body
+    expected = {"Loss": "L =", "Backward": "dZ[l] = dA[l] ⊙ g'(z[l])", "Gradients": "dW[l] = dZ[l] a[l-1]ᵀ", "Update": "W[l] ← W[l] − α dW[l]"}
+    for stage, text in expected.items():
+        page.click("#stage-next")
+        wait_for(page, f"() => document.querySelector('#explain-body').dataset.stage === '{stage}'")
+        assert text in page.inner_text("#explain-body")
+    assert page.is_disabled("#stage-next")
+
+
+def test_url_state_reproduces_the_network_and_tabs_are_isolated(open_page):
+    url = "/?dataset=moons&layers=5,3&act=xtanh,sigmoid&features=x1,x2,x1x2&loss=hinge&opt=momentum&lr=0.1&seed=77"
+    a = open_page(url)
+    net_a, config_a = state(a, "network"), state(a, "config")
+    assert config_a["act"] == ["xtanh", "sigmoid"] and config_a["loss"] == "hinge" and config_a["seed"] == 77
+    assert a.input_value("#loss") == "hinge" and a.input_value("#opt") == "momentum"
+    b = open_page("/" + a.url.split("/", 3)[3])  # the page's own (normalised) address
+    assert state(b, "id") != state(a, "id")
+    assert state(b, "network") == net_a and state(b, "config") == config_a
+    assert a.evaluate("() => window.playground.points") == b.evaluate("() => window.playground.points")
+    b.click("#step")
+    wait_for(b, "() => window.playground.state.epoch === 1")
+    a.wait_for_timeout(300)
+    assert state(a, "epoch") == 0 and state(a, "network") == net_a
+
+
+def test_bad_input_is_shown_on_the_page(open_page, tmp_path):
+    page = open_page("/?layers=9")
+    assert "between 1 and 8" in page.inner_text("#message") and page.is_visible("#message")
+    assert state(page, "config")["layers"] == [4, 2]  # fell back to the defaults
+    page.fill("#batch", "0")
+    page.press("#batch", "Enter")
+    page.locator("#batch").blur()
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('batch must be between 1 and 1000')")
+    assert page.input_value("#batch") == "10"  # the control shows the setting in force again
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"x1,x2,label\n1,2\n3,4\n")
+    page.set_input_files("#csv-file", str(bad))
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('Upload refused')")
+    good = tmp_path / "good.csv"
+    good.write_text("a,b,c\n" + "\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}" for i in range(40)))
+    page.set_input_files("#csv-file", str(good))
+    wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
+    assert "Loaded good.csv: 40 rows" in page.inner_text("#message")
+
+
+def test_divergence_shows_and_reset_recovers(open_page):
+    page = open_page("/?dataset=circle&layers=8,8&act=relu,relu&loss=mse&lr=10")
+    for _ in range(30):
+        if state(page, "status") == "diverged":
+            break
+        page.click("#step")
+        page.wait_for_timeout(50)
+    wait_for(page, "() => window.playground.state.status === 'diverged'")
+    assert page.inner_text("#status") == "diverged"
+    assert "diverged at epoch" in page.inner_text("#message")
+    assert page.is_disabled("#play")
+    page.click("#reset")
+    wait_for(page, "() => window.playground.state.status === 'paused' && window.playground.state.epoch === 0")
+    assert page.inner_text("#status") == "paused" and not page.is_disabled("#play")
+
+
+def test_hover_reads_and_click_edits_a_weight(open_page):
+    page = open_page("/?layers=3&act=tanh")
+    edge = page.locator("path.hit").first
+    edge.hover(force=True)
+    wait_for(page, "() => document.querySelector('#weight-panel').textContent.includes('W[1]')")
+    w = state(page, "network")["layers"][0]["W"][0][0]
+    assert f"{w:.4f}" in page.inner_text("#weight-panel")
+    edge.click(force=True)
+    page.fill("#weight-input", "2.5")
+    page.press("#weight-input", "Enter")
+    wait_for(page, "() => window.playground.state.network.layers[0].W[0][0] === 2.5")
+    page.click("#add-layer")
+    wait_for(page, "() => window.playground.state.config.layers.length === 2")
+    page.click("#neuron-1-0")  # a neuron: edit its bias
+    assert "b[1]" in page.inner_text("#weight-panel")
