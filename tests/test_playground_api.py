@@ -84,6 +84,7 @@ BAD_SETTINGS = [
     ({"points": 10**9}, "points must be between"),
     ({"seed": -1}, "seed must be between"),
     ({"rate": 20}, "rate must be between"),
+    ({"dropout": 0.95}, "dropout must be between"),
     ({"features": ""}, "at least one input feature"),
     ({"features": "x3"}, "features entry must be one of"),
     ({"features": "x1,x1"}, "twice"),
@@ -198,6 +199,37 @@ def test_same_settings_give_the_same_run(client):
     assert runs[0] == runs[1]
     sid, other = new(client, **{**settings, "seed": 12})
     assert weights(other) != runs[0][0]
+
+
+def test_dropout_trains_reproducibly_and_keeps_the_weights_when_changed(client):
+    runs = []
+    for _ in range(2):
+        sid, _ = new(client, dataset="circle", layers="6,6", act="relu,relu", dropout=0.3, seed=4)
+        for _ in range(3):
+            state = client.post(f"/api/sessions/{sid}/step").json()
+        runs.append(weights(state))
+    assert runs[0] == runs[1]
+    state = client.put(f"/api/sessions/{sid}/config", json={"dropout": 0}).json()
+    assert weights(state) == runs[1] and state["epoch"] == 3  # same weights, training goes on
+    stepped = client.post(f"/api/sessions/{sid}/step").json()
+    assert stepped["epoch"] == 4 and weights(stepped) != runs[1]
+    trace = client.put(f"/api/sessions/{sid}/config", json={"dropout": 0.5}) and client.post(
+        f"/api/sessions/{sid}/explain", json={"split": "train", "index": 0}).json()
+    assert "Dropout (p = 0.5)" in trace["note"]
+
+
+def test_epochs_do_not_depend_on_how_training_was_chunked():
+    from chainrule.playground.session import Session
+
+    config = parse_config({"dataset": "xor", "layers": "5,4", "act": "relu,xtanh", "opt": "adam", "lr": 0.01,
+                           "batch": 16, "dropout": 0.2, "reg": "l2", "rate": 0.001, "seed": 9})
+    one, many = Session("one", config), Session("many", config)
+    one.step(12)
+    for _ in range(12):
+        many.step(1)
+    assert one.epoch == many.epoch == 12
+    for a, b in zip(one.net.get_weights(), many.net.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_play_streams_states_and_pause_stops(client):

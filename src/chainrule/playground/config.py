@@ -25,6 +25,7 @@ FEATURES_1D = ("x1", "x1sq", "sinx1")  # what a one-input dataset (sine) can off
 MAX_LAYERS, MAX_NEURONS = 6, 8
 LR_RANGE = (1e-5, 10.0)
 RATE_RANGE = (0.0, 10.0)
+DROPOUT_RANGE = (0.0, 0.9)
 BATCH_RANGE = (1, 1000)
 NOISE_RANGE = (0, 50)
 RATIO_RANGE = (10, 90)
@@ -67,6 +68,9 @@ class Config:
     reg : {"none", "l1", "l2"}
     rate : float
         Regularisation strength in [0, 10].
+    dropout : float
+        Drop probability of a Dropout layer after every hidden activation, in [0, 0.9]
+        (0: no dropout).
     features : tuple of str
         The network's inputs, a non-empty subset of ``FEATURES``.
     """
@@ -86,6 +90,7 @@ class Config:
     batch: int = 10
     reg: str = "none"
     rate: float = 0.0
+    dropout: float = 0.0
     features: tuple = ("x1", "x2")
 
     @property
@@ -121,7 +126,7 @@ def options() -> dict:
         "regularizations": list(REGULARIZATIONS), "problems": list(PROBLEMS),
         "features": list(FEATURES), "features_1d": list(FEATURES_1D),
         "max_layers": MAX_LAYERS, "max_neurons": MAX_NEURONS, "lr": list(LR_RANGE),
-        "rate": list(RATE_RANGE), "batch": list(BATCH_RANGE), "noise": list(NOISE_RANGE),
+        "rate": list(RATE_RANGE), "dropout": list(DROPOUT_RANGE), "batch": list(BATCH_RANGE), "noise": list(NOISE_RANGE),
         "ratio": list(RATIO_RANGE), "points": list(POINTS_RANGE), "classes": list(CLASSES_RANGE),
         "seed": list(SEED_RANGE), "default_loss": DEFAULT_LOSS, "defaults": Config().to_dict(),
     }
@@ -244,6 +249,7 @@ _SPECS = {
     "batch": (_int, *BATCH_RANGE),
     "reg": (_choice, REGULARIZATIONS),
     "rate": (_float, *RATE_RANGE),
+    "dropout": (_float, *DROPOUT_RANGE),
     "features": (_features,),
 }
 

@@ -74,7 +74,10 @@ def explain_point(session, split: str, index) -> dict:
     if config.opt != "sgd":
         note = (f"The page trains with {config.opt}; this panel shows the plain gradient-descent step "
                 f"with the same gradients and α = {config.lr:g} ({config.opt} would rescale it).")
-    trace["note"] = note
+    if config.dropout:
+        note += (f" Dropout (p = {config.dropout:g}) is left out of this trace: training multiplies each hidden "
+                 "activation by a random mask of 0 and 1/(1 − p), which changes from step to step.")
+    trace["note"] = note.strip()
     return trace
 
 

@@ -37,10 +37,30 @@ def targets(loss: str, task: str, classes: int, y: np.ndarray) -> np.ndarray:
 
 def build_network(config, n_inputs: int, n_outputs: int):
     """``n_inputs -> config.layers -> n_outputs`` with the chosen activations, linear output
-    (the logit losses apply their own sigmoid/softmax), initial weights from ``config.seed``."""
+    (the logit losses apply their own sigmoid/softmax), initial weights from ``config.seed``,
+    and ``Dropout(config.dropout)`` after every hidden activation when it is above 0."""
     net = mlp([n_inputs, *config.layers, n_outputs], activation=list(config.act), rng=config.seed)
     net.loss = get_loss(config.loss)  # so predict() applies the loss's link from epoch 0
-    return net
+    return with_dropout(net, config.dropout, config.seed + 2)
+
+
+def with_dropout(net, p: float, seed: int):
+    """The same layers (same Parameter objects, so optimizer state carries over) with the
+    Dropout layers replaced: one with probability ``p`` after each hidden activation, or none."""
+    from ..layers import Activation, Dense, Dropout
+    from ..network import Sequential
+
+    layers = [layer for layer in net.layers if not isinstance(layer, Dropout)]
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, layer in enumerate(layers):
+        out.append(layer)
+        hidden = isinstance(layer, Activation) and any(isinstance(later, Dense) for later in layers[i + 1 :])
+        if p > 0 and hidden:
+            out.append(Dropout(p, rng=rng))
+    new = Sequential(out, dtype=net.dtype, device=net.device)
+    new.loss = net.loss
+    return new
 
 
 def build_optimizer(config):

@@ -19,7 +19,7 @@ import numpy as np
 from ..callbacks import DivergenceError
 from .config import Config, check_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
-from .model import build_network, build_optimizer, dense_layers, evaluate, output_size, targets
+from .model import build_network, build_optimizer, dense_layers, evaluate, output_size, targets, with_dropout
 
 MAX_EPOCHS_PER_SECOND = 200
 CHUNK_SECONDS = 0.08
@@ -58,7 +58,8 @@ class Session:
     # -- settings -----------------------------------------------------------------------------
     def apply(self, values: dict) -> None:
         """Change settings (validated first; nothing changes on error). New data, features,
-        layers, activations or loss reset the network; optimizer settings keep the weights."""
+        layers, activations or loss reset the network; optimizer settings and dropout keep
+        the weights."""
         with self.lock:
             new = parse_config(values, base=self.config)
             old = self.config
@@ -72,8 +73,11 @@ class Session:
                 self._reset_network()
             elif (new.layers, new.act, new.features, new.loss) != (old.layers, old.act, old.features, old.loss):
                 self._reset_network()
-            elif any(getattr(new, k) != getattr(old, k) for k in _OPTIMIZER_KEYS):
-                self.optimizer = build_optimizer(new)
+            else:
+                if new.dropout != old.dropout:
+                    self.net = with_dropout(self.net, new.dropout, new.seed + 2)
+                if any(getattr(new, k) != getattr(old, k) for k in _OPTIMIZER_KEYS):
+                    self.optimizer = build_optimizer(new)
             self._changed()
 
     def set_upload(self, upload: Upload, problem: str | None = None) -> None:

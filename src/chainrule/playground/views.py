@@ -62,11 +62,12 @@ def state(session) -> dict:
 def network(session) -> dict:
     """Feature labels and every layer's weights (``W`` as (n_out, n_in), the lecture's layout)."""
     layers = []
-    for dense, act in dense_layers(session.net):
+    names = list(session.config.act) + ["linear"]  # the page's names ("linear" is chainrule's "identity")
+    for (dense, _), name in zip(dense_layers(session.net), names):
         layers.append({
             "W": _round(dense.W.value),
             "b": _round(dense.b.value) if dense.b is not None else None,
-            "act": act.name if act is not None else "linear",
+            "act": name,
         })
     return {"features": list(session.config.features),
             "labels": [FEATURE_LABELS[f] for f in session.config.features], "layers": layers}

@@ -7,6 +7,7 @@ import { NetworkView } from "./network.js";
 
 const LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const RATE_CHOICES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const DROPOUT_CHOICES = [0, 0.1, 0.2, 0.3, 0.4, 0.5];
 const DATASET_LABELS = {
   circle: "Circle", xor: "XOR", gauss: "Gaussians", spiral: "Spiral", moons: "Moons",
   linear: "Seed 000", sine: "sin(x)", csv: "Your CSV",
@@ -83,6 +84,7 @@ function setupControls() {
   const o = app.options;
   fillSelect($("lr"), LR_CHOICES);
   fillSelect($("rate"), RATE_CHOICES);
+  fillSelect($("dropout"), DROPOUT_CHOICES);
   fillSelect($("opt"), o.optimizers);
   fillSelect($("loss"), o.losses, (v) => LOSS_LABELS[v] || v);
   fillSelect($("reg"), o.regularizations);
@@ -241,7 +243,11 @@ async function applyState(s, authoritative = false) {
   }
   $("play").disabled = $("step").disabled = s.status === "diverged";
   if (s.status === "diverged" && s.message) showMessage(s.message);
-  const f = (v) => (v === null || v === undefined ? "–" : Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(3));
+  const f = (v) => {
+    if (v === null || v === undefined) return "–";
+    const a = Math.abs(v);
+    return a !== 0 && (a >= 1e4 || a < 1e-3) ? v.toExponential(2) : v.toFixed(3);
+  };
   $("test-loss").textContent = f(s.last.test_loss);
   $("train-loss").textContent = f(s.last.train_loss);
   $("metric-name").textContent = s.metric === "r2" ? "R²" : s.metric;
@@ -270,7 +276,7 @@ function drawOutput() {
   } else if (o.kind === "classes") {
     drawClassMap(canvas, o.label, o.data, s.maps.size, s.classes, discretize);
   } else {
-    drawByteMap(canvas, o.data, s.maps.size, { discretize, strength: 0.7 });
+    drawByteMap(canvas, o.data, s.maps.size, { discretize, strength: 0.6 });
   }
   if (app.points) {
     let yRange = [0, 1];

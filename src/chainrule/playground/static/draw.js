@@ -63,7 +63,7 @@ export function drawClassMap(canvas, labelB64, confB64, n, classes, discretize) 
   const floor = 1 / classes;
   paintGrid(canvas, n, (i) => {
     const c = conf[i] / 255;
-    const t = discretize ? 0.7 : Math.max(0, (c - floor) / (1 - floor)) * 0.85;
+    const t = discretize ? 0.5 : Math.max(0, (c - floor) / (1 - floor)) * 0.55;
     return mix(WHITE, classColor(labels[i]), t);
   });
 }
