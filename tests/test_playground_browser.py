@@ -110,11 +110,16 @@ def test_spiral_trains_loss_falls_and_heatmap_changes(open_page, tmp_path_factor
     assert start["config"]["dataset"] == "spiral" and start["epoch"] == 0
     wait_for(page, "() => window.playground.points !== null")
     before = canvas_pixels(page)
+    events, started = page.evaluate("() => window.playground.events"), time.time()
     page.click("#play")
     wait_for(page, "() => window.playground.state.epoch >= 400")
+    rate = (page.evaluate("() => window.playground.events") - events) / (time.time() - started)
+    assert rate >= 3, f"only {rate:.1f} updates per second reached the page"
+    print(f"spiral: {state(page, 'epoch')} epochs, {rate:.1f} streamed updates per second")
     page.click("#play")  # pause
     wait_for(page, "() => window.playground.state.status === 'paused'")
     after = state(page)
+    print(f"spiral: test loss {start['last']['test_loss']:.3f} at epoch 0 -> {after['last']['test_loss']:.3f} at epoch {after['epoch']}")
     assert after["last"]["test_loss"] < 0.85 * start["last"]["test_loss"]
     shown = float(page.inner_text("#test-loss"))
     assert shown == pytest.approx(after["last"]["test_loss"], abs=1e-3)

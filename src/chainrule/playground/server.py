@@ -91,6 +91,9 @@ class SessionStore:
         session.touch()
         return session
 
+    def is_open(self, session: Session) -> bool:
+        return self._sessions.get(session.id) is session
+
     def close(self, sid: str) -> None:
         with self._lock:
             session = self._sessions.pop(sid, None)
@@ -221,7 +224,7 @@ def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIME
             yield "retry: 500\n\n"
             last, sent, started, quiet = -1, 0, time.monotonic(), time.monotonic()
             while sent < limit and time.monotonic() - started < STREAM_SECONDS:
-                if await request.is_disconnected() or store._sessions.get(session.id) is not session:
+                if await request.is_disconnected() or not store.is_open(session):
                     break
                 session.touch()
                 if session.version != last:

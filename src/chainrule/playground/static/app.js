@@ -19,7 +19,7 @@ const ICONS = {
 const LOSS_LABELS = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "MSE", hinge: "hinge" };
 
 const $ = (id) => document.getElementById(id);
-const app = { options: null, sid: null, state: null, points: null, dataVersion: -1, trace: null, stage: 0, selected: null, upload: null };
+const app = { events: 0, options: null, sid: null, state: null, points: null, dataVersion: -1, trace: null, stage: 0, selected: null, upload: null };
 window.playground = app; // for the browser tests and the console
 
 // -- talking to the server ---------------------------------------------------------------------
@@ -127,6 +127,10 @@ function setupControls() {
     send({ layers: c.layers.slice(0, -1), act: c.act.slice(0, -1) });
   });
   $("csv-file").addEventListener("change", uploadFile);
+  $("problem").addEventListener("change", () => {
+    // for the CSV in use: switch now; otherwise it says how to read the next upload
+    if (app.state.config.dataset === "csv") changeSetting("problem", $("problem").value);
+  });
   $("show-test").addEventListener("change", drawOutput);
   $("discretize").addEventListener("change", drawOutput);
   $("output-canvas").addEventListener("click", pickPoint);
@@ -202,7 +206,7 @@ function renderControls(c, force = false) {
   for (const b of $("datasets").querySelectorAll("button")) b.classList.toggle("active", b.dataset.dataset === c.dataset);
   $("classes").disabled = !app.options.multiclass_datasets.includes(c.dataset);
   $("classes-row").style.opacity = $("classes").disabled ? 0.45 : 1;
-  $("problem").disabled = c.dataset !== "csv";
+  if (c.dataset === "csv") $("problem").value = c.problem;
   $("noise").disabled = c.dataset === "csv";
   $("points").disabled = c.dataset === "csv";
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
@@ -380,7 +384,7 @@ function showStage(i) {
 // -- start ---------------------------------------------------------------------------------------
 function connect() {
   const source = new EventSource(session("events"));
-  source.addEventListener("state", (ev) => applyState(JSON.parse(ev.data)));
+  source.addEventListener("state", (ev) => { app.events += 1; applyState(JSON.parse(ev.data)); });
   source.onerror = async () => {
     try { await api("GET", session("state")); } catch (e) { source.close(); showMessage(e.message); }
   };
