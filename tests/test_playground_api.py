@@ -232,6 +232,18 @@ def test_epochs_do_not_depend_on_how_training_was_chunked():
         np.testing.assert_array_equal(a, b)
 
 
+def test_an_unwatched_session_stops_training():
+    from chainrule.playground.session import UNWATCHED_PAUSE, Session
+
+    session = Session("s", parse_config({}))
+    session.play()
+    time.sleep(0.2)
+    assert session.status == "running" and session.epoch > 0
+    session.touched -= UNWATCHED_PAUSE + 1  # as if the tab had gone away
+    session._thread.join(timeout=5)
+    assert session.status == "paused" and "no page" in session.message
+
+
 def test_play_streams_states_and_pause_stops(client):
     sid, _ = new(client, dataset="circle", layers="4", act="tanh")
     client.post(f"/api/sessions/{sid}/play")

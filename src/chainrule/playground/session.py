@@ -25,6 +25,7 @@ MAX_EPOCHS_PER_SECOND = 200
 CHUNK_SECONDS = 0.08
 MAX_HISTORY = 4000
 MAX_WEIGHT = 100.0
+UNWATCHED_PAUSE = 30.0  # seconds without a request or an open event stream before training pauses
 
 _OPTIMIZER_KEYS = ("opt", "lr", "reg", "rate", "batch")
 
@@ -111,7 +112,7 @@ class Session:
             self._refuse_if_diverged()
             if self.status == "running":
                 return
-            self.status = "running"
+            self.status, self.message = "running", None
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, args=(self._stop,), name=f"playground-{self.id[:8]}", daemon=True)
             self._thread.start()
@@ -248,12 +249,17 @@ class Session:
 
     def _run(self, stop: threading.Event) -> None:
         """The training thread: chunks of epochs sized to ~CHUNK_SECONDS, at most
-        MAX_EPOCHS_PER_SECOND, until paused, reset or diverged."""
+        MAX_EPOCHS_PER_SECOND, until paused, reset or diverged, or until no page has asked
+        about the session for UNWATCHED_PAUSE seconds (a closed tab stops costing CPU)."""
         chunk = 1
         while not stop.is_set():
             start = time.perf_counter()
             with self.lock:
                 if stop.is_set() or self.status != "running":
+                    return
+                if time.monotonic() - self.touched > UNWATCHED_PAUSE:
+                    self.status, self.message = "paused", "paused: no page was following this session"
+                    self._changed()
                     return
                 ok = self._train(chunk)
                 self._changed()
