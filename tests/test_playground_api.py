@@ -13,10 +13,15 @@ import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from chainrule.playground import create_app, parse_config  # noqa: E402
-from chainrule.playground.datasets import GENERATORS, feature_matrix, generate, parse_csv  # noqa: E402
+from chainrule.playground import create_app, parse_config
+from chainrule.playground.datasets import (
+    GENERATORS,
+    feature_matrix,
+    generate,
+    parse_csv,
+)
 
 
 @pytest.fixture
@@ -111,12 +116,12 @@ def test_bad_settings_are_refused_with_a_message(client, settings, expected):
 
 
 def test_every_bound_accepts_its_extremes(client):
-    sid, state = new(client, layers="8,8,8,8,8,8", act="relu,tanh,sigmoid,linear,xtanh,tanh", lr=10, batch=1000,
+    _, state = new(client, layers="8,8,8,8,8,8", act="relu,tanh,sigmoid,linear,xtanh,tanh", lr=10, batch=1000,
                      noise=50, ratio=90, points=1000, seed=2**31 - 1, rate=10, reg="l1",
                      features="x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2")
     assert [len(layer["W"]) for layer in state["network"]["layers"]] == [8] * 6 + [1]
     assert len(state["network"]["layers"][0]["W"][0]) == 7
-    sid, state = new(client, layers="", act="", lr=1e-5, batch=1, noise=0, ratio=10, points=50, seed=0)
+    _, state = new(client, layers="", act="", lr=1e-5, batch=1, noise=0, ratio=10, points=50, seed=0)
     assert len(state["network"]["layers"]) == 1  # no hidden layer: a linear model
     assert state["n_train"] == 5 and state["n_test"] == 45
 
@@ -145,7 +150,7 @@ def test_session_count_is_bounded(client):
 
 
 def test_weight_edits_are_bounded(client):
-    sid, state = new(client, layers="3", act="tanh")
+    sid, _ = new(client, layers="3", act="tanh")
     url = f"/api/sessions/{sid}/weight"
     r = client.put(url, json={"layer": 1, "kind": "W", "row": 2, "col": 1, "value": 1.25})
     assert r.status_code == 200 and r.json()["network"]["layers"][0]["W"][2][1] == 1.25
@@ -189,7 +194,7 @@ def test_sessions_are_isolated(client):
 
 
 def test_same_settings_give_the_same_run(client):
-    settings = dict(dataset="moons", layers="5,3", act="tanh,relu", opt="adam", lr=0.01, batch=7, seed=11)
+    settings = {"dataset": "moons", "layers": "5,3", "act": "tanh,relu", "opt": "adam", "lr": 0.01, "batch": 7, "seed": 11}
     runs = []
     for _ in range(2):
         sid, start = new(client, **settings)
@@ -450,7 +455,7 @@ def test_explain_trace_matches_an_independent_computation(client, loss, acts):
 
 
 def test_explain_bounds(client):
-    sid, state = new(client)
+    sid, _ = new(client)
     assert "point index must be 0.." in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "train", "index": 10**6}))
     assert "split must be" in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "all", "index": 0}))
     assert "point index" in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "test", "index": "1"}))

@@ -142,6 +142,8 @@ def parse_config(values, base: Config | None = None) -> Config:
         ``values`` is not a mapping.
     ValueError
         An unknown setting, or a value out of its range or choices (the message names it).
+    TypeError
+        A value of the wrong kind (a list where a number belongs, ...).
     """
     if not isinstance(values, dict):
         raise TypeError(f"settings must be a JSON object, got {type(values).__name__}")
@@ -181,7 +183,7 @@ def _number(name, value, low, high, integer):
         except ValueError:
             raise ValueError(f"{name} must be a number between {low} and {high}; got {_show(text)}") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number between {low} and {high}; got {_show(value)}")
+        raise TypeError(f"{name} must be a number between {low} and {high}; got {_show(value)}")
     if not math.isfinite(value) or not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}; got {_show(value)}")
     if integer:
@@ -206,7 +208,7 @@ def _list(value, name, limit):
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise ValueError(f"{name} must be a comma-separated list; got {_show(value)}")
+        raise TypeError(f"{name} must be a comma-separated list; got {_show(value)}")
     if len(items) > limit:
         raise ValueError(f"{name} has {len(items)} entries; at most {limit} are allowed")
     return items

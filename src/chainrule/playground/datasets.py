@@ -175,7 +175,7 @@ def generate(config) -> PlaygroundData:
 def split(X, y, task, classes, ratio, rng, extent=None) -> PlaygroundData:
     """Shuffle with ``rng`` and keep ``ratio`` percent for training (at least one point each side)."""
     order = rng.permutation(X.shape[0])
-    n_train = min(max(1, int(round(X.shape[0] * ratio / 100))), X.shape[0] - 1)
+    n_train = min(max(1, round(X.shape[0] * ratio / 100)), X.shape[0] - 1)
     tr, te = order[:n_train], order[n_train:]
     if extent is None:
         extent = (-PLANE, PLANE, -PLANE, PLANE)

@@ -19,7 +19,15 @@ import numpy as np
 from ..callbacks import DivergenceError
 from .config import Config, check_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
-from .model import build_network, build_optimizer, dense_layers, evaluate, output_size, targets, with_dropout
+from .model import (
+    build_network,
+    build_optimizer,
+    dense_layers,
+    evaluate,
+    output_size,
+    targets,
+    with_dropout,
+)
 
 MAX_EPOCHS_PER_SECOND = 200
 CHUNK_SECONDS = 0.08
