@@ -12,3 +12,23 @@ def test_reaction_rates_network_predicts_held_out_rates(tmp_path, capsys):
     assert "Network design" in out and "1000/T" in out and "ln k" in out
     assert result["r2"] > 0.99 and result["rmse"] < 0.5  # noise floor is 0.25
     assert (tmp_path / "reaction_rates_parity.png").stat().st_size > 10_000
+
+
+def test_deep_network_remedies_show_what_each_remedy_does(tmp_path, capsys):
+    module = runpy.run_path(str(EXAMPLES / "deep_network_remedies.py"))
+    results = {r["label"]: r for r in module["main"]([str(tmp_path), "--epochs", "12"])}
+    sigmoid, residual = results["sigmoid + Glorot"], results["+ residual"]
+    # σ' ≤ 1/4 per layer: the plain sigmoid network's first layer gets almost no gradient ...
+    assert sigmoid["first_over_last"] < 1e-6
+    assert sigmoid["grad_norms"][0] < 1e-6 * residual["grad_norms"][0]
+    # ... while ReLU + He keeps every layer's gradient within an order of magnitude or so
+    for label in ("ReLU + He", "+ residual", "+ batch norm"):
+        assert 0.05 < results[label]["first_over_last"] < 20
+    # and trains where the sigmoid network cannot (10 classes: chance is 0.1)
+    assert sigmoid["test_accuracy"] < 0.3
+    assert residual["test_accuracy"] > sigmoid["test_accuracy"] + 0.5
+    assert results["+ LR schedule"]["test_accuracy"] > 0.9
+    out = capsys.readouterr().out
+    assert "‖dW₁‖/‖dW₂₀‖" in out
+    for name in ("remedies_gradient_flow.png", "remedies_loss_curves.png"):
+        assert (tmp_path / name).stat().st_size > 20_000
