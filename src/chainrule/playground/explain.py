@@ -5,10 +5,11 @@ untouched) and returns the trace as JSON-ready data: forward values ``z[l]``, ``
 loss, the backward deltas ``dA[l]``, ``dZ[l]``, the gradients ``dW[l]``, ``db[l]`` and the
 updated weights, with the formula used at each line.
 
-When ``chainrule.inspect.explain`` is available (the inspection package), the trace comes
-from it; otherwise from ``trace_step`` below, which drives the engine's own layers one at a
-time (``Layer.forward``, ``Loss.backward``, ``Layer.backward``, ``SGD.step``). Both give the
-same numbers; the playground only reshapes them for the page.
+The numbers come from ``trace_step``, which drives the engine's own layers one at a time
+(``Dense.forward``, the activation's ``forward``, ``Loss.forward``/``backward``, each layer's
+``backward``, ``SGD.step``), so they are exactly what training computes. ``trace_step`` is the
+one seam to the inspection package: when ``chainrule.inspect.explain`` exists, it can produce
+the trace instead, its ``to_dict()`` reshaped into the layout below.
 """
 
 from __future__ import annotations
