@@ -1,0 +1,58 @@
+"""``chainrule explain``: every number of one backpropagation step on a network given in JSON."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+FORMATS = ("text", "markdown", "json")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="show every number of one training step (forward, loss, backward, update)",
+        description="Run one gradient-descent step on the network described in a JSON file and show "
+        "z[l], a[l], the loss, dL/da[l], dL/dz[l], dL/dW[l], dL/db[l] and the updated weights, with "
+        "the equation used at each line. The file gives x, y, the layers as "
+        '{"W": [[...]], "b": [...], "activation": "sigmoid"} (z = W x + b), the loss and the '
+        "learning rate; see examples/exercise_1_hand_calculation.json.",
+    )
+    parser.add_argument("--config", required=True, metavar="FILE", help="the JSON description")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (terminal report), markdown (with LaTeX) or json (default: text)")
+    parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of standard output")
+    parser.add_argument("--width", type=int, default=110, help="text width of the terminal report (default: 110)")
+    parser.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..inspect import explain, load_config
+
+    config = load_config(args.config)
+    trace = explain(config.network(), config.x, config.y, loss=config.loss, lr=config.lr)
+    if args.format == "json":
+        text = trace.to_json() + "\n"
+    elif args.format == "markdown":
+        text = trace.to_markdown()
+    elif args.output is None and sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(trace)
+        return 0
+    else:
+        text = trace.to_text(width=args.width)
+    if args.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_text(Path(args.output), text)
+    return 0
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write atomically: a temporary file in the same directory, then rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

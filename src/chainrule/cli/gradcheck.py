@@ -1,0 +1,101 @@
+"""``chainrule gradcheck``: analytic gradients against central differences, per tensor."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from ._options import int_list, positive_float, positive_int
+
+
+def register(subparsers) -> None:
+    from ..layers import ACTIVATIONS
+    from ..losses import LOSSES
+
+    parser = subparsers.add_parser(
+        "gradcheck",
+        help="check every gradient of a network against central differences",
+        description="Compare the gradient that backpropagation computes for every weight, bias and "
+        "layer input with central differences in float64. The network comes from options "
+        "(--sizes 2,4,1 --activation sigmoid, random data) or from a JSON file in the format of "
+        "`chainrule explain`. Exit status 0 when every check passes, 1 when one fails.",
+    )
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="JSON network and data (x, y, layers, loss), as for `chainrule explain`")
+    parser.add_argument("--sizes", type=_sizes, default=[2, 4, 1], metavar="SIZES",
+                        help="layer widths including input and output (default: 2,4,1)")
+    parser.add_argument("--activation", choices=ACTIVATIONS.names(), default="sigmoid", metavar="NAME",
+                        help=f"hidden activation: {', '.join(ACTIVATIONS.names())} (default: sigmoid)")
+    parser.add_argument("--output-activation", choices=ACTIVATIONS.names(), default=None, metavar="NAME",
+                        help="activation after the last layer (default: none)")
+    parser.add_argument("--loss", choices=LOSSES.names(), default="mse", metavar="NAME",
+                        help=f"loss: {', '.join(LOSSES.names())} (default: mse)")
+    parser.add_argument("--samples", type=positive_int, default=4, help="random examples (default: 4)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and data (default: 0)")
+    parser.add_argument("--eps", type=positive_float, default=1e-6, help="finite-difference step (default: 1e-6)")
+    parser.add_argument("--tol", type=positive_float, default=1e-7,
+                        help="pass threshold on |a - n| / max(1, |a|, |n|) (default: 1e-7)")
+    parser.add_argument("--no-inputs", action="store_true", help="check parameters only, not layer inputs")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(handler=run)
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = int_list(text)
+    if len(sizes) < 2:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"need at least an input and an output size, got {text!r}")
+    return sizes
+
+
+def run(args) -> int:
+    from ..inspect import gradcheck
+
+    net, X, y, loss, source = build(args)
+    report = gradcheck(net, X, y, loss=loss, eps=args.eps, tol=args.tol, inputs=not args.no_inputs)
+    if args.json:
+        print(json.dumps({"network": source, **report.to_dict()}, indent=2, allow_nan=False, default=str))
+    else:
+        print(f"gradient check of {source}; {report.n_samples} example(s); objective {report.objective}")
+        print(report.table())
+        for note in report.notes:
+            print(f"note: {note}")
+        print(report.summary())
+    sys.stdout.flush()
+    return 0 if report.passed else 1
+
+
+def build(args):
+    """``(net, X, y, loss, description)`` from --config or from the options."""
+    if args.config is not None:
+        from ..inspect import load_config
+
+        config = load_config(args.config)
+        return config.network(), config.x, config.y, config.loss, args.config
+    from .. import mlp
+    from ..losses import get_loss
+
+    loss = get_loss(args.loss)
+    rng = np.random.default_rng(args.seed)
+    if loss.name == "cross_entropy" and args.sizes[-1] < 2:
+        raise ValueError(f"loss cross_entropy needs at least 2 outputs, got --sizes ending in {args.sizes[-1]}")
+    for name in (args.output_activation,):
+        if name in ("sigmoid", "softmax") and loss.name in ("bce", "cross_entropy"):
+            raise ValueError(f"loss {loss.name} takes logits and applies the {name} itself; drop --output-activation")
+    net = mlp(args.sizes, activation=args.activation, output_activation=args.output_activation,
+              rng=args.seed, dtype="float64")
+    n, k = args.samples, args.sizes[-1]
+    X = rng.normal(size=(n, args.sizes[0]))
+    if loss.name == "bce":
+        y = rng.integers(0, 2, size=(n, k)).astype(float)
+    elif loss.name == "cross_entropy":
+        y = rng.integers(0, k, size=n)
+    elif loss.name == "hinge":
+        y = rng.choice([-1.0, 1.0], size=(n, k))
+    else:
+        y = rng.normal(size=(n, k))
+    shape = "-".join(map(str, args.sizes))
+    return net, X, y, loss, f"{shape} network ({args.activation} hidden, {loss.name} loss, seed {args.seed})"

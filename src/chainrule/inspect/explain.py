@@ -1,0 +1,357 @@
+"""One step of backpropagation with every number: ``explain(net, X, y, loss, lr)``.
+
+The trace is computed by the network's own layers — ``Dense.forward``/``backward``, each
+activation's ``forward``/``backward``, the loss's ``forward``/``backward`` and
+``chainrule.optim.SGD.step`` — one layer at a time, so its numbers are exactly what ``fit``
+computes for a full-batch gradient-descent step. Nothing here re-implements the algorithm.
+
+Samples are rows (``A[0] = X``, shape (n, features)); layer ``l`` is a ``Dense`` followed by
+at most one activation, in the lecture's notation ``Z[l] = A[l-1] W[l]ᵀ + b[l]``,
+``A[l] = g(Z[l])`` (each row is ``z = W x + b`` for one example).
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..layers import Activation, Dense, Dropout
+from ..losses import get_loss
+from ..network import Sequential
+from ..optim import SGD
+from . import equations as eq
+
+SCHEMA = "chainrule.explain/1"
+
+
+@dataclass
+class LayerStep:
+    """Every number of one layer ``l`` in one step.
+
+    Attributes
+    ----------
+    l : int
+        Layer number, 1-based (``A[0]`` is the input).
+    n_in, n_out : int
+    activation : str
+        Registry name of the activation (``"identity"`` for none), or a custom label.
+    symbol : str
+        The activation's symbol in equations (``σ``, ``tanh``, ``ReLU``, ...).
+    formula, derivative_formula : str
+        ``g(z)`` and ``g'(z)`` as text.
+    A_prev : ndarray, shape (n, n_in)
+        ``A[l-1]``, the layer's input.
+    W, b : ndarray, shapes (n_out, n_in) and (n_out,); ``b`` is None without bias
+        Weights before the step.
+    Z, A : ndarray, shape (n, n_out)
+        Pre-activation and activation.
+    g_prime : ndarray, shape (n, n_out), or None
+        ``g'(Z[l])`` element-wise (None for softmax, whose Jacobian is not diagonal).
+    dA, dZ : ndarray, shape (n, n_out)
+        ``∂L/∂A[l]`` and ``∂L/∂Z[l]``.
+    dW, db : ndarray, shapes of ``W`` and ``b``
+        ``∂L/∂W[l]`` and ``∂L/∂b[l]``.
+    dA_prev : ndarray, shape (n, n_in)
+        ``∂L/∂A[l-1]`` (for ``l = 1`` this is ``∂L/∂X``).
+    W_new, b_new : ndarray
+        Weights after the gradient-descent step.
+    equations, latex : dict of str
+        The equation used for each quantity, as text and as LaTeX.
+    """
+
+    l: int
+    n_in: int
+    n_out: int
+    activation: str
+    symbol: str
+    formula: str
+    derivative_formula: str
+    A_prev: np.ndarray
+    W: np.ndarray
+    b: np.ndarray | None
+    Z: np.ndarray = None
+    A: np.ndarray = None
+    g_prime: np.ndarray | None = None
+    dA: np.ndarray = None
+    dZ: np.ndarray = None
+    dW: np.ndarray = None
+    db: np.ndarray | None = None
+    dA_prev: np.ndarray = None
+    W_new: np.ndarray = None
+    b_new: np.ndarray | None = None
+    equations: dict = field(default_factory=dict)
+    latex: dict = field(default_factory=dict)
+
+    ARRAYS = ("A_prev", "W", "b", "Z", "A", "g_prime", "dA", "dZ", "dW", "db", "dA_prev", "W_new", "b_new")
+
+    def to_dict(self) -> dict:
+        out = {
+            "l": self.l, "n_in": self.n_in, "n_out": self.n_out, "activation": self.activation,
+            "symbol": self.symbol, "formula": self.formula, "derivative_formula": self.derivative_formula,
+        }
+        for name in self.ARRAYS:
+            out[name] = _jsonable(getattr(self, name))
+        out["equations"] = dict(self.equations)
+        out["latex"] = dict(self.latex)
+        return out
+
+
+@dataclass
+class Trace:
+    """One training step: forward values, loss, backward gradients and updated weights.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, n_inputs)
+    y : ndarray
+        Targets as the loss received them (2-D, or 1-D class indices for cross-entropy).
+    loss_name, loss_formula, loss_convention : str
+        The loss and the convention it uses (``Loss.convention``), e.g. for ``"mse"``
+        ``L = mean((ŷ - y)²)`` so that ``dL/dŷ = 2(ŷ - y)/(n·k)``.
+    loss_gradient : str
+        The equation of ``dA[L] = ∂L/∂A[L]`` under that convention.
+    loss_value : float
+    lr : float
+        Learning rate α of the step ``W ← W − α dW``.
+    output : ndarray, shape (n, n_outputs)
+        ``A[L]``, what the loss receives (logits for the cross-entropies).
+    prediction : ndarray
+        ``output`` through the loss's link (probabilities for the cross-entropies).
+    layers : list of LayerStep
+    dtype : str
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    loss_name: str
+    loss_formula: str
+    loss_convention: str
+    loss_gradient: str
+    loss_gradient_latex: str
+    loss_value: float
+    lr: float
+    output: np.ndarray
+    prediction: np.ndarray
+    layers: list
+    dtype: str
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.layers[0].n_in] + [step.n_out for step in self.layers]
+
+    @property
+    def update_rule(self) -> str:
+        return "W[l] ← W[l] − α dW[l],  b[l] ← b[l] − α db[l]"
+
+    def layer(self, l: int) -> LayerStep:
+        """The step of layer ``l`` (1-based, as in the lecture)."""
+        if not 1 <= l <= len(self.layers):
+            raise ValueError(f"layer must be 1..{len(self.layers)}, got {l!r}")
+        return self.layers[l - 1]
+
+    def to_dict(self) -> dict:
+        """JSON-ready data; the schema is documented in ``docs/inspect.md``."""
+        return {
+            "schema": SCHEMA,
+            "n_samples": self.n_samples,
+            "sizes": self.sizes,
+            "dtype": self.dtype,
+            "X": _jsonable(self.X),
+            "y": _jsonable(self.y),
+            "loss": {
+                "name": self.loss_name, "formula": self.loss_formula, "convention": self.loss_convention,
+                "gradient": self.loss_gradient, "gradient_latex": self.loss_gradient_latex,
+                "value": _jsonable(self.loss_value),
+            },
+            "lr": self.lr,
+            "update_rule": self.update_rule,
+            "output": _jsonable(self.output),
+            "prediction": _jsonable(self.prediction),
+            "layers": [step.to_dict() for step in self.layers],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        from .explain_render import render_json
+
+        return render_json(self, indent=indent)
+
+    def to_text(self, width: int = 110) -> str:
+        from .explain_render import render_text
+
+        return render_text(self, width=width)
+
+    def to_markdown(self) -> str:
+        from .explain_render import render_markdown
+
+        return render_markdown(self)
+
+    def __rich__(self):
+        from .explain_render import renderable
+
+        return renderable(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Trace:
+    """Trace one full-batch gradient-descent step of ``net`` on ``(X, y)``.
+
+    Parameters
+    ----------
+    net : Sequential
+        Dense layers, each followed by at most one activation (``Dropout(0)`` is ignored).
+    X : array-like, shape (n, n_inputs) or (n_inputs,)
+        One example (1-D) or a small batch.
+    y : array-like
+        Targets in the loss's format (shape (n,), (n, k), or a scalar for one example
+        with one output).
+    loss : str or Loss
+        E.g. ``"mse"`` (``mean((ŷ - y)²)``) or ``"sse"`` (``½ Σ (ŷ - y)²``).
+    lr : float
+        Learning rate α (> 0).
+    inplace : bool
+        Apply the step to ``net`` itself; by default a copy takes the step.
+
+    Returns
+    -------
+    Trace
+
+    Raises
+    ------
+    TypeError, ValueError
+        A network the lecture notation cannot describe, or bad data, before any work.
+    """
+    if not isinstance(net, Sequential):
+        raise TypeError(f"explain needs a chainrule Sequential, got {type(net).__name__}")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    from ..train import _check_loss_head, prepare_data
+
+    loss_obj = copy.deepcopy(get_loss(loss))
+    _dense_groups(net)  # refuse unsupported layers before any work
+    _check_loss_head(net, loss_obj)
+    X_arr = np.asarray(X, dtype=np.float64) if not hasattr(X, "__cuda_array_interface__") else to_numpy(X)
+    if X_arr.ndim == 1:
+        X_arr = X_arr.reshape(1, -1)
+    y_arr = np.asarray(y) if not hasattr(y, "__cuda_array_interface__") else to_numpy(y)
+    if y_arr.ndim == 0:
+        y_arr = y_arr.reshape(1)
+    if X_arr.shape[0] == 1 and y_arr.ndim == 1 and y_arr.shape[0] == net.n_outputs and net.n_outputs > 1 \
+            and not loss_obj.integer_targets(y_arr):
+        y_arr = y_arr.reshape(1, -1)  # one example's target row
+    X_arr, targets, _ = prepare_data(net, X_arr, y_arr, loss_obj)
+
+    work = net if inplace else copy.deepcopy(net, {id(net.xp): net.xp})  # modules are shared, not copied
+    groups = _dense_groups(work)
+    A = work.to_device(X_arr)
+    steps = []
+    for l, (dense, act) in enumerate(groups, start=1):
+        step = _new_step(l, dense, act, A)
+        Z = dense.forward(A, training=True)
+        step.Z = _copy(Z)
+        A = act.forward(Z, training=True) if act is not None else Z
+        step.A = _copy(A)
+        step.g_prime = _derivative(act, Z, A)
+        steps.append(step)
+    value = loss_obj.forward(A, work.to_device(targets))
+    dA = loss_obj.backward()
+    for step, (dense, act) in zip(reversed(steps), reversed(groups)):
+        step.dA = _copy(dA)
+        dZ = act.backward(dA) if act is not None else dA
+        step.dZ = _copy(dZ)
+        dA = dense.backward(dZ)
+        step.dA_prev = _copy(dA)
+        step.dW = _copy(dense.W.grad)
+        step.db = _copy(dense.b.grad) if dense.b is not None else None
+    SGD(lr=float(lr)).step(work.parameters())
+    for step, (dense, _) in zip(steps, groups):
+        step.W_new = _copy(dense.W.value)
+        step.b_new = _copy(dense.b.value) if dense.b is not None else None
+    n_layers = len(steps)
+    grad_text, grad_latex = eq.loss_gradient(loss_obj, n_layers)
+    output = steps[-1].A
+    return Trace(
+        X=X_arr, y=np.asarray(targets), loss_name=loss_obj.name or type(loss_obj).__name__,
+        loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
+        loss_gradient_latex=grad_latex, loss_value=float(value), lr=float(lr), output=output,
+        prediction=_copy(loss_obj.link(work.to_device(output))), layers=steps, dtype=work.dtype.name,
+    )
+
+
+def _dense_groups(net: Sequential):
+    """``[(Dense, Activation or None), ...]``: the lecture's layers; raises for anything else."""
+    groups = []
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, Dropout) and layer.p == 0:
+            continue
+        if isinstance(layer, Dense):
+            groups.append([layer, None])
+        elif isinstance(layer, Activation):
+            if not groups:
+                raise ValueError(f"explain: layer {i} ({layer!r}) comes before any Dense layer; "
+                                 "the trace needs each activation to follow a Dense layer")
+            if groups[-1][1] is not None:
+                raise ValueError(f"explain: layer {i} ({layer!r}) is a second activation after one Dense layer")
+            groups[-1][1] = layer
+        else:
+            raise TypeError(f"explain: layer {i} ({layer!r}) is not supported; the trace covers Dense layers "
+                            "each followed by at most one activation")
+    return [tuple(g) for g in groups]
+
+
+def _new_step(l: int, dense: Dense, act, A_prev) -> LayerStep:
+    name = "identity" if act is None else (act.name or getattr(act, "label", type(act).__name__))
+    symbol = "id" if act is None else act.symbol
+    step = LayerStep(
+        l=l, n_in=dense.n_in, n_out=dense.n_out, activation=name, symbol=symbol,
+        formula="z" if act is None else act.formula,
+        derivative_formula="1" if act is None else act.derivative_formula,
+        A_prev=_copy(A_prev), W=_copy(dense.W.value), b=_copy(dense.b.value) if dense.b is not None else None,
+    )
+    step.equations, step.latex = eq.layer_equations(l, name, symbol, step.derivative_formula, dense.b is not None)
+    return step
+
+
+def _derivative(act, Z, A):
+    if act is None:
+        return np.ones(Z.shape)
+    try:
+        return _copy(act.derivative(Z, A))
+    except NotImplementedError:
+        return None  # softmax: full Jacobian
+
+
+def _copy(array):
+    return np.array(to_numpy(array), dtype=np.float64, copy=True)
+
+
+def _jsonable(value):
+    """Nested lists of floats; non-finite numbers as the strings "NaN", "Infinity", "-Infinity"."""
+    if value is None:
+        return None
+    array = np.asarray(value, dtype=np.float64)
+    if np.isfinite(array).all():
+        return array.tolist()
+
+    def convert(x):
+        if isinstance(x, list):
+            return [convert(v) for v in x]
+        if np.isnan(x):
+            return "NaN"
+        if np.isinf(x):
+            return "Infinity" if x > 0 else "-Infinity"
+        return x
+
+    return convert(array.tolist())
+
+
+__all__ = ["SCHEMA", "LayerStep", "Trace", "explain"]

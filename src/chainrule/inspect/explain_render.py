@@ -1,0 +1,156 @@
+"""Renderings of an explain ``Trace``: a rich terminal report, Markdown with LaTeX, JSON.
+
+Numbers are shown with 10 significant digits (``NUMBER_FORMAT``), enough to check a hand
+calculation; JSON keeps full float64 precision.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+NUMBER_FORMAT = ".10g"
+
+
+def number(x) -> str:
+    """One number with 10 significant digits (``-0`` shown as ``0``)."""
+    x = float(x)
+    return format(0.0 if x == 0 else x, NUMBER_FORMAT)
+
+
+def matrix_text(array) -> str:
+    """A vector as ``[a, b]``, a matrix as one bracketed row per line."""
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 0:
+        return number(array)
+    if array.ndim == 1:
+        return "[" + ", ".join(number(v) for v in array) + "]"
+    return "\n".join(matrix_text(row) for row in array)
+
+
+def matrix_latex(array) -> str:
+    r"""A ``bmatrix`` (a vector is one row; a scalar is a plain number)."""
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 0:
+        return number(array)
+    rows = array.reshape(1, -1) if array.ndim == 1 else array
+    body = r" \\ ".join(" & ".join(number(v) for v in row) for row in rows)
+    return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+# -- the lines of the report, shared by the text and Markdown renderings -------------------------
+def _sections(trace):
+    """``[(title, [(label, text equation, latex equation, value array), ...]), ...]``."""
+    last = len(trace.layers)
+    forward = [("A[0]", "A[0] = X", r"A^{[0]} = X", trace.X)]
+    for s in trace.layers:
+        forward.append((f"W[{s.l}]", s.equations["W"], s.latex["W"], s.W))
+        if s.b is not None:
+            forward.append((f"b[{s.l}]", s.equations["b"], s.latex["b"], s.b))
+        forward.append((f"Z[{s.l}]", s.equations["Z"], s.latex["Z"], s.Z))
+        forward.append((f"A[{s.l}]", s.equations["A"], s.latex["A"], s.A))
+    if trace.loss_name in ("bce", "cross_entropy"):
+        forward.append(("ŷ", f"ŷ = link(A[{last}])   (probabilities)", rf"\hat y = \operatorname{{link}}(A^{{[{last}]}})",
+                        trace.prediction))
+    loss = [("L", f"{trace.loss_formula}   with ŷ = A[{last}]", _loss_latex(trace, last), np.float64(trace.loss_value))]
+    backward = [(f"dA[{last}]", trace.loss_gradient, trace.loss_gradient_latex, trace.layers[-1].dA)]
+    for s in reversed(trace.layers):
+        if s.activation != "identity" and s.g_prime is not None:
+            backward.append((f"{s.symbol}'(Z[{s.l}])", s.equations["g_prime"], s.latex["g_prime"], s.g_prime))
+        backward.append((f"dZ[{s.l}]", s.equations["dZ"], s.latex["dZ"], s.dZ))
+        backward.append((f"dW[{s.l}]", s.equations["dW"], s.latex["dW"], s.dW))
+        if s.db is not None:
+            backward.append((f"db[{s.l}]", s.equations["db"], s.latex["db"], s.db))
+        backward.append((f"dA[{s.l - 1}]", s.equations["dA_prev"], s.latex["dA_prev"], s.dA_prev))
+    update = []
+    for s in trace.layers:
+        update.append((f"W[{s.l}]", s.equations["W_new"], s.latex["W_new"], s.W_new))
+        if s.b_new is not None:
+            update.append((f"b[{s.l}]", s.equations["b_new"], s.latex["b_new"], s.b_new))
+    return [
+        ("Forward pass", forward),
+        ("Loss", loss),
+        ("Backward pass (chain rule, last layer first)", backward),
+        (f"Update (gradient descent, α = {number(trace.lr)})", update),
+    ]
+
+
+def _loss_latex(trace, last: int) -> str:
+    latex = {
+        "mse": r"L = \frac{1}{n k} \sum (\hat y - y)^2",
+        "sse": r"E = \tfrac12 \sum (\hat y - y)^2",
+        "bce": r"L = -\frac{1}{n} \sum \left[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))\right]",
+        "cross_entropy": r"L = -\frac{1}{n} \sum_i \log \operatorname{softmax}(z_i)_{y_i}",
+        "hinge": r"L = \frac{1}{n} \sum \max(0, 1 - y f(x))",
+        "huber": r"L = \operatorname{mean}\left(\tfrac12 r^2 \text{ if } |r| \le \delta \text{ else } \delta(|r| - \tfrac12\delta)\right)",
+    }.get(trace.loss_name, "L")
+    return latex
+
+
+def _header_lines(trace):
+    sizes = trace.sizes
+    acts = [s.activation for s in trace.layers]
+    shape = f"{sizes[0]}" + "".join(f" → {n} ({a})" for n, a in zip(sizes[1:], acts))
+    return [
+        f"Network: {shape}; {trace.n_samples} sample(s); {trace.dtype}; learning rate α = {number(trace.lr)}",
+        f"Loss: {trace.loss_name} — {trace.loss_convention}",
+        ("Samples are rows: A[0] = X, and each row of Z[l] = A[l-1] W[l]ᵀ + b[l] is z = W x + b for one "
+         "example; * is element-wise multiplication."),
+    ]
+
+
+# -- rich text ----------------------------------------------------------------------------------
+def renderable(trace):
+    """A rich renderable (a Group of a header and one table per section)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts = [Text("One step of backpropagation (chainrule.inspect.explain)", style="bold")]
+    parts += [Text(line) for line in _header_lines(trace)]
+    for title, rows in _sections(trace):
+        table = Table(title=title, title_justify="left", title_style="bold cyan", show_lines=False,
+                      expand=False, pad_edge=False)
+        table.add_column("quantity", style="bold", no_wrap=True)
+        table.add_column("equation", style="green")
+        table.add_column("value", no_wrap=True)
+        for label, text, _latex, value in rows:
+            table.add_row(label, text, matrix_text(value))
+        parts.append(table)
+    return Group(*parts)
+
+
+def render_text(trace, width: int = 110) -> str:
+    """The terminal report as plain text (no colour codes)."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None, force_terminal=False)
+    console.print(renderable(trace))
+    return console.export_text()
+
+
+# -- Markdown with LaTeX ---------------------------------------------------------------------------
+def render_markdown(trace) -> str:
+    """Markdown with ``$$ ... $$`` LaTeX equations, one per quantity, each with its value."""
+    lines = ["# One step of backpropagation", ""]
+    lines += [f"- {line}" for line in _header_lines(trace)]
+    lines.append("")
+    for title, rows in _sections(trace):
+        lines += [f"## {title}", ""]
+        for label, text, latex, value in rows:
+            lines += [f"$${latex} = {matrix_latex(value)}$$", ""]
+            if label == "L":
+                lines += [rf"with $\hat y = A^{{[{len(trace.layers)}]}}$ (the network's output).", ""]
+    return "\n".join(lines)
+
+
+# -- JSON ----------------------------------------------------------------------------------------------
+def render_json(trace, indent: int | None = 2) -> str:
+    """``trace.to_dict()`` as JSON (standard JSON: non-finite numbers are strings)."""
+    return json.dumps(trace.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+__all__ = ["NUMBER_FORMAT", "matrix_latex", "matrix_text", "number", "render_json", "render_markdown",
+           "render_text", "renderable"]

@@ -1,0 +1,319 @@
+"""Gradient check: every analytic gradient against central differences, in float64.
+
+For each parameter (``W``, ``b``, ``gamma``, ...) and, by default, for the input of every
+layer, the gradient written by the layers' ``backward`` is compared element by element with
+``(L(θ + ε) − L(θ − ε)) / 2ε``. The input check is what tests an activation's derivative
+``g'``: a ``CustomActivation`` with a wrong derivative fails there, reported by its label.
+
+An element passes when ``|a − n| ≤ tol · max(1, |a|, |n|)`` (absolute below magnitude 1,
+relative above); the report also gives the largest absolute error and the norm-relative
+error ``‖a − n‖ / (‖a‖ + ‖n‖)`` of each tensor.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..layers import Dense, Dropout, Layer
+from ..network import Sequential
+
+
+@dataclass
+class GradcheckEntry:
+    """The check of one tensor's gradient.
+
+    Attributes
+    ----------
+    name : str
+        ``W[1]``, ``b[2]`` (Dense layers numbered as in the lecture), ``gamma (layer 3)``,
+        or ``input of layer 2`` for ``∂L/∂(layer input)``.
+    layer : str
+        The layer, e.g. ``Dense(n_in=2, n_out=4, bias=True)`` or ``CustomActivation('xtanh')``.
+    position : int
+        1-based position of the layer in the network.
+    kind : {"parameter", "input"}
+    shape : tuple of int
+    max_abs_error : float
+        ``max |a − n|``.
+    rel_error : float
+        ``‖a − n‖ / max(‖a‖ + ‖n‖, 1e-300)``.
+    max_error : float
+        ``max |a − n| / max(1, |a|, |n|)``, the pass criterion.
+    passed : bool
+        ``max_error <= tol``.
+    worst_index : tuple of int
+        Where ``max_error`` occurs; ``analytic`` and ``numeric`` are the values there.
+    """
+
+    name: str
+    layer: str
+    position: int
+    kind: str
+    shape: tuple
+    max_abs_error: float
+    rel_error: float
+    max_error: float
+    passed: bool
+    worst_index: tuple
+    analytic: float
+    numeric: float
+
+    def to_dict(self) -> dict:
+        out = dict(vars(self))
+        out["shape"] = list(self.shape)
+        out["worst_index"] = list(self.worst_index)
+        return out
+
+    def describe(self) -> str:
+        """One line: what failed, where, and by how much."""
+        verdict = "ok" if self.passed else "FAILED"
+        return (f"{self.name} [{self.layer}]: {verdict}, max abs error {self.max_abs_error:.3e}, "
+                f"relative error {self.rel_error:.3e} (at {self.worst_index}: analytic {self.analytic:.10g}, "
+                f"numeric {self.numeric:.10g})")
+
+
+@dataclass
+class GradcheckReport:
+    """Per-tensor results of ``gradcheck``; true in a boolean context when everything passed."""
+
+    entries: list
+    eps: float
+    tol: float
+    objective: str
+    n_samples: int
+    notes: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(e.passed for e in self.entries)
+
+    @property
+    def failures(self) -> list:
+        return [e for e in self.entries if not e.passed]
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __getitem__(self, name: str) -> GradcheckEntry:
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"no gradient check named {name!r}; have: {', '.join(e.name for e in self.entries)}")
+
+    def summary(self) -> str:
+        """One line: passed, or which tensors failed (naming their layers)."""
+        if self.passed:
+            return f"gradient check passed: {len(self.entries)} tensors within tol {self.tol:g} (eps {self.eps:g})"
+        names = "; ".join(f"{e.name} [{e.layer}] max abs error {e.max_abs_error:.3e}" for e in self.failures)
+        return f"gradient check FAILED for {len(self.failures)} of {len(self.entries)} tensors: {names}"
+
+    def table(self) -> str:
+        """A plain-text table, one row per tensor."""
+        rows = [("tensor", "layer", "shape", "max abs err", "rel err", "status")]
+        for e in self.entries:
+            rows.append((e.name, e.layer, "×".join(map(str, e.shape)), f"{e.max_abs_error:.3e}",
+                         f"{e.rel_error:.3e}", "ok" if e.passed else "FAILED"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+                 for r in rows]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return f"{self.table()}\n{self.summary()}"
+
+    def to_dict(self) -> dict:
+        return {"passed": self.passed, "eps": self.eps, "tol": self.tol, "objective": self.objective,
+                "n_samples": self.n_samples, "notes": list(self.notes),
+                "entries": [e.to_dict() for e in self.entries]}
+
+
+def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float = 1e-7,
+              inputs: bool = True, seed: int = 0) -> GradcheckReport:
+    """Compare every analytic gradient of a network or layer with central differences.
+
+    Parameters
+    ----------
+    net_or_layer : Sequential or Layer
+        Checked on a float64 CPU copy; the original is not modified.
+    X : array-like, shape (n, n_inputs)
+    y : array-like, optional
+        Targets for ``loss``. Without them the objective is ``L = Σ R ⊙ out`` with a fixed
+        random ``R`` (seeded by ``seed``), which exercises every output.
+    loss : str or Loss, optional
+        Default ``"mse"`` when ``y`` is given.
+    eps : float
+        Central-difference step (> 0).
+    tol : float
+        Pass threshold on ``|a − n| / max(1, |a|, |n|)`` (> 0).
+    inputs : bool
+        Also check ``∂L/∂(input)`` of every layer (tests activation derivatives directly).
+    seed : int
+        Seed of ``R`` when ``y`` is None.
+
+    Returns
+    -------
+    GradcheckReport
+    """
+    from ..losses import get_loss
+
+    for name, value in (("eps", eps), ("tol", tol)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    layers, net = _float64_copy(net_or_layer)
+    X = np.array(to_numpy(X) if hasattr(X, "__cuda_array_interface__") else X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+    if X.ndim != 2 or X.size == 0 or not np.isfinite(X).all():
+        raise ValueError(f"X must be a finite, non-empty 2-D array (n, features), got shape {X.shape}")
+    if net.n_inputs is not None and X.shape[1] != net.n_inputs:
+        raise ValueError(f"X has {X.shape[1]} features but the network takes {net.n_inputs}")
+    if y is None and loss is not None:
+        raise ValueError("gradcheck: a loss needs targets y")
+    if y is not None:
+        from ..train import prepare_data
+
+        loss_obj = copy.deepcopy(get_loss(loss if loss is not None else "mse"))
+        _, targets, _ = prepare_data(net, X, y, loss_obj)
+        objective = _LossObjective(loss_obj, targets)
+    else:
+        objective = _ProjectionObjective(seed)
+
+    # analytic: one forward, the objective's gradient, each layer's backward in turn
+    activations = [X]
+    a = X
+    for layer in layers:
+        a = layer.forward(a, training=True)
+        activations.append(a)
+    objective.value(a)
+    d = objective.gradient()
+    input_grads = [None] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        d = layers[i].backward(d)
+        input_grads[i] = np.array(d, dtype=np.float64)
+    param_grads = {id(p): np.array(p.grad, dtype=np.float64) for p in net.parameters()}
+
+    def loss_from(start: int, a):
+        for layer in layers[start:]:
+            a = layer.forward(a, training=True)
+        return objective.value(a)
+
+    entries = []
+    dense_count = 0
+    for position, layer in enumerate(layers, start=1):
+        label = _label(layer)
+        if isinstance(layer, Dense):
+            dense_count += 1
+        for p in layer.parameters():
+            numeric = _central_differences(lambda: loss_from(0, X), p.value, eps)
+            name = f"{p.name}[{dense_count}]" if isinstance(layer, Dense) else f"{p.name} (layer {position})"
+            entries.append(_compare(name, label, position, "parameter", param_grads[id(p)], numeric, tol))
+        if inputs:
+            start = position - 1
+            x_in = np.array(activations[start], dtype=np.float64)
+            numeric = _central_differences(lambda start=start, x_in=x_in: loss_from(start, x_in), x_in, eps)
+            entries.append(_compare(f"input of layer {position}", label, position, "input",
+                                    input_grads[start], numeric, tol))
+    notes = []
+    if any(type(layer).__name__ == "ReLU" or getattr(layer, "name", None) in ("relu", "leaky_relu") for layer in layers):
+        notes.append("ReLU-type kinks: an input within eps of 0 can make a correct gradient look wrong")
+    return GradcheckReport(entries=entries, eps=float(eps), tol=float(tol), objective=objective.description,
+                           n_samples=int(X.shape[0]), notes=notes)
+
+
+class _LossObjective:
+    def __init__(self, loss, targets):
+        self.loss, self.targets = loss, targets
+        self.description = f"{loss.name or type(loss).__name__}: {loss.convention or loss.formula}"
+
+    def value(self, out) -> float:
+        return self.loss.forward(out, self.targets)
+
+    def gradient(self):
+        return self.loss.backward()
+
+
+class _ProjectionObjective:
+    """``L = Σ R ⊙ out`` with a fixed random ``R``: dL/dout = R."""
+
+    def __init__(self, seed: int):
+        self.rng_seed = seed
+        self.R = None
+        self.description = f"L = Σ R ⊙ output with R ~ N(0, 1) (seed {seed})"
+
+    def value(self, out) -> float:
+        if self.R is None or self.R.shape != out.shape:
+            self.R = np.random.default_rng(self.rng_seed).normal(size=out.shape)
+        return float((self.R * out).sum())
+
+    def gradient(self):
+        return self.R.copy()
+
+
+def _float64_copy(net_or_layer):
+    """``(layers, Sequential)``: a float64 NumPy copy with dropout masks frozen."""
+    if isinstance(net_or_layer, Sequential):
+        layers = copy.deepcopy(net_or_layer.layers)
+    elif isinstance(net_or_layer, Layer):
+        layers = [copy.deepcopy(net_or_layer)]
+    else:
+        raise TypeError(f"gradcheck needs a chainrule Sequential or Layer, got {type(net_or_layer).__name__}")
+    for layer in _all_layers(layers):
+        for p in layer.parameters():
+            p.value = np.array(to_numpy(p.value), dtype=np.float64)
+            p.grad = np.zeros_like(p.value)
+        if isinstance(layer, Dropout):
+            layer.fixed_mask = True  # the same mask in every forward, so the loss is a function
+    return layers, Sequential(layers, dtype="float64")
+
+
+def _all_layers(layers):
+    for layer in layers:
+        yield layer
+        yield from _all_layers(layer.sublayers())
+
+
+def _label(layer) -> str:
+    if isinstance(layer, Dense):
+        return f"Dense({layer.n_in}→{layer.n_out}{'' if layer.b is not None else ', no bias'})"
+    return repr(layer)
+
+
+def _central_differences(f, array: np.ndarray, eps: float) -> np.ndarray:
+    """(f(θ + ε eᵢ) − f(θ − ε eᵢ)) / 2ε for every element i of ``array`` (restored after)."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    flat, out = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = f()
+        flat[i] = old - eps
+        down = f()
+        flat[i] = old
+        out[i] = (up - down) / (2.0 * eps)
+    return grad
+
+
+def _compare(name, label, position, kind, analytic, numeric, tol) -> GradcheckEntry:
+    analytic = np.asarray(analytic, dtype=np.float64).reshape(numeric.shape)
+    diff = np.abs(analytic - numeric)
+    scale = np.maximum(1.0, np.maximum(np.abs(analytic), np.abs(numeric)))
+    scaled = diff / scale
+    with np.errstate(invalid="ignore"):
+        worst = int(np.nanargmax(np.where(np.isfinite(scaled), scaled, np.inf))) if scaled.size else 0
+    max_error = float(scaled.reshape(-1)[worst])
+    denom = max(float(np.linalg.norm(analytic) + np.linalg.norm(numeric)), 1e-300)
+    rel = float(np.linalg.norm(analytic - numeric) / denom)
+    index = tuple(int(i) for i in np.unravel_index(worst, numeric.shape))
+    passed = bool(np.isfinite(max_error) and max_error <= tol)
+    return GradcheckEntry(name=name, layer=label, position=position, kind=kind, shape=tuple(numeric.shape),
+                          max_abs_error=float(diff.max()), rel_error=rel, max_error=max_error, passed=passed,
+                          worst_index=index, analytic=float(analytic.reshape(-1)[worst]),
+                          numeric=float(numeric.reshape(-1)[worst]))
+
+
+__all__ = ["GradcheckEntry", "GradcheckReport", "gradcheck"]

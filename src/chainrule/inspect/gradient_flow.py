@@ -1,0 +1,235 @@
+"""Gradient-flow diagnostics during ``fit``: the ``GradientFlow`` callback.
+
+Per epoch and per ``Dense`` layer it records (averaged over the epoch's batches):
+
+- ``weight_grad_norm``, ``weight_grad_mean_abs``: ``‖dW[l]‖`` and ``mean |dW[l]|``;
+- ``dz_norm``, ``dz_mean_abs``: ``‖dL/dZ[l]‖`` and ``mean |dL/dZ[l]|``, read as the gradient
+  enters the layer's ``backward``;
+- ``update_ratio``: ``‖ΔW[l]‖ / ‖W[l]‖`` of each optimizer step (a healthy value is often
+  around 1e-3).
+
+and warns (``warnings.warn`` with a ``GradientFlowWarning`` subclass, and in ``.warnings``)
+when a layer's gradient vanishes — the error signal ``‖dL/dZ[l]‖`` reaching it falls below
+``vanishing_ratio`` × the last layer's — or explodes — its weight gradient becomes non-finite
+or grows past ``exploding_factor`` × its first epoch's value. Each warning lists the remedies of seed 002.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..callbacks import Callback
+from ..layers import Dense
+
+VANISHING_REMEDIES = (
+    "use ReLU activations (their gradient is 1 or 0; the sigmoid's is at most 1/4 per layer)",
+    "initialise the weights for the activation (He for ReLU, Glorot for sigmoid/tanh)",
+    "apply gradient clipping",
+    "use residual connections",
+    "use batch normalization",
+)
+EXPLODING_REMEDIES = (
+    "apply gradient clipping: if ‖g‖ > threshold, g = g × threshold/‖g‖ (optimizer clip_norm=...)",
+    "initialise the weights carefully (Glorot/He scale instead of large random weights)",
+    "schedule the learning rate (lower it, or let it decay)",
+)
+
+STATS = ("weight_grad_norm", "weight_grad_mean_abs", "dz_norm", "dz_mean_abs", "update_ratio")
+
+
+class GradientFlowWarning(UserWarning):
+    """A gradient-flow problem seen during training."""
+
+
+class VanishingGradientWarning(GradientFlowWarning):
+    """A layer's gradient is orders of magnitude below the last layer's."""
+
+
+class ExplodingGradientWarning(GradientFlowWarning):
+    """A layer's gradient became non-finite or grows without bound."""
+
+
+@dataclass
+class GradientIssue:
+    """One recorded warning: ``kind`` is "vanishing" or "exploding"; ``layer`` is 0-based."""
+
+    epoch: int
+    layer: int
+    layer_name: str
+    kind: str
+    value: float
+    message: str
+
+
+class GradientFlow(Callback):
+    """Record per-layer gradient statistics during ``fit`` and warn about bad gradient flow.
+
+    Parameters
+    ----------
+    vanishing_ratio : float
+        Warn when ``‖dL/dZ[l]‖ < vanishing_ratio · ‖dL/dZ[L]‖`` (default 1e-2: two orders of
+        magnitude below the last layer; a 5-layer sigmoid network sits near (1/4)⁴ ≈ 4e-3).
+    exploding_factor : float
+        Warn when ``‖dW[l]‖`` exceeds this many times its first epoch's value (default 1e3),
+        or is non-finite.
+    warn : bool
+        Emit Python warnings (they are recorded in ``.warnings`` either way).
+
+    Attributes
+    ----------
+    layer_names : list of str
+        ``"Dense 1 (2→4)"``, ... for every Dense layer (inside residual blocks too).
+    epochs : list of int
+        0-based epochs recorded.
+    weight_grad_norm, weight_grad_mean_abs, dz_norm, dz_mean_abs, update_ratio : list of list of float
+        One row per epoch, one value per layer; see ``array(stat)``.
+    warnings : list of GradientIssue
+        One per layer and kind (the first time it happened).
+    """
+
+    def __init__(self, vanishing_ratio: float = 1e-2, exploding_factor: float = 1e3, warn: bool = True):
+        from ..validation import check_positive
+
+        self.vanishing_ratio = check_positive("vanishing_ratio", vanishing_ratio)
+        self.exploding_factor = check_positive("exploding_factor", exploding_factor)
+        self.warn = bool(warn)
+        self._reset()
+
+    def _reset(self):
+        self.layer_names: list[str] = []
+        self.epochs: list[int] = []
+        for stat in STATS:
+            setattr(self, stat, [])
+        self.warnings: list[GradientIssue] = []
+        self._seen: set = set()
+        self._first_norm: dict = {}
+        self._layers: list[Dense] = []
+
+    # -- fit hooks --------------------------------------------------------------------------
+    def on_train_begin(self, trainer):
+        self._reset()
+        self._layers = list(_dense_layers(trainer.net.layers))
+        if not self._layers:
+            raise ValueError("GradientFlow needs a network with at least one Dense layer")
+        self.layer_names = [f"Dense {i} ({d.n_in}→{d.n_out})" for i, d in enumerate(self._layers, start=1)]
+        self._previous = [d.W.value.copy() for d in self._layers]
+        for i, layer in enumerate(self._layers):
+            layer.backward = self._recording_backward(layer, i)  # instance attribute: a backward hook
+        self._start_epoch()
+
+    def on_epoch_begin(self, trainer, epoch):
+        self._start_epoch()
+
+    def on_batch_end(self, trainer, batch, logs):
+        for i, layer in enumerate(self._layers):
+            g, w = layer.W.grad, layer.W.value
+            norm = _norm(g)
+            self._sums["weight_grad_norm"][i] += norm
+            self._sums["weight_grad_mean_abs"][i] += float(abs(g).mean())
+            previous = self._previous[i]
+            w_norm = _norm(previous)
+            self._sums["update_ratio"][i] += _norm(w - previous) / w_norm if w_norm > 0 else math.inf
+            previous[...] = w
+            if not math.isfinite(norm):
+                self._issue(trainer.epoch, i, "exploding", norm,
+                            f"layer {self.layer_names[i]}: the weight gradient became {norm} at epoch "
+                            f"{trainer.epoch + 1}: exploding gradients")
+        self._batches += 1
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        n = max(self._batches, 1)
+        self.epochs.append(epoch)
+        for stat in STATS:
+            getattr(self, stat).append([v / n for v in self._sums[stat]])
+        self._check(epoch)
+
+    def on_train_end(self, trainer):
+        for layer in self._layers:
+            if "backward" in vars(layer):
+                del layer.backward
+        trainer.history.gradient_flow = self.to_dict()
+
+    # -- results ------------------------------------------------------------------------------
+    def array(self, stat: str) -> np.ndarray:
+        """``stat`` as an array of shape (epochs, layers)."""
+        if stat not in STATS:
+            raise ValueError(f"unknown statistic {stat!r}; choose one of: {', '.join(STATS)}")
+        return np.asarray(getattr(self, stat), dtype=np.float64).reshape(len(self.epochs), len(self.layer_names))
+
+    def to_dict(self) -> dict:
+        """JSON-ready record (what ``plot.gradient_flow`` draws)."""
+        out = {"layer_names": list(self.layer_names), "epochs": list(self.epochs),
+               "vanishing_ratio": self.vanishing_ratio, "exploding_factor": self.exploding_factor}
+        for stat in STATS:
+            out[stat] = [list(row) for row in getattr(self, stat)]
+        out["warnings"] = [asdict(w) for w in self.warnings]
+        return out
+
+    # -- internals ------------------------------------------------------------------------------
+    def _start_epoch(self):
+        size = len(self._layers)
+        self._sums = {stat: [0.0] * size for stat in STATS}
+        self._batches = 0
+
+    def _recording_backward(self, layer: Dense, index: int):
+        method = type(layer).backward
+
+        def backward(dz, *args, **kwargs):
+            self._sums["dz_norm"][index] += _norm(dz)
+            self._sums["dz_mean_abs"][index] += float(abs(dz).mean())
+            return method(layer, dz, *args, **kwargs)
+
+        return backward
+
+    def _check(self, epoch: int):
+        norms, signals = self.weight_grad_norm[-1], self.dz_norm[-1]
+        last = signals[-1]
+        for i, norm in enumerate(norms):
+            name = self.layer_names[i]
+            if not math.isfinite(norm):
+                self._issue(epoch, i, "exploding", norm,
+                            f"layer {name}: the weight gradient is {norm} at epoch {epoch + 1}: exploding gradients")
+                continue
+            first = self._first_norm.setdefault(i, norm)
+            if first > 0 and norm > self.exploding_factor * first:
+                self._issue(epoch, i, "exploding", norm,
+                            f"layer {name}: ‖dW‖ = {norm:.3g} at epoch {epoch + 1} is {norm / first:.3g}× its "
+                            f"first epoch's value ({first:.3g}): exploding gradients")
+            signal = signals[i]
+            if i < len(norms) - 1 and math.isfinite(last) and last > 0 and signal < self.vanishing_ratio * last:
+                self._issue(epoch, i, "vanishing", signal,
+                            f"layer {name}: ‖dL/dZ‖ = {signal:.3g} at epoch {epoch + 1} is {signal / last:.2e}× the "
+                            f"last layer's ({last:.3g}; ‖dW‖ = {norm:.3g}): vanishing gradients")
+
+    def _issue(self, epoch, layer, kind, value, message):
+        if (kind, layer) in self._seen:
+            return
+        self._seen.add((kind, layer))
+        remedies = VANISHING_REMEDIES if kind == "vanishing" else EXPLODING_REMEDIES
+        message = f"{message}. Remedies (seed 002): " + "; ".join(remedies) + "."
+        self.warnings.append(GradientIssue(epoch, layer, self.layer_names[layer], kind, float(value), message))
+        if self.warn:
+            category = VanishingGradientWarning if kind == "vanishing" else ExplodingGradientWarning
+            warnings.warn(message, category, stacklevel=3)
+
+
+def _dense_layers(layers):
+    for layer in layers:
+        if isinstance(layer, Dense):
+            yield layer
+        yield from _dense_layers(layer.sublayers())
+
+
+def _norm(array) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(math.sqrt(float((array * array).sum())))
+
+
+__all__ = [
+    "EXPLODING_REMEDIES", "STATS", "VANISHING_REMEDIES", "ExplodingGradientWarning", "GradientFlow",
+    "GradientFlowWarning", "GradientIssue", "VanishingGradientWarning",
+]

@@ -1,0 +1,244 @@
+"""explain(): one step of backprop, every number, checked against an independent hand
+calculation (plain NumPy written out here) and PyTorch autograd."""
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.inspect import SCHEMA, explain, load_config, parse_config
+
+EXERCISE_1 = Path(__file__).resolve().parent.parent / "examples" / "exercise_1_hand_calculation.json"
+
+
+def hand_calculation(loss: str):
+    """Seed 002 Exercise 1 by hand: x = [1, 2], W₁ = [[.5, .3], [.2, .8]], b₁ = [.1, .4],
+    W₂ = [[.9, .7]], b₂ = [.2], sigmoid everywhere, y = 0.8, α = 0.1."""
+    def s(v):
+        return 1.0 / (1.0 + np.exp(-v))
+
+    x = np.array([1.0, 2.0])
+    W1, b1 = np.array([[0.5, 0.3], [0.2, 0.8]]), np.array([0.1, 0.4])
+    W2, b2 = np.array([[0.9, 0.7]]), np.array([0.2])
+    y, lr = 0.8, 0.1
+    z1 = np.array([0.5 * 1 + 0.3 * 2 + 0.1, 0.2 * 1 + 0.8 * 2 + 0.4])  # [1.2, 2.2]
+    a1 = s(z1)
+    z2 = np.array([0.9 * a1[0] + 0.7 * a1[1] + 0.2])
+    a2 = s(z2)
+    if loss == "mse":  # J = mean((ŷ - y)²) = (ŷ - y)² for one output and one example
+        J, dA2 = (a2[0] - y) ** 2, 2 * (a2 - y)
+    else:  # "sse": J = ½ (ŷ - y)²
+        J, dA2 = 0.5 * (a2[0] - y) ** 2, a2 - y
+    dZ2 = dA2 * a2 * (1 - a2)
+    dW2 = np.array([[dZ2[0] * a1[0], dZ2[0] * a1[1]]])
+    db2 = dZ2.copy()
+    dA1 = W2[0] * dZ2[0]
+    dZ1 = dA1 * a1 * (1 - a1)
+    dW1 = np.outer(dZ1, x)
+    db1 = dZ1.copy()
+    return {
+        "z1": z1, "a1": a1, "z2": z2, "a2": a2, "J": J, "dA2": dA2, "dZ2": dZ2, "dW2": dW2, "db2": db2,
+        "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1, "dX": W1.T @ dZ1,
+        "W1_new": W1 - lr * dW1, "b1_new": b1 - lr * db1, "W2_new": W2 - lr * dW2, "b2_new": b2 - lr * db2,
+    }
+
+
+def exercise_trace(loss="mse"):
+    config = load_config(EXERCISE_1)
+    return explain(config.network(), config.x, config.y, loss=loss, lr=config.lr)
+
+
+@pytest.mark.parametrize("loss", ["mse", "sse"])
+def test_exercise_1_matches_the_hand_calculation(loss):
+    hand = hand_calculation(loss)
+    t = exercise_trace(loss)
+    l1, l2 = t.layer(1), t.layer(2)
+    close = {"rtol": 1e-12, "atol": 1e-15}
+    np.testing.assert_allclose(l1.Z[0], hand["z1"], **close)
+    np.testing.assert_allclose(l1.A[0], hand["a1"], **close)
+    np.testing.assert_allclose(l2.Z[0], hand["z2"], **close)
+    np.testing.assert_allclose(l2.A[0], hand["a2"], **close)
+    assert t.loss_value == pytest.approx(hand["J"], rel=1e-12)
+    np.testing.assert_allclose(l2.dA[0], hand["dA2"], **close)
+    np.testing.assert_allclose(l2.dZ[0], hand["dZ2"], **close)
+    np.testing.assert_allclose(l2.dW, hand["dW2"], **close)
+    np.testing.assert_allclose(l2.db, hand["db2"], **close)
+    np.testing.assert_allclose(l2.dA_prev[0], hand["dA1"], **close)
+    np.testing.assert_allclose(l1.dA[0], hand["dA1"], **close)
+    np.testing.assert_allclose(l1.dZ[0], hand["dZ1"], **close)
+    np.testing.assert_allclose(l1.dW, hand["dW1"], **close)
+    np.testing.assert_allclose(l1.db, hand["db1"], **close)
+    np.testing.assert_allclose(l1.dA_prev[0], hand["dX"], **close)
+    for key, step, attr in (("W1_new", l1, "W_new"), ("b1_new", l1, "b_new"), ("W2_new", l2, "W_new"),
+                            ("b2_new", l2, "b_new")):
+        np.testing.assert_allclose(getattr(step, attr), hand[key], **close)
+    # the documented numbers (docs/inspect.md) to 10 significant digits
+    if loss == "mse":
+        assert f"{hand['a2'][0]:.10g}" == "0.8208102942"
+        assert f"{hand['J']:.10g}" == "0.0004330683468"
+        assert f"{hand['dW2'][0, 0]:.10g}" == "0.004704591773"
+
+
+def test_exercise_1_matches_pytorch_autograd():
+    torch = pytest.importorskip("torch")
+    t = exercise_trace("mse")
+    x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    W1 = torch.tensor([[0.5, 0.3], [0.2, 0.8]], dtype=torch.float64, requires_grad=True)
+    b1 = torch.tensor([0.1, 0.4], dtype=torch.float64, requires_grad=True)
+    W2 = torch.tensor([[0.9, 0.7]], dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor([0.2], dtype=torch.float64, requires_grad=True)
+    z1 = x @ W1.T + b1
+    z1.retain_grad()
+    a1 = torch.sigmoid(z1)
+    z2 = a1 @ W2.T + b2
+    z2.retain_grad()
+    out = torch.sigmoid(z2)
+    loss = torch.nn.functional.mse_loss(out, torch.tensor([[0.8]], dtype=torch.float64))
+    loss.backward()
+    assert t.loss_value == pytest.approx(loss.item(), rel=1e-14)
+    for ours, theirs in ((t.layer(1).dW, W1.grad), (t.layer(1).db, b1.grad), (t.layer(2).dW, W2.grad),
+                         (t.layer(2).db, b2.grad), (t.layer(1).dZ, z1.grad), (t.layer(2).dZ, z2.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-13, atol=1e-17)
+    with torch.no_grad():
+        np.testing.assert_allclose(t.layer(1).W_new, (W1 - 0.1 * W1.grad).numpy(), rtol=1e-14)
+
+
+def test_text_report_shows_equations_convention_and_ten_digits():
+    t = exercise_trace("mse")
+    text = t.to_text()
+    for equation in ("Z[1] = A[0] W[1]ᵀ + b[1]", "A[2] = σ(Z[2])", "dA[2] = 2 (A[2] − Y) / (n·k)",
+                     "dZ[2] = dA[2] * σ'(Z[2])", "dW[2] = dZ[2]ᵀ A[1]", "db[2] = Σ_rows dZ[2]",
+                     "dA[1] = dZ[2] W[2]", "W[1] ← W[1] − α dW[1]"):
+        assert equation in text, equation
+    assert cr.losses.MSE.convention in text
+    hand = hand_calculation("mse")
+    for value in (hand["a1"][0], hand["a2"][0], hand["dZ1"][1], hand["W1_new"][1, 1]):
+        shown = f"{value:.10g}"
+        assert shown in text
+        assert len(shown.lstrip("0.").replace(".", "")) >= 8  # significant digits
+    sse = exercise_trace("sse").to_text()
+    assert "dA[2] = A[2] − Y" in sse and cr.losses.SumSquaredError.convention in sse
+
+
+def test_markdown_has_latex_equations_with_values():
+    md = exercise_trace().to_markdown()
+    assert md.startswith("# One step of backpropagation")
+    assert r"$$dZ^{[2]} = dA^{[2]} \odot \sigma'\left(Z^{[2]}\right) = \begin{bmatrix}0.006121587584\end{bmatrix}$$" in md
+    assert r"dW^{[1]} = dZ^{[1]\top} A^{[0]}" in md
+    assert md.count("$$") % 2 == 0 and md.count("$$") >= 2 * 20
+
+
+def test_json_follows_the_documented_schema():
+    t = exercise_trace()
+    data = json.loads(t.to_json())
+    assert data["schema"] == SCHEMA == "chainrule.explain/1"
+    assert data["sizes"] == [2, 2, 1] and data["n_samples"] == 1 and data["lr"] == 0.1
+    assert set(data["loss"]) == {"name", "formula", "convention", "gradient", "gradient_latex", "value"}
+    layer_keys = {"l", "n_in", "n_out", "activation", "symbol", "formula", "derivative_formula", "A_prev", "W", "b",
+                  "Z", "A", "g_prime", "dA", "dZ", "dW", "db", "dA_prev", "W_new", "b_new", "equations", "latex"}
+    assert [set(layer) for layer in data["layers"]] == [layer_keys, layer_keys]
+    assert data["layers"][1]["dW"] == t.layer(2).dW.tolist()  # full precision
+    assert data["layers"][0]["equations"]["dZ"] == "dZ[1] = dA[1] * σ'(Z[1])"
+    assert data["output"] == data["layers"][1]["A"]
+
+
+def test_trace_is_what_training_does_on_a_batch(rng):
+    net = cr.mlp([3, 5, 4, 2], activation="tanh", rng=1)
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    before = net.get_weights()
+    t = explain(net, X, y, loss="mse", lr=0.05)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))  # not modified
+    trained = copy.deepcopy(net.get_weights())
+    net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(lr=0.05), epochs=1, verbose=0, shuffle=False)
+    after = net.get_weights()
+    expected = [a for step in t.layers for a in (step.W_new, step.b_new)]
+    for got, want in zip(after, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    net.set_weights(trained)
+    t2 = explain(net, X, y, loss="mse", lr=0.05, inplace=True)
+    np.testing.assert_allclose(net.get_weights()[0], t2.layer(1).W_new)
+
+
+def test_trace_uses_the_layers_own_backward():
+    """A custom activation with a deliberately wrong derivative shows up in the trace as is:
+    the trace runs the network's layers, it does not recompute the algorithm itself."""
+    wrong = cr.CustomActivation(np.tanh, lambda z: np.full_like(z, 3.0), label="wrong_tanh")
+    net = cr.Sequential([cr.Dense.from_arrays([[0.5, -0.2]], [0.1]), wrong, cr.Dense.from_arrays([[2.0]], [0.0])])
+    t = explain(net, [1.0, 2.0], [0.3], loss="sse", lr=0.1)
+    np.testing.assert_allclose(t.layer(1).dZ, 3.0 * t.layer(1).dA)
+    np.testing.assert_allclose(t.layer(1).g_prime, [[3.0]])
+    assert "wrong_tanh'(Z[1])" in t.to_text()
+
+
+def test_logit_losses_show_the_probabilities(rng):
+    net = cr.mlp([2, 3, 1], activation="relu", rng=0)
+    X, y = rng.normal(size=(4, 2)), np.array([0, 1, 1, 0])
+    t = explain(net, X, y, loss="bce", lr=0.1)
+    p = 1 / (1 + np.exp(-t.output))
+    np.testing.assert_allclose(t.prediction, p)
+    np.testing.assert_allclose(t.layer(2).dA, (p - y[:, None]) / 4)
+    assert "(σ(A[2]) − Y) / (n·k)" in t.to_text()
+    net3 = cr.Sequential([cr.Dense(2, 3, rng=0), cr.Softmax()])
+    t3 = explain(net3, X, np.eye(3)[[0, 1, 2, 0]], loss="mse", lr=0.1)
+    assert t3.layer(1).g_prime is None and "softmax Jacobian" in t3.to_text()
+
+
+def test_bad_networks_and_arguments_are_refused(rng):
+    X, y = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    with pytest.raises(TypeError, match="BatchNorm.*not supported"):
+        explain(cr.Sequential([cr.Dense(2, 2), cr.BatchNorm(2), cr.Dense(2, 1)]), X, y)
+    with pytest.raises(ValueError, match="second activation"):
+        explain(cr.Sequential([cr.Dense(2, 1), cr.Tanh(), cr.Sigmoid()]), X, y)
+    with pytest.raises(ValueError, match="lr must be"):
+        explain(cr.mlp([2, 1]), X, y, lr=0)
+    with pytest.raises(ValueError, match="2 features but the network.s first layer takes 3"):
+        explain(cr.mlp([3, 1]), X, y)
+    with pytest.raises(ValueError, match="remove the final Sigmoid"):
+        explain(cr.mlp([2, 1], output_activation="sigmoid"), X, (y > 0).astype(float), loss="bce")
+    with pytest.raises(TypeError, match="Sequential"):
+        explain(cr.Dense(2, 1), X, y)
+
+
+GOOD = {"x": [1, 2], "y": 0.5, "layers": [{"W": [[1, 2], [3, 4]], "b": [0, 0], "activation": "tanh"},
+                                         {"W": [[1, 1]], "b": [0], "activation": "identity"}]}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["layers"][1].update(W=[[1, 1, 1]]), "layer 2: field 'W': has 3 column(s) (inputs) but layer 1 has 2"),
+    (lambda c: c["layers"][0].update(W=[[1, 2, 3], [3, 4, 5]]), "layer 1: field 'W': has 3 column(s) (inputs) but x has 2"),
+    (lambda c: c["layers"][0].update(activation="sigmod"), "layer 1: field 'activation': unknown activation 'sigmod'"),
+    (lambda c: c["layers"][1].update(W=[["a", 1]]), "layer 2: field 'W': [0][0] is 'a', not a number"),
+    (lambda c: c["layers"][0].update(b=[0, 0, 0]), "layer 1: field 'b': has 3 entries but W has 2 row(s)"),
+    (lambda c: c["layers"][0].update(W=[[1, 2], [3]]), "layer 1: field 'W': rows have different lengths"),
+    (lambda c: c["layers"][1].update(weights=1), "layer 2: unknown field 'weights'"),
+    (lambda c: c["layers"][1].pop("W"), "layer 2: missing field 'W'"),
+    (lambda c: c.update(y=[1, 2]), "field 'y'"),
+    (lambda c: c.update(x=[1, True]), "field 'x': [1] is True, not a number"),
+    (lambda c: c.update(lr=-1), "field 'lr': must be a number > 0"),
+    (lambda c: c.update(loss="l2"), "field 'loss': unknown loss 'l2'"),
+    (lambda c: c.update(epochs=3), "unknown field 'epochs'"),
+    (lambda c: c.pop("layers"), "missing field 'layers'"),
+])
+def test_config_errors_name_the_layer_and_field(change, message):
+    config = copy.deepcopy(GOOD)
+    change(config)
+    with pytest.raises((ValueError, TypeError)) as info:
+        parse_config(config, "cfg.json")
+    text = str(info.value)
+    assert message in text and text.startswith("cfg.json") and "\n" not in text
+
+
+def test_config_files_load_and_reject_bad_json(tmp_path):
+    config = load_config(EXERCISE_1)
+    assert config.loss == "mse" and config.lr == 0.1 and config.y.shape == (1, 1)
+    assert "Exercise 1" in config.description
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"x": [1, 2], "y": NaN, "layers": []}')
+    with pytest.raises(ValueError, match="NaN is not allowed"):
+        load_config(bad)
+    bad.write_text('{"x": [1, 2],, }')
+    with pytest.raises(ValueError, match="not valid JSON.*line 1"):
+        load_config(bad)

@@ -1,0 +1,119 @@
+"""gradcheck(): analytic gradients against central differences, per tensor, in float64."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import targets_for
+
+import chainrule as cr
+from chainrule.inspect import gradcheck
+from chainrule.layers import ACTIVATIONS
+from chainrule.losses import LOSSES
+
+
+def xtanh(z):
+    return z * np.tanh(z)
+
+
+def xtanh_prime(z):
+    t = np.tanh(z)
+    return t + z * (1 - t * t)
+
+
+@pytest.mark.parametrize("activation", [n for n in ACTIVATIONS.names() if n != "softmax"])
+def test_every_builtin_activation_passes_in_a_network(activation, rng):
+    net = cr.mlp([3, 5, 4, 2], activation=activation, rng=3)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    report = gradcheck(net, X, y, "mse")
+    assert report.passed, str(report)
+    assert [e.name for e in report.entries if e.kind == "parameter"] == ["W[1]", "b[1]", "W[2]", "b[2]", "W[3]", "b[3]"]
+    assert sum(e.kind == "input" for e in report.entries) == len(net.layers)
+
+
+@pytest.mark.parametrize("loss_name", LOSSES.names())
+def test_every_loss_passes(loss_name, rng):
+    loss = cr.losses.get_loss(loss_name)
+    k = 3 if loss_name == "cross_entropy" else 2
+    net = cr.mlp([3, 4, k], activation="tanh", rng=0)
+    X = rng.normal(size=(6, 3))
+    report = gradcheck(net, X, targets_for(loss, 6, k, rng), loss_name)
+    assert report.passed, str(report)
+
+
+def test_wrong_custom_derivative_is_caught_and_named_by_its_label(rng):
+    forgot_product_rule = cr.CustomActivation(xtanh, lambda z: 1 - np.tanh(z) ** 2, label="xtanh_wrong")
+    net = cr.Sequential([cr.Dense(3, 4, rng=0), forgot_product_rule, cr.Dense(4, 1, rng=1)])
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    report = gradcheck(net, X, y, "mse")
+    assert not report.passed and not bool(report)
+    activation_check = report["input of layer 2"]
+    assert not activation_check.passed and activation_check.layer == "CustomActivation('xtanh_wrong')"
+    assert activation_check.max_abs_error > 1e-3 and activation_check.rel_error > 1e-2
+    assert "xtanh_wrong" in report.summary() and "FAILED" in str(report)
+    # the layers above the activation are unaffected by its derivative
+    assert report["W[2]"].passed and report["b[2]"].passed
+    # layers below it receive the wrong error signal
+    assert not report["W[1]"].passed
+    # the same activation on its own: only the input gradient exists, and it fails
+    alone = gradcheck(forgot_product_rule, rng.normal(size=(4, 3)))
+    assert [e.name for e in alone.entries] == ["input of layer 1"] and not alone.passed
+    # the correct derivative passes
+    right = cr.CustomActivation(xtanh, xtanh_prime, label="xtanh")
+    assert gradcheck(cr.Sequential([cr.Dense(3, 4, rng=0), right, cr.Dense(4, 1, rng=1)]), X, y).passed
+
+
+def test_a_wrong_weight_gradient_is_caught_for_that_parameter(rng):
+    class HalfBiasGrad(cr.Dense):
+        def backward(self, dz, need_input_grad=True):
+            dx = super().backward(dz, need_input_grad)
+            self.b.grad *= 0.5
+            return dx
+
+    net = cr.Sequential([HalfBiasGrad(2, 3, rng=0), cr.Sigmoid(), cr.Dense(3, 1, rng=1)])
+    report = gradcheck(net, rng.normal(size=(4, 2)), rng.normal(size=(4, 1)), "sse")
+    assert [e.name for e in report.failures] == ["b[1]"]
+    entry = report["b[1]"]
+    assert entry.analytic == pytest.approx(0.5 * entry.numeric, rel=1e-6)
+
+
+def test_single_layers_and_deep_layers(rng):
+    X = rng.normal(size=(6, 4))
+    for layer in (cr.Dense(4, 3, rng=0), cr.Tanh(), cr.Softmax(), cr.LeakyReLU(0.1),
+                  cr.BatchNorm.example(rng, 4), cr.Residual.example(rng, 4), cr.Dropout(0.4, rng=0)):
+        report = gradcheck(layer, X)
+        assert report.passed, f"{layer!r}\n{report}"
+        assert "R ⊙ output" in report.objective
+    net = cr.Sequential([cr.Dense(4, 6, rng=0), cr.BatchNorm(6), cr.ReLU(), cr.Dropout(0.3, rng=1),
+                         cr.Residual([cr.Dense(6, 6, rng=2), cr.Tanh()]), cr.Dense(6, 2, rng=3)])
+    report = gradcheck(net, X, rng.normal(size=(6, 2)))
+    assert report.passed, str(report)
+    assert "gamma (layer 2)" in [e.name for e in report.entries]
+
+
+def test_float32_network_is_checked_in_float64_on_a_copy(rng):
+    net = cr.mlp([2, 3, 1], activation="sigmoid", rng=0, dtype="float32")
+    before = net.get_weights()
+    report = gradcheck(net, rng.normal(size=(3, 2)), rng.normal(size=(3, 1)))
+    assert report.passed  # a float32 check at tol 1e-7 could not pass
+    assert net.dtype == np.float32 and all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))
+
+
+def test_report_is_json_ready_and_arguments_are_checked(rng):
+    net = cr.mlp([2, 2, 1], rng=0)
+    X, y = rng.normal(size=(2, 2)), rng.normal(size=(2, 1))
+    data = json.loads(json.dumps(gradcheck(net, X, y, inputs=False).to_dict()))
+    assert data["passed"] is True and data["tol"] == 1e-7 and len(data["entries"]) == 4
+    assert set(data["entries"][0]) >= {"name", "layer", "max_abs_error", "rel_error", "passed", "worst_index"}
+    with pytest.raises(ValueError, match="eps must be"):
+        gradcheck(net, X, y, eps=0)
+    with pytest.raises(ValueError, match="tol must be"):
+        gradcheck(net, X, y, tol=float("nan"))
+    with pytest.raises(ValueError, match="3 features"):
+        gradcheck(net, rng.normal(size=(2, 3)), y)
+    with pytest.raises(ValueError, match="needs targets"):
+        gradcheck(net, X, loss="mse")
+    with pytest.raises(TypeError, match="Sequential or Layer"):
+        gradcheck(lambda x: x, X)
+    with pytest.raises(KeyError, match="no gradient check named"):
+        gradcheck(net, X, y)["W[9]"]
