@@ -51,11 +51,13 @@ def gradient_flow(history_or_callback, title: str = "Gradient flow"):
 
     ax = axes[1]
     layers = np.arange(1, len(names) + 1)
-    for row, style, when in ((0, "--", f"epoch {int(epochs[0])}"), (-1, "-", f"epoch {int(epochs[-1])}")):
-        ax.plot(layers, _positive(stats["dz_norm"][row]), style, marker="o", color="tab:red",
-                label=f"‖dL/dZ‖, {when}")
-        ax.plot(layers, _positive(stats["weight_grad_norm"][row]), style, marker="s", color="tab:blue",
-                label=f"‖dL/dW‖, {when}")
+    first = {"linestyle": "--", "linewidth": 3.0, "alpha": 0.55, "markerfacecolor": "none", "markersize": 9}
+    last = {"linestyle": "-", "linewidth": 1.4, "markersize": 5}
+    for row, style, when in ((0, first, f"epoch {int(epochs[0])}"), (-1, last, f"epoch {int(epochs[-1])}")):
+        ax.plot(layers, _positive(stats["dz_norm"][row]), marker="o", color="tab:red",
+                label=f"‖dL/dZ‖, {when}", **style)
+        ax.plot(layers, _positive(stats["weight_grad_norm"][row]), marker="s", color="tab:blue",
+                label=f"‖dL/dW‖, {when}", **style)
     ax.set_yscale("log")
     ax.set_xticks(layers)
     ax.set_xlabel("layer (1 = input side)")
