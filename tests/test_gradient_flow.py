@@ -122,3 +122,21 @@ def test_history_carries_the_record_and_the_plot_draws_it(tmp_path):
         plot.gradient_flow([1, 2])
     with pytest.raises(ValueError, match="vanishing_ratio"):
         GradientFlow(vanishing_ratio=0)
+
+
+@pytest.mark.gpu
+def test_inspection_tools_work_on_a_gpu_network(rng):
+    from chainrule.backend import gpu_available
+    from chainrule.inspect import explain, gradcheck
+
+    if not gpu_available():
+        pytest.skip("needs CuPy and a CUDA GPU")
+    X, y = rng.normal(size=(64, 2)), (rng.normal(size=64) > 0).astype(float)
+    net = cr.mlp([2, 32, 32, 32, 32, 1], activation="sigmoid", rng=0, device="cuda")
+    flow = GradientFlow()
+    with pytest.warns(VanishingGradientWarning):
+        net.fit(X, y, loss="bce", optimizer="sgd", epochs=3, verbose=0, callbacks=[flow])
+    assert np.isfinite(flow.array("dz_norm")).all()
+    trace = explain(net, X[:2], y[:2], loss="bce", lr=0.1)
+    assert trace.dtype == "float32" and isinstance(trace.layer(1).dW, np.ndarray)
+    assert gradcheck(net, X[:4], y[:4], "bce").passed  # checked on a float64 CPU copy
