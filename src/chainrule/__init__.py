@@ -4,7 +4,7 @@ Samples are rows: ``X`` has shape (n_samples, n_features). ``Dense(n_in, n_out)`
 ``W`` of shape (n_out, n_in) and computes ``Z = X Wᵀ + b`` (the lecture's ``z = W x + b``).
 """
 
-from . import losses, optim
+from . import inspect, losses, optim
 from .callbacks import Callback, DivergenceError, EarlyStopping, EpochHook, ProgressBar, StopOnDivergence
 from .initializers import (
     INITIALIZERS,
@@ -55,5 +55,5 @@ __all__ = [
     "CustomActivation", "Dense", "DivergenceError", "Dropout", "GlorotNormal", "GlorotUniform",
     "HeNormal", "HeUniform", "SmallNormal", "StandardNormal", "SymmetricUniform", "EarlyStopping", "EpochHook", "History",
     "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Residual", "Sequential", "Sigmoid",
-    "Softmax", "StopOnDivergence", "Tanh", "XTanh", "load", "losses", "mlp", "optim", "__version__",
+    "Softmax", "StopOnDivergence", "Tanh", "XTanh", "inspect", "load", "losses", "mlp", "optim", "__version__",
 ]

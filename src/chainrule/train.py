@@ -37,6 +37,8 @@ class History:
         Why training ended before ``epochs`` (early stopping, a hook).
     best_epoch : int or None
         The epoch whose weights early stopping restored (0-based).
+    gradient_flow : dict or None
+        Per-layer gradient statistics, when a ``chainrule.inspect.GradientFlow`` callback ran.
     """
 
     loss: list = field(default_factory=list)
@@ -48,6 +50,7 @@ class History:
     loss_name: str | None = None
     stop_reason: str | None = None
     best_epoch: int | None = None
+    gradient_flow: dict | None = None
 
     @property
     def epochs(self) -> int:
@@ -135,7 +138,7 @@ def fit(
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
     rng = as_generator(rng)
-    _check_loss_head(net, loss)
+    check_loss_head(net, loss)
 
     X, y, weights = prepare_data(net, X, y, loss, sample_weight)
     if validation_split:
@@ -270,7 +273,7 @@ def evaluate_arrays(net, loss: Loss, X, y, metric=None):
     return value, metric.result()
 
 
-def _check_loss_head(net, loss: Loss) -> None:
+def check_loss_head(net, loss: Loss) -> None:
     """Refuse a final sigmoid/softmax in front of a loss that applies it itself."""
     from .layers import Sigmoid, Softmax
 
@@ -287,4 +290,4 @@ def _check_loss_head(net, loss: Loss) -> None:
         )
 
 
-__all__ = ["History", "Trainer", "fit", "evaluate_arrays", "prepare_data"]
+__all__ = ["History", "Trainer", "check_loss_head", "evaluate_arrays", "fit", "prepare_data"]

@@ -234,11 +234,11 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Tr
         raise TypeError(f"explain needs a chainrule Sequential, got {type(net).__name__}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    from ..train import _check_loss_head, prepare_data
+    from ..train import check_loss_head, prepare_data
 
     loss_obj = copy.deepcopy(get_loss(loss))
     _dense_groups(net)  # refuse unsupported layers before any work
-    _check_loss_head(net, loss_obj)
+    check_loss_head(net, loss_obj)
     X_arr = np.asarray(X, dtype=np.float64) if not hasattr(X, "__cuda_array_interface__") else to_numpy(X)
     if X_arr.ndim == 1:
         X_arr = X_arr.reshape(1, -1)
