@@ -1,0 +1,130 @@
+"""Targets, the printed table and ``RESULTS.md`` from the suite's measurements."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def _row(results, key, tool):
+    wl = results["workloads"].get(key)
+    if wl is None:
+        return None
+    return next((r for r in wl["rows"] if r["tool"] == tool), None)
+
+
+def targets(results) -> list[dict]:
+    """The issue's CPU targets that this run measured: name, measured ratio, goal, met."""
+    out = []
+
+    def add(name, value, goal, at_most: bool):
+        if value is None:
+            return
+        met = value <= goal if at_most else value >= goal
+        out.append({"target": name, "measured": value, "goal": ("<= " if at_most else ">= ") + f"{goal:g}",
+                    "met": met})
+
+    for key in ("W1", "W2"):
+        cr, seed = _row(results, key, "chainrule"), _row(results, key, "seed loop")
+        if cr and seed:
+            add(f"{key} chainrule time / seed loop time", cr["median_s"] / seed["median_s"], 1.05, True)
+    cr = _row(results, "W3", "chainrule")
+    for tool, goal in (("scikit-learn", 1.5), ("pytorch", 2.0)):
+        other = _row(results, "W3", tool)
+        if cr and other:
+            add(f"W3 chainrule samples/s / {tool} samples/s", cr["rate"] / other["rate"], goal, False)
+    memory = {m["tool"]: m for m in results.get("memory") or []}
+    if "chainrule" in memory and "scikit-learn" in memory:
+        add("W3 chainrule peak RSS / scikit-learn peak RSS",
+            memory["chainrule"]["peak_rss_mib"] / memory["scikit-learn"]["peak_rss_mib"], 1.0, True)
+    cr, mm = _row(results, "W4", "chainrule"), _row(results, "W4", "matmul")
+    if cr and mm:
+        add("W4 chainrule GFLOP/s / matmul GFLOP/s", cr["rate"] / mm["rate"], 0.9, False)
+    return out
+
+
+def _fmt_rate(row, unit):
+    if unit is None or "rate" not in row:
+        return ""
+    return f"{row['rate']:,.0f}" if unit == "samples/s" else f"{row['rate']:,.1f}"
+
+
+def workload_table(key, wl) -> list[str]:
+    unit = wl["rate_unit"]
+    head = "| tool | median s | min s | rounds |" + (f" {unit} |" if unit else "") + " time / chainrule's |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in wl["rows"]:
+        rate = f" {_fmt_rate(r, unit)} |" if unit else ""
+        lines.append(f"| {r['tool']} | {r['median_s']:.4f} | {r['min_s']:.4f} | {r['rounds']} |{rate} "
+                     f"{r['vs_chainrule']:.2f}× |")
+    return lines
+
+
+def text(results) -> str:
+    """The plain-text summary printed at the end of a run."""
+    lines = []
+    for key, wl in results["workloads"].items():
+        lines.append(f"{key} {wl['title']}")
+        for r in wl["rows"]:
+            rate = f"  {_fmt_rate(r, wl['rate_unit'])} {wl['rate_unit']}" if wl["rate_unit"] else ""
+            lines.append(f"  {r['tool']:<14} median {r['median_s']:9.4f} s  min {r['min_s']:9.4f} s"
+                         f"{rate}  ({r['vs_chainrule']:.2f}× chainrule's time)")
+    for m in results.get("memory") or []:
+        lines.append(f"W3 peak RSS {m['tool']:<14} {m['peak_rss_mib']:8.1f} MiB")
+    if results["targets"]:
+        lines.append("targets" + (" (quick sizes: not a measurement)" if results["quick"] else ""))
+        for t in results["targets"]:
+            lines.append(f"  {t['target']:<50} {t['measured']:6.3f} (goal {t['goal']}) "
+                         f"{'met' if t['met'] else 'NOT MET'}")
+    return "\n".join(lines)
+
+
+def markdown(results, gpu) -> str:
+    m = results["machine"]
+    lines = ["# chainrule benchmark results", ""]
+    if results["quick"]:
+        lines += ["**Quick mode: tiny sizes and one round. These numbers check that the suite runs; "
+                  "they are not measurements.**", ""]
+    lines += [f"Measured {m['date']} with `{results['command']}`.", "",
+              "Every tool runs in one process, interleaved (one untimed warm-up each, then rounds in "
+              "rotating order); the numbers are medians over the rounds. See `docs/performance.md`.", "",
+              "## Machine", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in m.items() if k != "date"]
+    if results["targets"]:
+        lines += ["", "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
+        lines += [f"| {t['target']} | {t['measured']:.3f} | {t['goal']} | {'yes' if t['met'] else '**no**'} |"
+                  for t in results["targets"]]
+    for key, wl in results["workloads"].items():
+        lines += ["", f"## {key}: {wl['title']}", ""] + [f"- {n}" for n in wl["notes"]] + [""]
+        lines += workload_table(key, wl)
+        if key in results["agreement"]:
+            lines += ["", f"chainrule's trained weights differ from the seed loop's by at most "
+                          f"{results['agreement'][key]:.1e}."]
+    if results.get("memory"):
+        lines += ["", "## W3 peak memory (fresh process per tool)", "",
+                  "| tool | peak RSS MiB | RSS before training MiB |", "|---|---|---|"]
+        lines += [f"| {r['tool']} | {r['peak_rss_mib']:.1f} | {r['before_fit_rss_mib']:.1f} |"
+                  for r in results["memory"]]
+        lines += ["", "Peak RSS is the whole process: interpreter, the tool's imports, the 60000×784 "
+                      "float32 data and training."]
+    if gpu:
+        lines += ["", gpu.get("markdown", "").strip()]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(results, path: Path, gpu_json: Path) -> None:
+    """Write RESULTS.md atomically; the GPU section comes from ``gpu_results.json`` (made on a
+    GPU machine by ``gpu.py``) when it exists."""
+    gpu = json.loads(gpu_json.read_text()) if gpu_json.exists() else None
+    text_ = markdown(results, gpu)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text_)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

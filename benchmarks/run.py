@@ -1,0 +1,139 @@
+"""chainrule's side-by-side benchmark suite: W1-W4 and W3's peak memory, one command.
+
+    python benchmarks/run.py                 # everything, writes benchmarks/RESULTS.md
+    python benchmarks/run.py --only W1,W3    # a subset
+    python benchmarks/run.py --quick         # tiny sizes, one round (a smoke test, not a measurement)
+
+Every case of a workload runs in this process, interleaved: each round runs every tool once,
+in an order rotated from round to round, after one untimed warm-up run each. Times are
+medians over the rounds. W3's peak memory is measured per tool in a fresh process
+(``memory.py``). PyTorch and scikit-learn are optional; what is missing is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import report  # noqa: E402
+import workloads  # noqa: E402
+
+DEFAULT_ROUNDS = {"W1": 11, "W2": 5, "W3": 5, "W4": 5}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: checks the suite runs")
+    parser.add_argument("--only", default="W1,W2,W3,W4", help="comma-separated workloads (default: all)")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds per workload (default: per workload)")
+    parser.add_argument("--no-memory", action="store_true", help="skip W3's per-tool peak-memory processes")
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="Markdown file to write ('-': none)")
+    args = parser.parse_args(argv)
+    only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
+    unknown = [w for w in only if w not in workloads.WORKLOADS]
+    if unknown or not only:
+        parser.error(f"--only takes names from {','.join(workloads.WORKLOADS)}, got {args.only!r}")
+    if args.rounds is not None and args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    args.only = only
+    return args
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def time_workload(wl, rounds: int, warmup: bool = True) -> dict:
+    """Run every case ``rounds`` times, interleaved; return {tool: [seconds, ...]}."""
+    cases = wl.cases
+    if warmup:
+        for case in cases:
+            case.prepare()()
+    times = {case.tool: [] for case in cases}
+    for r in range(rounds):
+        k = r % len(cases)
+        for case in cases[k:] + cases[:k]:
+            fn = case.prepare()
+            t0 = time.perf_counter()
+            fn()
+            times[case.tool].append(time.perf_counter() - t0)
+        log(f"  {wl.key} round {r + 1}/{rounds}: " + ", ".join(f"{t} {v[-1]:.3f}s" for t, v in times.items()))
+    return times
+
+
+def summarize(wl, times: dict) -> list[dict]:
+    """One row per tool: median, min, rate and the time relative to chainrule's."""
+    base = statistics.median(times["chainrule"])
+    rows = []
+    for tool, ts in times.items():
+        median = statistics.median(ts)
+        row = {"tool": tool, "median_s": median, "min_s": min(ts), "rounds": len(ts),
+               "vs_chainrule": median / base}
+        work = wl.work_by_tool.get(tool, wl.work)
+        if wl.rate_unit == "samples/s":
+            row["rate"] = work / median
+        elif wl.rate_unit == "GFLOP/s":
+            row["rate"] = work / median / 1e9
+        rows.append(row)
+    return rows
+
+
+def measure_memory(quick: bool) -> list[dict]:
+    """W3's peak RSS per tool, each in a fresh Python process."""
+    import w3
+
+    rows = []
+    for tool in w3.TOOLS:
+        if tool != "chainrule" and workloads.optional("torch" if tool == "pytorch" else "sklearn") is None:
+            continue
+        cmd = [sys.executable, str(HERE / "memory.py"), "--tool", tool] + (["--quick"] if quick else [])
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, env=os.environ.copy())
+        if done.returncode != 0:
+            raise RuntimeError(f"memory run for {tool} failed: {done.stderr.strip()[-500:]}")
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        log(f"  W3 memory {tool}: peak {rows[-1]['peak_rss_mib']:.0f} MiB")
+    return rows
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sizes = workloads.QUICK if args.quick else workloads.FULL
+    results = {"quick": args.quick, "workloads": {}, "memory": None, "agreement": {}}
+    for key in args.only:
+        wl = workloads.WORKLOADS[key](sizes)
+        rounds = 1 if args.quick else (args.rounds or DEFAULT_ROUNDS[key])
+        log(f"{key}: {wl.title} ({', '.join(c.tool for c in wl.cases)}; {rounds} rounds)")
+        times = time_workload(wl, rounds, warmup=not args.quick)
+        results["workloads"][key] = {"title": wl.title, "rate_unit": wl.rate_unit, "notes": wl.notes,
+                                     "rows": summarize(wl, times)}
+        if key == "W1":
+            results["agreement"]["W1"] = workloads.w1_agreement(sizes)
+        if key == "W2":
+            results["agreement"]["W2"] = workloads.w2_agreement(sizes)
+    if "W3" in args.only and not args.no_memory:
+        log("W3 peak memory, one fresh process per tool")
+        results["memory"] = measure_memory(args.quick)
+
+    import machine
+
+    results["machine"] = machine.describe()
+    results["targets"] = report.targets(results)
+    results["command"] = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(report.text(results))
+    if args.output != "-":
+        report.write_markdown(results, Path(args.output), HERE / "gpu_results.json")
+        log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""W3, MNIST-shaped: 60000×784 float32 random data, 784-256-128-10 ReLU, softmax
+cross-entropy, Adam (lr 0.001), batch 128, shuffled, one epoch.
+
+The same builders serve the timed runs, the peak-memory children (``memory.py``) and the
+GPU benchmark (``gpu.py``): ``build(tool, X, y, sizes, device)`` does the untimed setup and
+returns the function that trains one epoch.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+TOOLS = ("chainrule", "scikit-learn", "pytorch")
+
+
+def make_data(sizes, seed: int = 0):
+    """Random float32 features (standard normal) and integer labels in 0..classes-1."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((sizes.w3_samples, sizes.w3_features), dtype=np.float32)
+    y = rng.integers(0, sizes.w3_classes, size=sizes.w3_samples)
+    return X, y
+
+
+def layer_sizes(sizes):
+    return [sizes.w3_features, *sizes.w3_hidden, sizes.w3_classes]
+
+
+def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = None):
+    """Set up ``tool`` on (X, y) and return a function training one epoch."""
+    batch = batch_size or sizes.w3_batch
+    if tool == "chainrule":
+        import chainrule as cr
+
+        net = cr.mlp(layer_sizes(sizes), activation="relu", rng=0, dtype="float32", device=device)
+        return lambda: net.fit(X, y, loss="cross_entropy", optimizer=cr.optim.Adam(1e-3), epochs=1,
+                               batch_size=batch, verbose=0, rng=0)
+    if tool == "scikit-learn":
+        from sklearn.neural_network import MLPClassifier
+
+        model = MLPClassifier(hidden_layer_sizes=tuple(sizes.w3_hidden), activation="relu", solver="adam",
+                              alpha=0.0, batch_size=batch, learning_rate_init=1e-3, max_iter=1,
+                              shuffle=True, random_state=0)
+
+        def run():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return model.fit(X, y)
+
+        return run
+    if tool == "pytorch":
+        return _torch_epoch(X, y, sizes, device, batch)
+    raise ValueError(f"unknown W3 tool {tool!r}; choose one of {', '.join(TOOLS)}")
+
+
+def _torch_epoch(X, y, sizes, device, batch):
+    """Idiomatic eager PyTorch: a Sequential, Adam, randperm mini-batches."""
+    import torch
+
+    torch.manual_seed(0)
+    dims = layer_sizes(sizes)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(dims) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    Xt = torch.as_tensor(X, device=device)
+    yt = torch.as_tensor(y, device=device)
+    n = Xt.shape[0]
+    loss_fn = torch.nn.functional.cross_entropy
+
+    def run():
+        order = torch.randperm(n, device=device)
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        return float(loss.detach())
+
+    return run
+
+
+def flops_per_epoch(sizes, n_samples: int | None = None) -> float:
+    """Matrix-product FLOPs of one epoch (forward 1×, backward 2× except the input layer's dX)."""
+    dims = layer_sizes(sizes)
+    macs = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+    per_sample = 2 * (3 * macs - dims[0] * dims[1])
+    return float(per_sample * (n_samples or sizes.w3_samples))
