@@ -36,6 +36,8 @@ def test_train_json_reports_real_metrics(tmp_path, capsys):
     (["train", "--dataset", "xor", "--activation", "relu", "--optimizer", "momentum", "--lr", "0.05",
       "--batch-size", "32", "--epochs", "50", "--no-plots", "--json"], "accuracy"),
     (["train", "--dataset", "breast_cancer", "--early-stopping", "5", "--epochs", "300", "--no-plots", "--json"], "accuracy"),
+    (["train", "--dataset", "digits", "--hidden", "32,32,32", "--activation", "relu", "--batch-norm", "--dropout",
+      "0.1", "--residual", "--batch-size", "64", "--epochs", "5", "--no-plots", "--json"], "accuracy"),
 ])
 def test_train_options(argv, expected, capsys):
     assert main(argv) == 0
@@ -54,6 +56,7 @@ def test_train_options(argv, expected, capsys):
     (["train", "--loss", "hinge", "--dataset", "iris", "--no-plots"], "loss hinge is for two classes but dataset iris has 3"),
     (["train", "--loss", "bce", "--dataset", "sine", "--no-plots"], "is a regression problem"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["train", "--dropout", "1"], "--dropout: must be in [0, 1), got 1"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2

@@ -229,6 +229,9 @@ def mlp(
     rng=None,
     dtype=None,
     device: str = "cpu",
+    batch_norm: bool = False,
+    dropout: float = 0.0,
+    residual: bool = False,
 ) -> Sequential:
     """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``.
 
@@ -243,9 +246,17 @@ def mlp(
     init : str or callable, optional
         Weight initialiser; default He for ReLU-family hidden layers, Glorot otherwise.
     rng : None, int or Generator
-        Source of the initial weights.
+        Source of the initial weights (and of the dropout masks).
+    batch_norm : bool
+        Put a ``BatchNorm`` between each hidden Dense layer and its activation.
+    dropout : float
+        Add ``Dropout(dropout)`` after each hidden activation (0: none).
+    residual : bool
+        Wrap every hidden layer after the first in a ``Residual`` block (a skip connection,
+        projected when the width changes).
     """
     from .initializers import as_generator
+    from .layers import BatchNorm, Dropout, Residual
 
     sizes = list(sizes)
     if len(sizes) < 2:
@@ -254,14 +265,20 @@ def mlp(
     activations = list(activation) if isinstance(activation, (list, tuple)) else [activation] * n_hidden
     if len(activations) != n_hidden:
         raise ValueError(f"{len(activations)} activations given for {n_hidden} hidden layers")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     rng = as_generator(rng)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        act = get_activation(activations[i]) if i < n_hidden else None
-        layer_init = init or ("he_uniform" if act is not None and act.name in ("relu", "leaky_relu") else "glorot_uniform")
-        layers.append(Dense(n_in, n_out, bias=bias, init=layer_init, rng=rng))
-        if act is not None:
-            layers.append(act)
+        if i == n_hidden:
+            layers.append(Dense(n_in, n_out, bias=bias, init=init or "glorot_uniform", rng=rng))
+            break
+        act = get_activation(activations[i])
+        layer_init = init or ("he_uniform" if act.name in ("relu", "leaky_relu") else "glorot_uniform")
+        hidden = [Dense(n_in, n_out, bias=bias, init=layer_init, rng=rng), *([BatchNorm(n_out)] if batch_norm else []), act]
+        layers += [Residual(hidden, rng=rng)] if residual and i > 0 else hidden
+        if dropout:
+            layers.append(Dropout(dropout, rng=rng))
     if output_activation is not None:
         layers.append(get_activation(output_activation))
     return Sequential(layers, dtype=dtype, device=device)

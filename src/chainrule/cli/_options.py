@@ -41,6 +41,13 @@ def non_negative_float(text: str) -> float:
     return _finite_number(text, allow_zero=True)
 
 
+def fraction(text: str) -> float:
+    value = non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -65,6 +72,12 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
                        help=f"hidden activation: {', '.join(ACTIVATIONS.names())} (default: tanh)")
     group.add_argument("--init", default=None, metavar="NAME",
                        help="weight initialiser (default: He for ReLU, Glorot otherwise)")
+    group.add_argument("--batch-norm", action="store_true",
+                       help="batch normalisation between each hidden layer and its activation")
+    group.add_argument("--dropout", type=fraction, default=0.0, metavar="P",
+                       help="dropout probability after each hidden activation, in [0, 1) (default: 0)")
+    group.add_argument("--residual", action="store_true",
+                       help="skip connections around every hidden layer after the first")
     group.add_argument("--dtype", choices=["float64", "float32"], default=None,
                        help="array dtype (default: float64 on CPU, float32 on GPU)")
     group.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where to train (default: cpu)")

@@ -66,7 +66,8 @@ def run(args) -> int:
         y_train, y_test = np.where(y_train > 0, 1, -1), np.where(y_test > 0, 1, -1)
     n_out = int(np.max(y) + 1) if loss.name == "cross_entropy" else (1 if y.ndim == 1 else y.shape[1])
     net = mlp([X.shape[1], *args.hidden, n_out], activation=args.activation, init=args.init,
-              rng=args.seed, dtype=args.dtype, device=args.device)
+              rng=args.seed, dtype=args.dtype, device=args.device, batch_norm=args.batch_norm,
+              dropout=args.dropout, residual=args.residual)
     callbacks = []
     validation_split = args.validation_size
     if args.early_stopping:
