@@ -25,6 +25,15 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--dataset", default="moons", choices=list(BUILTIN_DATASETS), metavar="NAME",
                         help=f"built-in dataset: {', '.join(BUILTIN_DATASETS)} (default: moons)")
+    parser.add_argument("--data", default=None, metavar="FILE",
+                        help="train on your own table instead (CSV, or Parquet with pyarrow): numeric feature "
+                        "columns and a --target column")
+    parser.add_argument("--target", default=None, metavar="COLUMN", help="the target column of --data")
+    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                        help="for --data: auto treats a non-numeric target, or an integer one with at most 20 "
+                        "values, as classification (default: auto)")
+    parser.add_argument("--save", default=None, metavar="FILE",
+                        help="write the trained model (with its scaling and class labels) to FILE")
     parser.add_argument("--test-size", type=float, default=0.3, help="fraction held out for testing (default: 0.3)")
     parser.add_argument("--validation-size", type=float, default=0.0,
                         help="fraction of the training part used for validation (default: 0; 0.2 with --early-stopping)")
@@ -44,20 +53,33 @@ def run(args) -> int:
     from sklearn.model_selection import train_test_split
 
     from .. import EarlyStopping, mlp
-    from ..datasets import load_builtin
+    from ..datasets import load_builtin, load_table
     from ..losses import get_loss
 
     if not 0 < args.test_size < 1:
         raise ValueError(f"--test-size must be in (0, 1), got {args.test_size}")
     if not 0 <= args.validation_size < 1:
         raise ValueError(f"--validation-size must be in [0, 1), got {args.validation_size}")
-    X, y, task = load_builtin(args.dataset, seed=args.seed)
+    source, features, classes = args.dataset, None, None
+    if args.data is not None:
+        if not args.target:
+            raise ValueError("--data needs --target COLUMN")
+        table = load_table(args.data, args.target, task=args.task)
+        X, y, task, source, features, classes = table.X, table.y, table.task, args.data, table.feature_names, table.classes
+        minimum = max(4, int(np.ceil(2 / min(args.test_size, 1 - args.test_size))))
+        if X.shape[0] < minimum:
+            raise ValueError(f"{args.data} has {X.shape[0]} rows; a train/test split needs at least {minimum}")
+    elif args.target:
+        raise ValueError("--target needs --data FILE")
+    else:
+        X, y, task = load_builtin(args.dataset, seed=args.seed)
     loss = get_loss(args.loss or DEFAULT_LOSS[task])
-    check_loss_fits_task(loss, task, y, args.dataset)
+    check_loss_fits_task(loss, task, y, source)
     stratify = y if task != "regression" else None
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=args.test_size,
                                                         random_state=args.seed, stratify=stratify)
-    standardize = args.standardize == "yes" or (args.standardize == "auto" and X.shape[1] > 2)
+    standardize = args.standardize == "yes" or (args.standardize == "auto" and (X.shape[1] > 2 or args.data))
+    mean, std = np.zeros(X.shape[1]), np.ones(X.shape[1])
     if standardize:
         mean, std = X_train.mean(axis=0), X_train.std(axis=0)
         std[std == 0] = 1.0
@@ -76,8 +98,12 @@ def run(args) -> int:
     history = net.fit(X_train, y_train, loss=loss, optimizer=make_optimizer(args), epochs=args.epochs,
                       batch_size=args.batch_size, validation_split=validation_split, callbacks=callbacks,
                       verbose=0 if (args.quiet or args.json) else 1, rng=args.seed)
+    if args.save:
+        net.save(args.save, features=features or [f"x{i}" for i in range(X.shape[1])], target=args.target,
+                 task=task, classes=classes, labels_as_hinge=loss.name == "hinge",
+                 scaler_mean=mean.tolist(), scaler_std=std.tolist())
     results = {
-        "dataset": args.dataset,
+        "dataset": source,
         "task": task,
         "network": [X.shape[1], *args.hidden, n_out],
         "activation": args.activation,
@@ -86,6 +112,7 @@ def run(args) -> int:
         "train": net.evaluate(X_train, y_train),
         "test": net.evaluate(X_test, y_test),
         "plots": [],
+        "saved": args.save,
     }
     if not args.no_plots:
         results["plots"] = write_plots(net, history, X_train, y_train, task, Path(args.plots))
@@ -155,6 +182,6 @@ def print_report(results: dict, history) -> None:
     console.print(table)
     if history.stop_reason:
         console.print(history.stop_reason)
-    for path in results["plots"]:
+    for path in results["plots"] + ([results["saved"]] if results.get("saved") else []):
         console.print(f"wrote {path}")
     sys.stdout.flush()

@@ -1,0 +1,128 @@
+"""The user's own tables (CSV, Parquet): numeric features and one target column.
+
+Everything is checked before training starts, and every error names the file and the
+column or value at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Table:
+    """Features and (optionally) a target read from a file.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,) or None
+        Class indices for classification, floats for regression.
+    feature_names : list of str
+    target : str or None
+    task : {"binary", "multiclass", "regression"} or None
+    classes : list or None
+        Original class labels; ``y`` indexes them.
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: list
+    target: str | None
+    task: str | None
+    classes: list | None
+
+
+def is_numeric(column) -> bool:
+    """True for a numeric (not boolean-as-object, not string) pandas column."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_numeric_dtype(column) and not is_bool_dtype(column)
+
+
+def read_frame(path):
+    """A pandas DataFrame from a CSV or Parquet file."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise OSError("reading tables needs pandas (pip install pandas)") from None
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such data file: {path}")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except ImportError as exc:
+        raise OSError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
+    except Exception as exc:  # pandas raises many parser error types
+        raise ValueError(f"{path} could not be read as a table: {str(exc).splitlines()[0]}") from None
+
+
+def load_table(path, target: str | None, task: str = "auto", features=None, classes=None) -> Table:
+    """Read ``path`` and split it into numeric features and the ``target`` column.
+
+    Parameters
+    ----------
+    target : str or None
+        Target column (None: the file holds features only, for prediction).
+    task : {"auto", "classification", "regression"}
+        "auto": a non-numeric target, or an integer one with at most 20 distinct values,
+        is classification.
+    features : list of str, optional
+        Required feature columns, in order (a model's); by default every other column.
+    classes : list, optional
+        Known class labels (a model's), to index the target with.
+    """
+    frame = read_frame(path)
+    if frame.shape[0] == 0:
+        raise ValueError(f"{path} has no rows")
+    if target is not None and target not in frame.columns:
+        raise ValueError(f"{path} has no target column {target!r} (columns: {', '.join(map(str, frame.columns))})")
+    if features is None:
+        features = [c for c in frame.columns if c != target]
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the feature column(s) {', '.join(map(repr, missing))} the model needs")
+    if not features:
+        raise ValueError(f"{path} has no feature columns besides the target")
+    for column in features:
+        if not is_numeric(frame[column]):
+            raise ValueError(f"{path}: feature column {column!r} is not numeric (e.g. {frame[column].iloc[0]!r})")
+        if frame[column].isna().any():
+            row = int(np.flatnonzero(frame[column].isna().to_numpy())[0])
+            raise ValueError(f"{path}: feature column {column!r} has a missing value in row {row + 1}")
+    X = frame[features].to_numpy(dtype=np.float64)
+    if not np.isfinite(X).all():
+        row, col = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"{path}: feature column {features[col]!r} has {X[row, col]} in row {row + 1}")
+    if target is None:
+        return Table(X, None, list(features), None, None, classes)
+    column = frame[target]
+    if column.isna().any():
+        row = int(np.flatnonzero(column.isna().to_numpy())[0])
+        raise ValueError(f"{path}: target column {target!r} has a missing value in row {row + 1}")
+    numeric = is_numeric(column)
+    if task == "auto":
+        integral = numeric and np.all(np.mod(column.to_numpy(dtype=float), 1) == 0)
+        task = "classification" if (not numeric or (integral and column.nunique() <= 20)) else "regression"
+    if task == "regression":
+        if not numeric:
+            raise ValueError(f"{path}: target column {target!r} is not numeric, so it cannot be regressed")
+        return Table(X, column.to_numpy(dtype=np.float64), list(features), target, "regression", None)
+    if task != "classification":
+        raise ValueError(f"task must be auto, classification or regression, got {task!r}")
+    labels = column.to_numpy()
+    if classes is None:
+        classes = sorted(np.unique(labels).tolist(), key=lambda v: (str(type(v)), v))
+        if len(classes) < 2:
+            raise ValueError(f"{path}: target column {target!r} has a single class ({classes[0]!r}); need at least 2")
+    lookup = {c: i for i, c in enumerate(classes)}
+    unknown = [v for v in np.unique(labels).tolist() if v not in lookup]
+    if unknown:
+        raise ValueError(f"{path}: target column {target!r} has label {unknown[0]!r}, unknown to the model ({classes})")
+    y = np.array([lookup[v] for v in labels.tolist()], dtype=np.int64)
+    return Table(X, y, list(features), target, "binary" if len(classes) == 2 else "multiclass", list(classes))
