@@ -158,6 +158,16 @@ class Sequential:
 
         save_model(self, path, **metadata)
 
+    def __getstate__(self):
+        # the array module is a Python module: rebuilt from the device name (for joblib/copy)
+        state = dict(self.__dict__)
+        state.pop("xp", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.xp = backend.array_module(self.device)
+
     # -- weights and devices ----------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter value, in ``parameters()`` order, as NumPy arrays."""
