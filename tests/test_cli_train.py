@@ -27,7 +27,7 @@ def test_train_json_reports_real_metrics(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["dataset"] == "moons" and report["network"] == [2, 8, 8, 1]
     assert report["test"]["accuracy"] >= 0.9
-    assert sorted(os.listdir(tmp_path)) == ["decision_boundary.png", "loss_curve.png"]
+    assert sorted(os.listdir(tmp_path)) == ["confusion_matrix.png", "decision_boundary.png", "loss_curve.png", "network.png"]
 
 
 @pytest.mark.parametrize("argv, expected", [

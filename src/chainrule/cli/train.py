@@ -115,7 +115,7 @@ def run(args) -> int:
         "saved": args.save,
     }
     if not args.no_plots:
-        results["plots"] = write_plots(net, history, X_train, y_train, task, Path(args.plots))
+        results["plots"] = write_plots(net, history, X_train, y_train, task, Path(args.plots), X_test, y_test)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -134,9 +134,10 @@ def check_loss_fits_task(loss, task, y, dataset) -> None:
                          "problem; use --loss mse, sse or huber")
 
 
-def write_plots(net, history, X, y, task, directory: Path) -> list[str]:
-    """Write the loss curve, and the decision boundary (2-D classification) or the fit
-    (1-D regression); return the paths."""
+def write_plots(net, history, X, y, task, directory: Path, X_test=None, y_test=None) -> list[str]:
+    """Write the loss curve, the network diagram, the decision boundary (2-D
+    classification) or the fit (1-D regression), and the test-set confusion matrix
+    (classification); return the paths."""
     from .. import plot
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -146,6 +147,10 @@ def write_plots(net, history, X, y, task, directory: Path) -> list[str]:
         figures.append(("decision_boundary.png", plot.decision_boundary(net, X, y, title="Decision boundary (training set)")))
     elif X.shape[1] == 1 and task == "regression":
         figures.append(("fit.png", plot.regression_fit(net, X, y, title="Network fit (training set)")))
+    if task != "regression" and X_test is not None:
+        figures.append(("confusion_matrix.png", plot.confusion_matrix(y_test, net.predict_classes(X_test),
+                                                                      title="Test set")))
+    figures.append(("network.png", plot.network_diagram(net, title="Trained network")))
     for name, figure in figures:
         path = directory / name
         save_figure(figure, path)

@@ -1,0 +1,102 @@
+"""Figures of a trained model: confusion matrix and network diagram."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._backend import pyplot
+
+__all__ = ["confusion_matrix", "network_diagram"]
+
+
+def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix"):
+    """Counts of true (rows) against predicted (columns) classes, with row-normalised shading.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,)
+    labels : list, optional
+        Class order (default: sorted union of both).
+    """
+    from sklearn.metrics import confusion_matrix as counts_of
+
+    plt = pyplot()
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    labels = list(np.unique(np.concatenate([y_true, y_pred]))) if labels is None else list(labels)
+    counts = counts_of(y_true, y_pred, labels=labels)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = max(3.8, 0.55 * len(labels) + 2.4)
+    fig, ax = plt.subplots(figsize=(size + 0.8, size))
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center",
+                    color="white" if share[i, j] > 0.6 else "black", fontsize=9)
+    ax.set_xticks(range(len(labels)), [str(label) for label in labels], rotation=45 if len(labels) > 6 else 0)
+    ax.set_yticks(range(len(labels)), [str(label) for label in labels])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    accuracy = float(np.trace(counts) / max(counts.sum(), 1))
+    ax.set_title(f"{title} (accuracy {accuracy:.3f})")
+    fig.colorbar(image, ax=ax, label="fraction of the true class", fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def network_diagram(net, title: str = "Network", max_neurons: int = 16):
+    """Neurons as nodes, one column per layer; edges coloured by the sign of W (blue +,
+    orange −) and as thick as |W|. Layers wider than ``max_neurons`` show their first ones.
+    """
+    from ..layers import Dense
+
+    plt = pyplot()
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    if not dense:
+        raise ValueError("network_diagram needs a network with Dense layers")
+    widths = [dense[0].n_in] + [layer.n_out for layer in dense]
+    shown = [min(w, max_neurons) for w in widths]
+    activations = _activation_names(net)
+    fig, ax = plt.subplots(figsize=(1.9 * len(widths) + 1.5, 0.42 * max(shown) + 2.0))
+    positions = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in shown]
+    largest = max(float(np.abs(layer.W.value).max()) for layer in dense) or 1.0
+    for l, layer in enumerate(dense):
+        W = np.asarray(layer.W.value)
+        for j in range(shown[l + 1]):
+            for i in range(shown[l]):
+                w = W[j, i]
+                ax.plot([l, l + 1], [positions[l][i], positions[l + 1][j]], color="tab:blue" if w > 0 else "tab:orange",
+                        linewidth=0.2 + 3.5 * abs(w) / largest, alpha=0.75, zorder=1)
+    for l, ys in enumerate(positions):
+        ax.scatter(np.full(len(ys), l), ys, s=220, color="white", edgecolors="k", zorder=2)
+        label = "input" if l == 0 else ("output" if l == len(positions) - 1 else f"hidden {l}")
+        extra = f" ({shown[l]} shown)" if widths[l] > shown[l] else ""
+        act = f"\n{activations[l - 1]}" if 0 < l <= len(activations) and activations[l - 1] else ""
+        units = "unit" if widths[l] == 1 else "units"
+        ax.text(l, min(min(p) for p in positions) - 0.7, f"{label}\n{widths[l]} {units}{extra}{act}",
+                ha="center", va="top", fontsize=8)
+    ax.plot([], [], color="tab:blue", label="positive weight")
+    ax.plot([], [], color="tab:orange", label="negative weight")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
+    ax.set_title(f"{title}: edge width ∝ |W|")
+    ax.set_xlim(-0.5, len(widths) - 0.5)
+    top = max(max(p) for p in positions)
+    ax.set_ylim(-top - 2.4, top + 1.2)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _activation_names(net):
+    """The activation after each Dense layer (None where there is none)."""
+    from ..layers import Activation, Dense
+
+    names, current = [], None
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            if current is not None or names:
+                names.append(current)
+            current = None
+        elif isinstance(layer, Activation):
+            current = layer.name
+    names.append(current)
+    return names[1:] if len(names) > len([1 for layer in net.layers if isinstance(layer, Dense)]) else names
