@@ -84,6 +84,16 @@ def to_device(array, device: str, dtype=None):
     return xp.asarray(array, dtype=dtype)
 
 
+def fused(array):
+    """The fused GPU kernels (``chainrule.kernels_cuda``) for a CuPy array; None for a
+    NumPy array, whose code path stays plain NumPy."""
+    if type(array) is np.ndarray:
+        return None
+    from . import kernels_cuda
+
+    return kernels_cuda if kernels_cuda.handles(array) else None
+
+
 def to_numpy(array) -> np.ndarray:
     """A NumPy array from a NumPy or CuPy array."""
     if isinstance(array, np.ndarray):

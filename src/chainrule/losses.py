@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import namespace
+from .backend import fused, namespace, to_numpy
 from .registry import Registry
 
 LOSSES = Registry("loss")
@@ -58,6 +58,8 @@ class Loss:
         """
         if y_pred.ndim == 1:
             y_pred = y_pred.reshape(-1, 1)
+        if hasattr(y_true, "__cuda_array_interface__"):
+            y_true = to_numpy(y_true)  # targets are checked on the host
         y_true = self.check_targets(y_true, y_pred.shape[1])
         if y_true.shape[0] != y_pred.shape[0]:
             raise ValueError(f"y_pred has {y_pred.shape[0]} samples but y_true has {y_true.shape[0]}")
@@ -113,12 +115,19 @@ class Loss:
 
     def evaluate(self, y_pred, y_true, scale) -> float:
         """Loss value with a precomputed reduction ``scale`` and no target checks."""
+        total, factor = self.evaluate_lazy(y_pred, y_true, scale)
+        return float(total) * factor
+
+    def evaluate_lazy(self, y_pred, y_true, scale):
+        """Like ``evaluate`` but returns ``(total, factor)``: a 0-d array on ``y_pred``'s
+        device and a float whose product is the loss value, so a GPU fit need not copy
+        every batch's loss to the host."""
         self._scale = scale
         self.squared_error_sum = None
         elementwise = self._forward(y_pred, y_true)
         if isinstance(scale, float):
-            return float(elementwise.sum()) * scale
-        return float((elementwise * scale).sum())
+            return elementwise.sum(), scale
+        return (elementwise * scale).sum(), 1.0
 
     def _forward(self, y_pred, y_true):
         raise NotImplementedError
@@ -246,6 +255,7 @@ class CrossEntropy(Loss):
 
     name, aliases = "cross_entropy", ("ce", "categorical_cross_entropy", "softmax_cross_entropy")
     task = MULTICLASS
+    _grad = None  # the gradient, when a fused GPU kernel computed it with the loss
     formula = "L = -(1/n) Σ_i log softmax(z_i)[y_i]"
     convention = "softmax cross-entropy on logits, mean over samples; dL/dz = (softmax(z) - onehot(y))/n"
 
@@ -256,8 +266,8 @@ class CrossEntropy(Loss):
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim == 1:
-            if not np.issubdtype(np.asarray(y).dtype, np.integer):
-                as_int = np.rint(y)
+            if not np.issubdtype(y.dtype, np.integer):
+                as_int = namespace(y).rint(y)
                 _check_range("CrossEntropy", y, "to be integer class labels", as_int == y)
                 y = as_int.astype(np.int64)
             _check_range("CrossEntropy", y, f"in 0..{n_outputs - 1} (one per output)", (y >= 0) & (y < n_outputs))
@@ -266,14 +276,22 @@ class CrossEntropy(Loss):
             raise ValueError(f"one-hot targets must have shape (n, {n_outputs}), got {tuple(y.shape)}")
         _check_range("CrossEntropy", y, "one-hot rows with entries in [0, 1]", (y >= 0) & (y <= 1))
         sums = y.sum(axis=1)
-        if not np.allclose(sums, 1.0):
-            raise ValueError(f"one-hot target rows must sum to 1, got a row summing to {sums[~np.isclose(sums, 1)][0]}")
+        xp = namespace(sums)
+        if not bool(xp.allclose(sums, 1.0)):
+            raise ValueError(f"one-hot target rows must sum to 1, got a row summing to {sums[~xp.isclose(sums, 1)][0]}")
         return y
 
     def integer_targets(self, y):
         return y.ndim == 1
 
     def _forward(self, z, y):
+        kernels = fused(z)
+        self._grad = None
+        if kernels is not None and y.ndim == 1 and isinstance(self._scale, float):
+            # one GPU kernel: per-row loss and the gradient (softmax - onehot)·scale
+            self._y = y
+            losses, self._grad = kernels.softmax_cross_entropy(z, y, self._scale)
+            return losses
         xp = namespace(z)
         shifted = z - z.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
@@ -287,6 +305,8 @@ class CrossEntropy(Loss):
         return log_total * y.sum(axis=1, keepdims=True) - (y * shifted).sum(axis=1, keepdims=True)
 
     def _backward(self):
+        if self._grad is not None:
+            return self._grad
         y = self._y
         if y.ndim == 1:
             grad = self._p.copy()

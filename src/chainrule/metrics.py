@@ -55,11 +55,15 @@ class Accuracy:
     def update(self, out, y, loss=None) -> None:
         predicted = self.loss.decide(out)
         truth = self.labels(y)
-        self._correct += float((predicted == truth).sum())
+        hits = predicted == truth
+        if type(hits) is np.ndarray:
+            self._correct += np.count_nonzero(hits)
+        else:  # a device array: keep the count on the device (no copy to the host per batch)
+            self._correct = hits.sum() + self._correct
         self._count += truth.size
 
     def result(self) -> float:
-        return self._correct / self._count if self._count else float("nan")
+        return float(self._correct) / self._count if self._count else float("nan")
 
 
 class RSquared:
@@ -85,13 +89,15 @@ class RSquared:
             known = getattr(loss, "squared_error_sum", None)
             if known is None:
                 d = out - y.reshape(out.shape)
-                known = float(namespace(d).vdot(d, d))
-            self._ss_res += known
+                known = namespace(d).vdot(d, d)
+                known = float(known) if type(d) is np.ndarray else known  # device: sum there
+            self._ss_res = known + self._ss_res
         else:
             d = out - y.reshape(out.shape)
-            self._ss_res = self._ss_res + to_numpy((d * d).sum(axis=0))
+            self._ss_res = (d * d).sum(axis=0) + self._ss_res
 
     def result(self) -> float:
+        self._ss_res = to_numpy(self._ss_res) if not isinstance(self._ss_res, float) else self._ss_res
         if self._ss_tot.size == 1:
             return 0.0 if self._constant[0] else 1.0 - float(self._ss_res) / float(self._ss_tot[0])
         r2 = 1.0 - self._ss_res / self._ss_tot

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import backend
 from .layers import Dense, Layer, get_activation
+from .layers.base import FlatStorage, ParameterList
 
 
 class Sequential:
@@ -42,6 +43,8 @@ class Sequential:
         self.n_inputs, self.n_outputs = _chain_sizes(layers)
         for layer in layers:
             layer.cast(self.xp, self.dtype)
+        # one contiguous buffer for all values and one for all gradients (views per Parameter)
+        self._flat = FlatStorage.pack(self._parameter_list(), self.xp, self.dtype)
         self.loss = None
         self.history = None
 
@@ -66,7 +69,11 @@ class Sequential:
         return first.backward(dy)
 
     def parameters(self):
-        """All Parameters, in layer order (``W[1], b[1], W[2], b[2], ...``)."""
+        """All Parameters, in layer order (``W[1], b[1], W[2], b[2], ...``), as a list
+        whose ``flat`` attribute is their shared storage (see ``FlatStorage``)."""
+        return ParameterList(self._parameter_list(), self._flat)
+
+    def _parameter_list(self):
         return [p for layer in self.layers for p in layer.parameters()]
 
     __call__ = forward

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import backend
 from .callbacks import Callback, DivergenceError, ProgressBar
 from .initializers import as_generator
 from .losses import Loss, check_sample_weight, get_loss
@@ -70,15 +71,30 @@ class Trainer:
         self.history = history
         self.stop_training = False
         self.epoch = 0
-        self._good = [p.value.copy() for p in net.parameters()]
+        self._params = params = net.parameters()
+        flat = params.packed() if hasattr(params, "packed") else None
+        # the last good weights: one flat copy when the network's storage is contiguous
+        self._good_flat = None if flat is None else flat.value.copy()
+        self._good = [p.value.copy() for p in params] if flat is None else flat.split(self._good_flat)
+
+    def _packed(self):
+        return self._params.packed() if self._good_flat is not None else None
 
     def remember_good_state(self) -> None:
         """Record the current weights as the last good state (no allocation)."""
-        for buffer, p in zip(self._good, self.net.parameters()):
+        flat = self._packed()
+        if flat is not None:
+            self._good_flat[...] = flat.value
+            return
+        for buffer, p in zip(self._good, self._params):
             buffer[...] = p.value
 
     def restore_good_state(self) -> None:
-        for buffer, p in zip(self._good, self.net.parameters()):
+        flat = self._packed()
+        if flat is not None:
+            flat.value[...] = self._good_flat
+            return
+        for buffer, p in zip(self._good, self._params):
             p.value[...] = buffer
 
     def diverged(self, message: str, epoch: int):
@@ -88,12 +104,19 @@ class Trainer:
 
 
 def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
-    """Validate ``X``/``y`` for ``net`` and ``loss``; return NumPy arrays in the net's dtype."""
-    X = as_float_array(name, X, net.dtype, ndim=(2,))
+    """Validate ``X``/``y`` for ``net`` and ``loss``; return arrays in the net's dtype
+    (NumPy, or for a GPU network ``X`` stays on the GPU when it is given there)."""
+    if net.device != "cpu" and hasattr(X, "__cuda_array_interface__"):
+        X = _device_features(name, X, net)
+    else:
+        X = as_float_array(name, X, net.dtype, ndim=(2,))
     if net.n_inputs is not None and X.shape[1] != net.n_inputs:
         raise ValueError(f"{name} has {X.shape[1]} features but the network's first layer takes {net.n_inputs}")
     yname = "y" if name == "X" else name.replace("X", "y")
-    y_arr = as_float_array(yname, y, np.float64, ndim=(1, 2))
+    if net.device != "cpu" and hasattr(y, "__cuda_array_interface__"):
+        y_arr = _device_targets(yname, y, net)
+    else:
+        y_arr = as_float_array(yname, y, np.float64, ndim=(1, 2))
     if y_arr.shape[0] != X.shape[0]:
         raise ValueError(f"{name} has {X.shape[0]} samples but {yname} has {y_arr.shape[0]}")
     n_outputs = net.n_outputs if net.n_outputs is not None else (1 if y_arr.ndim == 1 else y_arr.shape[1])
@@ -150,9 +173,15 @@ def fit(
             )
         order = rng.permutation(X.shape[0])
         val_idx, train_idx = order[:n_val], order[n_val:]
-        validation = (X[val_idx], y[val_idx])
-        X, y = X[train_idx], y[train_idx]
-        weights = None if weights is None else weights[train_idx]
+        if type(X) is not np.ndarray:  # features already on the GPU: index them there
+            val_idx, train_idx = net.xp.asarray(val_idx), net.xp.asarray(train_idx)
+        if type(y) is np.ndarray:
+            val_y, train_y = backend.to_numpy(val_idx), backend.to_numpy(train_idx)
+        else:
+            val_y, train_y = net.xp.asarray(val_idx), net.xp.asarray(train_idx)
+        validation = (X[val_idx], y[val_y])
+        X, y = X[train_idx], y[train_y]
+        weights = None if weights is None else weights[backend.to_numpy(train_idx)]
     elif validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a tuple (X_val, y_val)")
@@ -186,6 +215,9 @@ def fit(
     total_weight = float(weights.sum()) if weights is not None else float(n)
     fixed_scale = None if weights is not None or not full_batch else loss.scale_for(n)
     sum_reduced = loss.reduction == "sum"
+    on_device = xp is not np
+    gather_per_batch = not on_device  # CPU: memory-lean per-batch gathers; device: one gather per epoch
+    lazy_loss = on_device and not batch_hooks  # batch hooks need each batch's loss as a float
 
     try:
         for cb in callbacks:
@@ -196,36 +228,54 @@ def fit(
             optimizer.start_epoch(epoch, monitor)
             for cb in callbacks:
                 cb.on_epoch_begin(trainer, epoch)
-            if shuffle and not full_batch:
-                order = xp.asarray(rng.permutation(n))
+            order = rng.permutation(n) if shuffle and not full_batch else None
+            if order is not None and not gather_per_batch:
+                order = xp.asarray(order)  # one gather per epoch on the device, then slices
                 Xe, ye = X[order], y[order]
                 we = None if weights is None else weights[order]
+                order = None
             else:
                 Xe, ye, we = X, y, weights
             if metric_obj is not None:
                 metric_obj.reset()
             epoch_loss = 0.0
+            pending = []
             for batch, start in enumerate(range(0, n, step)):
-                xb, yb = Xe[start : start + step], ye[start : start + step]
+                if order is None:
+                    xb, yb = Xe[start : start + step], ye[start : start + step]
+                    wb = None if we is None else we[start : start + step]
+                else:  # on the CPU, gather each batch: no epoch-sized copy of the data
+                    idx = order[start : start + step]
+                    xb, yb = Xe.take(idx, axis=0), ye.take(idx, axis=0)
+                    wb = None if we is None else we.take(idx)
                 out = net.forward(xb, training=True)
                 if fixed_scale is not None:
                     scale, share = fixed_scale, 1.0
-                elif we is None:
+                elif wb is None:
                     nb = xb.shape[0]
                     scale, share = loss.scale_for(nb), nb / n
                 else:
-                    wb = we[start : start + step]
                     scale, share = loss.scale_for(xb.shape[0], wb), float(wb.sum()) / total_weight
-                value = loss.evaluate(out, yb, scale)
-                if not math.isfinite(value):
-                    trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
+                if lazy_loss:  # no device-to-host copy per batch; summed once per epoch below
+                    pending.append((*loss.evaluate_lazy(out, yb, scale), share))
+                else:
+                    value = loss.evaluate(out, yb, scale)
+                    if not math.isfinite(value):
+                        trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
+                    epoch_loss += value if sum_reduced else value * share
                 if metric_obj is not None:
                     metric_obj.update(out, yb, loss)
                 net.backward(loss.backward(), input_grad=False)
                 optimizer.step(params)
-                epoch_loss += value if sum_reduced else value * share
                 for cb in batch_hooks:
                     cb.on_batch_end(trainer, batch, {"loss": value})
+            if pending:
+                totals = backend.to_numpy(xp.stack([total for total, _, _ in pending]))
+                for total, (_, factor, share) in zip(totals.tolist(), pending):
+                    value = total * factor
+                    if not math.isfinite(value):
+                        trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
+                    epoch_loss += value if sum_reduced else value * share
             logs = {"loss": epoch_loss}
             history.loss.append(epoch_loss)
             history.lr.append(optimizer.lr)
@@ -258,7 +308,41 @@ def fit(
     return history
 
 
+def _device_features(name, X, net):
+    """Check a GPU feature matrix where it is (no copy to the host unless it is bad)."""
+    if X.ndim != 2:
+        raise ValueError(f"{name} must have 2 dimensions, got shape {X.shape}")
+    if 0 in X.shape:
+        raise ValueError(f"{name} is empty (shape {X.shape})")
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be numeric, got an array of dtype {X.dtype}")
+    X = X.astype(net.dtype, copy=False)
+    if not bool(net.xp.isfinite(X).all()):
+        as_float_array(name, backend.to_numpy(X), net.dtype, ndim=(2,))  # raises, naming the entry
+    return X
+
+
+def _device_targets(name, y, net):
+    """Check GPU targets where they are: integers stay integers, the rest become the
+    network's dtype (the loss then checks their values, also on the GPU)."""
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{name} must have 1 or 2 dimensions, got shape {y.shape}")
+    if 0 in y.shape:
+        raise ValueError(f"{name} is empty (shape {y.shape})")
+    if y.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be numeric, got an array of dtype {y.dtype}")
+    if y.dtype.kind in "iu":
+        return y
+    y = y.astype(net.dtype, copy=False)
+    if not bool(net.xp.isfinite(y).all()):
+        as_float_array(name, backend.to_numpy(y), net.dtype, ndim=(1, 2))  # raises, naming the entry
+    return y
+
+
 def _params_finite(params, xp) -> bool:
+    flat = params.packed() if hasattr(params, "packed") else None
+    if flat is not None:
+        return bool(xp.isfinite(flat.value.sum()))
     return all(bool(xp.isfinite(p.value.sum())) for p in params)
 
 

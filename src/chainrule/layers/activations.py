@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import namespace
+from ..backend import fused, namespace
 from ..registry import Registry
 from .base import Layer
 
@@ -86,6 +86,9 @@ class Sigmoid(Activation):
     caches_output = True
 
     def function(self, z):
+        kernels = fused(z)
+        if kernels is not None:
+            return kernels.sigmoid(z)
         xp = namespace(z)
         a = xp.negative(z)
         # e^-z overflows to inf for z < -709; 1 / (1 + inf) = 0 is the correct limit.
@@ -96,6 +99,9 @@ class Sigmoid(Activation):
 
     def backward(self, da):
         a = self._cached(self._a)
+        kernels = fused(da)
+        if kernels is not None:
+            return kernels.sigmoid_backward(da, a)
         return da * a * (1.0 - a)  # dZ = dA ⊙ σ(Z)(1 - σ(Z))
 
     def derivative(self, z, a):
@@ -114,6 +120,9 @@ class Tanh(Activation):
 
     def backward(self, da):
         a = self._cached(self._a)
+        kernels = fused(da)
+        if kernels is not None:
+            return kernels.tanh_backward(da, a)
         return da * (1.0 - a * a)  # dZ = dA ⊙ (1 - A²)
 
     def derivative(self, z, a):
@@ -132,6 +141,9 @@ class ReLU(Activation):
 
     def backward(self, da):
         a = self._cached(self._a)
+        kernels = fused(da)
+        if kernels is not None:
+            return kernels.relu_backward(da, a)
         return da * (a > 0)  # dZ = dA ⊙ 1[Z > 0]
 
     def derivative(self, z, a):
@@ -157,7 +169,17 @@ class LeakyReLU(Activation):
         self.alpha = float(alpha)
 
     def function(self, z):
+        kernels = fused(z)
+        if kernels is not None:
+            return kernels.leaky_relu(z, self.alpha)
         return namespace(z).where(z > 0, z, self.alpha * z)
+
+    def backward(self, da):
+        z = self._cached(self._z)
+        kernels = fused(da)
+        if kernels is not None:
+            return kernels.leaky_relu_backward(da, z, self.alpha)
+        return da * self.derivative(z, self._a)  # dZ = dA ⊙ g'(Z)
 
     def derivative(self, z, a):
         return namespace(z).where(z > 0, 1.0, self.alpha).astype(z.dtype)
@@ -186,6 +208,9 @@ class XTanh(Activation):
     def backward(self, da):
         z = self._cached(self._z)
         t = self._a
+        kernels = fused(da)
+        if kernels is not None:
+            return kernels.xtanh_backward(da, z, t)
         return da * (t + z * (1.0 - t * t))
 
     def derivative(self, z, a):

@@ -58,6 +58,91 @@ class Parameter:
         return f"Parameter({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
 
 
+class FlatStorage:
+    """Every Parameter of a network held as views of one contiguous value buffer and one
+    contiguous gradient buffer, so that element-wise optimizer updates, last-good-weights
+    copies and finiteness checks run once over all parameters instead of once per array.
+
+    Parameters
+    ----------
+    params : list of Parameter
+        Distinct Parameters, in order; their values are copied in and each Parameter's
+        ``value`` and ``grad`` are rebound to views (same shapes, dtype ``dtype``).
+    xp : module
+        numpy or cupy.
+    dtype : numpy.dtype
+
+    Attributes
+    ----------
+    value, grad : ndarray, shape (total_size,)
+        The flat buffers; ``params[i].value`` is ``value[o_i:o_i + n_i].reshape(shape_i)``.
+    """
+
+    def __init__(self, params, xp, dtype):
+        self.params = list(params)
+        total = sum(p.size for p in self.params)
+        self.value = xp.empty(total, dtype=dtype)
+        self.grad = xp.zeros(total, dtype=dtype)
+        self._spans = []
+        offset = 0
+        for p in self.params:
+            n = p.size
+            self._spans.append((offset, n, tuple(p.shape)))
+            view = self.value[offset : offset + n].reshape(p.shape)
+            view[...] = p.value
+            p.value, p.grad = view, self.grad[offset : offset + n].reshape(p.shape)
+            offset += n
+        self._values = [p.value for p in self.params]
+        self._grads = [p.grad for p in self.params]
+
+    def __deepcopy__(self, memo):
+        """A copy packs the copied Parameters into new buffers (a plain deep copy would
+        leave them independent of the copied buffers)."""
+        import copy
+
+        from ..backend import namespace
+
+        params = copy.deepcopy(self.params, memo)
+        new = type(self)(params, namespace(self.value), self.value.dtype)
+        new.grad[...] = self.grad
+        return new
+
+    def intact(self, params) -> bool:
+        """True while ``params`` are this storage's Parameters, in order, and none has had
+        its ``value`` or ``grad`` replaced by another array."""
+        if len(params) != len(self._values):
+            return False
+        for p, v, g in zip(params, self._values, self._grads):
+            if p.value is not v or p.grad is not g:
+                return False
+        return True
+
+    def split(self, flat) -> list:
+        """Views of a flat array of the same layout, one per parameter (its shape)."""
+        return [flat[o : o + n].reshape(shape) for o, n, shape in self._spans]
+
+    @classmethod
+    def pack(cls, params, xp, dtype):
+        """Pack ``params`` (None when empty or when a Parameter appears twice)."""
+        params = list(params)
+        if not params or len({id(p) for p in params}) != len(params):
+            return None
+        return cls(params, xp, dtype)
+
+
+class ParameterList(list):
+    """A list of Parameters that may carry their shared ``FlatStorage`` (``flat``)."""
+
+    def __init__(self, params=(), flat=None):
+        super().__init__(params)
+        self.flat = flat
+
+    def packed(self):
+        """The FlatStorage when it still holds exactly these Parameters, else None."""
+        flat = self.flat
+        return flat if flat is not None and flat.intact(self) else None
+
+
 class Layer:
     """Base class of all layers.
 

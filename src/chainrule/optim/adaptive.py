@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import namespace
+from ..backend import fused, namespace
 from ..validation import check_fraction, check_positive
 from .base import Optimizer
 
@@ -35,6 +35,10 @@ class RMSprop(Optimizer):
         return {"v": value * 0, "scratch": value * 0}
 
     def _update(self, value, grad, state, lr):
+        kernels = fused(value)
+        if kernels is not None:
+            kernels.rmsprop(value, grad, state["v"], lr, self.rho, self.eps)
+            return
         xp = namespace(value)
         v, s = state["v"], state["scratch"]
         v *= self.rho
@@ -83,6 +87,10 @@ class Adam(Optimizer):
         m, v, s = state["m"], state["v"], state["scratch"]
         t = self.iterations + 1
         b1, b2 = self.beta1, self.beta2
+        kernels = fused(value)
+        if kernels is not None:
+            kernels.adam(value, grad, m, v, b1, b2, 1.0 / math.sqrt(1.0 - b2**t), self.eps, lr / (1.0 - b1**t))
+            return
         m *= b1
         xp.multiply(grad, 1.0 - b1, out=s)
         m += s

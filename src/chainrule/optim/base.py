@@ -45,6 +45,7 @@ class Optimizer:
     name: str | None = None
     aliases: tuple[str, ...] = ()
     default_lr = 0.01
+    elementwise = True  # _update treats every element alike, so it may run on flat storage
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -63,11 +64,19 @@ class Optimizer:
         self.last_grad_norm = None
         self._params = None
         self._states = None
+        self._flat = self._flat_state = None
 
     # -- the public step ---------------------------------------------------------------
     def step(self, params) -> None:
         """Update every Parameter's ``.value`` in place from its ``.grad``."""
         states = self._states if params is self._params else self._states_for(params)
+        flat = self._flat
+        if (flat is not None and not (self.l1 or self.l2) and self.clip_value is None
+                and self.clip_norm is None and flat.intact(params)):
+            # one update over the network's contiguous storage: same arithmetic per element
+            self._update(flat.value, flat.grad, self._flat_state, self.lr)
+            self.iterations += 1
+            return
         grads = [p.grad for p in params]
         if self.l1 or self.l2:
             grads = self._penalised(grads, params)
@@ -88,6 +97,7 @@ class Optimizer:
         """Forget all state (moments, step count, schedule position)."""
         self.iterations, self.epoch, self.lr = 0, 0, self.base_lr
         self._params = self._states = None
+        self._flat = self._flat_state = None
 
     # -- shared machinery ----------------------------------------------------------------
     def _states_for(self, params):
@@ -96,7 +106,15 @@ class Optimizer:
             a is b for a, b in zip(self._params, params)
         )
         if not same:
-            self._states = [self._init_state(p.value) for p in params]
+            flat = getattr(params, "flat", None)
+            if self.elementwise and flat is not None and flat.intact(params):
+                # state in flat buffers too; the per-parameter states are views of them
+                self._flat, self._flat_state = flat, self._init_state(flat.value)
+                views = {key: flat.split(array) for key, array in self._flat_state.items()}
+                self._states = [{key: views[key][i] for key in views} for i in range(len(params))]
+            else:
+                self._flat = self._flat_state = None
+                self._states = [self._init_state(p.value) for p in params]
         self._params = params
         return self._states
 

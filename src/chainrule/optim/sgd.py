@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..backend import fused
 from ..validation import check_fraction
 from .base import Optimizer
 
@@ -36,6 +37,13 @@ class SGD(Optimizer):
         return {"velocity": value * 0} if self.momentum else {}
 
     def _update(self, value, grad, state, lr):
+        kernels = fused(value)
+        if kernels is not None:
+            if self.momentum:
+                kernels.momentum(value, grad, state["velocity"], lr, self.momentum, self.nesterov)
+            else:
+                kernels.sgd(value, grad, lr)
+            return
         if not self.momentum:
             value -= lr * grad
             return
