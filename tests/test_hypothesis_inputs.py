@@ -27,7 +27,8 @@ weird = st.one_of(
 def _clean(call):
     try:
         call()
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, cr.DivergenceError) as exc:
+        # DivergenceError: finite but huge inputs (1e308) overflow the loss, and fit says so
         assert str(exc), "errors must say what is wrong"
         return
     # accepted input: fine, as long as nothing else was raised

@@ -219,6 +219,10 @@ def fit(
     gather_per_batch = not on_device  # CPU: memory-lean per-batch gathers; device: one gather per epoch
     lazy_loss = on_device and not batch_hooks  # batch hooks need each batch's loss as a float
 
+    # Overflow turns into an inf/NaN loss, which the loop reports as a DivergenceError naming
+    # the epoch; NumPy's own overflow warnings would only repeat that, less clearly.
+    quiet_overflow = np.errstate(over="ignore", invalid="ignore")
+    quiet_overflow.__enter__()
     try:
         for cb in callbacks:
             cb.on_train_begin(trainer)
@@ -303,6 +307,7 @@ def fit(
         if not _params_finite(params, xp):
             trainer.diverged(f"training diverged by epoch {trainer.epoch + 1}: a weight became non-finite", trainer.epoch)
     finally:
+        quiet_overflow.__exit__(None, None, None)
         for cb in callbacks:
             cb.on_train_end(trainer)
     return history
