@@ -72,10 +72,11 @@ class LinearRegressionGD(_OneLayer, NeuralNetRegressor):
         self.loss = "mse"
 
 
-class LogisticRegressionGD(_OneLayer, NeuralNetClassifier):
-    """Logistic (softmax for several classes) regression by gradient descent on the
-    cross-entropy. ``C`` is scikit-learn's inverse regularisation strength: the mean loss
-    gains ``‖W‖² / (2 C n)``, the same objective as ``sklearn.linear_model.LogisticRegression``."""
+class _MarginClassifier(_OneLayer, NeuralNetClassifier):
+    """Shared by the linear classifiers: scikit-learn's ``C`` sets the L2 penalty so that the
+    mean loss gains ``‖W‖² / (2 C n)`` (the objective of scikit-learn's linear models)."""
+
+    _fixed_loss = None
 
     def __init__(self, C=1.0, learning_rate=0.5, epochs=2000, batch_size=None, optimizer="sgd",
                  random_state=None, verbose=0):
@@ -86,7 +87,7 @@ class LogisticRegressionGD(_OneLayer, NeuralNetClassifier):
         self.optimizer = optimizer
         self.random_state = random_state
         self.verbose = verbose
-        self.loss = None
+        self.loss = self._fixed_loss
 
     def _train(self, X, targets, n_outputs, sample_weight, epochs, reset):
         if not self.C > 0:
@@ -95,20 +96,16 @@ class LogisticRegressionGD(_OneLayer, NeuralNetClassifier):
         return super()._train(X, targets, n_outputs, sample_weight, epochs, reset)
 
 
-class LinearSVMGD(_OneLayer, NeuralNetClassifier):
+class LogisticRegressionGD(_MarginClassifier):
+    """Logistic (softmax for several classes) regression by gradient descent on the
+    cross-entropy, with ``C`` as in ``sklearn.linear_model.LogisticRegression``."""
+
+
+class LinearSVMGD(_MarginClassifier):
     """A linear support vector machine by (sub)gradient descent on the hinge loss
     ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n)``; several classes are one-vs-rest."""
 
-    def __init__(self, C=1.0, learning_rate=0.1, epochs=2000, batch_size=None, optimizer="sgd",
-                 random_state=None, verbose=0):
-        self.C = C
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.random_state = random_state
-        self.verbose = verbose
-        self.loss = "hinge"
+    _fixed_loss = "hinge"
 
     def _loss_name(self):
         return "hinge"
@@ -116,9 +113,6 @@ class LinearSVMGD(_OneLayer, NeuralNetClassifier):
     def _fit_encoded(self, X, y, sample_weight, epochs, reset):
         if len(self.classes_) < 2:
             raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_[0]!r})")
-        if not self.C > 0:
-            raise ValueError(f"C must be > 0, got {self.C!r}")
-        self.l2 = 1.0 / (self.C * X.shape[0])
         encoded = self._encoder.transform(y)
         k = len(self.classes_)
         signs = np.where(encoded == 1, 1.0, -1.0)[:, None] if k == 2 else np.where(np.eye(k)[encoded] > 0, 1.0, -1.0)
