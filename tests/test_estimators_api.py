@@ -119,3 +119,17 @@ def test_within_one_point_of_scikit_learn_mlp(name):
     ours_score, theirs_score = np.mean(ours_scores), np.mean(theirs_scores)
     print(f"{name}: chainrule {ours_score:.4f}, scikit-learn {theirs_score:.4f}")
     assert ours_score >= theirs_score - 0.01, (ours_score, theirs_score)
+
+
+def test_deep_network_options_in_the_estimators(tmp_path):
+    X, y = datasets.load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(32, 32, 32), batch_norm=True, dropout=0.1, residual=True,
+                              epochs=15, batch_size=64, random_state=0).fit(X_train, y_train)
+    kinds = {type(layer).__name__ for layer in clf.network_.layers}
+    assert {"BatchNorm", "Dropout", "Residual"} <= kinds
+    assert clf.score(X_test, y_test) > 0.9
+    clf.network_.save(tmp_path / "deep.chainrule")
+    import chainrule as cr
+
+    np.testing.assert_array_equal(cr.load(tmp_path / "deep.chainrule").predict(X_test), clf.network_.predict(X_test))
