@@ -70,3 +70,17 @@ def test_bad_input(argv, message, capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_confusion_and_tc_pipeline_small(tmp_path, capsys):
+    data = tmp_path / "ising8.npz"
+    main(["ising", "generate", "--L", "8", "--steps", "12", "--samples", "80", "--equilibration", "200",
+          "--sweeps-between", "5", "--out", str(data)])
+    capsys.readouterr()
+    assert main(["ising", "confusion", str(data), "--json", "--epochs", "4", "--plot", str(tmp_path / "c.png")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 1.5 < result["tc"] < 3.0 and (tmp_path / "c.png").exists()
+    assert main(["ising", "tc", "--L", "4,8", "--samples", "40", "--steps", "12", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["L"] == [4, 8] and len(result["tc_L"]) == 2 and np.isfinite(result["tc_extrapolated"])
+    assert main(["ising", "tc", "--L", "8"]) == 2
