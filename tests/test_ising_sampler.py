@@ -92,3 +92,31 @@ def test_toy_generator_is_labelled_and_shaped():
     X, y = toy_ising_configurations(4, 10, rng=0)
     assert X.shape == (10, 16) and list(y) == [0] * 5 + [1] * 5
     assert "NOT physical" in toy_ising_configurations.__doc__
+
+
+def test_wolff_clusters_sample_the_exact_distribution():
+    from chainrule.datasets.ising_wolff import wolff_cluster
+
+    L, T = 4, 2.5
+    states = np.array(list(itertools.product([-1, 1], repeat=L * L)), dtype=np.int8).reshape(-1, L, L)
+    e = energy_per_spin(states)
+    weights = np.exp(-e * L * L / T)
+    exact = float((e * weights).sum() / weights.sum())
+    rng = np.random.default_rng(0)
+    spins = np.ones((L, L), np.int8)
+    for _ in range(100):
+        wolff_cluster(spins, T, rng)
+    energies = []
+    for _ in range(6000):
+        wolff_cluster(spins, T, rng)
+        energies.append(float(energy_per_spin(spins)))
+    energies = np.array(energies)
+    assert abs(energies.mean() - exact) < 4 * binned_error(energies, 20) + 1e-3
+
+
+def test_auto_method_uses_wolff_near_tc():
+    a = sample_ising(16, [2.25], 32, equilibration=50, sweeps_between=2, rng=0)
+    b = sample_ising(16, [2.25], 32, equilibration=50, sweeps_between=2, rng=0, method="metropolis")
+    assert not np.array_equal(a.configs, b.configs)
+    with pytest.raises(ValueError, match="method must be"):
+        sample_ising(16, [2.25], 4, method="heat-bath")
