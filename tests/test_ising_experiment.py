@@ -80,7 +80,7 @@ def test_confusion_and_tc_pipeline_small(tmp_path, capsys):
     assert main(["ising", "confusion", str(data), "--json", "--epochs", "4", "--plot", str(tmp_path / "c.png")]) == 0
     result = json.loads(capsys.readouterr().out)
     assert 1.5 < result["tc"] < 3.0 and (tmp_path / "c.png").exists()
-    assert main(["ising", "tc", "--L", "4,8", "--samples", "40", "--steps", "12", "--json"]) == 0
+    assert main(["ising", "tc", "--L", "8,12", "--samples", "80", "--steps", "12", "--json"]) == 0, capsys.readouterr().err
     result = json.loads(capsys.readouterr().out)
-    assert result["L"] == [4, 8] and len(result["tc_L"]) == 2 and np.isfinite(result["tc_extrapolated"])
+    assert result["L"] == [8, 12] and len(result["tc_L"]) == 2 and np.isfinite(result["tc_extrapolated"])
     assert main(["ising", "tc", "--L", "8"]) == 2

@@ -84,6 +84,11 @@ def _split(samples, seed):
     return X, temps, test, rng
 
 
+def _symmetric(X, y):
+    """Training set doubled by the Z2 symmetry: flipping every spin does not change the phase."""
+    return np.concatenate([X, -X]), np.concatenate([y, y])
+
+
 def _paper_network(n_inputs, rng):
     from .. import Dense, Sequential, Sigmoid
 
@@ -105,7 +110,7 @@ def classify(samples, epochs: int = 15, seed: int = 0):
     X, temps, test, rng = _split(samples, seed)
     y = (temps >= T_C).astype(np.int64)  # 0: ordered, 1: disordered
     net = _paper_network(X.shape[1], rng)
-    net.fit(X[~test], y[~test], loss="cross_entropy", optimizer=Adam(1e-3, l2=1e-4), epochs=epochs,
+    net.fit(*_symmetric(X[~test], y[~test]), loss="cross_entropy", optimizer=Adam(1e-3, l2=1e-4), epochs=epochs,
             batch_size=64, verbose=0, rng=rng)
     p_ordered = net.predict(X[test])[:, 0]
     mean = np.array([p_ordered[temps[test] == t].mean() for t in T])
@@ -168,8 +173,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0):
         rng = np.random.default_rng(seed)
         y = (temps >= trial).astype(np.int64)
         net = _paper_network(X.shape[1], rng)
-        net.fit(X[~test], y[~test], loss="cross_entropy", optimizer=Adam(1e-3), epochs=epochs, batch_size=64,
-                verbose=0, rng=rng)
+        net.fit(*_symmetric(X[~test], y[~test]), loss="cross_entropy", optimizer=Adam(1e-3), epochs=epochs,
+                batch_size=64, verbose=0, rng=rng)
         accuracy.append(float((net.predict_classes(X[test]) == y[test]).mean()))
     accuracy = np.array(accuracy)
     inner = slice(2, len(trials) - 2)  # the outer ends are trivially accurate (one class only)
