@@ -64,4 +64,4 @@ def test_one_layer_models_have_no_hidden_layer_and_expose_weights():
     assert svm.decision_function(X).shape == (len(X),)
     with pytest.raises(ValueError, match="C must be > 0"):
         LinearSVMGD(C=0).fit(X, y)
-    assert LinearRegressionGD().get_params()["learning_rate"] == 0.1
+    assert LinearRegressionGD().get_params()["learning_rate"] == "auto"

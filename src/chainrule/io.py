@@ -8,8 +8,13 @@ document under the key ``"chainrule"``: format marker and version, chainrule's v
 layer specs, dtype, the loss, a training summary, a SHA-256 of the tensor data, and the
 caller's metadata (feature scaling, class labels...).
 
+A fitted scikit-learn estimator of ``chainrule.estimators`` / ``chainrule.models`` is saved
+the same way, with one more JSON record (``"estimator"``: class name, constructor parameters,
+class labels, feature names, curves); ``load_model`` then returns the estimator.
+
 Nothing is ever unpickled and loading runs no code: layers are rebuilt only from the
-registry of chainrule's own classes. Writes are atomic (temporary file, then rename).
+registry of chainrule's own classes, estimators only from chainrule's own estimator classes.
+Writes are atomic (temporary file in the same directory, flushed to disk, then renamed).
 """
 
 from __future__ import annotations
@@ -17,55 +22,56 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import struct
+import secrets
 from pathlib import Path
 
 import numpy as np
 
 from .backend import to_numpy
+from .io_format import FORMAT, FORMAT_VERSION, ModelFileError, read_file_header
 
-FORMAT = "chainrule-model"
-FORMAT_VERSION = 1
-MAX_HEADER = 100 * 1024 * 1024
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "load_network", "read_header",
+           "save_model", "tensors_of"]
 
 
-class ModelFileError(ValueError):
-    """The file is not a readable chainrule model (names the file and what is wrong)."""
+def _walk(net):
+    """(path name, layer) for every leaf layer, descending into ``sublayers()``."""
+    def visit(layer, prefix):
+        subs = layer.sublayers()
+        if not subs:
+            yield prefix, layer
+        for j, sub in enumerate(subs):
+            yield from visit(sub, f"{prefix}.{j}")
+
+    for i, layer in enumerate(net.layers):
+        yield from visit(layer, f"layers.{i}")
 
 
 def tensors_of(net) -> dict[str, np.ndarray]:
-    """Every parameter and buffer of ``net`` by its path name, as contiguous NumPy arrays."""
+    """Every parameter and buffer of ``net`` by its path name, as contiguous NumPy arrays.
+
+    Parameters are named ``<path>.<Parameter.name>`` and buffers ``<path>.<buffer name>``,
+    where ``<path>`` is ``layers.<i>`` (``layers.<i>.<j>`` inside a block), so any layer
+    that declares ``parameters()``, ``buffers()`` and ``sublayers()`` is saved without
+    changes here.
+    """
     out: dict[str, np.ndarray] = {}
-
-    def visit(layer, prefix):
-        for p in layer.parameters() if not layer.sublayers() else []:
+    for prefix, layer in _walk(net):
+        for p in layer.parameters():
             out[f"{prefix}.{p.name}"] = np.ascontiguousarray(to_numpy(p.value))
-        for name, value in (layer.buffers().items() if not layer.sublayers() else []):
+        for name, value in layer.buffers().items():
             out[f"{prefix}.{name}"] = np.ascontiguousarray(to_numpy(value))
-        for j, sub in enumerate(layer.sublayers()):
-            visit(sub, f"{prefix}.{j}")
-
-    for i, layer in enumerate(net.layers):
-        visit(layer, f"layers.{i}")
     return out
 
 
 def _targets(net) -> dict:
-    """Path name -> (owner, attribute kind, key) for assigning loaded arrays in place."""
+    """Path name -> the Parameter or buffer array to assign a loaded tensor into."""
     out = {}
-
-    def visit(layer, prefix):
-        subs = layer.sublayers()
-        if not subs:
-            for p in layer.parameters():
-                out[f"{prefix}.{p.name}"] = p
-            for name, value in layer.buffers().items():
-                out[f"{prefix}.{name}"] = value
-        for j, sub in enumerate(subs):
-            visit(sub, f"{prefix}.{j}")
-
-    for i, layer in enumerate(net.layers):
-        visit(layer, f"layers.{i}")
+    for prefix, layer in _walk(net):
+        for p in layer.parameters():
+            out[f"{prefix}.{p.name}"] = p
+        for name, value in layer.buffers().items():
+            out[f"{prefix}.{name}"] = value
     return out
 
 
@@ -77,20 +83,47 @@ def _checksum(tensors: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def save_model(net, path, **metadata) -> Path:
-    """Write ``net`` to ``path`` atomically.
+def _network_and_record(model):
+    """The network to save and, for a chainrule estimator, its JSON record."""
+    from .network import Sequential
+
+    if isinstance(model, Sequential):
+        return model, None
+    if hasattr(model, "get_params") and hasattr(model, "fit"):
+        from .estimators.persist import estimator_record
+
+        record = estimator_record(model)
+        return model.network_, record
+    raise TypeError(f"save_model needs a chainrule Sequential or a fitted chainrule estimator, "
+                    f"got {type(model).__name__}")
+
+
+def save_model(model, path, **metadata) -> Path:
+    """Write a network or a fitted chainrule estimator to ``path`` atomically.
 
     Parameters
     ----------
-    net : Sequential
+    model : Sequential or chainrule estimator
+        A ``Sequential``, or a fitted ``NeuralNetClassifier``/``NeuralNetRegressor``/
+        ``LinearRegressionGD``/``LogisticRegressionGD``/``LinearSVMGD``.
     path : str or Path
         Conventionally ``*.chainrule`` (any name works).
     **metadata
-        JSON-serialisable extras stored with the model (e.g. ``scaler_mean``, ``classes``).
+        JSON-serialisable extras stored with the model (e.g. ``scaler_mean``, ``classes``);
+        ``load_model`` puts them back as ``net.metadata``.
 
     Returns
     -------
     Path
+
+    Raises
+    ------
+    TypeError
+        Unsaveable model (unfitted, foreign estimator) or metadata that is not JSON.
+    ValueError
+        A layer that cannot be rebuilt from a file (``CustomActivation``).
+    FileNotFoundError
+        The directory does not exist.
     """
     from safetensors.numpy import save_file
 
@@ -98,6 +131,7 @@ def save_model(net, path, **metadata) -> Path:
     from .layers import layer_to_spec
 
     path = Path(path)
+    net, record = _network_and_record(model)
     specs = [layer_to_spec(layer) for layer in net.layers]
     tensors = tensors_of(net)
     history = net.history
@@ -119,15 +153,21 @@ def save_model(net, path, **metadata) -> Path:
         "sha256": _checksum(tensors),
         "metadata": metadata,
     }
+    if record is not None:
+        document["estimator"] = record
     try:
         header = json.dumps(document, allow_nan=True)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise TypeError(f"model metadata must be JSON-serialisable: {exc}") from None
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; give a file name such as {path / 'model.chainrule'}")
     if not path.parent.exists():
         raise FileNotFoundError(f"directory does not exist: {path.parent}")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         save_file(tensors, str(tmp), metadata={"chainrule": header})
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -136,49 +176,15 @@ def save_model(net, path, **metadata) -> Path:
 
 
 def read_header(path) -> dict:
-    """The chainrule JSON document of a model file, after checking that it is one."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such model file: {path}")
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a directory, not a model file")
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        start = handle.read(8)
-        if len(start) < 8:
-            raise ModelFileError(f"{path} is not a chainrule model file: it is {'empty' if size == 0 else f'only {size} bytes'}")
-        (length,) = struct.unpack("<Q", start)
-        if length > MAX_HEADER or length > size - 8:
-            if start[:1] == b"\x80" or start[:2] == b"PK":
-                raise ModelFileError(
-                    f"{path} is not a chainrule model file: it looks like a pickle or zip archive "
-                    "(chainrule never loads pickles)"
-                )
-            raise ModelFileError(f"{path} is not a chainrule model file (not safetensors, or truncated)")
-        raw = handle.read(length)
-    try:
-        header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(f"{path} is not a chainrule model file: its header is not valid JSON") from None
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict) or "chainrule" not in meta:
-        raise ModelFileError(f"{path} is a safetensors file from another tool: it has no chainrule architecture")
-    try:
-        document = json.loads(meta["chainrule"])
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{path}: the chainrule architecture record is not valid JSON") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: unknown format marker {document.get('format') if isinstance(document, dict) else document!r}")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: model format version {document.get('format_version')!r} is not supported "
-            f"(this chainrule reads version {FORMAT_VERSION})"
-        )
-    return document
+    """The chainrule JSON document of a model file, after checking that it is one
+    (no tensor is read and nothing is built)."""
+    return read_file_header(path)[1]
 
 
-def load_model(path):
-    """Rebuild a ``Sequential`` from a model file written by ``save_model``.
+def load_network(path):
+    """The ``Sequential`` stored in a model file (for an estimator's file: its network).
+
+    The network carries ``metadata`` (the saved extras), ``training_summary`` and ``loss``.
 
     Raises
     ------
@@ -187,6 +193,33 @@ def load_model(path):
     ModelFileError (a ValueError)
         Truncated, corrupted or foreign files, each with the reason.
     """
+    return _read(path)[0]
+
+
+def load_model(path):
+    """Load a model file: the fitted estimator when the file holds one (written by
+    ``estimator.save``), otherwise the ``Sequential``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ModelFileError (a ValueError)
+        Truncated, corrupted or foreign files, each with the reason.
+    """
+    net, document = _read(path)
+    record = document.get("estimator")
+    if record is None:
+        return net
+    from .estimators.persist import estimator_from_record
+
+    try:
+        return estimator_from_record(record, net)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+
+
+def _read(path):
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -195,7 +228,7 @@ def load_model(path):
     from .network import Sequential
 
     path = Path(path)
-    document = read_header(path)
+    _, document = read_file_header(path)
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -205,7 +238,7 @@ def load_model(path):
     try:
         layers = [layer_from_spec(spec) for spec in document["layers"]]
         net = Sequential(layers, dtype=document["dtype"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path}: the architecture record is invalid ({exc})") from None
     targets = _targets(net)
     if set(targets) != set(tensors):
@@ -221,8 +254,11 @@ def load_model(path):
     if loss is not None:
         try:
             net.loss = LOSSES.get(loss["name"])(**loss.get("config", {}))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"{path}: the loss record is invalid ({exc})") from None
-    net.metadata = document.get("metadata", {})
+    metadata = document.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{path}: the metadata record must be an object, got {type(metadata).__name__}")
+    net.metadata = metadata
     net.training_summary = document.get("training")
-    return net
+    return net, document

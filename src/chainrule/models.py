@@ -1,10 +1,15 @@
 """Seed 002's "backpropagation in other models": linear regression, logistic regression and a
-linear SVM, each a one-layer network (``Dense`` only) trained by the same backprop engine,
-with the scikit-learn estimator interface of ``chainrule.estimators``.
+linear SVM, each a one-layer network (one ``Dense`` layer, no hidden layer) trained by the
+same backprop engine, with the scikit-learn estimator interface of ``chainrule.estimators``.
 
-The gradient each one follows is the seed's table: linear regression ``∂L/∂W = -2X(y - ŷ)/n``
-(MSE), logistic regression ``∂L/∂W = Xᵀ(σ(XW + b) - y)/n`` (cross-entropy on the logit),
+The gradient each one follows is the seed's table: linear regression ``∂L/∂W = -2Xᵀ(y - ŷ)/n``
+(MSE), logistic regression ``∂L/∂W = Xᵀ(σ(XWᵀ + b) - y)/n`` (cross-entropy on the logit),
 the SVM the hinge loss's ``-y x·1[y f(x) < 1]`` plus the L2 margin term.
+
+By default they take plain full-batch gradient descent with the step ``1/L``, where ``L``
+bounds the curvature of the loss (``L = c·λ_max(X̃ᵀX̃/n) + λ``, ``X̃ = [X, 1]``, ``c`` = 2 for
+MSE, 1/4 for the logistic loss, 1/2 for softmax, 1 for the hinge): the step that makes
+gradient descent converge on a convex loss without tuning.
 """
 
 from __future__ import annotations
@@ -12,10 +17,37 @@ from __future__ import annotations
 import numpy as np
 
 from .estimators import NeuralNetClassifier, NeuralNetRegressor
+from .losses import check_sample_weight
+from .validation import check_positive
+
+CURVATURE = {"mse": 2.0, "sse": 2.0, "huber": 1.0, "bce": 0.25, "cross_entropy": 0.5, "hinge": 1.0}
+
+
+def top_eigenvalue(X, sample_weight=None, iterations: int = 60) -> float:
+    """Largest eigenvalue of the weighted second-moment matrix of ``[X, 1]`` (power iteration,
+    never forming the matrix).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, d)
+    sample_weight : ndarray, shape (n,), optional
+    """
+    n = X.shape[0]
+    w = np.full(n, 1.0 / n) if sample_weight is None else sample_weight / sample_weight.sum()
+    A = np.column_stack([np.asarray(X, dtype=np.float64), np.ones(n)])
+    v = np.full(A.shape[1], 1.0 / np.sqrt(A.shape[1]))
+    value = 0.0
+    for _ in range(iterations):
+        u = A.T @ (w * (A @ v))
+        value = float(np.linalg.norm(u))
+        if value == 0.0:
+            return 1.0
+        v = u / value
+    return value
 
 
 class _OneLayer:
-    """The shared shape: no hidden layers, full-batch gradient descent by default."""
+    """The shared shape: no hidden layer, full-batch gradient descent, ``learning_rate="auto"``."""
 
     hidden_layer_sizes = ()
     activation = "identity"
@@ -29,19 +61,32 @@ class _OneLayer:
     dtype = "float64"
     device = "cpu"
     warm_start = False
+    l2 = 0.0
 
-    def _check_params(self):
-        if not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
+    def _check_learning_rate(self) -> None:
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            check_positive("learning_rate", self.learning_rate)
+
+    def _learning_rate(self, X, sample_weight):
+        """``1/L`` for plain gradient descent when ``learning_rate="auto"`` (the optimizer's
+        own default step for the others)."""
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            return float(self.learning_rate)
+        if self.optimizer.lower() != "sgd":
+            return None
+        weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
+        curvature = CURVATURE.get(self._loss_name(), 2.0) * top_eigenvalue(X, weights)
+        return 1.0 / (curvature + self._l2_penalty(X, sample_weight))
 
     @property
     def coef_(self):
         """Weights, shape (n_outputs, n_features) (the lecture's W)."""
-        return self.network_.layers[0].W.value.copy()
+        return np.asarray(self.network_.layers[0].W.value).copy()
 
     @property
     def intercept_(self):
-        return self.network_.layers[0].b.value.copy()
+        """Biases, shape (n_outputs,)."""
+        return np.asarray(self.network_.layers[0].b.value).copy()
 
 
 class LinearRegressionGD(_OneLayer, NeuralNetRegressor):
@@ -49,18 +94,27 @@ class LinearRegressionGD(_OneLayer, NeuralNetRegressor):
 
     Parameters
     ----------
-    learning_rate : float
-    epochs : int
-    batch_size : int or None
+    learning_rate : float or "auto", default "auto"
+        "auto": ``1/L`` with ``L = 2 λ_max(X̃ᵀX̃/n) + l2`` (plain gradient descent).
+    epochs : int, default 1000
+    batch_size : int or None, default None
         None: full batch (plain gradient descent).
-    optimizer : str
-    l2 : float
+    optimizer : str, default "sgd"
+    l2 : float, default 0
         Ridge penalty λ (the loss gains λ/2 ‖W‖²).
     random_state : int or None
+        Seeds the initial weights (the minimum does not depend on them).
     verbose : int
+
+    Attributes
+    ----------
+    coef_ : ndarray, shape (n_outputs, n_features)
+    intercept_ : ndarray, shape (n_outputs,)
     """
 
-    def __init__(self, learning_rate=0.1, epochs=1000, batch_size=None, optimizer="sgd", l2=0.0,
+    loss = "mse"
+
+    def __init__(self, learning_rate="auto", epochs=1000, batch_size=None, optimizer="sgd", l2=0.0,
                  random_state=None, verbose=0):
         self.learning_rate = learning_rate
         self.epochs = epochs
@@ -69,16 +123,16 @@ class LinearRegressionGD(_OneLayer, NeuralNetRegressor):
         self.l2 = l2
         self.random_state = random_state
         self.verbose = verbose
-        self.loss = "mse"
 
 
 class _MarginClassifier(_OneLayer, NeuralNetClassifier):
     """Shared by the linear classifiers: scikit-learn's ``C`` sets the L2 penalty so that the
-    mean loss gains ``‖W‖² / (2 C n)`` (the objective of scikit-learn's linear models)."""
+    weighted mean loss gains ``‖W‖² / (2 C Σw)`` — the objective ``C Σ wᵢ lossᵢ + ½‖W‖²`` of
+    scikit-learn's linear models, divided by ``C Σw``."""
 
-    _fixed_loss = None
+    loss = None
 
-    def __init__(self, C=1.0, learning_rate=0.5, epochs=2000, batch_size=None, optimizer="sgd",
+    def __init__(self, C=1.0, learning_rate="auto", epochs=1000, batch_size=None, optimizer="sgd",
                  random_state=None, verbose=0):
         self.C = C
         self.learning_rate = learning_rate
@@ -87,46 +141,47 @@ class _MarginClassifier(_OneLayer, NeuralNetClassifier):
         self.optimizer = optimizer
         self.random_state = random_state
         self.verbose = verbose
-        self.loss = self._fixed_loss
 
-    def _train(self, X, targets, n_outputs, sample_weight, epochs, reset):
-        if not self.C > 0:
-            raise ValueError(f"C must be > 0, got {self.C!r}")
-        self.l2 = 1.0 / (self.C * X.shape[0])
-        return super()._train(X, targets, n_outputs, sample_weight, epochs, reset)
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_positive("C", self.C)
+
+    def _l2_penalty(self, X, sample_weight) -> float:
+        total = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        return 1.0 / (float(self.C) * total)
 
 
 class LogisticRegressionGD(_MarginClassifier):
-    """Logistic (softmax for several classes) regression by gradient descent on the
-    cross-entropy, with ``C`` as in ``sklearn.linear_model.LogisticRegression``."""
+    """Logistic regression (softmax regression for several classes) by gradient descent on the
+    cross-entropy, with ``C`` as in ``sklearn.linear_model.LogisticRegression``.
+
+    Parameters
+    ----------
+    C : float, default 1
+        Inverse regularisation strength.
+    learning_rate : float or "auto", default "auto"
+    epochs : int, default 1000
+    batch_size : int or None, default None
+    optimizer : str, default "sgd"
+    random_state : int or None
+    verbose : int
+    """
 
 
 class LinearSVMGD(_MarginClassifier):
     """A linear support vector machine by (sub)gradient descent on the hinge loss
-    ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n)``; several classes are one-vs-rest."""
+    ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n)``; several classes are one-vs-rest.
+    ``decision_function`` gives the margins (there are no probabilities).
 
-    _fixed_loss = "hinge"
+    Parameters
+    ----------
+    C : float, default 1
+    learning_rate : float or "auto", default "auto"
+    epochs : int, default 1000
+    batch_size : int or None, default None
+    optimizer : str, default "sgd"
+    random_state : int or None
+    verbose : int
+    """
 
-    def _loss_name(self):
-        return "hinge"
-
-    def _fit_encoded(self, X, y, sample_weight, epochs, reset):
-        if len(self.classes_) < 2:
-            raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_[0]!r})")
-        encoded = self._encoder.transform(y)
-        k = len(self.classes_)
-        signs = np.where(encoded == 1, 1.0, -1.0)[:, None] if k == 2 else np.where(np.eye(k)[encoded] > 0, 1.0, -1.0)
-        return self._train(X, signs, signs.shape[1], sample_weight, epochs, reset)
-
-    def decision_function(self, X):
-        """Signed margins f(x): shape (n,) for two classes, (n, k) for one-vs-rest."""
-        out = self._raw_output(X)
-        return out[:, 0] if out.shape[1] == 1 else out
-
-    def predict(self, X):
-        scores = self.decision_function(X)
-        index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
-        return self.classes_[index]
-
-    def predict_proba(self, X):
-        raise AttributeError("LinearSVMGD has no probabilities; use decision_function")
+    loss = "hinge"

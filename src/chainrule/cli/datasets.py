@@ -7,25 +7,36 @@ import json
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("datasets", help="list the built-in datasets",
-                                   description="List the datasets `chainrule train --dataset NAME` knows.")
+                                   description="List the datasets `chainrule train --dataset NAME` knows, "
+                                   "with their task, size and origin.")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
 
-def run(args) -> int:
+def rows() -> list[dict]:
+    """One record per built-in dataset: name, task, samples, features, description."""
     from ..datasets import BUILTIN_DATASETS
 
-    rows = [{"name": d.name, "task": d.task, "description": d.description} for d in BUILTIN_DATASETS.values()]
+    out = []
+    for dataset in BUILTIN_DATASETS.values():
+        X, _ = dataset.load(0)
+        out.append({"name": dataset.name, "task": dataset.task, "samples": int(X.shape[0]),
+                    "features": int(X.shape[1]), "description": dataset.description})
+    return out
+
+
+def run(args) -> int:
+    records = rows()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(records, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="built-in datasets")
-    for column in ("name", "task", "description"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["name"], row["task"], row["description"])
+    table = Table(title="built-in datasets (chainrule train --dataset NAME)")
+    for column in ("name", "task", "samples", "features", "description"):
+        table.add_column(column, justify="right" if column in ("samples", "features") else "left")
+    for row in records:
+        table.add_row(row["name"], row["task"], str(row["samples"]), str(row["features"]), row["description"])
     Console().print(table)
     return 0

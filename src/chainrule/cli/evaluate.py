@@ -1,4 +1,4 @@
-"""``chainrule evaluate MODEL FILE``: the model's loss and metric on a labelled table."""
+"""``chainrule evaluate MODEL FILE``: a saved model's metrics on a labelled table."""
 
 from __future__ import annotations
 
@@ -8,33 +8,56 @@ import json
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="evaluate a saved model on a labelled CSV/Parquet table",
-        description="Compute a saved model's loss and accuracy (classifiers) or R² (regressors) on FILE, "
-        "which must hold the model's feature columns and its target column.",
+        description="Compute a saved model's metrics on FILE, which must hold the model's feature columns and "
+        "its target column: loss, accuracy and the confusion matrix for classifiers; R², MSE, RMSE and MAE "
+        "(in the target's own units) for regressors.",
     )
     parser.add_argument("model", help="model file written by chainrule")
     parser.add_argument("data", help="table with the model's feature and target columns")
+    parser.add_argument("--target", default=None, metavar="COLUMN",
+                        help="the target column (default: the one recorded in the model file)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    import numpy as np
+    from ._modelfile import open_model, read_table_for
 
-    from ._modelfile import load_model_and_table
-
-    net, meta, table, X = load_model_and_table(args.model, args.data, need_target=True)
-    y = np.where(table.y > 0, 1, -1) if meta.get("labels_as_hinge") else table.y
-    metrics = {"rows": int(X.shape[0]), **net.evaluate(X, y)}
+    model = open_model(args.model)
+    target = args.target or model.target
+    if not target:
+        raise ValueError(f"{args.model} does not record its target column; name it with --target COLUMN")
+    X, y = read_table_for(model, args.model, args.data, target=target)
+    metrics = model.metrics(X, y)
     if args.json:
         print(json.dumps(metrics))
         return 0
+    from pathlib import Path
+
+    print_metrics(metrics, f"{Path(args.model).name} on {Path(args.data).name}, target {target}")
+    return 0
+
+
+def print_metrics(metrics: dict, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    view = Table(title=f"{args.model} on {args.data}")
+    console = Console()
+    view = Table(title=title)
     view.add_column("metric")
     view.add_column("value", justify="right")
     for key, value in metrics.items():
-        view.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
-    Console().print(view)
-    return 0
+        if key in ("confusion_matrix", "loss_name"):
+            continue
+        name = f"loss ({metrics['loss_name']})" if key == "loss" and metrics.get("loss_name") else key
+        view.add_row(name, f"{value:.6g}" if isinstance(value, float) else str(value))
+    console.print(view)
+    confusion = metrics.get("confusion_matrix")
+    if confusion:
+        matrix = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        matrix.add_column("true \\ predicted")
+        for label in confusion["labels"]:
+            matrix.add_column(str(label), justify="right")
+        for label, row in zip(confusion["labels"], confusion["counts"]):
+            matrix.add_row(str(label), *map(str, row))
+        console.print(matrix)

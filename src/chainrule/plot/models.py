@@ -26,13 +26,14 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     counts = counts_of(y_true, y_pred, labels=labels)
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     size = max(3.8, 0.55 * len(labels) + 2.4)
-    fig, ax = plt.subplots(figsize=(size + 0.8, size))
-    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    longest = max(len(str(label)) for label in labels)
+    fig, ax = plt.subplots(figsize=(size + 0.8 + 0.07 * longest, size + 0.05 * longest))
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")  # auto: tight_layout sees the true box
     for i in range(len(labels)):
         for j in range(len(labels)):
             ax.text(j, i, str(counts[i, j]), ha="center", va="center",
                     color="white" if share[i, j] > 0.6 else "black", fontsize=9)
-    ax.set_xticks(range(len(labels)), [str(label) for label in labels], rotation=45 if len(labels) > 6 else 0)
+    ax.set_xticks(range(len(labels)), [str(label) for label in labels], rotation=45 if len(labels) * longest > 30 else 0)
     ax.set_yticks(range(len(labels)), [str(label) for label in labels])
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
@@ -45,20 +46,33 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
 
 def network_diagram(net, title: str = "Network", max_neurons: int = 16):
     """Neurons as nodes, one column per layer; edges coloured by the sign of W (blue +,
-    orange −) and as thick as |W|. Layers wider than ``max_neurons`` show their first ones.
+    orange −) and as thick as |W|.
+
+    Dense layers inside residual blocks are drawn in sequence, with each block's skip
+    connection as a grey arc over it; batch normalisation, dropout and the activation are
+    written under the column they act on. Layers wider than ``max_neurons`` show their
+    first ``max_neurons`` units.
+
+    Parameters
+    ----------
+    net : Sequential
+    max_neurons : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
-    from ..layers import Dense
+    from matplotlib.patches import FancyArrowPatch
 
     plt = pyplot()
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    dense, notes, skips = _diagram_columns(net)
     if not dense:
         raise ValueError("network_diagram needs a network with Dense layers")
     widths = [dense[0].n_in] + [layer.n_out for layer in dense]
     shown = [min(w, max_neurons) for w in widths]
-    activations = _activation_names(net)
-    fig, ax = plt.subplots(figsize=(1.9 * len(widths) + 1.5, 0.42 * max(shown) + 2.0))
+    fig, ax = plt.subplots(figsize=(1.9 * len(widths) + 1.5, 0.42 * max(shown) + 2.3))
     positions = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in shown]
-    largest = max(float(np.abs(layer.W.value).max()) for layer in dense) or 1.0
+    largest = max(float(np.abs(np.asarray(layer.W.value)).max()) for layer in dense) or 1.0
     for l, layer in enumerate(dense):
         W = np.asarray(layer.W.value)
         for j in range(shown[l + 1]):
@@ -66,37 +80,54 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16):
                 w = W[j, i]
                 ax.plot([l, l + 1], [positions[l][i], positions[l + 1][j]], color="tab:blue" if w > 0 else "tab:orange",
                         linewidth=0.2 + 3.5 * abs(w) / largest, alpha=0.75, zorder=1)
+    top = max(max(p) for p in positions)
+    bottom = min(min(p) for p in positions)
     for l, ys in enumerate(positions):
         ax.scatter(np.full(len(ys), l), ys, s=220, color="white", edgecolors="k", zorder=2)
         label = "input" if l == 0 else ("output" if l == len(positions) - 1 else f"hidden {l}")
         extra = f" ({shown[l]} shown)" if widths[l] > shown[l] else ""
-        act = f"\n{activations[l - 1]}" if 0 < l <= len(activations) and activations[l - 1] else ""
         units = "unit" if widths[l] == 1 else "units"
-        ax.text(l, min(min(p) for p in positions) - 0.7, f"{label}\n{widths[l]} {units}{extra}{act}",
-                ha="center", va="top", fontsize=8)
+        lines = [label, f"{widths[l]} {units}{extra}", *notes[l]]
+        ax.text(l, bottom - 0.7, "\n".join(lines), ha="center", va="top", fontsize=8)
+    for start, end in skips:
+        arc = FancyArrowPatch((start, top + 0.45), (end, top + 0.45), connectionstyle="arc3,rad=-0.35",
+                              arrowstyle="-|>", mutation_scale=12, color="0.45", linewidth=1.4, zorder=3)
+        ax.add_patch(arc)
     ax.plot([], [], color="tab:blue", label="positive weight")
     ax.plot([], [], color="tab:orange", label="negative weight")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
+    if skips:
+        ax.plot([], [], color="0.45", label="skip connection (x + F(x))")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8)
     ax.set_title(f"{title}: edge width ∝ |W|")
     ax.set_xlim(-0.5, len(widths) - 0.5)
-    top = max(max(p) for p in positions)
-    ax.set_ylim(-top - 2.4, top + 1.2)
+    ax.set_ylim(bottom - 2.6, top + (2.2 if skips else 1.2))
     ax.axis("off")
     fig.tight_layout()
     return fig
 
 
-def _activation_names(net):
-    """The activation after each Dense layer (None where there is none)."""
-    from ..layers import Activation, Dense
+def _diagram_columns(net):
+    """The Dense layers in drawing order, the notes under each column (activation, batch
+    norm, dropout of the layer feeding it) and the residual skips as (from, to) columns."""
+    from ..layers import Activation, BatchNorm, Dense, Dropout, Residual
 
-    names, current = [], None
-    for layer in net.layers:
-        if isinstance(layer, Dense):
-            if current is not None or names:
-                names.append(current)
-            current = None
-        elif isinstance(layer, Activation):
-            current = layer.name
-    names.append(current)
-    return names[1:] if len(names) > len([1 for layer in net.layers if isinstance(layer, Dense)]) else names
+    dense, notes, skips = [], [[]], []
+
+    def visit(layers):
+        for layer in layers:
+            if isinstance(layer, Dense):
+                dense.append(layer)
+                notes.append([])
+            elif isinstance(layer, Residual):
+                start = len(dense)
+                visit(layer.block)
+                skips.append((start, len(dense)))
+            elif isinstance(layer, BatchNorm):
+                notes[-1].append("batch norm")
+            elif isinstance(layer, Dropout):
+                notes[-1].append(f"dropout {layer.p:g}")
+            elif isinstance(layer, Activation):
+                notes[-1].append(layer.name)
+
+    visit(net.layers)
+    return dense, notes, skips

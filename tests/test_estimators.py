@@ -85,7 +85,7 @@ def test_bad_parameters_and_input():
     X, y = datasets.load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="hidden_layer_sizes must be positive"):
         NeuralNetClassifier(hidden_layer_sizes=(0,)).fit(X, y)
-    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+    with pytest.raises(ValueError, match="epochs must be > 0"):
         NeuralNetRegressor(epochs=0).fit(X, y)
     with pytest.raises(ValueError, match="unknown activation"):
         NeuralNetClassifier(activation="swish").fit(X, y)

@@ -1,0 +1,146 @@
+"""What ``chainrule train`` shows and writes: metrics, the rich report, the PNGs."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def metrics_of(net, X, y, target_std: float = 1.0) -> dict:
+    """The network's loss and accuracy / R² on prepared arrays; for regression also the RMSE
+    in the target's own units (``target_std`` undoes target standardisation)."""
+    out = net.evaluate(X, y)
+    if "r2" in out:
+        error = net.predict(X) - np.asarray(y, dtype=float).reshape(len(y), -1)
+        out["rmse"] = float(np.sqrt(np.mean(error**2)) * target_std)
+    return out
+
+
+class _RawUnits:
+    """The parts of ``Sequential`` the plots use, taking raw feature values and answering in
+    the target's units (through a ``TableModel``)."""
+
+    def __init__(self, view):
+        self.view = view
+        self.loss = view.network.loss
+        self.n_outputs = view.network.n_outputs
+        self.n_inputs = view.network.n_inputs
+
+    def predict(self, X):
+        return self.view.output(np.asarray(X, dtype=float))
+
+    def predict_classes(self, X):
+        return self.view.label_indices(np.asarray(X, dtype=float))
+
+
+def write_plots(net, history, task, directory: Path, view, train, test, named: bool = False) -> list[str]:
+    """Write the loss curve, the decision boundary (2-feature classification) or the fit
+    (1-feature regression), a parity plot (regression on several features), the test-set
+    confusion matrix (classification) and the network diagram; return the paths.
+
+    Parameters
+    ----------
+    view : TableModel
+        The trained network with its scaling, so that the figures are in the data's units.
+    train, test : (X, y)
+        Raw features and targets (class indices for classification).
+    named : bool
+        Label axes and classes with the table's column names and class labels.
+    """
+    from .. import plot
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (X, y), (X_test, y_test) = train, test
+    raw = _RawUnits(view)
+    classes = view.classes or []
+    figures = [("loss_curve.png", plot.loss_curve(history))]
+    if X.shape[1] == 2 and task != "regression":
+        figure = plot.decision_boundary(raw, X, y, title="Decision boundary (training set)")
+        if named:
+            _name_axes(figure.axes[0], view.features[0], view.features[1])
+            legend = figure.axes[0].get_legend()
+            for text, label in zip(legend.get_texts(), classes):
+                text.set_text(f"{view.target} = {label}")
+            if len(figure.axes) > 1 and len(classes) == 2:  # the probability colour bar
+                figure.axes[1].set_ylabel(f"P({view.target} = {classes[1]})")
+        figures.append(("decision_boundary.png", figure))
+    elif X.shape[1] == 1 and task == "regression":
+        figure = plot.regression_fit(raw, X, y, title="Network fit (training set)")
+        if named:
+            _name_axes(figure.axes[0], view.features[0], view.target)
+        figures.append(("fit.png", figure))
+    elif task == "regression":
+        quantity = view.target or "y"
+        figures.append(("parity.png", plot.parity(y_test, raw.predict(X_test)[:, 0], title="Test set: predicted against true",
+                                                  quantity=quantity)))
+    if task != "regression":
+        labels = classes if named else None
+        truth, predicted = y_test, raw.predict_classes(X_test)
+        if named:
+            truth, predicted = [classes[i] for i in y_test], [classes[i] for i in predicted]
+        figures.append(("confusion_matrix.png", plot.confusion_matrix(truth, predicted, labels=labels,
+                                                                      title="Test set")))
+    figures.append(("network.png", plot.network_diagram(net, title="Trained network")))
+    written = []
+    for name, figure in figures:
+        path = directory / name
+        save_figure(figure, path)
+        written.append(str(path))
+    return written
+
+
+def _name_axes(ax, xlabel, ylabel) -> None:
+    ax.set_xlabel(str(xlabel))
+    ax.set_ylabel(str(ylabel))
+
+
+def save_figure(figure, path: Path) -> None:
+    """Save atomically (temporary file, then rename) and close the figure."""
+    import matplotlib.pyplot as plt
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        figure.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(figure)
+        if tmp.exists():
+            tmp.unlink()
+
+
+def print_report(results: dict, history) -> None:
+    """The rich summary: network, loss, epochs, a train/test metrics table, files written."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    metric = next(k for k in results["train"] if k not in ("loss", "rmse"))
+    scaled = results["standardized"]
+    notes = [name for name in ("features", "target") if scaled.get(name)]
+    console.print(f"[bold]{results['dataset']}[/]: network {'-'.join(map(str, results['network']))} "
+                  f"({results['activation']}), loss {results['loss']}, {results['epochs_run']} epochs"
+                  + (f"; standardised {' and '.join(notes)}" if notes else ""))
+    table = Table()
+    table.add_column("split")
+    table.add_column("rows", justify="right")
+    loss_title = f"loss ({results['loss']}{', standardised target' if scaled.get('target') else ''})"
+    table.add_column(loss_title, justify="right")
+    table.add_column(metric, justify="right")
+    has_rmse = "rmse" in results["train"]
+    if has_rmse:
+        table.add_column("rmse", justify="right")
+    for split in ("train", "test"):
+        row = [split, str(results["rows"][split]), f"{results[split]['loss']:.6f}", f"{results[split][metric]:.4f}"]
+        if has_rmse:
+            row.append(f"{results[split]['rmse']:.6g}")
+        table.add_row(*row)
+    console.print(table)
+    if history.stop_reason:
+        console.print(history.stop_reason)
+    for path in results["plots"] + ([results["saved"]] if results.get("saved") else []):
+        console.print(f"wrote {path}")
+    sys.stdout.flush()

@@ -1,0 +1,15 @@
+"""scikit-learn estimators around the engine: ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
+
+They follow scikit-learn's estimator API (``get_params``/``set_params``, ``fit``,
+``partial_fit``, ``predict``, ``predict_proba``, ``score``), so they work in ``Pipeline``,
+``GridSearchCV`` and ``cross_val_score``. The classifier uses one sigmoid output with binary
+cross-entropy for two classes and a softmax output with cross-entropy for more; any label
+type (strings included) works. The regressor handles one or several outputs. A fitted
+estimator saves with ``est.save(path)``; ``chainrule.load(path)`` gives it back.
+"""
+
+from .base import NeuralNetBase
+from .classifier import NeuralNetClassifier
+from .regressor import NeuralNetRegressor
+
+__all__ = ["NeuralNetBase", "NeuralNetClassifier", "NeuralNetRegressor"]

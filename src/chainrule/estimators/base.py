@@ -1,0 +1,254 @@
+"""The shared base of chainrule's scikit-learn estimators: parameters, their checks, the
+network an estimator trains, the training itself, and saving to a model file.
+
+Extension points for subclasses (and for new layer kinds):
+
+- ``_build_network(n_inputs, n_outputs)`` is the one place the architecture is made;
+- ``_loss_name()`` picks the loss, ``_learning_rate(X, sample_weight)`` the step size and
+  ``_l2_penalty(X, sample_weight)`` the L2 coefficient handed to the optimizer;
+- ``_check_params()`` validates every constructor argument before any work starts.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..backend import resolve_device, resolve_dtype
+from ..callbacks import EarlyStopping
+from ..initializers import INITIALIZERS
+from ..layers import ACTIVATIONS
+from ..losses import LOSSES, check_sample_weight
+from ..network import mlp
+from ..optim import OPTIMIZERS, get_optimizer
+from ..validation import check_fraction, check_positive
+
+FLOAT_DTYPES = [np.float64, np.float32]
+
+
+def as_generator(random_state) -> np.random.Generator:
+    """A fresh NumPy Generator from ``random_state`` (None, int, RandomState or Generator)."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
+        if isinstance(random_state, bool):
+            raise TypeError(f"random_state must be None, an int or a NumPy random generator, got {random_state!r}")
+        if isinstance(random_state, numbers.Integral) and random_state < 0:
+            raise ValueError(f"random_state must be >= 0, got {random_state!r}")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise TypeError(f"random_state must be None, an int or a NumPy random generator, got {random_state!r}")
+
+
+def hidden_sizes(value) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints (an int means one hidden layer)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"hidden_layer_sizes must be a tuple of positive integers, got {value!r}")
+    sizes = tuple(value)
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must be positive integers, got {value!r}")
+    return tuple(int(s) for s in sizes)
+
+
+class NeuralNetBase(BaseEstimator):
+    """Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default (32,)
+        Widths of the hidden layers; ``()`` gives a one-layer (linear) model.
+    activation : str, default "relu"
+        Hidden activation, a ``chainrule.ACTIVATIONS`` name.
+    init : str or None
+        Weight initialiser (``chainrule.INITIALIZERS``); None: He for ReLU, Glorot otherwise.
+    loss : str or None
+        A ``chainrule.LOSSES`` name; None picks the natural one (bce / cross_entropy / mse).
+    optimizer : str, default "adam"
+        A ``chainrule.OPTIMIZERS`` name.
+    learning_rate : float, default 1e-3
+    batch_size : int or None, default 32
+        Mini-batch size; None trains on the full batch.
+    epochs : int, default 200
+        Passes over the data per ``fit`` (``partial_fit`` makes one).
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data, stop after ``patience`` epochs without
+        a lower validation loss, and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+    patience : int, default 10
+    l2 : float, default 0
+        L2 penalty λ on the weights (the loss gains λ/2 ‖W‖²).
+    batch_norm, dropout, residual
+        Deep-network options, as in ``chainrule.mlp``.
+    random_state : None, int or NumPy random generator
+        Seeds initialisation, shuffling and the validation split.
+    dtype : {"float64", "float32"}
+    device : {"cpu", "cuda"}
+    verbose : int
+        0 silent, 1 a progress bar, 2 a line every few epochs.
+    warm_start : bool, default False
+        ``fit`` continues from the previous fit's weights and optimizer state.
+
+    Attributes
+    ----------
+    network_ : chainrule.Sequential
+        The trained network.
+    loss_curve_ : list of float
+        Training loss per epoch, over every ``fit``/``partial_fit`` since the last reset.
+    validation_scores_ : list of float
+        Validation accuracy (classifier) or R² (regressor) per epoch, with early stopping.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_`` (None without early stopping).
+    n_iter_ : int
+        Epochs run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` had string column names (a pandas DataFrame).
+    """
+
+    _task = "regression"  # which losses fit this estimator: "regression" or "classification"
+
+    def __init__(self, hidden_layer_sizes=(32,), activation="relu", init=None, loss=None, optimizer="adam",
+                 learning_rate=1e-3, batch_size=32, epochs=200, early_stopping=False,
+                 validation_fraction=0.1, patience=10, l2=0.0, batch_norm=False, dropout=0.0,
+                 residual=False, random_state=None, dtype="float64", device="cpu", verbose=0,
+                 warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.l2 = l2
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.residual = residual
+        self.random_state = random_state
+        self.dtype = dtype
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # -- parameters ----------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Raise ValueError/TypeError naming the first bad constructor argument."""
+        hidden_sizes(self.hidden_layer_sizes)
+        ACTIVATIONS.get(self.activation)
+        if self.init is not None:
+            INITIALIZERS.get(self.init)
+        if self.loss is not None:
+            self._check_loss(LOSSES.get(self.loss))
+        OPTIMIZERS.get(self.optimizer)
+        self._check_learning_rate()
+        if self.batch_size is not None:
+            check_positive("batch_size", self.batch_size, integer=True)
+        check_positive("epochs", self.epochs, integer=True)
+        for name in ("early_stopping", "batch_norm", "residual", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.early_stopping and not 0 < check_fraction("validation_fraction", self.validation_fraction):
+            raise ValueError(f"validation_fraction must be in (0, 1) with early stopping, got {self.validation_fraction!r}")
+        check_positive("patience", self.patience, integer=True, allow_zero=True)
+        check_positive("l2", self.l2, allow_zero=True)
+        check_fraction("dropout", self.dropout)
+        resolve_dtype(self.dtype, resolve_device(self.device))
+        if self.verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}")
+        as_generator(self.random_state)
+
+    def _check_loss(self, loss_cls) -> None:
+        is_regression = loss_cls.task == "regression"
+        if is_regression != (self._task == "regression"):
+            kind = "a regression" if is_regression else "a classification"
+            raise ValueError(f"loss {self.loss!r} is {kind} loss; {type(self).__name__} needs a "
+                             f"{self._task} loss")
+
+    def _check_learning_rate(self) -> None:
+        check_positive("learning_rate", self.learning_rate)
+
+    # -- extension points ----------------------------------------------------------------------
+    def _build_network(self, n_inputs: int, n_outputs: int):
+        """The network this estimator trains (the one place that sets the architecture)."""
+        return mlp([n_inputs, *hidden_sizes(self.hidden_layer_sizes), n_outputs], activation=self.activation,
+                   init=self.init, rng=self._rng, dtype=self.dtype, device=self.device,
+                   batch_norm=self.batch_norm, dropout=self.dropout, residual=self.residual)
+
+    def _loss_name(self) -> str:
+        return self.loss or "mse"
+
+    def _learning_rate(self, X, sample_weight) -> float:
+        return float(self.learning_rate)
+
+    def _l2_penalty(self, X, sample_weight) -> float:
+        return float(self.l2)
+
+    # -- training ------------------------------------------------------------------------------
+    def _train(self, X, targets, n_outputs: int, sample_weight, epochs: int, reset: bool):
+        """Run ``epochs`` epochs on ``(X, targets)`` (targets already in the loss's encoding)."""
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        if reset or not hasattr(self, "network_"):
+            self._rng = as_generator(self.random_state)
+            self.network_ = self._build_network(X.shape[1], n_outputs)
+            self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
+            self._optimizer = None
+        elif X.shape[1] != self.network_.n_inputs:
+            raise ValueError(f"X has {X.shape[1]} features, but the fitted network takes {self.network_.n_inputs}")
+        if getattr(self, "_rng", None) is None:  # an estimator loaded from a file
+            self._rng = as_generator(self.random_state)
+        if getattr(self, "_optimizer", None) is None:
+            self._optimizer = get_optimizer(self.optimizer, lr=self._learning_rate(X, sample_weight))
+        self._optimizer.l2 = self._l2_penalty(X, sample_weight)
+        callbacks = [EarlyStopping(patience=self.patience)] if self.early_stopping else []
+        batch = None if self.batch_size is None else min(int(self.batch_size), X.shape[0])
+        if self.batch_norm and batch is not None and X.shape[0] % batch == 1:
+            batch += 1  # never leave a last batch of one sample for batch norm
+        history = self.network_.fit(
+            X, targets, loss=self._loss_name(), optimizer=self._optimizer, epochs=int(epochs), batch_size=batch,
+            validation_split=float(self.validation_fraction) if self.early_stopping else 0.0,
+            callbacks=callbacks, verbose=int(self.verbose), rng=self._rng, sample_weight=sample_weight,
+        )
+        self.loss_curve_ += history.loss
+        self.validation_scores_ += history.val_metric
+        self.best_validation_score_ = max(self.validation_scores_) if self.validation_scores_ else None
+        self.n_iter_ += history.epochs
+        return self
+
+    def _warm(self) -> bool:
+        """True when ``fit`` should continue the previous network."""
+        return bool(self.warm_start) and hasattr(self, "network_")
+
+    def _raw_output(self, X):
+        """The network's output (after the loss's link) for validated ``X``."""
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        return self.network_.predict(X)
+
+    # -- model files ---------------------------------------------------------------------------
+    def save(self, path, **metadata):
+        """Write the fitted estimator to a model file (safetensors weights, JSON record).
+
+        ``chainrule.load(path)`` returns an equivalent fitted estimator. Keyword arguments
+        are stored as JSON metadata beside it (e.g. ``target="price"`` for ``chainrule
+        evaluate``).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from ..io import save_model
+
+        return save_model(self, path, **metadata)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,152 @@
+"""``NeuralNetClassifier``: a feedforward network classifier with scikit-learn's interface."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from .base import FLOAT_DTYPES, NeuralNetBase
+
+
+def _has_probabilities(estimator) -> bool:
+    return estimator._loss_name() != "hinge"
+
+
+def _has_margins(estimator) -> bool:
+    return estimator._loss_name() == "hinge"
+
+
+class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
+    """A feedforward network classifier trained by chainrule's backpropagation.
+
+    Two classes get one logit output with binary cross-entropy (sigmoid link); more get one
+    logit per class with softmax cross-entropy. ``loss="cross_entropy"`` forces the softmax
+    head for two classes too; ``loss="hinge"`` trains a margin classifier on ±1 targets
+    (one-vs-rest for several classes), which has ``decision_function`` instead of
+    ``predict_proba``. Any label type works (ints, strings, ...). The parameters are those
+    of ``chainrule.estimators.NeuralNetBase``.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        The class labels, sorted; ``predict`` returns values of this array.
+    network_, loss_curve_, validation_scores_, best_validation_score_, n_iter_
+        See ``NeuralNetBase``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NeuralNetClassifier(hidden_layer_sizes=(16,), epochs=50, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _task = "classification"
+
+    def _loss_name(self) -> str:
+        if self.loss is not None:
+            return self.loss
+        return "bce" if len(getattr(self, "classes_", ())) == 2 else "cross_entropy"
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train from scratch (or continue the previous network, with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        y : array-like, shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like, shape (n_samples,), optional
+            Non-negative weight of each sample in the loss.
+        """
+        self._check_params()
+        warm = self._warm()
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, reset=not warm)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        if warm and not np.array_equal(encoder.classes_, self.classes_):
+            raise ValueError(f"warm_start needs the classes of the previous fit ({self.classes_.tolist()}), "
+                             f"got {encoder.classes_.tolist()}")
+        self._encoder, self.classes_ = encoder, encoder.classes_
+        return self._fit_labels(X, y, sample_weight, self.epochs, reset=not warm)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch on ``(X, y)``; ``classes`` (every label there will be) is required on the
+        first call."""
+        first = not hasattr(self, "network_")
+        if first:
+            self._check_params()
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._encoder = LabelEncoder().fit(np.asarray(classes))
+            self.classes_ = self._encoder.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes {np.unique(classes).tolist()} differ from those of the first call "
+                             f"({self.classes_.tolist()})")
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, reset=first)
+        check_classification_targets(y)
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y has labels {unknown.tolist()} not in classes {self.classes_.tolist()}")
+        return self._fit_labels(X, y, sample_weight, 1, reset=first)
+
+    def _fit_labels(self, X, y, sample_weight, epochs, reset):
+        if len(self.classes_) < 2:
+            raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_[0]!r})")
+        loss = self._loss_name()
+        if loss == "bce" and len(self.classes_) > 2:
+            raise ValueError(f"loss 'bce' is for two classes but y has {len(self.classes_)}; "
+                             "use loss='cross_entropy' or None")
+        targets = self._targets(self._encoder.transform(y))
+        return self._train(X, targets, self._n_outputs(), sample_weight, epochs, reset)
+
+    def _n_outputs(self) -> int:
+        """One logit for two classes (bce, hinge), one per class otherwise."""
+        k = len(self.classes_)
+        return 1 if k == 2 and self._loss_name() != "cross_entropy" else k
+
+    def _targets(self, encoded):
+        """Class indices in the encoding the loss takes: 0/1 (bce), indices (cross-entropy),
+        ±1 (hinge; one ±1 column per class for several classes)."""
+        if self._loss_name() != "hinge":
+            return encoded
+        if len(self.classes_) == 2:
+            return np.where(encoded == 1, 1.0, -1.0)
+        return np.where(np.eye(len(self.classes_))[encoded] > 0, 1.0, -1.0)
+
+    # -- prediction ----------------------------------------------------------------------------
+    @available_if(_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        out = self._raw_output(X)
+        if out.shape[1] == 1:
+            return np.column_stack([1.0 - out[:, 0], out[:, 0]])
+        return out
+
+    @available_if(_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of ``predict_proba`` (clipped away from log 0)."""
+        proba = self.predict_proba(X)
+        return np.log(np.clip(proba, np.finfo(proba.dtype).tiny, None))
+
+    @available_if(_has_margins)
+    def decision_function(self, X):
+        """Signed margins f(x) of a hinge-loss classifier: shape (n,) for two classes
+        (positive means ``classes_[1]``), (n, n_classes) one-vs-rest otherwise."""
+        out = self._raw_output(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict(self, X):
+        """The predicted class label of each row, shape (n_samples,)."""
+        if _has_margins(self):
+            scores = self.decision_function(X)
+            index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        else:
+            index = self.predict_proba(X).argmax(axis=1)
+        return self.classes_[index]

@@ -1,0 +1,167 @@
+"""Estimators in model files: a JSON record of the constructor parameters and the fitted
+state (classes, feature names, curves) beside the network's weights.
+
+Only the estimator classes listed in ``ESTIMATORS`` can be restored, and only with their
+own constructor parameters; nothing from the file is imported or executed.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+RECORD_VERSION = 1
+
+
+def estimator_classes() -> dict[str, type]:
+    """The estimator classes a model file may name (chainrule's own, nothing else)."""
+    from ..models import LinearRegressionGD, LinearSVMGD, LogisticRegressionGD
+    from .classifier import NeuralNetClassifier
+    from .regressor import NeuralNetRegressor
+
+    classes = [NeuralNetClassifier, NeuralNetRegressor, LinearRegressionGD, LogisticRegressionGD, LinearSVMGD]
+    return {cls.__name__: cls for cls in classes}
+
+
+def _json_param(name, value):
+    """A constructor parameter as JSON (tuples become lists; generators cannot be saved)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in value):
+        return [int(v) for v in value]
+    if name == "random_state":
+        return None  # a RandomState/Generator object: it only seeds future fits
+    raise TypeError(f"parameter {name}={value!r} cannot be stored in a model file (use numbers and names)")
+
+
+def _labels_record(classes: np.ndarray) -> dict:
+    values = classes.tolist()
+    if classes.dtype == object and not all(isinstance(v, (str, bool, int, float)) for v in values):
+        raise TypeError(f"class labels {values!r} cannot be stored in a model file (use numbers or strings)")
+    return {"values": values, "dtype": "object" if classes.dtype == object else classes.dtype.str}
+
+
+def estimator_record(estimator) -> dict:
+    """The JSON record of a fitted chainrule estimator (weights are stored separately)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    name = type(estimator).__name__
+    if estimator_classes().get(name) is not type(estimator):
+        raise TypeError(f"{name} is not one of chainrule's estimators ({', '.join(estimator_classes())}); "
+                        "save its .network_ instead")
+    check_is_fitted(estimator, "network_")
+    params = {key: _json_param(key, value) for key, value in estimator.get_params(deep=False).items()}
+    state = {
+        "n_features_in_": int(estimator.n_features_in_),
+        "loss_curve_": [float(v) for v in estimator.loss_curve_],
+        "validation_scores_": [float(v) for v in estimator.validation_scores_],
+        "n_iter_": int(estimator.n_iter_),
+    }
+    if hasattr(estimator, "feature_names_in_"):
+        state["feature_names_in_"] = [str(v) for v in estimator.feature_names_in_]
+    if hasattr(estimator, "classes_"):
+        state["classes_"] = _labels_record(estimator.classes_)
+    if hasattr(estimator, "n_outputs_"):
+        state["n_outputs_"] = int(estimator.n_outputs_)
+        state["single_output"] = bool(estimator._single_output)
+    return {"version": RECORD_VERSION, "class": name, "params": params, "state": state}
+
+
+def _list_of(record: dict, key: str, kind, where: str) -> list:
+    values = record.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"{where}: {key} must be a list of {kind.__name__ if isinstance(kind, type) else 'numbers'}")
+    return values
+
+
+def estimator_from_record(record, network):
+    """Rebuild a fitted estimator around ``network`` from ``estimator_record`` output.
+
+    Raises
+    ------
+    ValueError
+        The record names an unknown class, unknown or invalid parameters, or a state that
+        does not match the network.
+    """
+    from sklearn.preprocessing import LabelEncoder
+
+    from .base import as_generator
+
+    where = "estimator record"
+    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
+        raise ValueError(f"{where}: unsupported version {record.get('version') if isinstance(record, dict) else record!r}")
+    cls = estimator_classes().get(record.get("class"))
+    if cls is None:
+        raise ValueError(f"{where}: unknown estimator class {record.get('class')!r} "
+                         f"(chainrule restores only {', '.join(estimator_classes())})")
+    params, state = record.get("params"), record.get("state")
+    if not isinstance(params, dict) or not isinstance(state, dict):
+        raise TypeError(f"{where}: params and state must be objects")
+    allowed = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: {cls.__name__} has no parameter(s) {', '.join(unknown)}")
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params = {**params, "hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
+    estimator = cls(**params)
+    estimator._check_params()
+
+    n_features = state.get("n_features_in_")
+    if not isinstance(n_features, int) or n_features != network.n_inputs:
+        raise ValueError(f"{where}: n_features_in_={n_features!r} does not match the network's {network.n_inputs} inputs")
+    estimator.n_features_in_ = n_features
+    if "feature_names_in_" in state:
+        names = _list_of(state, "feature_names_in_", str, where)
+        if len(names) != n_features:
+            raise ValueError(f"{where}: {len(names)} feature names for {n_features} features")
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    estimator.loss_curve_ = [float(v) for v in _list_of(state, "loss_curve_", numbers.Real, where)]
+    estimator.validation_scores_ = [float(v) for v in _list_of(state, "validation_scores_", numbers.Real, where)]
+    estimator.best_validation_score_ = max(estimator.validation_scores_) if estimator.validation_scores_ else None
+    n_iter = state.get("n_iter_", 0)
+    if not isinstance(n_iter, int) or n_iter < 0:
+        raise ValueError(f"{where}: n_iter_ must be a non-negative integer, got {n_iter!r}")
+    estimator.n_iter_ = n_iter
+
+    if cls._task == "classification":
+        estimator.classes_ = _restore_labels(state.get("classes_"), where)
+        estimator._encoder = LabelEncoder()
+        estimator._encoder.classes_ = estimator.classes_
+        expected = estimator._n_outputs()
+        if network.n_outputs != expected:
+            raise ValueError(f"{where}: {len(estimator.classes_)} classes need {expected} network outputs, "
+                             f"the network has {network.n_outputs}")
+    else:
+        n_outputs = state.get("n_outputs_")
+        if not isinstance(n_outputs, int) or n_outputs != network.n_outputs:
+            raise ValueError(f"{where}: n_outputs_={n_outputs!r} does not match the network's {network.n_outputs} outputs")
+        estimator.n_outputs_ = n_outputs
+        estimator._single_output = bool(state.get("single_output", n_outputs == 1))
+    estimator.network_ = network
+    estimator._rng = as_generator(estimator.random_state)
+    estimator._optimizer = None  # a later partial_fit / warm fit starts a fresh optimizer
+    return estimator
+
+
+def _restore_labels(record, where: str) -> np.ndarray:
+    if not isinstance(record, dict) or not isinstance(record.get("values"), list):
+        raise TypeError(f"{where}: classes_ must be an object with a list of values")
+    values, dtype = record["values"], record.get("dtype")
+    if len(values) < 2 or not all(isinstance(v, (str, bool, int, float)) for v in values):
+        raise ValueError(f"{where}: classes_ must hold at least 2 numbers or strings, got {values!r}")
+    if dtype == "object":
+        labels = np.empty(len(values), dtype=object)
+        labels[:] = values
+        return labels
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"{where}: classes_ has an invalid dtype {dtype!r}") from None
+    if kind.kind not in "biufU" or kind.itemsize > 4096:
+        raise ValueError(f"{where}: classes_ has an unsupported dtype {dtype!r}")
+    return np.asarray(values, dtype=kind)

@@ -1,0 +1,86 @@
+"""``NeuralNetRegressor``: a feedforward network regressor with scikit-learn's interface."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import validate_data
+
+from .base import FLOAT_DTYPES, NeuralNetBase
+
+
+class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
+    """A feedforward network regressor (one or several outputs) trained by chainrule's
+    backpropagation: linear output units and the mean squared error by default (any
+    regression loss of ``chainrule.LOSSES``: mse, sse, huber). The parameters are those of
+    ``chainrule.estimators.NeuralNetBase``.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    network_, loss_curve_, validation_scores_, best_validation_score_, n_iter_
+        See ``NeuralNetBase``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(-3, 3, 200).reshape(-1, 1)
+    >>> reg = NeuralNetRegressor(hidden_layer_sizes=(16,), activation="tanh", learning_rate=1e-2,
+    ...                          epochs=200, random_state=0).fit(X, np.sin(X[:, 0]))
+    >>> reg.score(X, np.sin(X[:, 0])) > 0.95
+    True
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """Train from scratch (or continue the previous network, with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        y : array-like, shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like, shape (n_samples,), optional
+        """
+        self._check_params()
+        warm = self._warm()
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=not warm)
+        if warm and self._n_targets(y) != self.n_outputs_:
+            raise ValueError(f"warm_start needs {self.n_outputs_} target(s) as in the previous fit, "
+                             f"got {self._n_targets(y)}")
+        return self._fit_numeric(X, y, sample_weight, self.epochs, reset=not warm)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch on ``(X, y)``, continuing the current network (made on the first call)."""
+        first = not hasattr(self, "network_")
+        if first:
+            self._check_params()
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=first)
+        if not first and self._n_targets(y) != self.n_outputs_:
+            raise ValueError(f"y has {self._n_targets(y)} target(s), the network predicts {self.n_outputs_}")
+        return self._fit_numeric(X, y, sample_weight, 1, reset=first)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    @staticmethod
+    def _n_targets(y) -> int:
+        return 1 if y.ndim == 1 else y.shape[1]
+
+    def _fit_numeric(self, X, y, sample_weight, epochs, reset):
+        # squared errors of targets beyond sqrt(max/n) overflow before training can start
+        limit = float(np.sqrt(np.finfo(np.dtype(self.dtype)).max / (4 * len(y))))
+        largest = float(np.max(np.abs(y)))
+        if largest > limit:
+            raise ValueError(f"y has a value of magnitude {largest:.3g}; beyond {limit:.3g} its squared error "
+                             f"overflows {np.dtype(self.dtype).name} (rescale the target)")
+        if reset:
+            self.n_outputs_ = self._n_targets(y)
+            self._single_output = y.ndim == 1
+        return self._train(X, y.reshape(len(y), -1), self.n_outputs_, sample_weight, epochs, reset)
+
+    def predict(self, X):
+        """Predictions, shape (n_samples,) or (n_samples, n_outputs) like the training ``y``."""
+        out = self._raw_output(X)
+        return out[:, 0] if self._single_output else out
