@@ -42,7 +42,7 @@ def onsager_energy_per_spin(T) -> np.ndarray:
     factor = 2.0 * np.tanh(2.0 * beta) ** 2 - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         K = ellipk(np.minimum(k * k, 1.0))
-        term = np.where(factor == 0.0, 0.0, factor * K)
+        term = np.where(np.isfinite(K), factor * K, 0.0)  # at T_c: 0 · ∞ -> 0 (the limit)
     return -(1.0 / np.tanh(2.0 * beta)) * (1.0 + (2.0 / np.pi) * term)
 
 

@@ -1,56 +1,137 @@
-"""Ising datasets on disk: one ``.npz`` (no pickle), written atomically, with a format marker."""
+"""Ising datasets on disk: one ``.npz`` file, no pickle, written atomically, with a format
+marker so that anything else is rejected with a ValueError that says what is wrong."""
 
 from __future__ import annotations
 
 import os
+import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .ising import IsingSamples
+from .ising_sampler import IsingSamples
 
-MARKER = "chainrule-ising-v1"
-FIELDS = ("temperatures", "configs", "energy", "energy_err", "magnetisation", "magnetisation_err",
-          "specific_heat", "susceptibility", "binder")
+__all__ = ["FORMAT", "load_ising_npz", "save_ising_npz"]
+
+#: Value of the ``format`` entry of every file written by :func:`save_ising_npz`.
+FORMAT = "chainrule-ising-v2"
+#: Older files (``configs``, ``temperatures`` and five observables, no errors for C, χ, U).
+FORMAT_V1 = "chainrule-ising-v1"
+
+ARRAYS = ("temperatures", "configs", "energy", "energy_err", "magnetisation", "magnetisation_err",
+          "specific_heat", "specific_heat_err", "susceptibility", "susceptibility_err", "binder", "binder_err",
+          "method", "equilibration", "sweeps_between")
+SCALARS = ("L", "chains")
+V1_ARRAYS = ("temperatures", "configs", "energy", "energy_err", "magnetisation", "magnetisation_err",
+             "specific_heat", "susceptibility", "binder")
 
 
 def save_ising_npz(path, samples: IsingSamples) -> Path:
-    """Write ``samples`` to ``path`` (temporary file, then rename)."""
+    """Write ``samples`` to ``path`` as a compressed ``.npz`` (no pickled objects).
+
+    The file is written to a temporary file in the same directory and renamed over ``path``,
+    so a reader never sees a half-written file and an interrupted write leaves none behind.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; its directory must exist. No ``.npz`` suffix is added.
+    samples : IsingSamples
+
+    Returns
+    -------
+    Path
+    """
     path = Path(path)
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise FileNotFoundError(f"directory does not exist: {path.parent}")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    arrays = {name: getattr(samples, name) for name in FIELDS}
+    arrays = {name: np.asarray(getattr(samples, name)) for name in ARRAYS}
+    arrays["method"] = arrays["method"].astype(str)  # fixed-width unicode: no pickle needed
+    arrays.update({name: np.asarray(getattr(samples, name), dtype=np.int64) for name in SCALARS})
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, format=np.array(MARKER), L=np.array(samples.L), **arrays)
+        with os.fdopen(fd, "wb") as handle:
+            np.savez_compressed(handle, format=np.array(FORMAT), **arrays)
         os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
 def load_ising_npz(path) -> IsingSamples:
-    """Read a file written by ``save_ising_npz``; anything else gets a ValueError saying why."""
+    """Read a file written by :func:`save_ising_npz`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    IsingSamples
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not a chainrule Ising dataset — not an npz archive, no ``format``
+        marker or a different one, an entry missing, arrays that need pickle, or shapes that do
+        not fit together — naming what is wrong.
+    """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(f"no such Ising dataset: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a chainrule Ising dataset: not an .npz archive")
     try:
-        data = np.load(path, allow_pickle=False)
-        if not hasattr(data, "files"):
-            raise ValueError("a bare .npy array, not an archive")
-    except Exception as exc:  # pickles, zip and npy parse errors of all kinds
-        raise ValueError(f"{path} is not a chainrule Ising dataset ({str(exc).splitlines()[0]})") from None
-    with data:
-        if "format" not in data.files or str(data["format"]) != MARKER:
-            raise ValueError(f"{path} is not a chainrule Ising dataset (no {MARKER!r} marker)")
-        missing = [name for name in FIELDS if name not in data.files]
-        if missing:
-            raise ValueError(f"{path} is not a complete chainrule Ising dataset (missing {', '.join(missing)})")
-        values = {name: data[name] for name in FIELDS}
-        L = int(data["L"])
+        with np.load(path, allow_pickle=False) as data:
+            files = set(data.files)
+            if "format" not in files:
+                raise ValueError(f"{path} is not a chainrule Ising dataset: no 'format' entry "
+                                 f"(expected {FORMAT!r})")
+            marker = data["format"]
+            if marker.shape != () or marker.dtype.kind != "U" or str(marker) not in (FORMAT, FORMAT_V1):
+                raise ValueError(f"{path} is not a chainrule Ising dataset: format is {marker!r}, expected {FORMAT!r}")
+            version = str(marker)
+            required = (ARRAYS + SCALARS) if version == FORMAT else (V1_ARRAYS + ("L",))
+            missing = [name for name in required if name not in files]
+            if missing:
+                raise ValueError(f"{path} is not a complete chainrule Ising dataset: missing {', '.join(missing)}")
+            values = {name: data[name] for name in required}
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise ValueError(f"{path} is not a chainrule Ising dataset: it holds pickled objects, "
+                             "which are never loaded") from None
+        if str(error).startswith(str(path)):
+            raise
+        raise ValueError(f"{path} is not a chainrule Ising dataset: {error}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise ValueError(f"{path} is not a chainrule Ising dataset: {type(error).__name__}: {error}") from None
+    return _samples(path, values, version)
+
+
+def _samples(path, values: dict, version: str) -> IsingSamples:
+    L = values.pop("L")
+    if L.shape != () or L.dtype.kind not in "iu" or int(L) < 2:
+        raise ValueError(f"{path}: L must be an integer >= 2, got {L!r}")
+    L = int(L)
+    T = values["temperatures"]
+    if T.ndim != 1 or T.dtype.kind != "f" or T.size == 0 or not np.all(np.isfinite(T) & (T > 0)):
+        raise ValueError(f"{path}: temperatures must be a non-empty 1-D array of finite positive floats")
     configs = values["configs"]
-    if configs.ndim != 4 or configs.shape[2:] != (L, L) or configs.shape[0] != values["temperatures"].size:
-        raise ValueError(f"{path}: configurations of shape {configs.shape} do not match L={L} and the temperatures")
-    return IsingSamples(L=L, **values)
+    if configs.dtype != np.int8 or configs.ndim != 4 or configs.shape[0] != T.size or configs.shape[2:] != (L, L):
+        raise ValueError(f"{path}: configs of shape {configs.shape} and dtype {configs.dtype} do not match "
+                         f"{T.size} temperatures and L = {L} (expected int8 of shape ({T.size}, n, {L}, {L}))")
+    if version == FORMAT_V1:
+        nan = np.full(T.size, np.nan)
+        values.update(specific_heat_err=nan, susceptibility_err=nan, binder_err=nan.copy(),
+                      method=np.full(T.size, "unknown"), equilibration=np.full(T.size, -1),
+                      sweeps_between=np.full(T.size, -1))
+        values["chains"] = np.array(-1)
+    for name in ARRAYS[2:]:
+        if values[name].shape != (T.size,):
+            raise ValueError(f"{path}: {name} has shape {values[name].shape}, expected ({T.size},)")
+    chains = values.pop("chains")
+    return IsingSamples(L=L, chains=int(chains), **values)

@@ -47,7 +47,7 @@ def check_temperatures(temperatures) -> np.ndarray:
         raise ValueError(f"temperatures must be a non-empty 1-D list, got shape {T.shape}")
     bad = ~np.isfinite(T) | (T <= 0)
     if bad.any():
-        raise ValueError(f"temperatures must be finite and > 0, got {T[bad][0]!r}")
+        raise ValueError(f"temperatures must be finite and > 0, got {float(T[bad][0])!r}")
     return T
 
 
