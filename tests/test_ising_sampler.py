@@ -134,34 +134,33 @@ def test_single_configuration_wolff_cluster():
 
 @pytest.fixture(scope="module")
 def samples():
-    return sample_ising(32, [1.5, 2.0, 3.0], 64 * 16, rng=1)
+    return sample_ising(32, [1.5, 2.0, 2.2, 3.0], 64 * 16, rng=1)
 
 
 def test_energy_matches_onsager_on_32x32(samples):
-    assert list(samples.method) == ["metropolis", "wolff", "metropolis"]
+    assert list(samples.method) == ["metropolis", "metropolis", "wolff", "metropolis"]
     exact = onsager_energy_per_spin(samples.temperatures)
     # 4 standard errors plus a finite-size allowance (corrections at L = 32 are ~e^{-L/ξ})
     assert np.all(np.abs(samples.energy - exact) < 4 * samples.energy_err + 0.002), (samples.energy, exact)
-    assert np.all(samples.energy_err < 0.003)
+    assert np.all(samples.energy_err < 0.005)
 
 
 def test_magnetisation_matches_yang_on_32x32(samples):
-    below = samples.temperatures < T_C
-    exact = yang_magnetisation(samples.temperatures[below])
-    assert np.all(np.abs(samples.magnetisation[below] - exact) < 4 * samples.magnetisation_err[below] + 0.002)
-    assert samples.magnetisation[2] < 0.1  # disordered: |m| ~ N^{-1/2} χ-ish only
-    assert samples.binder[0] == pytest.approx(2 / 3, abs=1e-3) and abs(samples.binder[2]) < 0.3
+    exact = yang_magnetisation(samples.temperatures[:2])  # T = 1.5, 2.0; at 2.2, L = 32 is too small
+    assert np.all(np.abs(samples.magnetisation[:2] - exact) < 4 * samples.magnetisation_err[:2] + 0.002)
+    assert samples.magnetisation[3] < 0.1  # disordered: |m| ~ (χT/N)^{1/2} only
+    assert samples.binder[0] == pytest.approx(2 / 3, abs=1e-3) and abs(samples.binder[3]) < 0.3
 
 
 def test_samples_have_the_documented_shapes_and_both_signs(samples):
     assert isinstance(samples, IsingSamples)
-    assert samples.configs.shape == (3, 1024, 32, 32) and samples.configs.dtype == np.int8
+    assert samples.configs.shape == (4, 1024, 32, 32) and samples.configs.dtype == np.int8
     assert set(np.unique(samples.configs)) == {-1, 1}
     for name in ("energy", "magnetisation", "specific_heat", "susceptibility", "binder"):
-        assert getattr(samples, name).shape == getattr(samples, f"{name}_err").shape == (3,)
+        assert getattr(samples, name).shape == getattr(samples, f"{name}_err").shape == (4,)
         assert np.all(np.isfinite(getattr(samples, f"{name}_err")))
     X, T = samples.flat()
-    assert X.shape == (3 * 1024, 1024) and T.shape == (3 * 1024,)
+    assert X.shape == (4 * 1024, 1024) and T.shape == (4 * 1024,)
     # the global flip move: the ordered phase shows both signs equally often
     up = (samples.configs[0].sum(axis=(1, 2)) > 0).mean()
     assert 0.4 < up < 0.6
@@ -171,7 +170,7 @@ def test_samples_have_the_documented_shapes_and_both_signs(samples):
 
 def test_wolff_and_metropolis_agree_near_tc():
     kwargs = dict(n_samples=64 * 8, rng=3)
-    temperatures = [2.1, 2.4]
+    temperatures = [2.2, 2.35]
     a = sample_ising(16, temperatures, method="wolff", **kwargs)
     b = sample_ising(16, temperatures, method="metropolis", **kwargs)
     assert list(b.sweeps_between) == [64, 64] and list(a.sweeps_between) == [4, 4]  # L²/4: inside the window
@@ -200,12 +199,13 @@ def test_explicit_schedule_and_chains():
 # --- defaults and autocorrelation times -----------------------------------------------------------
 
 def test_default_schedule_follows_the_measured_times():
-    equilibration, between = default_schedule(32, [1.0, 2.0, 2.27, 2.6, 3.5], ["metropolis", "wolff", "wolff",
-                                                                             "metropolis", "metropolis"])
-    assert list(between) == [20, 4, 4, 20, 20] and list(equilibration) == [500, 50, 50, 500, 500]
-    _, forced = default_schedule(64, [2.27], "metropolis")
-    assert forced[0] == 64 * 64 // 4
-    assert WOLFF_WINDOW == 0.3
+    T = [1.0, 2.0, 2.27, 2.47, 3.5]
+    equilibration, between = default_schedule(32, T, ["metropolis", "metropolis", "wolff", "metropolis", "metropolis"])
+    # 2τ_|m| from the table (0.53, 5.15, -, 29.8, 1.27 sweeps) rounded up to 2, 5, 10, 20, 40, 80
+    assert list(between) == [2, 20, 4, 80, 5] and list(equilibration) == [500, 500, 50, 500, 500]
+    equilibration, forced = default_schedule(64, [2.27], "metropolis")
+    assert forced[0] == 64 * 64 // 4 and equilibration[0] == 5 * 64 * 64
+    assert WOLFF_WINDOW == 0.2
 
 
 def test_wolff_decorrelates_faster_than_metropolis_near_tc():
