@@ -48,6 +48,9 @@ def test_exact_formulas():
     assert onsager_energy_per_spin(1e4)[0] == pytest.approx(-2e-4, rel=1e-3)  # high T: u ≈ -2 tanh β
     assert yang_magnetisation([0.5, 1.5, 2.0, T_C, 2.5]) == pytest.approx([1.0, 0.986500, 0.911319, 0.0, 0.0],
                                                                           abs=1e-6)
+    # no overflow at extreme temperatures (RuntimeWarnings are errors in this suite)
+    assert onsager_energy_per_spin([1e-3, 1e6]) == pytest.approx([-2.0, -2e-6], rel=1e-5)
+    assert yang_magnetisation(1e-3)[0] == 1.0
 
 
 def test_exact_enumeration_of_the_2x2_lattice_by_hand():
@@ -188,6 +191,12 @@ def test_same_seed_same_samples_and_progress_hook(capsys):
     done = [d for d, _ in calls]
     assert done == sorted(done) and done[-1] == calls[-1][1] and len({t for _, t in calls}) == 1
     assert capsys.readouterr().out == ""
+
+
+def test_extreme_temperatures():
+    s = sample_ising(4, [1e-3, 1e6], 8, rng=0)
+    assert s.energy[0] == -2.0 and s.magnetisation[0] == 1.0 and s.specific_heat[0] == 0.0
+    assert abs(s.energy[1]) < 0.5
 
 
 def test_explicit_schedule_and_chains():
