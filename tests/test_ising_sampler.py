@@ -203,6 +203,9 @@ def test_explicit_schedule_and_chains():
     s = sample_ising(8, [1.5, 3.0], 10, sweeps_between=3, equilibration=0, chains=4)
     assert s.chains == 4 and s.configs.shape == (2, 10, 8, 8)
     assert list(s.sweeps_between) == [3, 3] and list(s.equilibration) == [0, 0]
+    s = sample_ising(8, [1.5, 2.3], 10, sweeps_between={"metropolis": 7}, equilibration={"wolff": 3})
+    assert list(s.method) == ["metropolis", "wolff"]
+    assert list(s.sweeps_between) == [7, 4] and list(s.equilibration) == [500, 3]
 
 
 # --- defaults and autocorrelation times -----------------------------------------------------------
@@ -324,6 +327,8 @@ def test_version_1_files_still_load(tmp_path):
     (lambda: sample_ising(8, [2.0], 4, sweeps_between=0), "sweeps_between must be an integer >= 1, got 0"),
     (lambda: sample_ising(8, [2.0], 4, equilibration=-1), "equilibration must be an integer >= 0, got -1"),
     (lambda: sample_ising(8, [2.0], 4, method="heat-bath"), "method must be one of .*got 'heat-bath'"),
+    (lambda: sample_ising(8, [2.0], 4, sweeps_between={"gibbs": 3}), "sweeps_between keys must be .*gibbs"),
+    (lambda: sample_ising(8, [2.0], 4, equilibration={"wolff": -2}), r"equilibration\['wolff'\] must be .*got -2"),
     (lambda: CheckerboardMetropolis(np.ones((2, 4, 4), np.int8), [2.0]), "got 1 temperatures for 2 chains"),
     (lambda: WolffSampler(np.ones((1, 4, 4)), [2.0]), "spins must be int8"),
 ])

@@ -4,6 +4,7 @@ error bars: :func:`sample_ising` and its result :class:`IsingSamples`; and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,6 +235,22 @@ def make_sampler(method: str, temperatures: np.ndarray, L: int, rng):
     return CheckerboardMetropolis(initial_spins(temperatures, L, rng), temperatures, rng)
 
 
+def _schedule(name: str, value, default: np.ndarray, methods: np.ndarray, *, minimum: int) -> np.ndarray:
+    """Sweeps per temperature from None (the defaults), an int (every temperature) or a
+    mapping {method: int} (defaults for methods not named)."""
+    if value is None:
+        return default.copy()
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"metropolis", "wolff"}
+        if unknown:
+            raise ValueError(f"{name} keys must be 'metropolis' or 'wolff', got {sorted(map(str, unknown))}")
+        out = default.copy()
+        for method, sweeps in value.items():
+            out[methods == method] = check_count(f"{name}[{method!r}]", sweeps, minimum=minimum)
+        return out
+    return np.full(default.size, check_count(name, value, minimum=minimum), dtype=np.int64)
+
+
 def _equilibrate(sampler, n: int, report) -> None:
     if isinstance(sampler, WolffSampler):
         sampler.equilibrate(n)
@@ -262,11 +279,14 @@ def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, e
         Finite and > 0 (units of J / k_B; T_c = 2.269185).
     n_samples : int
         Configurations to keep per temperature, >= 1.
-    sweeps_between : int, optional
+    sweeps_between : int or dict, optional
         Sweeps between samples of a chain (Wolff: sweep-equivalents, clusters flipping about
-        L² spins). Default: :func:`default_schedule`, from measured autocorrelation times.
-    equilibration : int, optional
-        Sweeps before the first sample. Default: :func:`default_schedule`.
+        L² spins). An int applies to every temperature — beware that a Wolff sweep costs ~70
+        Metropolis sweeps; a dict such as ``{"metropolis": 50}`` sets only the methods it
+        names. Default: :func:`default_schedule`, from measured autocorrelation times.
+    equilibration : int or dict, optional
+        Sweeps before the first sample, as for ``sweeps_between``. Default:
+        :func:`default_schedule`.
     method : {"auto", "metropolis", "wolff"}
         "auto": Wolff cluster updates within :data:`WOLFF_WINDOW` of T_c, where Metropolis
         suffers critical slowing down, and checkerboard Metropolis elsewhere.
@@ -301,14 +321,8 @@ def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, e
     chains = min(n_samples, 64) if chains is None else check_count("chains", chains)
     methods = choose_methods(T, method)
     default_equilibration, default_between = default_schedule(L, T, methods)
-    if equilibration is None:
-        equilibration = default_equilibration
-    else:
-        equilibration = np.full(T.size, check_count("equilibration", equilibration, minimum=0), dtype=np.int64)
-    if sweeps_between is None:
-        sweeps_between = default_between
-    else:
-        sweeps_between = np.full(T.size, check_count("sweeps_between", sweeps_between), dtype=np.int64)
+    equilibration = _schedule("equilibration", equilibration, default_equilibration, methods, minimum=0)
+    sweeps_between = _schedule("sweeps_between", sweeps_between, default_between, methods, minimum=1)
     rng = as_generator(rng)
     rounds = -(-n_samples // chains)
     # temperatures sharing an update method and a schedule run as one vectorised batch
