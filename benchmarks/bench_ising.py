@@ -19,7 +19,13 @@ import time
 
 import numpy as np
 
-from chainrule.datasets.ising import T_C, CheckerboardMetropolis, WolffSampler, sample_ising, wolff_cluster
+from chainrule.datasets.ising import (
+    T_C,
+    CheckerboardMetropolis,
+    WolffSampler,
+    sample_ising,
+    wolff_cluster,
+)
 
 
 def rates(run, rounds):

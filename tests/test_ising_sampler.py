@@ -3,7 +3,6 @@ magnetisation on a 32×32 lattice, exact enumeration of all 2^(L²) states of 2�
 lattices (Metropolis and Wolff separately), the one-byte acceptance rule against its
 probabilities; plus the error analysis, the npz files and bad input."""
 
-import io
 import math
 import os
 import zipfile
@@ -12,10 +11,25 @@ import numpy as np
 import pytest
 
 from chainrule.datasets.ising import (
-    T_C, WOLFF_WINDOW, CheckerboardMetropolis, IsingSamples, WolffSampler, blocking_error, default_schedule,
-    energy_per_spin, exact_enumeration, integrated_autocorrelation_time, load_ising_npz, magnetisation_per_spin,
-    measure_autocorrelation, onsager_energy_per_spin, sample_ising, save_ising_npz, toy_ising_configurations,
-    wolff_cluster, yang_magnetisation,
+    T_C,
+    WOLFF_WINDOW,
+    CheckerboardMetropolis,
+    IsingSamples,
+    WolffSampler,
+    blocking_error,
+    default_schedule,
+    energy_per_spin,
+    exact_enumeration,
+    integrated_autocorrelation_time,
+    load_ising_npz,
+    magnetisation_per_spin,
+    measure_autocorrelation,
+    onsager_energy_per_spin,
+    sample_ising,
+    save_ising_npz,
+    toy_ising_configurations,
+    wolff_cluster,
+    yang_magnetisation,
 )
 from chainrule.datasets.ising_lattice import pack, packed_neighbour_sum, unpack
 from chainrule.datasets.ising_metropolis import _thresholds, metropolis_acceptance
@@ -172,7 +186,7 @@ def test_samples_have_the_documented_shapes_and_both_signs(samples):
 
 
 def test_wolff_and_metropolis_agree_near_tc():
-    kwargs = dict(n_samples=64 * 8, rng=3)
+    kwargs = {"n_samples": 64 * 8, "rng": 3}
     temperatures = [2.2, 2.35]
     a = sample_ising(16, temperatures, method="wolff", **kwargs)
     b = sample_ising(16, temperatures, method="metropolis", **kwargs)

@@ -3,8 +3,10 @@
 results. This module gathers the public names; each concept lives in its own module:
 
 =======================  ==================================================================
-``ising_sampler``        :func:`sample_ising`, :class:`IsingSamples`, default schedules,
+``ising_sampler``        :func:`sample_ising`, :class:`IsingSamples`,
                          :func:`measure_autocorrelation`
+``ising_schedule``       Metropolis or Wolff per temperature, default sweeps from the
+                         measured autocorrelation times
 ``ising_metropolis``     :class:`CheckerboardMetropolis`: checkerboard Metropolis over many
                          chains at once, exact acceptance from one random byte per site
 ``ising_wolff``          :class:`WolffSampler`: Wolff cluster updates over many chains at once
@@ -25,13 +27,22 @@ Examples
 
 from __future__ import annotations
 
-from .ising_exact import T_C, exact_enumeration, onsager_energy_per_spin, yang_magnetisation
-from .ising_io import load_ising_npz, save_ising_npz
-from .ising_lattice import check_lattice, check_temperatures, energy_per_spin, magnetisation_per_spin
-from .ising_metropolis import CheckerboardMetropolis
-from .ising_sampler import (
-    WOLFF_WINDOW, IsingSamples, default_schedule, measure_autocorrelation, sample_ising,
+from .ising_exact import (
+    T_C,
+    exact_enumeration,
+    onsager_energy_per_spin,
+    yang_magnetisation,
 )
+from .ising_io import load_ising_npz, save_ising_npz
+from .ising_lattice import (
+    check_lattice,
+    check_temperatures,
+    energy_per_spin,
+    magnetisation_per_spin,
+)
+from .ising_metropolis import CheckerboardMetropolis
+from .ising_sampler import IsingSamples, measure_autocorrelation, sample_ising
+from .ising_schedule import WOLFF_WINDOW, default_schedule
 from .ising_stats import blocking_error, integrated_autocorrelation_time, jackknife_bins
 from .ising_toy import toy_ising_configurations
 from .ising_wolff import WolffSampler, wolff_cluster

@@ -35,7 +35,9 @@ def onsager_energy_per_spin(T) -> np.ndarray:
     -------
     ndarray of float64, shape (n,)
     """
-    from scipy.special import ellipk  # imported lazily: SciPy is only needed for the exact results
+    from scipy.special import (
+        ellipk,  # imported lazily: SciPy is only needed for the exact results
+    )
 
     x = 2.0 / check_temperatures(T)  # 2β
     sech = 2.0 * np.exp(-x) / (1.0 + np.exp(-2.0 * x))  # 1/cosh without overflow at low T

@@ -28,7 +28,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..initializers import as_generator
-from .ising_lattice import as_spins, check_count, check_temperatures, pack, packed_neighbour_sum, unpack
+from .ising_lattice import (
+    as_spins,
+    check_count,
+    check_temperatures,
+    pack,
+    packed_neighbour_sum,
+    unpack,
+)
 
 __all__ = ["CheckerboardMetropolis", "metropolis_acceptance"]
 
