@@ -20,7 +20,7 @@ Speed comes from three choices (measured on the 2-core development machine, L = 
   therefore that of a float64 uniform, with no quantisation bias — unlike comparing a byte
   with a rounded table — while drawing a byte per site instead of four or eight. The speed-up
   over float32 uniforms (``Generator.random(dtype=float32)``) was 1.5×, over float32
-  exponential variates 2.4×.
+  exponential variates 2.4× (measured on a prototype of this loop).
 """
 
 from __future__ import annotations
