@@ -98,5 +98,153 @@ def test_foreign_model_file_and_missing_columns(tmp_path, wine_csv, capsys):
 
 def test_datasets_lists_the_builtins(capsys):
     assert main(["datasets", "--json"]) == 0
-    names = [row["name"] for row in json.loads(capsys.readouterr().out)]
-    assert {"moons", "iris", "diabetes", "sine"} <= set(names)
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert {"moons", "iris", "diabetes", "sine"} <= set(rows)
+    assert rows["iris"] == {"name": "iris", "task": "multiclass", "samples": 150, "features": 4,
+                            "description": rows["iris"]["description"]}
+    assert rows["diabetes"]["task"] == "regression" and rows["moons"]["samples"] == 200
+
+
+def test_plots_in_the_tables_units(tmp_path, capsys):
+    """--plots DIR: loss curve, decision boundary with column names and class labels, confusion
+    matrix with the labels, network diagram; 1-D regression gets the fit, wider regression a parity plot."""
+    import matplotlib.image
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * [10.0, 0.1] + [50.0, 0.0]
+    pets = pd.DataFrame({"length": X[:, 0], "width": X[:, 1],
+                         "species": np.where(X[:, 0] - 50 + 100 * X[:, 1] > 0, "dog", "cat")})
+    plots = tmp_path / "pets-plots"
+    assert main(["train", "--data", _frame(tmp_path, "pets.csv", pets), "--target", "species", "--epochs", "100",
+                 "--plots", str(plots), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(p.name for p in plots.iterdir()) == ["confusion_matrix.png", "decision_boundary.png",
+                                                       "loss_curve.png", "network.png"]
+    assert report["test"]["accuracy"] > 0.9 and report["standardized"] == {"features": True, "target": False}
+    assert matplotlib.image.imread(plots / "decision_boundary.png").shape[0] > 300
+
+    x = rng.uniform(0, 100, 150)
+    crops = pd.DataFrame({"temperature": x, "yield_kg": 1000 + 300 * np.sin(x / 15) + rng.normal(0, 10, 150)})
+    fit_plots = tmp_path / "fit-plots"
+    assert main(["train", "--data", _frame(tmp_path, "crops.csv", crops), "--target", "yield_kg", "--epochs", "300",
+                 "--plots", str(fit_plots), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(p.name for p in fit_plots.iterdir()) == ["fit.png", "loss_curve.png", "network.png"]
+    assert report["standardized"]["target"] and report["test"]["r2"] > 0.9 and report["test"]["rmse"] < 60
+
+    wide = crops.assign(noise=rng.normal(size=150))
+    assert main(["train", "--data", _frame(tmp_path, "wide.csv", wide), "--target", "yield_kg", "--epochs", "20",
+                 "--plots", str(tmp_path / "wide-plots"), "--quiet"]) == 0
+    assert (tmp_path / "wide-plots" / "parity.png").exists()
+
+
+def test_regression_predictions_are_in_the_targets_units(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    frame["price"] = 5000 + 800 * frame.a - 300 * frame.b
+    model = tmp_path / "price.chainrule"
+    assert main(["train", "--data", _frame(tmp_path, "p.csv", frame), "--target", "price", "--hidden", "none",
+                 "--epochs", "400", "--lr", "0.05", "--save", str(model), "--no-plots", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "p.csv"), "--json"]) == 0
+    predicted = np.array([row["prediction"] for row in json.loads(capsys.readouterr().out)])
+    np.testing.assert_allclose(predicted, frame.price, rtol=1e-3)
+    assert main(["evaluate", str(model), str(tmp_path / "p.csv"), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["r2"] > 0.999 and metrics["rmse"] < 5 and set(metrics) == {"rows", "r2", "mse", "rmse", "mae"}
+
+
+def test_estimator_files_work_with_predict_and_evaluate(tmp_path, wine_csv, capsys):
+    from chainrule.estimators import NeuralNetClassifier
+    from chainrule.models import LinearSVMGD
+
+    _, frame = wine_csv
+    features = frame.drop(columns="cultivar")
+    scaled = (features - features.mean()) / features.std()
+    table = _frame(tmp_path, "scaled.csv", scaled.assign(cultivar=frame.cultivar))
+    clf = NeuralNetClassifier(hidden_layer_sizes=(16,), epochs=80, random_state=0).fit(scaled, frame.cultivar)
+    clf.save(tmp_path / "clf.chainrule", target="cultivar")
+    assert main(["evaluate", str(tmp_path / "clf.chainrule"), table, "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["accuracy"] == pytest.approx(clf.score(scaled, frame.cultivar))
+    assert metrics["confusion_matrix"]["labels"] == ["c0", "c1", "c2"]
+    assert np.sum(metrics["confusion_matrix"]["counts"]) == len(frame)
+    assert main(["predict", str(tmp_path / "clf.chainrule"), table]) == 0
+    out = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    np.testing.assert_allclose(out[["p_c0", "p_c1", "p_c2"]].to_numpy(), clf.predict_proba(scaled), rtol=1e-12)
+
+    svm = LinearSVMGD(random_state=0).fit(scaled.to_numpy(), frame.cultivar)  # no feature names: by position
+    svm.save(tmp_path / "svm.chainrule")
+    assert main(["evaluate", str(tmp_path / "svm.chainrule"), table]) == 2
+    assert "name it with --target COLUMN" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "svm.chainrule"), table, "--target", "cultivar", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loss_name"] == "hinge"
+    assert main(["predict", str(tmp_path / "svm.chainrule"), table, "--json"]) == 2  # the target is a column too
+    assert "not numeric" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "svm.chainrule"), _frame(tmp_path, "x.csv", scaled), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert set(rows[0]) == {"prediction", "margin_c0", "margin_c1", "margin_c2"}
+
+
+def test_save_target_checked_before_training(tmp_path, wine_csv, capsys):
+    path, _ = wine_csv
+    missing = tmp_path / "no-such-dir" / "m.chainrule"
+    assert main(["train", "--data", str(path), "--target", "cultivar", "--save", str(missing), "--no-plots"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["train", "--data", str(path), "--target", "cultivar", "--save", str(tmp_path), "--no-plots"]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["train", "--data", str(path), "--target", "cultivar", "--plots", str(path)]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "none.chainrule"), str(path), "--out", str(missing)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_training_failure_exits_1_and_writes_nothing(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60) * 1e3, "y": rng.normal(size=60) * 1e6})
+    model = tmp_path / "m.chainrule"
+    code = main(["train", "--data", _frame(tmp_path, "d.csv", frame), "--target", "y", "--standardize", "no",
+                 "--optimizer", "sgd", "--lr", "10", "--save", str(model), "--plots", str(tmp_path / "p"), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "training failed" in err and err.count("\n") == 1
+    assert not model.exists() and not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(b""), "it is empty"),
+    (lambda p: p.write_bytes(np.random.default_rng(0).bytes(300)), "not a chainrule model file"),
+    (lambda p: __import__("safetensors.numpy").numpy.save_file({"w": np.zeros(3)}, str(p)), "from another tool"),
+])
+def test_model_files_from_elsewhere_exit_2(tmp_path, wine_csv, make, message, capsys):
+    path, _ = wine_csv
+    model = tmp_path / "other.chainrule"
+    make(model)
+    out = tmp_path / "out.csv"
+    for argv in (["predict", str(model), str(path), "--out", str(out)], ["evaluate", str(model), str(path)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_split_needs_enough_rows_per_class(tmp_path, capsys):
+    frame = pd.DataFrame({"x": range(12), "t": ["a"] * 6 + ["b"] * 5 + ["c"]})
+    assert main(["train", "--data", _frame(tmp_path, "few.csv", frame), "--target", "t", "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot split 12 rows into train and test" in err and "only 1 member" in err and err.count("\n") == 1
+
+
+def test_human_readable_outputs(tmp_path, wine_csv, capsys):
+    path, _ = wine_csv
+    model = tmp_path / "wine.chainrule"
+    assert main(["train", "--data", str(path), "--target", "cultivar", "--epochs", "30", "--save", str(model),
+                 "--no-plots", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "loss (cross_entropy)" in out and "accuracy" in out and f"wrote {model}" in out
+    assert main(["evaluate", str(model), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "confusion matrix" in out and "c2" in out
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "breast_cancer" in out and "1797" in out

@@ -114,3 +114,152 @@ def test_missing_file_and_unsaveable_layers(tmp_path):
         net.save(tmp_path / "x.chainrule")
     with pytest.raises(TypeError, match="JSON-serialisable"):
         cr.mlp([2, 1]).save(tmp_path / "y.chainrule", scaler=object())
+
+
+# -- estimators in model files -------------------------------------------------------------------
+from sklearn import datasets
+from sklearn.exceptions import NotFittedError
+
+from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
+from chainrule.io import load_network, read_header
+from chainrule.models import LinearRegressionGD, LinearSVMGD, LogisticRegressionGD
+
+IRIS_X, IRIS_Y = datasets.load_iris(return_X_y=True)
+
+
+@pytest.mark.parametrize("make, labels", [
+    (lambda: NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=5, random_state=0), IRIS_Y),
+    (lambda: NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=5, random_state=0),
+     np.array(["setosa", "versicolor", "virginica"])[IRIS_Y]),
+    (lambda: NeuralNetClassifier(epochs=5, random_state=0, dtype="float32"), IRIS_Y > 0),
+    (lambda: NeuralNetClassifier(loss="hinge", epochs=5, random_state=0), IRIS_Y.astype(float)),
+    (lambda: NeuralNetClassifier(loss="cross_entropy", epochs=5, random_state=0), np.where(IRIS_Y > 0, "b", "a")),
+    (lambda: LogisticRegressionGD(epochs=20, random_state=0), IRIS_Y + 10),
+    (lambda: LinearSVMGD(epochs=20, random_state=0), np.array(["x", "y", "z"], dtype=object)[IRIS_Y]),
+    (lambda: NeuralNetRegressor(hidden_layer_sizes=(4, 4), batch_norm=True, dropout=0.2, residual=True,
+                                epochs=5, random_state=0), IRIS_X[:, 0]),
+    (lambda: NeuralNetRegressor(epochs=5, random_state=0), IRIS_X[:, :2]),
+    (lambda: LinearRegressionGD(epochs=20, l2=0.5, random_state=0), IRIS_X[:, 3]),
+], ids=["ints", "strings", "bools-float32", "hinge-floats", "softmax-binary", "logistic", "svm-objects",
+        "deep-regressor", "multi-output", "linear"])
+def test_estimator_round_trip(make, labels, tmp_path):
+    X = IRIS_X
+    estimator = make().fit(X, labels)
+    path = estimator.save(tmp_path / "est.chainrule", target="species")
+    loaded = cr.load(path)
+    assert type(loaded) is type(estimator) and loaded.get_params() == estimator.get_params()
+    np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+    if hasattr(estimator, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
+    if hasattr(estimator, "classes_"):
+        np.testing.assert_array_equal(loaded.classes_, estimator.classes_)
+        assert loaded.classes_.dtype == estimator.classes_.dtype
+    assert loaded.loss_curve_ == estimator.loss_curve_ and loaded.n_iter_ == estimator.n_iter_
+    assert loaded.score(X, labels) == estimator.score(X, labels)
+    network = load_network(path)
+    assert isinstance(network, cr.Sequential) and network.metadata == {"target": "species"}
+    assert read_header(path)["estimator"]["class"] == type(estimator).__name__
+
+
+def test_loaded_estimator_keeps_training_and_feature_names(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame(IRIS_X, columns=["sl", "sw", "pl", "pw"])
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0).fit(frame, IRIS_Y)
+    clf.save(tmp_path / "m.chainrule")
+    loaded = cr.load(tmp_path / "m.chainrule")
+    assert list(loaded.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    loaded.partial_fit(frame, IRIS_Y)
+    clf.partial_fit(frame, IRIS_Y)
+    assert loaded.n_iter_ == 4 and len(loaded.loss_curve_) == 4
+    # a fresh optimizer after loading: close to, but not the same as, the uninterrupted run
+    assert loaded.loss_curve_[-1] == pytest.approx(clf.loss_curve_[-1], rel=0.2)
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(frame.rename(columns={"sl": "other"}))
+
+
+def test_unsaveable_estimators(tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    with pytest.raises(NotFittedError):
+        NeuralNetClassifier().save(tmp_path / "a.chainrule")
+    with pytest.raises(TypeError, match="LinearRegression is not one of chainrule's estimators"):
+        save_model(LinearRegression().fit(IRIS_X, IRIS_Y), tmp_path / "b.chainrule")
+    sizes = NeuralNetClassifier(hidden_layer_sizes=np.array([3, 2]), epochs=1).fit(IRIS_X, IRIS_Y)
+    assert cr.load(sizes.save(tmp_path / "s.chainrule")).hidden_layer_sizes == (3, 2)
+    (tmp_path / "s.chainrule").unlink()
+    clf = NeuralNetClassifier(epochs=1, random_state=np.random.RandomState(0)).fit(IRIS_X, IRIS_Y)
+    clf.save(tmp_path / "rs.chainrule")  # a RandomState only seeds future fits: stored as None
+    assert cr.load(tmp_path / "rs.chainrule").random_state is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rs.chainrule"]
+
+
+def _rewrite(path, out, edit):
+    """Copy a model file with its chainrule document edited (tensors unchanged)."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    document = read_header(path)
+    edit(document)
+    save_file(load_file(str(path)), str(out), metadata={"chainrule": json.dumps(document)})
+    return out
+
+
+def _set(path, keys, value):
+    def edit(document):
+        target = document
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("keys, value, message", [
+    (["estimator", "class"], "os.system", "unknown estimator class 'os.system'"),
+    (["estimator", "params", "exec"], "print(1)", "has no parameter\\(s\\) exec"),
+    (["estimator", "params", "activation"], "swish", "unknown activation"),
+    (["estimator", "state", "classes_", "values"], [0, 1], "2 classes need 1 network outputs, the network has 3"),
+    (["estimator", "state", "classes_", "values"], ["a", "b", "c"], "classes_ values do not fit dtype <i8"),
+    (["estimator", "state", "classes_", "dtype"], "<U99999999", "unsupported dtype"),
+    (["estimator", "state", "n_features_in_"], 7, "does not match the network's 4 inputs"),
+    (["estimator", "version"], 99, "unsupported version 99"),
+    (["layers", 0, "type"], "__import__", "unknown layer '__import__'"),
+    (["layers", 0, "config", "n_out"], 10**12, "asks for a size of 1000000000000"),
+    (["layers", 0, "config", "n_out"], 6, "architecture record is invalid .*cannot take 6 input features"),
+    (["dtype"], "float32", "is F64, the model is float32"),
+    (["dtype"], "object", "unsupported dtype 'object'"),
+    (["loss", "name"], "evil", "the loss record is invalid"),
+    (["metadata"], [1, 2], "metadata record must be an object"),
+    (["format"], "other", "unknown format marker 'other'"),
+    (["format_version"], 2, "format version 2 is not supported"),
+])
+def test_damaged_or_forged_records_get_clear_errors(tmp_path, keys, value, message):
+    clf = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    good = clf.save(tmp_path / "good.chainrule")
+    bad = _rewrite(good, tmp_path / "bad.chainrule", _set(good, keys, value))
+    with pytest.raises(ModelFileError, match=message):
+        cr.load(bad)
+
+
+def test_save_path_errors(tmp_path):
+    net = cr.mlp([2, 1], rng=0)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        net.save(tmp_path)
+    with pytest.raises(FileNotFoundError, match="directory does not exist"):
+        net.save(tmp_path / "missing" / "m.chainrule")
+    with pytest.raises(ModelFileError, match="is a directory"):
+        cr.load(tmp_path)
+
+
+def test_metadata_and_training_summary_round_trip(tmp_path):
+    net = cr.mlp([2, 3, 1], "tanh", rng=0)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    net.fit(X, (X[:, 0] > 0).astype(int), loss="bce", optimizer="adam", epochs=4, verbose=0)
+    extras = {"scaler_mean": [0.5, -1.0], "classes": ["no", "yes"], "notes": {"author": "me", "nan": None}}
+    net.save(tmp_path / "m.chainrule", **extras)
+    loaded = cr.load(tmp_path / "m.chainrule")
+    assert loaded.metadata == extras
+    assert loaded.training_summary["epochs"] == 4 and loaded.training_summary["metric"] == "accuracy"
+    header = read_header(tmp_path / "m.chainrule")
+    assert header["chainrule_version"] == cr.__version__ and header["dtype"] == "float64"

@@ -85,7 +85,7 @@ def check_tensor_table(path, header: dict, document: dict) -> None:
     """Every tensor entry well formed and in the document's dtype; layer configs no larger
     than the weights the file holds (so a damaged header cannot ask for a huge network)."""
     dtype = document.get("dtype")
-    if dtype not in SAFETENSORS_DTYPES:
+    if not isinstance(dtype, str) or dtype not in SAFETENSORS_DTYPES:
         raise ModelFileError(f"{path}: unsupported dtype {dtype!r} (chainrule writes float32 or float64)")
     total = 0
     for name, entry in header.items():

@@ -195,6 +195,8 @@ class NeuralNetBase(BaseEstimator):
         """Run ``epochs`` epochs on ``(X, targets)`` (targets already in the loss's encoding)."""
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        if self.batch_norm and X.shape[0] < 2:
+            raise ValueError(f"batch_norm needs batches of at least 2 samples; got n_samples={X.shape[0]}")
         if reset or not hasattr(self, "network_"):
             self._rng = as_generator(self.random_state)
             self.network_ = self._build_network(X.shape[1], n_outputs)

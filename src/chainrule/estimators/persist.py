@@ -32,7 +32,7 @@ def _json_param(name, value):
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
-    if isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in value):
+    if isinstance(value, (tuple, list, np.ndarray)) and all(isinstance(v, numbers.Integral) for v in value):
         return [int(v) for v in value]
     if name == "random_state":
         return None  # a RandomState/Generator object: it only seeds future fits
@@ -164,4 +164,7 @@ def _restore_labels(record, where: str) -> np.ndarray:
         raise ValueError(f"{where}: classes_ has an invalid dtype {dtype!r}") from None
     if kind.kind not in "biufU" or kind.itemsize > 4096:
         raise ValueError(f"{where}: classes_ has an unsupported dtype {dtype!r}")
-    return np.asarray(values, dtype=kind)
+    try:
+        return np.asarray(values, dtype=kind)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{where}: classes_ values do not fit dtype {dtype}: {values!r}") from None

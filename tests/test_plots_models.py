@@ -1,0 +1,78 @@
+"""Figures of a trained model: the confusion matrix and the network diagram say what they show."""
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import plot
+
+
+def _edges(ax):
+    return [line for line in ax.get_lines() if len(line.get_xdata()) == 2]
+
+
+def test_confusion_matrix_counts_labels_and_accuracy(tmp_path):
+    truth = ["cat", "cat", "dog", "dog", "dog", "owl"]
+    predicted = ["cat", "dog", "dog", "dog", "owl", "owl"]
+    fig = plot.confusion_matrix(truth, predicted, title="Pets")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Pets (accuracy 0.667)"
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "owl"]
+    cells = sorted((round(t.get_position()[1]), round(t.get_position()[0]), t.get_text()) for t in ax.texts)
+    counts = np.array([int(text) for _, _, text in cells]).reshape(3, 3)
+    np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 2, 1], [0, 0, 1]])
+    assert fig.axes[1].get_ylabel() == "fraction of the true class"
+    fig.savefig(tmp_path / "cm.png", dpi=60)
+    assert (tmp_path / "cm.png").stat().st_size > 5_000
+
+
+def test_confusion_matrix_keeps_a_given_label_order():
+    fig = plot.confusion_matrix([2, 0, 1], [2, 0, 0], labels=[2, 1, 0])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2", "1", "0"]
+
+
+def test_network_diagram_edges_follow_the_weights():
+    net = cr.Sequential([cr.Dense.from_arrays(np.array([[2.0, -1.0], [0.5, 0.0], [-4.0, 1.0]])), cr.Tanh(),
+                         cr.Dense.from_arrays(np.array([[1.0, -1.0, 0.25]]))])
+    fig = plot.network_diagram(net, title="Tiny")
+    ax = fig.axes[0]
+    edges = _edges(ax)
+    assert len(edges) == 2 * 3 + 3 * 1
+    assert ax.get_title() == "Tiny: edge width ∝ |W|"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["positive weight", "negative weight"]
+    by_endpoints = {(tuple(e.get_xdata()), tuple(np.round(e.get_ydata(), 6))): e for e in edges}
+    # first layer: input i at y = (i - 0.5), hidden j at y = (j - 1)
+    strongest = by_endpoints[((0, 1), (-0.5, 1.0))]  # W[2, 0] = -4: the largest |W|, negative
+    assert mcolors.to_hex(strongest.get_color()) == mcolors.to_hex("tab:orange")
+    positive = by_endpoints[((0, 1), (-0.5, -1.0))]  # W[0, 0] = 2
+    assert mcolors.to_hex(positive.get_color()) == mcolors.to_hex("tab:blue")
+    assert strongest.get_linewidth() == pytest.approx(0.2 + 3.5)
+    assert positive.get_linewidth() == pytest.approx(0.2 + 3.5 * 2 / 4)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "input\n2 units" in texts and "hidden 1\n3 units\ntanh" in texts and "output\n1 unit" in texts
+
+
+def test_network_diagram_draws_deep_network_parts(tmp_path):
+    net = cr.mlp([4, 8, 8, 8, 3], "relu", batch_norm=True, dropout=0.1, residual=True, rng=0)
+    fig = plot.network_diagram(net)
+    ax = fig.axes[0]
+    assert len(_edges(ax)) == 4 * 8 + 8 * 8 + 8 * 8 + 8 * 3  # the Dense layers inside the residual blocks too
+    assert len(ax.patches) == 2  # one skip-connection arc per residual block
+    assert "skip connection (x + F(x))" in [t.get_text() for t in ax.get_legend().get_texts()]
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "batch norm\nrelu\ndropout 0.1" in texts
+    fig.savefig(tmp_path / "deep.png", dpi=60)
+    assert (tmp_path / "deep.png").stat().st_size > 10_000
+
+
+def test_network_diagram_truncates_wide_layers_and_needs_dense():
+    fig = plot.network_diagram(cr.mlp([64, 32, 10], rng=0), max_neurons=6)
+    ax = fig.axes[0]
+    assert len(_edges(ax)) == 6 * 6 + 6 * 6
+    assert "64 units (6 shown)" in " ".join(t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="needs a network with Dense layers"):
+        plot.network_diagram(cr.Sequential([cr.ReLU()]))
