@@ -22,8 +22,10 @@ def register(subparsers) -> None:
     gen.add_argument("--tmax", type=float, default=3.5, help="highest temperature (default: 3.5)")
     gen.add_argument("--steps", type=positive_int, default=26, help="number of temperatures (default: 26)")
     gen.add_argument("--samples", type=positive_int, default=500, help="configurations per temperature (default: 500)")
-    gen.add_argument("--equilibration", type=positive_int, default=1000, help="sweeps before sampling (default: 1000)")
-    gen.add_argument("--sweeps-between", type=positive_int, default=10, help="sweeps between samples (default: 10)")
+    gen.add_argument("--equilibration", type=positive_int, default=None,
+                     help="Metropolis sweeps before sampling (default: from measured autocorrelation times)")
+    gen.add_argument("--sweeps-between", type=positive_int, default=None,
+                     help="Metropolis sweeps between samples (default: 2 τ_int of |m| at each temperature)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--out", required=True, metavar="FILE", help="output .npz file")
     gen.set_defaults(handler=run_generate)
@@ -63,8 +65,10 @@ def run_generate(args) -> int:
     temperatures = np.linspace(args.tmin, args.tmax, args.steps)
     with Progress(transient=True) as progress:
         task = progress.add_task("Monte Carlo sweeps", total=1)
-        samples = sample_ising(args.L, temperatures, args.samples, equilibration=args.equilibration,
-                               sweeps_between=args.sweeps_between, rng=args.seed,
+        samples = sample_ising(args.L, temperatures, args.samples,
+                               equilibration=None if args.equilibration is None else {"metropolis": args.equilibration},
+                               sweeps_between=None if args.sweeps_between is None else {"metropolis": args.sweeps_between},
+                               rng=args.seed,
                                progress=lambda done, total: progress.update(task, completed=done, total=total))
     save_ising_npz(args.out, samples)
     print(f"wrote {args.out}: L={samples.L}, {args.steps} temperatures × {args.samples} configurations")
@@ -226,8 +230,7 @@ def run_tc(args) -> int:
     with Progress(transient=True) as progress:
         task = progress.add_task("sizes", total=len(sizes))
         for L in sizes:
-            samples = sample_ising(L, temperatures, args.samples, equilibration=max(500, 2 * L * L),
-                                   sweeps_between=10, rng=args.seed + L)
+            samples = sample_ising(L, temperatures, args.samples, rng=args.seed + L)
             estimates.append(classify(samples, seed=args.seed)["tc"])
             progress.advance(task)
     inverse = 1.0 / np.array(sizes, dtype=float)
