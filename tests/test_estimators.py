@@ -303,3 +303,38 @@ def test_pandas_series_labels_and_dataframe_round_trip():
     clf = make_pipeline(StandardScaler(), NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=60, random_state=0))
     clf.fit(frame, labels)
     assert clf.score(frame, labels) > 0.8 and clf.predict(frame.iloc[:2]).dtype.kind in "OU"
+
+
+@pytest.mark.gpu
+def test_estimators_and_model_files_on_the_gpu(tmp_path):
+    """device="cuda": the same fit as on the CPU, and a GPU-trained model file loads on the CPU."""
+    pytest.importorskip("cupy")
+    import chainrule as cr
+    from chainrule import backend
+
+    if not backend.gpu_available():
+        pytest.skip("no CUDA GPU visible to CuPy")
+    X, y = datasets.load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = {"hidden_layer_sizes": (16,), "epochs": 30, "random_state": 0}
+    cpu = NeuralNetClassifier(**params).fit(X, y)
+    gpu = NeuralNetClassifier(device="cuda", **params).fit(X, y)
+    assert gpu.network_.device == "cuda" and isinstance(gpu.predict_proba(X), np.ndarray)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=1e-7)
+    loaded = cr.load(gpu.save(tmp_path / "gpu.chainrule"))
+    assert loaded.network_.device == "cpu"
+    np.testing.assert_allclose(loaded.predict_proba(X), gpu.predict_proba(X), rtol=1e-12, atol=1e-14)
+    reg = NeuralNetRegressor(device="cuda", dtype="float32", learning_rate=1e-2, epochs=100, random_state=0)
+    assert reg.fit(X[:, :3], X[:, 3]).score(X[:, :3], X[:, 3]) > 0.8
+    assert reg.network_.dtype == np.float32
+
+    # the command line on the GPU: train, plots, and the model file read back on the CPU
+    from chainrule.cli import main
+
+    table = tmp_path / "iris.csv"
+    pd.DataFrame(X, columns=list("abcd")).assign(kind=np.array(["x", "y", "z"])[y]).to_csv(table, index=False)
+    assert main(["train", "--data", str(table), "--target", "kind", "--device", "cuda", "--epochs", "50", "--quiet",
+                 "--save", str(tmp_path / "cli.chainrule"), "--plots", str(tmp_path / "plots")]) == 0
+    assert (tmp_path / "plots" / "network.png").exists()
+    assert main(["evaluate", str(tmp_path / "cli.chainrule"), str(table)]) == 0

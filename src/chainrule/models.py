@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import to_numpy
 from .estimators import NeuralNetClassifier, NeuralNetRegressor
 from .losses import check_sample_weight
 from .validation import check_positive
@@ -81,12 +82,12 @@ class _OneLayer:
     @property
     def coef_(self):
         """Weights, shape (n_outputs, n_features) (the lecture's W)."""
-        return np.asarray(self.network_.layers[0].W.value).copy()
+        return to_numpy(self.network_.layers[0].W.value).copy()
 
     @property
     def intercept_(self):
         """Biases, shape (n_outputs,)."""
-        return np.asarray(self.network_.layers[0].b.value).copy()
+        return to_numpy(self.network_.layers[0].b.value).copy()
 
 
 class LinearRegressionGD(_OneLayer, NeuralNetRegressor):

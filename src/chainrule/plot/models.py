@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import to_numpy
 from ._backend import pyplot
 
 __all__ = ["confusion_matrix", "network_diagram"]
@@ -72,9 +73,9 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16):
     shown = [min(w, max_neurons) for w in widths]
     fig, ax = plt.subplots(figsize=(1.9 * len(widths) + 1.5, 0.42 * max(shown) + 2.3))
     positions = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in shown]
-    largest = max(float(np.abs(np.asarray(layer.W.value)).max()) for layer in dense) or 1.0
+    largest = max(float(np.abs(to_numpy(layer.W.value)).max()) for layer in dense) or 1.0
     for l, layer in enumerate(dense):
-        W = np.asarray(layer.W.value)
+        W = to_numpy(layer.W.value)
         for j in range(shown[l + 1]):
             for i in range(shown[l]):
                 w = W[j, i]
