@@ -44,7 +44,9 @@ __version__ = "0.1.0"
 
 
 def load(path):
-    """Load a model file written by ``Sequential.save`` (no code is run). See ``chainrule.io``."""
+    """Load a model file (no pickle, no code run): the ``Sequential`` written by
+    ``Sequential.save``, or the fitted estimator written by an estimator's ``save``. See
+    ``chainrule.io``."""
     from .io import load_model
 
     return load_model(path)
