@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import report  # noqa: E402
 import workloads  # noqa: E402
 
-DEFAULT_ROUNDS = {"W1": 11, "W2": 5, "W3": 5, "W4": 5}
+DEFAULT_ROUNDS = {"W1": 11, "W2": 7, "W3": 7, "W4": 5}
 
 
 def parse_args(argv=None):
