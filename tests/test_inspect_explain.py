@@ -162,6 +162,25 @@ def test_trace_is_what_training_does_on_a_batch(rng):
     np.testing.assert_allclose(net.get_weights()[0], t2.layer(1).W_new)
 
 
+@pytest.mark.parametrize("penalty", [{"l2": 0.3}, {"l1": 0.2}, {"l1": 0.1, "l2": 0.05}])
+def test_penalised_step_is_what_training_does(rng, penalty):
+    net = cr.mlp([3, 4, 2], activation="sigmoid", rng=2)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    t = explain(net, X, y, loss="mse", lr=0.1, **penalty)
+    net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(lr=0.1, **penalty), epochs=1, verbose=0, shuffle=False)
+    expected = [a for step in t.layers for a in (step.W_new, step.b_new)]
+    for got, want in zip(net.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    l1, l2 = penalty.get("l1", 0.0), penalty.get("l2", 0.0)
+    for step in t.layers:  # by hand: the penalty acts on W only, dW stays the data term's
+        np.testing.assert_allclose(step.W_new, step.W - 0.1 * (step.dW + l1 * np.sign(step.W) + l2 * step.W), rtol=1e-14)
+        np.testing.assert_allclose(step.b_new, step.b - 0.1 * step.db, rtol=1e-14)
+    data = t.to_dict()
+    assert (data["l1"], data["l2"]) == (l1, l2)
+    assert ("sign(W[l])" in t.update_rule) == bool(l1) and (f"{l2:g} W[l]" in t.update_rule) == bool(l2)
+    assert "W[2] ← W[2] − α (dW[2] + " in t.layer(2).equations["W_new"]
+
+
 def test_trace_uses_the_layers_own_backward():
     """A custom activation with a deliberately wrong derivative shows up in the trace as is:
     the trace runs the network's layers, it does not recompute the algorithm itself."""
@@ -194,6 +213,10 @@ def test_bad_networks_and_arguments_are_refused(rng):
         explain(cr.Sequential([cr.Dense(2, 1), cr.Tanh(), cr.Sigmoid()]), X, y)
     with pytest.raises(ValueError, match="lr must be"):
         explain(cr.mlp([2, 1]), X, y, lr=0)
+    with pytest.raises(ValueError, match="l2 must be a finite number >= 0"):
+        explain(cr.mlp([2, 1]), X, y, l2=-0.1)
+    with pytest.raises(ValueError, match="l1 must be"):
+        explain(cr.mlp([2, 1]), X, y, l1=float("nan"))
     with pytest.raises(ValueError, match="2 features but the network.s first layer takes 3"):
         explain(cr.mlp([3, 1]), X, y)
     with pytest.raises(ValueError, match="remove the final Sigmoid"):

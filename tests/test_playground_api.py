@@ -423,7 +423,8 @@ def test_explain_trace_matches_an_independent_computation(client, loss, acts):
     x = np.array(list(trace["point"]["features"].values()))
     coords = np.array(trace["point"]["coords"])
     assert np.allclose(x, feature_matrix(coords[None, :], ["x1", "x2", "x1x2"])[0], atol=1e-3)
-    target = np.array(trace["point"]["target"])
+    assert trace["schema"] == "chainrule.explain/1"  # chainrule.inspect.explain's trace, as documented
+    target = np.ravel(trace["y"])
 
     def loss_of(params):
         out = _forward(params, x, acts)[0]
@@ -434,7 +435,7 @@ def test_explain_trace_matches_an_independent_computation(client, loss, acts):
         return (out - target[0]) ** 2
 
     layers = [(np.array(step["W"]), np.array(step["b"])) for step in trace["layers"]]  # the 4-decimal state is rounded
-    assert trace["loss"]["value"] == pytest.approx(loss_of(layers), rel=1e-6)  # trace numbers have 8 decimals
+    assert trace["loss"]["value"] == pytest.approx(loss_of(layers), rel=1e-9)
     eps = 1e-6
     for li, step in enumerate(trace["layers"]):
         W = layers[li][0]
@@ -447,9 +448,10 @@ def test_explain_trace_matches_an_independent_computation(client, loss, acts):
             numeric[idx] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
         assert np.allclose(step["dW"], numeric, atol=1e-6)
         assert np.allclose(step["W_new"], W - 0.3 * np.array(step["dW"]), atol=1e-7)
-        assert np.allclose(step["z"], layers[li][0] @ np.array(step["a_prev"]) + layers[li][1], atol=1e-7)
-    assert trace["layers"][0]["a_prev"] == pytest.approx(list(x), abs=1e-7)
-    assert "dW[l] = dZ[l] a[l-1]ᵀ" in trace["formulas"]["dW"]
+        assert np.allclose(step["Z"][0], layers[li][0] @ np.array(step["A_prev"][0]) + layers[li][1], atol=1e-12)
+        assert step["equations"]["dW"] == f"dW[{li + 1}] = dZ[{li + 1}]ᵀ A[{li}]"
+    assert trace["layers"][0]["A_prev"][0] == pytest.approx(list(x), abs=1e-12)
+    assert [step["activation"] for step in trace["layers"]] == [a if a != "linear" else "identity" for a in acts] + ["identity"]
     # explaining changes nothing
     assert client.get(f"/api/sessions/{sid}/state").json()["network"] == state["network"]
 
@@ -461,7 +463,8 @@ def test_explain_bounds(client):
     assert "point index" in error(client.post(f"/api/sessions/{sid}/explain", json={"split": "test", "index": "1"}))
     r = client.put(f"/api/sessions/{sid}/config", json={"opt": "adam", "reg": "l2", "rate": 0.1})
     trace = client.post(f"/api/sessions/{sid}/explain", json={"split": "test", "index": 0}).json()
-    assert "adam" in trace["note"] and "L2" in trace["update_rule"]
+    assert "adam" in trace["note"] and trace["update_rule"].startswith("W[l] ← W[l] − α (dW[l] + 0.1 W[l])")
+    assert trace["l2"] == 0.1 and trace["l1"] == 0.0
     W, dW, W_new = (np.array(trace["layers"][0][k]) for k in ("W", "dW", "W_new"))
     assert np.allclose(W_new, W - 0.03 * (dW + 0.1 * W))
     assert r.status_code == 200

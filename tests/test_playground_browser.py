@@ -164,13 +164,21 @@ def test_change_activation_and_step_through_backprop(open_page):
     for shown, layer in zip(W, trace["layers"]):
         assert np.allclose(shown, layer["W"], atol=1e-4)  # the trace is of the network on the page
     body = page.inner_text("#explain-body")
-    assert "z[l] = W[l] a[l-1] + b[l]" in body and "a[0]" in body and "max(0, z)" in body
-    expected = {"Loss": "L =", "Backward": "dZ[l] = dA[l] ⊙ g'(z[l])", "Gradients": "dW[l] = dZ[l] a[l-1]ᵀ", "Update": "W[l] ← W[l] − α dW[l]"}
+    assert trace["schema"] == "chainrule.explain/1"  # chainrule.inspect.explain's own trace
+    assert "Z[1] = A[0] W[1]ᵀ + b[1]" in body and "A[0]" in body and "max(0, z)" in body
+    expected = {"Loss": "L =", "Backward": "dZ[1] = dA[1] * ReLU'(Z[1])", "Gradients": "dW[1] = dZ[1]ᵀ A[0]",
+                "Update": "W[1] ← W[1] − α dW[1]"}
     for stage, text in expected.items():
         page.click("#stage-next")
         wait_for(page, f"() => document.querySelector('#explain-body').dataset.stage === '{stage}'")
         assert text in page.inner_text("#explain-body")
     assert page.is_disabled("#stage-next")
+    if os.environ.get("CHAINRULE_ARTIFACT_DIR"):
+        target = Path(os.environ["CHAINRULE_ARTIFACT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        page.click("#stage-prev")
+        page.click("#stage-prev")
+        page.locator("#explain-body").screenshot(path=str(target / "playground_backprop.png"))
 
 
 def test_url_state_reproduces_the_network_and_tabs_are_isolated(open_page):

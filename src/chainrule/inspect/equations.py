@@ -47,11 +47,13 @@ def latex_symbol(name: str, symbol: str) -> str:
     return r"\operatorname{" + text + "}"
 
 
-def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bias: bool):
+def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bias: bool,
+                    l1: float = 0.0, l2: float = 0.0):
     """``(text, latex)`` dicts of the equations of layer ``l``, keyed by the quantity.
 
     Keys: ``W``, ``b``, ``Z``, ``A``, ``g_prime``, ``dZ``, ``dW``, ``db``, ``dA_prev``, ``W_new``, ``b_new``
-    (the ``b`` keys only when the layer has a bias).
+    (the ``b`` keys only when the layer has a bias). ``l1``/``l2`` add the penalty's gradient to
+    the weight update (biases are not penalised).
     """
     p = l - 1
     g = latex_symbol(name, symbol)
@@ -62,7 +64,7 @@ def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bia
         "g_prime": f"{symbol}'(Z[{l}]) = {_at(derivative_formula, f'Z[{l}]')}",
         "dW": f"dW[{l}] = dZ[{l}]ᵀ A[{p}]",
         "dA_prev": f"dA[{p}] = dZ[{l}] W[{l}]" + ("   (= ∂L/∂X)" if l == 1 else ""),
-        "W_new": f"W[{l}] ← W[{l}] − α dW[{l}]",
+        "W_new": f"W[{l}] ← W[{l}] − α " + _penalised(f"dW[{l}]", f"W[{l}]", l1, l2),
     }
     latex = {
         "W": rf"W^{{[{l}]}}",
@@ -72,7 +74,7 @@ def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bia
             " = " + _LATEX_DERIVATIVE[name].format(Z=rf"Z^{{[{l}]}}") if name in _LATEX_DERIVATIVE else ""),
         "dW": rf"dW^{{[{l}]}} = dZ^{{[{l}]\top}} A^{{[{p}]}}",
         "dA_prev": rf"dA^{{[{p}]}} = dZ^{{[{l}]}} W^{{[{l}]}}",
-        "W_new": rf"W^{{[{l}]}} \leftarrow W^{{[{l}]}} - \alpha\, dW^{{[{l}]}}",
+        "W_new": rf"W^{{[{l}]}} \leftarrow W^{{[{l}]}} - \alpha\, " + _penalised_latex(l, l1, l2),
     }
     if name == "identity":
         text["dZ"] = f"dZ[{l}] = dA[{l}]   (linear output: g'(z) = 1)"
@@ -92,6 +94,29 @@ def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bia
     return text, latex
 
 
+def update_rule(l1: float = 0.0, l2: float = 0.0) -> str:
+    """The gradient-descent update of every layer, with the L1/L2 penalty term when there is one."""
+    return f"W[l] ← W[l] − α {_penalised('dW[l]', 'W[l]', l1, l2)},  b[l] ← b[l] − α db[l]"
+
+
+def _penalised(grad: str, weight: str, l1: float, l2: float) -> str:
+    terms = [grad]
+    if l1:
+        terms.append(f"{l1:g} sign({weight})")
+    if l2:
+        terms.append(f"{l2:g} {weight}")
+    return grad if len(terms) == 1 else "(" + " + ".join(terms) + ")"
+
+
+def _penalised_latex(l: int, l1: float, l2: float) -> str:
+    terms = [rf"dW^{{[{l}]}}"]
+    if l1:
+        terms.append(rf"{l1:g}\,\operatorname{{sign}}(W^{{[{l}]}})")
+    if l2:
+        terms.append(rf"{l2:g}\, W^{{[{l}]}}")
+    return terms[0] if len(terms) == 1 else r"\left(" + " + ".join(terms) + r"\right)"
+
+
 def loss_gradient(loss, n_layers: int):
     """``(text, latex)`` of ``dA[L] = ∂L/∂A[L]`` for ``loss``."""
     L = n_layers
@@ -107,4 +132,4 @@ def _at(formula: str, argument: str) -> str:
     return re.sub(r"(?<![A-Za-z_])z(?![A-Za-z_])", argument, formula)
 
 
-__all__ = ["latex_symbol", "layer_equations", "loss_gradient"]
+__all__ = ["latex_symbol", "layer_equations", "loss_gradient", "update_rule"]

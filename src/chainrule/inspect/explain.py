@@ -117,6 +117,9 @@ class Trace:
     loss_value : float
     lr : float
         Learning rate α of the step ``W ← W − α dW``.
+    l1, l2 : float
+        Penalty strengths λ of the step (0: none); the penalty's gradient is added to the
+        weights' (not the biases') ``dW`` in the update, as ``SGD`` does in training.
     output : ndarray, shape (n, n_outputs)
         ``A[L]``, what the loss receives (logits for the cross-entropies).
     prediction : ndarray
@@ -138,6 +141,8 @@ class Trace:
     prediction: np.ndarray
     layers: list
     dtype: str
+    l1: float = 0.0
+    l2: float = 0.0
 
     @property
     def n_samples(self) -> int:
@@ -149,7 +154,7 @@ class Trace:
 
     @property
     def update_rule(self) -> str:
-        return "W[l] ← W[l] − α dW[l],  b[l] ← b[l] − α db[l]"
+        return eq.update_rule(self.l1, self.l2)
 
     def layer(self, l: int) -> LayerStep:
         """The step of layer ``l`` (1-based, as in the lecture)."""
@@ -172,6 +177,8 @@ class Trace:
                 "value": _jsonable(self.loss_value),
             },
             "lr": self.lr,
+            "l1": self.l1,
+            "l2": self.l2,
             "update_rule": self.update_rule,
             "output": _jsonable(self.output),
             "prediction": _jsonable(self.prediction),
@@ -202,7 +209,8 @@ class Trace:
         return self.to_text()
 
 
-def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Trace:
+def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: float = 0.0,
+            l2: float = 0.0) -> Trace:
     """Trace one full-batch gradient-descent step of ``net`` on ``(X, y)``.
 
     Parameters
@@ -220,6 +228,9 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Tr
         Learning rate α (> 0).
     inplace : bool
         Apply the step to ``net`` itself; by default a copy takes the step.
+    l1, l2 : float
+        Penalty strengths (>= 0) of the update, as in ``SGD(lr, l1=..., l2=...)``; the loss
+        value and the gradients ``dW`` are those of the data term alone.
 
     Returns
     -------
@@ -234,6 +245,9 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Tr
         raise TypeError(f"explain needs a chainrule Sequential, got {type(net).__name__}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    for name, value in (("l1", l1), ("l2", l2)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     from ..train import check_loss_head, prepare_data
 
     loss_obj = copy.deepcopy(get_loss(loss))
@@ -255,7 +269,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Tr
     A = work.to_device(X_arr)
     steps = []
     for l, (dense, act) in enumerate(groups, start=1):
-        step = _new_step(l, dense, act, A)
+        step = _new_step(l, dense, act, A, l1, l2)
         Z = dense.forward(A, training=True)
         step.Z = _copy(Z)
         A = act.forward(Z, training=True) if act is not None else Z
@@ -272,7 +286,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Tr
         step.dA_prev = _copy(dA)
         step.dW = _copy(dense.W.grad)
         step.db = _copy(dense.b.grad) if dense.b is not None else None
-    SGD(lr=float(lr)).step(work.parameters())
+    SGD(lr=float(lr), l1=float(l1), l2=float(l2)).step(work.parameters())
     for step, (dense, _) in zip(steps, groups):
         step.W_new = _copy(dense.W.value)
         step.b_new = _copy(dense.b.value) if dense.b is not None else None
@@ -284,6 +298,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False) -> Tr
         loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
         loss_gradient_latex=grad_latex, loss_value=float(value), lr=float(lr), output=output,
         prediction=_copy(loss_obj.link(work.to_device(output))), layers=steps, dtype=work.dtype.name,
+        l1=float(l1), l2=float(l2),
     )
 
 
@@ -308,7 +323,7 @@ def _dense_groups(net: Sequential):
     return [tuple(g) for g in groups]
 
 
-def _new_step(l: int, dense: Dense, act, A_prev) -> LayerStep:
+def _new_step(l: int, dense: Dense, act, A_prev, l1: float = 0.0, l2: float = 0.0) -> LayerStep:
     name = "identity" if act is None else (act.name or getattr(act, "label", type(act).__name__))
     symbol = "id" if act is None else act.symbol
     step = LayerStep(
@@ -317,7 +332,8 @@ def _new_step(l: int, dense: Dense, act, A_prev) -> LayerStep:
         derivative_formula="1" if act is None else act.derivative_formula,
         A_prev=_copy(A_prev), W=_copy(dense.W.value), b=_copy(dense.b.value) if dense.b is not None else None,
     )
-    step.equations, step.latex = eq.layer_equations(l, name, symbol, step.derivative_formula, dense.b is not None)
+    step.equations, step.latex = eq.layer_equations(l, name, symbol, step.derivative_formula, dense.b is not None,
+                                                   l1=l1, l2=l2)
     return step
 
 
