@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.cli.ising import classify, confusion
+from chainrule.ising_phases import classify, confusion
 from chainrule.datasets.ising import T_C, sample_ising
 
 

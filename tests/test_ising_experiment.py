@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from chainrule.cli import main
-from chainrule.cli.ising import crossing
+from chainrule.ising_phases import crossing
 from chainrule.datasets.ising import T_C, sample_ising
 from chainrule.datasets.ising_io import load_ising_npz, save_ising_npz
 
