@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from chainrule.cli import main
-from chainrule.ising_phases import crossing
+from chainrule.datasets.ising import energy_per_spin, magnetisation_per_spin
+from chainrule.ising_phases import (classify, confusion_peak, crossing, default_temperatures, extrapolate,
+                                    symmetric_copies)
 from chainrule.datasets.ising import T_C, sample_ising
 from chainrule.datasets.ising_io import load_ising_npz, save_ising_npz
 
@@ -34,6 +36,67 @@ def test_crossing_interpolates():
         crossing(T, np.array([0.9, 0.8, 0.7]))
 
 
+def test_crossing_fits_a_line_through_the_points_around_it():
+    T = np.linspace(2.0, 2.6, 13)
+    line = 0.5 - 2.0 * (T - 2.27)  # in the window (0.2, 0.8) from T = 2.12 to 2.42
+    assert crossing(T, np.clip(line, 0, 1)) == pytest.approx(2.27, abs=1e-12)
+    rng = np.random.default_rng(0)
+    noisy = [crossing(T, np.clip(line + rng.normal(0, 0.03, T.size), 0, 1)) for _ in range(200)]
+    interpolated = []
+    for _ in range(200):
+        p = np.clip(line + rng.normal(0, 0.03, T.size), 0, 1)
+        i = np.flatnonzero((p[:-1] >= 0.5) & (p[1:] < 0.5))[0]
+        interpolated.append(T[i] + (p[i] - 0.5) * (T[i + 1] - T[i]) / (p[i] - p[i + 1]))
+    # the fitted line scatters less than two-point interpolation on the same kind of noise
+    assert np.std(noisy) < 0.7 * np.std(interpolated) and abs(np.mean(noisy) - 2.27) < 0.003
+
+
+def test_confusion_peak_is_the_vertex_of_the_inner_peak():
+    trials = np.linspace(1.05, 3.45, 25)
+    w = np.where(trials < 1.6, 1 - 0.2 * (trials - 1.05), 0)  # a W: trivial left end ...
+    inner = 0.95 - 3.0 * (trials - 2.31) ** 2  # ... the inner peak at 2.31, between trials ...
+    right = 1 - 0.2 * (3.45 - trials)  # ... and the trivial right end
+    accuracy = np.maximum.reduce([w, inner, np.where(trials > 2.9, right, 0), np.full_like(trials, 0.8)])
+    tc, peak = confusion_peak(trials, accuracy)
+    assert tc == pytest.approx(2.31, abs=1e-9) and peak.size == 3
+    flat = np.r_[1.0, 0.9, 0.7, 0.8, 0.95, 0.8, 0.7, 0.9, 1.0]  # a three-point peak without curvature info
+    assert confusion_peak(np.arange(9.0), flat)[0] == pytest.approx(4.0)
+
+
+def test_symmetric_copies_keep_the_physics_of_each_configuration():
+    samples = sample_ising(8, [1.8, 2.6], 6, equilibration=50, sweeps_between=2, rng=1)
+    X = samples.configs.reshape(12, 64).astype(np.float32)
+    y = np.repeat([0, 1], 6)
+    X_aug, y_aug = symmetric_copies(X, y, 8, translations=5, rng=np.random.default_rng(0))
+    assert X_aug.shape == (7 * 12, 64) and X_aug.dtype == np.float32
+    np.testing.assert_array_equal(y_aug, np.tile(y, 7))
+    grids = X_aug.reshape(7, 12, 8, 8).astype(np.int8)
+    base = grids[0]
+    for copy in grids:  # translations, rotations, reflections and spin flips change no energy or |m|
+        np.testing.assert_allclose(energy_per_spin(copy), energy_per_spin(base))
+        np.testing.assert_allclose(magnetisation_per_spin(copy), magnetisation_per_spin(base))
+    np.testing.assert_array_equal(grids[1], -base)
+    assert all(not np.array_equal(c, base) and not np.array_equal(c, -base) for c in grids[2:])  # really moved
+
+
+def test_extrapolation_and_temperature_grid():
+    sizes = [8, 16, 24, 32]
+    assert extrapolate(sizes, [2.27 + 0.4 / L for L in sizes]) == pytest.approx((2.27, 0.4))
+    with pytest.raises(ValueError, match="two different lattice sizes"):
+        extrapolate([16, 16], [2.3, 2.31])
+    T = default_temperatures(26)
+    assert T[0] == 1.0 and T[-1] == 3.5 and np.all(np.diff(T) > 0)
+    assert np.max(np.diff(T[(T >= 1.9) & (T <= 2.7)])) == pytest.approx(0.05)
+
+
+def test_classify_refuses_bad_settings():
+    samples = sample_ising(4, [1.5, 1.8], 4, equilibration=5, sweeps_between=1, rng=0)
+    with pytest.raises(ValueError, match="both sides of T_c"):
+        classify(samples)
+    with pytest.raises(ValueError, match="networks must be an integer >= 1"):
+        classify(samples, networks=0)
+
+
 def test_generate_and_classify_small_lattice(tmp_path, capsys):
     data = tmp_path / "ising8.npz"
     assert main(["ising", "generate", "--L", "8", "--steps", "16", "--samples", "120", "--equilibration", "200",
@@ -49,13 +112,25 @@ def test_generate_and_classify_small_lattice(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_supervised_crossing_within_one_percent_at_L32(tmp_path, capsys):
+def test_supervised_and_confusion_estimates_at_L32(tmp_path, capsys):
     data = tmp_path / "ising32.npz"
     assert main(["ising", "generate", "--L", "32", "--samples", "500", "--out", str(data)]) == 0
     capsys.readouterr()
     assert main(["ising", "classify", str(data), "--json", "--plot", str(tmp_path / "p.png")]) == 0
     result = json.loads(capsys.readouterr().out)
     assert abs(result["tc"] - T_C) / T_C < 0.01, result
+    assert main(["ising", "confusion", str(data), "--json", "--plot", str(tmp_path / "c.png")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert abs(result["tc"] - T_C) / T_C < 0.02, result
+
+
+@pytest.mark.slow
+def test_tc_extrapolation_within_half_percent(capsys):
+    assert main(["ising", "tc", "--json"]) == 0  # L = 8, 16, 24, 32; about 3.5 minutes on 2 cores
+    result = json.loads(capsys.readouterr().out)
+    assert result["L"] == [8, 16, 24, 32]
+    assert abs(result["tc_extrapolated"] - T_C) / T_C < 0.005, result
+    assert abs(result["tc_L"][-1] - T_C) / T_C < 0.01, result
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -212,9 +212,10 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1) ->
     For each trial T' halfway between neighbouring sampled temperatures, configurations are
     labelled by T < T' and a fresh network is trained; its held-out accuracy is trivially high
     when T' is at either end (one label dominates), dips in between, and peaks again where the
-    labels agree with the real phases. The estimate is the vertex of a parabola fitted to the
-    top half of that inner peak (above the midpoint between its height and the higher of the two
-    dips), which uses every trial of the peak rather than only the noisiest one.
+    labels agree with the real phases. The estimate is that inner peak, located between trials
+    by a parabola through its top three points (:func:`confusion_peak`). Every trial trains from
+    the same initial weights and the same symmetry copies, so the curve's point-to-point noise
+    comes from the labels alone.
 
     Returns
     -------
@@ -239,28 +240,28 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1) ->
 
 
 def confusion_peak(trials, accuracy):
-    """The inner maximum of a W-shaped accuracy curve, refined by a parabola through its top half.
+    """The inner maximum of a W-shaped accuracy curve, refined between trials by the vertex of
+    the parabola through the highest trial and its two neighbours.
+
+    The inner peak is the trial standing highest above the lowest accuracies on both of its
+    sides (the two outer ends, trivially accurate because one label dominates, have no dip on
+    their outer side). Only the three top points enter the refinement: the peak is skewed
+    (it falls off more slowly on the disordered side), so a wider fit drifts towards high T.
 
     Returns
     -------
-    (tc, peak) : float and ndarray of the trial temperatures fitted
+    (tc, peak) : float and ndarray of the trial temperatures used
     """
     trials, accuracy = np.asarray(trials, dtype=float), np.asarray(accuracy, dtype=float)
     n = trials.size
-    best = int(np.argmax(accuracy[2 : n - 2])) + 2  # the two outer ends are trivially accurate
-    dips = max(accuracy[:best].min(), accuracy[best + 1 :].min())
-    floor = dips + 0.5 * (accuracy[best] - dips)
-    first, last = best, best
-    while first > 1 and accuracy[first - 1] >= floor:
-        first -= 1
-    while last < n - 2 and accuracy[last + 1] >= floor:
-        last += 1
-    peak = np.arange(first, last + 1)
-    if peak.size >= 3:
-        a, b, _ = np.polyfit(trials[peak], accuracy[peak], 2)
-        if a < 0:
-            return float(np.clip(-b / (2 * a), trials[first], trials[last])), trials[peak]
-    return float(trials[best]), trials[peak]
+    height = [accuracy[k] - max(accuracy[:k].min(), accuracy[k + 1 :].min()) for k in range(1, n - 1)]
+    best = int(np.argmax(height)) + 1
+    left, top, right = accuracy[best - 1 : best + 2]
+    curvature = left - 2 * top + right
+    offset = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+    shift = offset * (trials[best + 1] - trials[best - 1]) / 2
+    return float(trials[best] + np.clip(shift, trials[best - 1] - trials[best], trials[best + 1] - trials[best])), \
+        trials[best - 1 : best + 2]
 
 
 def default_temperatures(steps: int = 26, fine_step: float = 0.05):
