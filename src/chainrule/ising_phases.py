@@ -212,8 +212,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1) ->
     For each trial T' halfway between neighbouring sampled temperatures, configurations are
     labelled by T < T' and a fresh network is trained; its held-out accuracy is trivially high
     when T' is at either end (one label dominates), dips in between, and peaks again where the
-    labels agree with the real phases. The estimate is that inner peak, located between trials
-    by a parabola through its top three points (:func:`confusion_peak`). Every trial trains from
+    labels agree with the real phases. The estimate is the apex of that inner peak
+    (:func:`confusion_peak`). Every trial trains from
     the same initial weights and the same symmetry copies, so the curve's point-to-point noise
     comes from the labels alone.
 
@@ -240,28 +240,43 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1) ->
 
 
 def confusion_peak(trials, accuracy):
-    """The inner maximum of a W-shaped accuracy curve, refined between trials by the vertex of
-    the parabola through the highest trial and its two neighbours.
+    """The inner peak of a W-shaped accuracy curve, located between trials by a "tent" fit.
 
     The inner peak is the trial standing highest above the lowest accuracies on both of its
     sides (the two outer ends, trivially accurate because one label dominates, have no dip on
-    their outer side). Only the three top points enter the refinement: the peak is skewed
-    (it falls off more slowly on the disordered side), so a wider fit drifts towards high T.
+    their outer side). Its top half — the neighbouring trials above the midpoint between the
+    peak and the higher of the two dips, and at least two trials on each side of it — is fitted
+    by least squares with two straight flanks
+    meeting at the apex ``t0``, with independent slopes: the peak is skewed (it falls off more
+    slowly on the disordered side), which biases a parabola towards high T, and using every
+    point of the top half averages the noise a single highest trial carries.
 
     Returns
     -------
-    (tc, peak) : float and ndarray of the trial temperatures used
+    (tc, peak) : float and ndarray of the trial temperatures fitted
     """
     trials, accuracy = np.asarray(trials, dtype=float), np.asarray(accuracy, dtype=float)
     n = trials.size
     height = [accuracy[k] - max(accuracy[:k].min(), accuracy[k + 1 :].min()) for k in range(1, n - 1)]
     best = int(np.argmax(height)) + 1
-    left, top, right = accuracy[best - 1 : best + 2]
-    curvature = left - 2 * top + right
-    offset = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
-    shift = offset * (trials[best + 1] - trials[best - 1]) / 2
-    return float(trials[best] + np.clip(shift, trials[best - 1] - trials[best], trials[best + 1] - trials[best])), \
-        trials[best - 1 : best + 2]
+    dips = max(accuracy[:best].min(), accuracy[best + 1 :].min())
+    floor = dips + 0.5 * (accuracy[best] - dips)
+    first, last = best, best
+    while first > 0 and accuracy[first - 1] >= floor:
+        first -= 1
+    while last < n - 1 and accuracy[last + 1] >= floor:
+        last += 1
+    first, last = max(0, min(first, best - 2)), min(n - 1, max(last, best + 2))  # two points on each flank
+    T, acc = trials[first : last + 1], accuracy[first : last + 1]
+    if T.size < 5:
+        return float(trials[best]), T
+    apexes = np.linspace(T[0], T[-1], 20 * (T.size - 1) + 1)
+    errors = []
+    for t0 in apexes:
+        design = np.column_stack([np.ones_like(T), -np.clip(t0 - T, 0, None), -np.clip(T - t0, 0, None)])
+        coef = np.linalg.lstsq(design, acc, rcond=None)[0]
+        errors.append(float(np.sum((design @ coef - acc) ** 2)))
+    return float(apexes[int(np.argmin(errors))]), T
 
 
 def default_temperatures(steps: int = 26, fine_step: float = 0.05):
