@@ -14,6 +14,9 @@ import numpy as np
 
 TOOLS = ("chainrule", "scikit-learn", "pytorch")
 
+#: Not a tool: only the epoch's matrix products, the floor for any NumPy implementation.
+GEMM_FLOOR = "matrix products only"
+
 
 def make_data(sizes, seed: int = 0):
     """Random float32 features (standard normal) and integer labels in 0..classes-1."""
@@ -51,6 +54,8 @@ def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = 
         return run
     if tool == "pytorch":
         return _torch_epoch(X, y, sizes, device, batch)
+    if tool == GEMM_FLOOR:
+        return _gemm_epoch(X, sizes, batch)
     raise ValueError(f"unknown W3 tool {tool!r}; choose one of {', '.join(TOOLS)}")
 
 
@@ -83,6 +88,32 @@ def _torch_epoch(X, y, sizes, device, batch):
         if device != "cpu":
             torch.cuda.synchronize()
         return float(loss.detach())
+
+    return run
+
+
+def _gemm_epoch(X, sizes, batch):
+    """The matrix products of one epoch and nothing else (float32, contiguous batches): per
+    batch, ``Z = A Wᵀ`` for every layer, ``dW = dZᵀ A`` for every layer and ``dA = dZ W`` for all
+    but the first. No bias, activation, loss, optimizer or shuffle."""
+    dims = layer_sizes(sizes)
+    rng = np.random.default_rng(0)
+    weights = [(rng.standard_normal((n_out, n_in)) * 0.05).astype(np.float32) for n_in, n_out in zip(dims[:-1], dims[1:])]
+    grads = [np.empty_like(W) for W in weights]
+
+    def run():
+        for start in range(0, X.shape[0], batch):
+            a = X[start:start + batch]
+            inputs = []
+            for W in weights:
+                inputs.append(a)
+                a = a @ W.T
+            d = a
+            for l in range(len(weights) - 1, -1, -1):
+                np.matmul(d.T, inputs[l], out=grads[l])
+                if l:
+                    d = d @ weights[l]
+        return float(d[0, 0])
 
     return run
 
