@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     conf = commands.add_parser("confusion", help="learning by confusion: T_c without using its exact value")
     conf.add_argument("data", help="file written by `chainrule ising generate`")
     conf.add_argument("--epochs", type=positive_int, default=8)
+    conf.add_argument("--networks", type=positive_int, default=2,
+                      help="networks averaged per trial temperature (default: 2)")
     conf.add_argument("--seed", type=int, default=0)
     conf.add_argument("--plot", default="ising_confusion.png", metavar="FILE")
     conf.add_argument("--json", action="store_true")
@@ -118,7 +120,7 @@ def run_confusion(args) -> int:
     from ..plot._backend import pyplot
 
     samples = load_ising_npz(args.data)
-    result = confusion(samples, epochs=args.epochs, seed=args.seed)
+    result = confusion(samples, epochs=args.epochs, seed=args.seed, networks=args.networks)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.plot(result["trials"], result["accuracy"], "o-", label="test accuracy with labels T < T'")
