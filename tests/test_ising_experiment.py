@@ -97,6 +97,12 @@ def test_classify_refuses_bad_settings():
         classify(samples)
     with pytest.raises(ValueError, match="networks must be an integer >= 1"):
         classify(samples, networks=0)
+    from chainrule.ising_phases import confusion
+
+    with pytest.raises(ValueError, match="at least 7 temperatures"):
+        confusion(samples)
+    with pytest.raises(ValueError, match="networks must be an integer >= 1"):
+        confusion(sample_ising(4, np.linspace(1, 3, 8), 4, equilibration=5, sweeps_between=1, rng=0), networks=0)
 
 
 def test_generate_and_classify_small_lattice(tmp_path, capsys):
