@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets.ising_exact import T_C
+from .datasets.ising_lattice import check_count
 
 #: Mean outputs between these bounds take part in the straight-line fit of the crossing.
 CROSSING_WINDOW = (0.2, 0.8)
@@ -130,7 +131,8 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
         output "ordered" per temperature, ``tc_members`` (the crossing of each network alone) and
         ``test_accuracy`` of the ensemble.
     """
-    _check_counts(epochs=epochs, networks=networks, translations=(translations, 0))
+    epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
+    translations = check_count("translations", translations, minimum=0)
     T = samples.temperatures
     if not (T.min() < tc_label < T.max()):
         raise ValueError(f"the temperatures ({T.min():g}..{T.max():g}) must lie on both sides of T_c = {tc_label:g}")
@@ -142,14 +144,14 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
         net = train_phase_network(X[~test], y[~test], samples.L, epochs=epochs, translations=translations, rng=rng)
         outputs.append(net.predict(X[test])[:, 0])
     p_test = np.mean(outputs, axis=0)
-    per_T = lambda p: np.array([p[temps[test] == t].mean() for t in T])  # noqa: E731
+    at_T = [temps[test] == t for t in T]
     members = []
     for p in outputs:
         try:
-            members.append(crossing(T, per_T(p)))
+            members.append(crossing(T, np.array([p[mask].mean() for mask in at_T])))
         except ValueError:
             members.append(float("nan"))
-    p_ordered = per_T(p_test)
+    p_ordered = np.array([p_test[mask].mean() for mask in at_T])
     return {"tc": crossing(T, p_ordered), "temperatures": T, "p_ordered": p_ordered, "tc_members": members,
             "test_accuracy": float(((p_test < 0.5) == y[test]).mean())}
 
@@ -230,7 +232,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
     dict
         ``tc``, ``trials`` (n_T - 1,), ``accuracy`` (n_T - 1,), ``peak`` (the trials fitted).
     """
-    _check_counts(epochs=epochs, networks=networks, translations=(translations, 0))
+    epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
+    translations = check_count("translations", translations, minimum=0)
     T = samples.temperatures
     if T.size < 7:
         raise ValueError(f"learning by confusion needs at least 7 temperatures; got {T.size}")
@@ -296,15 +299,6 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
     coarse = np.linspace(1.0, 3.5, steps)
     fine = np.arange(1.9, 2.7 + 1e-9, fine_step)
     return np.unique(np.round(np.concatenate([coarse, fine]), 6))
-
-
-def _check_counts(**values):
-    for name, value in values.items():
-        low = 1
-        if isinstance(value, tuple):
-            value, low = value
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 __all__ = ["CROSSING_WINDOW", "classify", "confusion", "confusion_peak", "crossing", "default_temperatures",

@@ -23,6 +23,7 @@ from ..layers import Activation, Dense, Dropout
 from ..losses import get_loss
 from ..network import Sequential
 from ..optim import SGD
+from ..validation import check_positive
 from . import equations as eq
 
 SCHEMA = "chainrule.explain/1"
@@ -245,9 +246,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
         raise TypeError(f"explain needs a chainrule Sequential, got {type(net).__name__}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    for name, value in (("l1", l1), ("l2", l2)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    l1, l2 = check_positive("l1", l1, allow_zero=True), check_positive("l2", l2, allow_zero=True)
     from ..train import check_loss_head, prepare_data
 
     loss_obj = copy.deepcopy(get_loss(loss))
@@ -286,7 +285,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
         step.dA_prev = _copy(dA)
         step.dW = _copy(dense.W.grad)
         step.db = _copy(dense.b.grad) if dense.b is not None else None
-    SGD(lr=float(lr), l1=float(l1), l2=float(l2)).step(work.parameters())
+    SGD(lr=float(lr), l1=l1, l2=l2).step(work.parameters())
     for step, (dense, _) in zip(steps, groups):
         step.W_new = _copy(dense.W.value)
         step.b_new = _copy(dense.b.value) if dense.b is not None else None
@@ -298,7 +297,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
         loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
         loss_gradient_latex=grad_latex, loss_value=float(value), lr=float(lr), output=output,
         prediction=_copy(loss_obj.link(work.to_device(output))), layers=steps, dtype=work.dtype.name,
-        l1=float(l1), l2=float(l2),
+        l1=l1, l2=l2,
     )
 
 
