@@ -165,3 +165,15 @@ def test_model_loader_rejects_forged_records_cleanly(tmp_path_factory, key, inne
         assert str(exc)
         return
     model.predict(np.zeros((2, 4)))
+
+
+def test_outputs_that_overflow_are_an_error_not_inf():
+    """Found by hypothesis: finite inputs near 1e308 overflow the first matrix product."""
+    huge = np.full((1, 4), 7e307)
+    for estimator in FITTED:
+        with pytest.raises(ValueError, match=r"outputs are not finite .*largest \|X\| = 7e\+307"):
+            estimator.predict(huge)
+    net = cr.mlp([4, 3, 2], rng=0)
+    with pytest.raises(ValueError, match="outputs are not finite"):
+        net.predict_classes(huge)
+    assert np.isfinite(net.predict(np.full((2, 4), 1e3))).all()  # large but representable: fine

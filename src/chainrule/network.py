@@ -130,16 +130,17 @@ class Sequential:
         cross-entropy (n, classes), raw outputs otherwise. Returns a NumPy array."""
         X = self._check_input(X)
         link = self.loss.link if self.loss is not None else (lambda out: out)
-        parts = [
-            backend.to_numpy(link(self.forward(self.to_device(X[i : i + batch_size]), training=False)))
-            for i in range(0, X.shape[0], batch_size)
-        ]
+        parts = []
+        for i in range(0, X.shape[0], batch_size):
+            out = self._outputs(X[i : i + batch_size])
+            with np.errstate(over="ignore", under="ignore"):  # e.g. exp of a very negative logit
+                parts.append(backend.to_numpy(link(out)))
         return np.concatenate(parts, axis=0)
 
     def predict_classes(self, X) -> np.ndarray:
         """Class decisions: threshold 0.5 (one output) or argmax; ±1 for hinge."""
         X = self._check_input(X)
-        out = self.forward(self.to_device(X), training=False)
+        out = self._outputs(X)
         if self.loss is not None and self.loss.task != "regression":
             return backend.to_numpy(self.loss.decide(out))
         out = backend.to_numpy(out)
@@ -193,6 +194,17 @@ class Sequential:
         """An array on this network's device in its dtype (integers kept as integers)."""
         dtype = None if np.issubdtype(array.dtype, np.integer) else self.dtype
         return self.xp.asarray(array, dtype=dtype)
+
+    def _outputs(self, X):
+        """``forward`` in inference mode on checked input; finite inputs can still overflow
+        (|x| near 1e308), which is reported as an error instead of returning inf or NaN."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.forward(self.to_device(X), training=False)
+        if not bool(self.xp.isfinite(out).all()):
+            raise ValueError(f"the network's outputs are not finite for these inputs (largest |X| = "
+                             f"{float(np.abs(X).max()) if X.size else 0:.3g}): scale the features, or check "
+                             "that the weights are finite")
+        return out
 
     def _check_input(self, X):
         from .validation import as_float_array
