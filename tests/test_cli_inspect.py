@@ -85,7 +85,7 @@ def test_gradcheck_fails_with_exit_1_when_a_derivative_is_wrong(capsys, monkeypa
     monkeypatch.setattr(Tanh, "backward", lambda self, da: da * (1.0 - self._a))  # forgot the square
     code, out, _ = run(capsys, "gradcheck", "--sizes", "2,3,1", "--activation", "tanh")
     assert code == 1
-    assert "FAILED" in out and "input of layer 2 [Tanh()]" in out
+    assert "FAILED" in out and "dZ[1] [Tanh()]" in out
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -105,3 +105,23 @@ def test_gradcheck_random_data_is_seeded(capsys):
     first, second = (json.loads(o) for o in outs)
     assert first == second
     assert np.isfinite([e["max_abs_error"] for e in first["entries"]]).all()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gradcheck", "--config", EXERCISE_1, "--sizes", "3,4,1", "--activation", "tanh"],
+     "--sizes, --activation describe a random network, but --config brings its own"),
+    (["gradcheck", "--config", EXERCISE_1, "--loss", "bce"], "--loss describes a random network"),
+    (["explain", "--config", EXERCISE_1, "--width", "30"], "--width: must be at least 40 columns"),
+    (["explain", "--config", EXERCISE_1, "--output", "/nonexistent-dir/t.json"],
+     "--output /nonexistent-dir/t.json: directory /nonexistent-dir does not exist"),
+])
+def test_options_that_would_be_ignored_or_fail_late_are_refused(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_explain_writes_its_output_file_whole(capsys, tmp_path):
+    target = tmp_path / "trace.md"
+    code, out, _ = run(capsys, "explain", "--config", EXERCISE_1, "--format", "markdown", "--output", str(target))
+    assert code == 0 and out == ""
+    assert target.read_text(encoding="utf-8").startswith("# One step") and list(tmp_path.iterdir()) == [target]

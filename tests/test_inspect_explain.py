@@ -265,3 +265,44 @@ def test_config_files_load_and_reject_bad_json(tmp_path):
     bad.write_text('{"x": [1, 2],, }')
     with pytest.raises(ValueError, match="not valid JSON.*line 1"):
         load_config(bad)
+
+
+def test_text_report_keeps_brackets_of_formulas_and_values(rng):
+    """rich must not read "[y log σ(z) ...]" or "[inf, 1]" as markup and drop it."""
+    X, y = rng.normal(size=(3, 2)), np.array([0, 1, 1])
+    bce = explain(cr.mlp([2, 3, 1], activation="tanh", rng=0), X, y, loss="bce").to_text(width=200)
+    assert "Σ [y log σ(z) + (1 - y) log(1 - σ(z))]   with z = A[2] (the logits)" in bce
+    ce = explain(cr.mlp([2, 3, 3], activation="tanh", rng=0), X, y, loss="cross_entropy").to_text(width=200)
+    assert "log softmax(z_i)[y_i]" in ce
+    sse = explain(cr.mlp([2, 1], rng=0), X, y[:, None] * 1.0, loss="sse").to_text(width=200)
+    assert "│E " in sse and "with ŷ = A[1]" in sse
+
+
+def test_an_overflowing_step_is_shown_and_named_not_hidden():
+    net = cr.Sequential([cr.Dense.from_arrays(np.array([[1e200, 1e200]]), np.array([0.0]))])
+    t = explain(net, np.array([[1e200, 1e200]]), np.array([0.0]), loss="mse")  # no RuntimeWarning (an error here)
+    assert t.non_finite[:4] == ["Z[1]", "A[1]", "L", "dA[1]"] and "W[1] (updated)" in t.non_finite
+    text = t.to_text(width=200)
+    assert "Warning: this step overflowed the float64 range" in text and "[inf]" in text and "[-inf, -inf]" in text
+    assert json.loads(t.to_json())["non_finite"] == t.non_finite
+    assert exercise_trace().non_finite == []
+
+
+def test_bce_and_hinge_formulas_average_over_all_outputs(rng):
+    X, y = rng.normal(size=(3, 2)), rng.integers(0, 2, size=(3, 2)).astype(float)
+    t = explain(cr.mlp([2, 3, 2], activation="tanh", rng=0), X, y, loss="bce")
+    p = 1 / (1 + np.exp(-t.output))
+    np.testing.assert_allclose(t.layer(2).dA, (p - y) / 6)  # n·k = 6
+    by_hand = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert t.loss_value == pytest.approx(by_hand, rel=1e-12)
+    assert "(1/(n k))" in t.loss_formula and "(1/(n k))" in cr.losses.Hinge.formula
+
+
+def test_submodules_are_reachable_from_the_package_without_importing_them_early():
+    import subprocess
+    import sys
+
+    code = ("import sys, chainrule as cr; assert 'matplotlib' not in sys.modules and 'chainrule.plot' not in sys.modules; "
+            "cr.plot.gradient_flow; cr.io.read_header; cr.datasets.moons; cr.estimators.NeuralNetClassifier; "
+            "assert 'plot' in dir(cr)")
+    subprocess.run([sys.executable, "-c", code], check=True)

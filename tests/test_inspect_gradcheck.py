@@ -47,7 +47,7 @@ def test_wrong_custom_derivative_is_caught_and_named_by_its_label(rng):
     X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
     report = gradcheck(net, X, y, "mse")
     assert not report.passed and not bool(report)
-    activation_check = report["input of layer 2"]
+    activation_check = report["dZ[1]"]  # the input of the activation after Dense layer 1
     assert not activation_check.passed and activation_check.layer == "CustomActivation('xtanh_wrong')"
     assert activation_check.max_abs_error > 1e-3 and activation_check.rel_error > 1e-2
     assert "xtanh_wrong" in report.summary() and "FAILED" in str(report)
@@ -117,3 +117,14 @@ def test_report_is_json_ready_and_arguments_are_checked(rng):
         gradcheck(lambda x: x, X)
     with pytest.raises(KeyError, match="no gradient check named"):
         gradcheck(net, X, y)["W[9]"]
+
+
+def test_input_gradients_carry_the_lectures_names(rng):
+    net = cr.mlp([2, 3, 1], activation="sigmoid", output_activation="sigmoid", rng=0)
+    report = gradcheck(net, rng.normal(size=(3, 2)), rng.uniform(size=(3, 1)))
+    assert [e.name for e in report.entries] == ["W[1]", "b[1]", "dA[0]", "dZ[1]", "W[2]", "b[2]", "dA[1]", "dZ[2]"]
+    # where the lecture has no name, the 1-based position in the network
+    mixed = cr.Sequential([cr.Dense(2, 3, rng=0), cr.BatchNorm(3), cr.Tanh(), cr.Dense(3, 1, rng=1)])
+    names = [e.name for e in gradcheck(mixed, rng.normal(size=(4, 2)), rng.normal(size=(4, 1))).entries
+             if e.kind == "input"]
+    assert names == ["dA[0]", "input of layer 2", "input of layer 3", "dA[1]"]

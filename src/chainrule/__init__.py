@@ -52,6 +52,23 @@ def load(path):
     return load_model(path)
 
 
+#: Submodules imported on first use (``cr.plot.loss_curve(...)`` after ``import chainrule as cr``),
+#: so that importing chainrule does not import matplotlib, scikit-learn or the playground.
+_LAZY_SUBMODULES = ("datasets", "estimators", "io", "metrics", "models", "plot")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+
 __all__ = [
     "ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "Activation", "BatchNorm", "Callback",
     "CustomActivation", "Dense", "DivergenceError", "Dropout", "GlorotNormal", "GlorotUniform",

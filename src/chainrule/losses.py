@@ -220,8 +220,9 @@ class BinaryCrossEntropy(Loss):
 
     name, aliases = "bce", ("binary_cross_entropy", "binary_crossentropy", "log_loss")
     task = BINARY
-    formula = "L = -(1/n) Σ [y log σ(z) + (1 - y) log(1 - σ(z))]"
-    convention = "binary cross-entropy on logits z, mean over samples (and outputs); dL/dz = (σ(z) - y)/n"
+    formula = "L = -(1/(n k)) Σ [y log σ(z) + (1 - y) log(1 - σ(z))]"
+    convention = ("binary cross-entropy on logits z, mean over all n·k elements (k outputs, one per label); "
+                  "dL/dz = (σ(z) - y)/(n·k)")
 
     def check_targets(self, y_true, n_outputs):
         y = super().check_targets(y_true, n_outputs)
@@ -330,8 +331,8 @@ class Hinge(Loss):
 
     name, aliases = "hinge", ("svm",)
     task = BINARY
-    formula = "L = (1/n) Σ max(0, 1 - y f(x))"
-    convention = "hinge loss, labels ±1, mean over samples; dL/df = -y·1[y f < 1]/n"
+    formula = "L = (1/(n k)) Σ max(0, 1 - y f(x))"
+    convention = "hinge loss, labels ±1, mean over all n·k elements; dL/df = -y·1[y f < 1]/(n·k)"
 
     def check_targets(self, y_true, n_outputs):
         y = super().check_targets(y_true, n_outputs)

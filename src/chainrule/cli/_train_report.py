@@ -115,13 +115,14 @@ def save_figure(figure, path: Path) -> None:
 def print_report(results: dict, history) -> None:
     """The rich summary: network, loss, epochs, a train/test metrics table, files written."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     metric = next(k for k in results["train"] if k not in ("loss", "rmse"))
     scaled = results["standardized"]
     notes = [name for name in ("features", "target") if scaled.get(name)]
-    console.print(f"[bold]{results['dataset']}[/]: network {'-'.join(map(str, results['network']))} "
+    console.print(f"[bold]{escape(str(results['dataset']))}[/]: network {'-'.join(map(str, results['network']))} "
                   f"({results['activation']}), loss {results['loss']}, {results['epochs_run']} epochs"
                   + (f"; standardised {' and '.join(notes)}" if notes else ""))
     table = Table()
@@ -140,7 +141,7 @@ def print_report(results: dict, history) -> None:
         table.add_row(*row)
     console.print(table)
     if history.stop_reason:
-        console.print(history.stop_reason)
+        console.print(history.stop_reason, markup=False)
     for path in results["plots"] + ([results["saved"]] if results.get("saved") else []):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)
     sys.stdout.flush()

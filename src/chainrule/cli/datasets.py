@@ -32,11 +32,13 @@ def run(args) -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="built-in datasets (chainrule train --dataset NAME)")
     for column in ("name", "task", "samples", "features", "description"):
         table.add_column(column, justify="right" if column in ("samples", "features") else "left")
     for row in records:
-        table.add_row(row["name"], row["task"], str(row["samples"]), str(row["features"]), row["description"])
+        cells = (row["name"], row["task"], str(row["samples"]), str(row["features"]), row["description"])
+        table.add_row(*map(Text, cells))  # Text: "[-π, π]" is data, not rich markup
     Console().print(table)
     return 0

@@ -41,6 +41,7 @@ def run(args) -> int:
 def print_metrics(metrics: dict, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     view = Table(title=title)
@@ -50,14 +51,14 @@ def print_metrics(metrics: dict, title: str) -> None:
         if key in ("confusion_matrix", "loss_name"):
             continue
         name = f"loss ({metrics['loss_name']})" if key == "loss" and metrics.get("loss_name") else key
-        view.add_row(name, f"{value:.6g}" if isinstance(value, float) else str(value))
+        view.add_row(Text(name), Text(f"{value:.6g}" if isinstance(value, float) else str(value)))
     console.print(view)
     confusion = metrics.get("confusion_matrix")
     if confusion:
         matrix = Table(title="confusion matrix (rows: true class, columns: predicted)")
         matrix.add_column("true \\ predicted")
         for label in confusion["labels"]:
-            matrix.add_column(str(label), justify="right")
+            matrix.add_column(Text(str(label)), justify="right")
         for label, row in zip(confusion["labels"], confusion["counts"]):
-            matrix.add_row(str(label), *map(str, row))
+            matrix.add_row(Text(str(label)), *map(str, row))  # Text: a label like "[a]" is not markup
         console.print(matrix)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 FORMATS = ("text", "markdown", "json")
 
@@ -23,13 +21,28 @@ def register(subparsers) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (terminal report), markdown (with LaTeX) or json (default: text)")
     parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of standard output")
-    parser.add_argument("--width", type=int, default=110, help="text width of the terminal report (default: 110)")
+    parser.add_argument("--width", type=_width, default=110,
+                        help="text width of the terminal report, at least 40 (default: 110)")
     parser.set_defaults(handler=run)
+
+
+def _width(text: str) -> int:
+    from ._options import positive_int
+
+    width = positive_int(text)
+    if width < 40:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be at least 40 columns, got {width}")
+    return width
 
 
 def run(args) -> int:
     from ..inspect import explain, load_config
+    from ._output import check_output_file, write_text_atomic
 
+    if args.output is not None:
+        check_output_file(args.output, "--output")
     config = load_config(args.config)
     trace = explain(config.network(), config.x, config.y, loss=config.loss, lr=config.lr)
     if args.format == "json":
@@ -47,12 +60,5 @@ def run(args) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_text(Path(args.output), text)
+        write_text_atomic(args.output, text)
     return 0
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write atomically: a temporary file in the same directory, then rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

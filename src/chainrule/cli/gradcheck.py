@@ -24,22 +24,28 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--config", metavar="FILE", default=None,
                         help="JSON network and data (x, y, layers, loss), as for `chainrule explain`")
-    parser.add_argument("--sizes", type=_sizes, default=[2, 4, 1], metavar="SIZES",
+    parser.add_argument("--sizes", type=_sizes, default=None, metavar="SIZES",
                         help="layer widths including input and output (default: 2,4,1)")
-    parser.add_argument("--activation", choices=ACTIVATIONS.names(), default="sigmoid", metavar="NAME",
+    parser.add_argument("--activation", choices=ACTIVATIONS.names(), default=None, metavar="NAME",
                         help=f"hidden activation: {', '.join(ACTIVATIONS.names())} (default: sigmoid)")
     parser.add_argument("--output-activation", choices=ACTIVATIONS.names(), default=None, metavar="NAME",
                         help="activation after the last layer (default: none)")
-    parser.add_argument("--loss", choices=LOSSES.names(), default="mse", metavar="NAME",
+    parser.add_argument("--loss", choices=LOSSES.names(), default=None, metavar="NAME",
                         help=f"loss: {', '.join(LOSSES.names())} (default: mse)")
-    parser.add_argument("--samples", type=positive_int, default=4, help="random examples (default: 4)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of weights and data (default: 0)")
+    parser.add_argument("--samples", type=positive_int, default=None, help="random examples (default: 4)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of weights and data (default: 0)")
     parser.add_argument("--eps", type=positive_float, default=1e-6, help="finite-difference step (default: 1e-6)")
     parser.add_argument("--tol", type=positive_float, default=1e-7,
                         help="pass threshold on |a - n| / max(1, |a|, |n|) (default: 1e-7)")
     parser.add_argument("--no-inputs", action="store_true", help="check parameters only, not layer inputs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run)
+
+
+#: Options that build the random network; --config replaces them all.
+_RANDOM_NETWORK_OPTIONS = [("--sizes", "sizes"), ("--activation", "activation"),
+                           ("--output-activation", "output_activation"), ("--loss", "loss"),
+                           ("--samples", "samples"), ("--seed", "seed")]
 
 
 def _sizes(text: str) -> list[int]:
@@ -73,8 +79,19 @@ def build(args):
     if args.config is not None:
         from ..inspect import load_config
 
+        conflicting = [option for option, dest in _RANDOM_NETWORK_OPTIONS if getattr(args, dest) is not None]
+        if conflicting:
+            from . import UsageError
+
+            verb = "describes" if len(conflicting) == 1 else "describe"
+            raise UsageError(f"chainrule gradcheck: {', '.join(conflicting)} {verb} a random network, but --config "
+                             "brings its own network, data and loss: use one or the other")
         config = load_config(args.config)
         return config.network(), config.x, config.y, config.loss, args.config
+    defaults = {"sizes": [2, 4, 1], "activation": "sigmoid", "loss": "mse", "samples": 4, "seed": 0}
+    for dest, value in defaults.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, value)
     from .. import mlp
     from ..losses import get_loss
 

@@ -157,6 +157,22 @@ class Trace:
     def update_rule(self) -> str:
         return eq.update_rule(self.l1, self.l2)
 
+    @property
+    def non_finite(self) -> list[str]:
+        """The quantities holding inf or NaN (the step overflowed), in the report's order;
+        empty for an ordinary step."""
+        quantities = []
+        for s in self.layers:
+            quantities += [(f"Z[{s.l}]", s.Z), (f"A[{s.l}]", s.A)]
+        quantities.append(("L", np.float64(self.loss_value)))
+        quantities.append((f"dA[{len(self.layers)}]", self.layers[-1].dA))
+        for s in reversed(self.layers):  # the backward pass runs last layer first
+            quantities += [(f"{s.symbol}'(Z[{s.l}])", s.g_prime), (f"dZ[{s.l}]", s.dZ),
+                           (f"dW[{s.l}]", s.dW), (f"db[{s.l}]", s.db), (f"dA[{s.l - 1}]", s.dA_prev)]
+        for s in self.layers:
+            quantities += [(f"W[{s.l}] (updated)", s.W_new), (f"b[{s.l}] (updated)", s.b_new)]
+        return [name for name, value in quantities if _has_non_finite(value)]
+
     def layer(self, l: int) -> LayerStep:
         """The step of layer ``l`` (1-based, as in the lecture)."""
         if not 1 <= l <= len(self.layers):
@@ -184,6 +200,7 @@ class Trace:
             "output": _jsonable(self.output),
             "prediction": _jsonable(self.prediction),
             "layers": [step.to_dict() for step in self.layers],
+            "non_finite": self.non_finite,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -265,6 +282,22 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
 
     work = net if inplace else copy.deepcopy(net, {id(net.xp): net.xp})  # modules are shared, not copied
     groups = _dense_groups(work)
+    with np.errstate(all="ignore"):  # an overflowing step is shown as inf/NaN and listed in non_finite
+        steps, value = _trace_step(work, groups, X_arr, targets, loss_obj, lr, l1, l2)
+        output = steps[-1].A
+        prediction = _copy(loss_obj.link(work.to_device(output)))
+    grad_text, grad_latex = eq.loss_gradient(loss_obj, len(steps))
+    return Trace(
+        X=X_arr, y=np.asarray(targets), loss_name=loss_obj.name or type(loss_obj).__name__,
+        loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
+        loss_gradient_latex=grad_latex, loss_value=float(value), lr=float(lr), output=output,
+        prediction=prediction, layers=steps, dtype=work.dtype.name, l1=l1, l2=l2,
+    )
+
+
+def _trace_step(work: Sequential, groups, X_arr, targets, loss_obj, lr, l1, l2):
+    """Forward, loss, backward and the SGD update of ``work``, recording every quantity;
+    returns ``(steps, loss value)``."""
     A = work.to_device(X_arr)
     steps = []
     for l, (dense, act) in enumerate(groups, start=1):
@@ -289,16 +322,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
     for step, (dense, _) in zip(steps, groups):
         step.W_new = _copy(dense.W.value)
         step.b_new = _copy(dense.b.value) if dense.b is not None else None
-    n_layers = len(steps)
-    grad_text, grad_latex = eq.loss_gradient(loss_obj, n_layers)
-    output = steps[-1].A
-    return Trace(
-        X=X_arr, y=np.asarray(targets), loss_name=loss_obj.name or type(loss_obj).__name__,
-        loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
-        loss_gradient_latex=grad_latex, loss_value=float(value), lr=float(lr), output=output,
-        prediction=_copy(loss_obj.link(work.to_device(output))), layers=steps, dtype=work.dtype.name,
-        l1=l1, l2=l2,
-    )
+    return steps, value
 
 
 def _dense_groups(net: Sequential):
@@ -343,6 +367,10 @@ def _derivative(act, Z, A):
         return _copy(act.derivative(Z, A))
     except NotImplementedError:
         return None  # softmax: full Jacobian
+
+
+def _has_non_finite(array) -> bool:
+    return array is not None and not np.isfinite(array).all()
 
 
 def _copy(array):

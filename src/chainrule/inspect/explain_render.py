@@ -54,7 +54,9 @@ def _sections(trace):
     if trace.loss_name in ("bce", "cross_entropy"):
         forward.append(("ŷ", f"ŷ = link(A[{last}])   (probabilities)", rf"\hat y = \operatorname{{link}}(A^{{[{last}]}})",
                         trace.prediction))
-    loss = [("L", f"{trace.loss_formula}   with ŷ = A[{last}]", _loss_latex(trace, last), np.float64(trace.loss_value))]
+    output_text, _ = _output_name(trace.loss_name, last)
+    loss = [("E" if trace.loss_name == "sse" else "L", f"{trace.loss_formula}   with {output_text}",
+             _loss_latex(trace, last), np.float64(trace.loss_value))]
     backward = [(f"dA[{last}]", trace.loss_gradient, trace.loss_gradient_latex, trace.layers[-1].dA)]
     for s in reversed(trace.layers):
         if s.activation != "identity" and s.g_prime is not None:
@@ -77,13 +79,22 @@ def _sections(trace):
     ]
 
 
+def _output_name(loss_name: str, last: int) -> tuple[str, str]:
+    """How the loss formula names the network's output ``A[last]``: ``(text, latex)``."""
+    if loss_name in ("bce", "cross_entropy"):
+        return f"z = A[{last}] (the logits)", rf"$z = A^{{[{last}]}}$ (the logits)"
+    if loss_name == "hinge":
+        return f"f(x) = A[{last}]", rf"$f(x) = A^{{[{last}]}}$"
+    return f"ŷ = A[{last}]", rf"$\hat y = A^{{[{last}]}}$"
+
+
 def _loss_latex(trace, last: int) -> str:
     latex = {
         "mse": r"L = \frac{1}{n k} \sum (\hat y - y)^2",
         "sse": r"E = \tfrac12 \sum (\hat y - y)^2",
-        "bce": r"L = -\frac{1}{n} \sum \left[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))\right]",
+        "bce": r"L = -\frac{1}{n k} \sum \left[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))\right]",
         "cross_entropy": r"L = -\frac{1}{n} \sum_i \log \operatorname{softmax}(z_i)_{y_i}",
-        "hinge": r"L = \frac{1}{n} \sum \max(0, 1 - y f(x))",
+        "hinge": r"L = \frac{1}{n k} \sum \max(0, 1 - y f(x))",
         "huber": r"L = \operatorname{mean}\left(\tfrac12 r^2 \text{ if } |r| \le \delta \text{ else } \delta(|r| - \tfrac12\delta)\right)",
     }.get(trace.loss_name, "L")
     return latex
@@ -93,12 +104,17 @@ def _header_lines(trace):
     sizes = trace.sizes
     acts = [s.activation for s in trace.layers]
     shape = f"{sizes[0]}" + "".join(f" → {n} ({a})" for n, a in zip(sizes[1:], acts))
-    return [
+    lines = [
         f"Network: {shape}; {trace.n_samples} sample(s); {trace.dtype}; learning rate α = {number(trace.lr)}",
         f"Loss: {trace.loss_name} — {trace.loss_convention}",
         ("Samples are rows: A[0] = X, and each row of Z[l] = A[l-1] W[l]ᵀ + b[l] is z = W x + b for one "
          "example; * is element-wise multiplication."),
     ]
+    non_finite = trace.non_finite
+    if non_finite:
+        lines.append(f"Warning: this step overflowed the {trace.dtype} range; inf or NaN in "
+                     f"{', '.join(non_finite)}. Smaller inputs, weights or learning rate keep it finite.")
+    return lines
 
 
 # -- rich text ----------------------------------------------------------------------------------
@@ -117,7 +133,8 @@ def renderable(trace):
         table.add_column("equation", style="green")
         table.add_column("value", no_wrap=True)
         for label, text, _latex, value in rows:
-            table.add_row(label, text, matrix_text(value))
+            # Text, not str: rich would read "[y_i]" or "[inf, 1]" as markup and drop it
+            table.add_row(Text(label), Text(text), Text(matrix_text(value)))
         parts.append(table)
     return Group(*parts)
 
@@ -141,8 +158,8 @@ def render_markdown(trace) -> str:
         lines += [f"## {title}", ""]
         for label, text, latex, value in rows:
             lines += [f"$${latex} = {matrix_latex(value)}$$", ""]
-            if label == "L":
-                lines += [rf"with $\hat y = A^{{[{len(trace.layers)}]}}$ (the network's output).", ""]
+            if label in ("L", "E"):
+                lines += [f"with {_output_name(trace.loss_name, len(trace.layers))[1]}.", ""]
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..backend import to_numpy
-from ..layers import Dense, Dropout, Layer
+from ..layers import Activation, Dense, Dropout, Layer
 from ..network import Sequential
 
 
@@ -30,8 +30,10 @@ class GradcheckEntry:
     Attributes
     ----------
     name : str
-        ``W[1]``, ``b[2]`` (Dense layers numbered as in the lecture), ``gamma (layer 3)``,
-        or ``input of layer 2`` for ``∂L/∂(layer input)``.
+        ``W[1]``, ``b[2]`` (Dense layers numbered as in the lecture), ``gamma (layer 3)``
+        (1-based position in the network); for ``∂L/∂(layer input)`` the lecture's ``dA[0]``
+        (∂L/∂X, the first Dense layer's input), ``dZ[1]`` (the input of the activation after
+        Dense layer 1), or ``input of layer 3`` where the lecture has no name.
     layer : str
         The layer, e.g. ``Dense(n_in=2, n_out=4, bias=True)`` or ``CustomActivation('xtanh')``.
     position : int
@@ -216,7 +218,7 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
             start = position - 1
             x_in = np.array(activations[start], dtype=np.float64)
             numeric = _central_differences(lambda start=start, x_in=x_in: loss_from(start, x_in), x_in, eps)
-            entries.append(_compare(f"input of layer {position}", label, position, "input",
+            entries.append(_compare(_input_name(layers, position, dense_count), label, position, "input",
                                     input_grads[start], numeric, tol))
     notes = []
     if any(type(layer).__name__ == "ReLU" or getattr(layer, "name", None) in ("relu", "leaky_relu") for layer in layers):
@@ -252,6 +254,18 @@ class _ProjectionObjective:
 
     def gradient(self):
         return self.R.copy()
+
+
+def _input_name(layers, position: int, dense_count: int) -> str:
+    """The gradient of a layer's input in the lecture's notation where it has one: ``dA[l-1]``
+    for Dense layer l (``dA[0]`` = ∂L/∂X), ``dZ[l]`` for the activation right after it;
+    ``input of layer N`` (1-based position in the network) otherwise."""
+    layer, previous = layers[position - 1], layers[position - 2] if position > 1 else None
+    if isinstance(layer, Dense) and (previous is None or isinstance(previous, (Activation, Dense))):
+        return f"dA[{dense_count - 1}]"
+    if isinstance(layer, Activation) and isinstance(previous, Dense):
+        return f"dZ[{dense_count}]"
+    return f"input of layer {position}"
 
 
 def _float64_copy(net_or_layer):
