@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import chainrule as cr
 from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
 from chainrule.models import LinearRegressionGD, LinearSVMGD, LogisticRegressionGD
 
@@ -338,3 +339,23 @@ def test_estimators_and_model_files_on_the_gpu(tmp_path):
                  "--save", str(tmp_path / "cli.chainrule"), "--plots", str(tmp_path / "plots")]) == 0
     assert (tmp_path / "plots" / "network.png").exists()
     assert main(["evaluate", str(tmp_path / "cli.chainrule"), str(table)]) == 0
+
+
+def test_a_diverging_fit_raises_and_keeps_usable_weights():
+    X, y = datasets.load_iris(return_X_y=True)
+    clf = NeuralNetClassifier(learning_rate=1e6, optimizer="sgd", random_state=0)
+    with pytest.raises(cr.DivergenceError, match="uninformed network"):
+        clf.fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()  # the initial weights, not the blown-up ones
+    rng = np.random.default_rng(0)
+    Xr = rng.normal(size=(100, 3))
+    reg = NeuralNetRegressor(learning_rate=1e4, optimizer="sgd", batch_size=None, random_state=0)
+    with pytest.raises(cr.DivergenceError, match="over 1000× the best so far"):
+        reg.fit(Xr, Xr @ [1.0, 2.0, 3.0])
+    assert np.abs(reg.predict(Xr)).max() < 100
+
+
+def test_early_stopping_names_validation_fraction_when_too_few_samples():
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    with pytest.raises(ValueError, match=r"validation_fraction=0.1 of n_samples=5, i.e. 0 validation"):
+        NeuralNetRegressor(early_stopping=True).fit(X, X[:, 0])

@@ -112,6 +112,87 @@ def test_divergence_callback_catches_growth(rng):
     assert all(np.isfinite(w).all() for w in net.get_weights())
 
 
+def test_diverging_run_keeps_weights_whose_loss_was_good(rng):
+    """The epoch loss is measured with the weights the epoch starts from; the weights kept after
+    a divergence must reproduce the loss the message names, not the diverged one."""
+    X = rng.normal(size=(50, 3))
+    y = (X @ [1.0, 2.0, 3.0])[:, None]
+    net = cr.mlp([3, 8, 1], activation="tanh", rng=0)
+    with pytest.raises(cr.DivergenceError, match=r"restored to those epoch (\d+) started from \(loss ([\d.e+]+)\)") as info:
+        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.5), epochs=200, verbose=0,
+                callbacks=[cr.StopOnDivergence(factor=10)])
+    history = info.value.history
+    kept_epoch = info.value.epoch - 1  # 1-based: the epoch before the diverging one
+    assert net.evaluate(X, y)["loss"] == pytest.approx(history.loss[kept_epoch - 1], rel=1e-12)
+    assert net.evaluate(X, y)["loss"] < 0.5 * history.loss[-1]
+    # an overflow from the first epoch on goes back to the initial weights
+    fresh = cr.mlp([3, 8, 1], activation="relu", rng=0)
+    initial = fresh.get_weights()
+    with pytest.raises(cr.DivergenceError, match="restored to the initial ones"):
+        fresh.fit(X * 100, y * 100, loss="mse", optimizer=cr.optim.SGD(1e3), epochs=50, batch_size=8, verbose=0)
+    for got, want in zip(fresh.get_weights(), initial):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_early_stopping_on_the_training_loss_restores_the_weights_of_that_loss(rng):
+    X = rng.normal(size=(50, 3))
+    y = (X @ [1.0, 2.0, 3.0])[:, None]
+    net = cr.mlp([3, 8, 1], activation="tanh", rng=0)
+    h = net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.45), epochs=200, verbose=0,
+                callbacks=[cr.EarlyStopping(patience=2)])
+    assert "early stopping" in h.stop_reason and h.loss[h.best_epoch] == min(h.loss)
+    assert net.evaluate(X, y)["loss"] == pytest.approx(min(h.loss), rel=1e-12)  # full batch: exactly
+
+
+def test_stop_on_divergence_catches_classification_blown_up_from_the_first_epoch(rng):
+    X = rng.normal(size=(90, 4))
+    y = rng.integers(0, 3, size=90)
+    net = cr.mlp([4, 8, 3], activation="tanh", rng=0)
+    initial = net.get_weights()
+    with pytest.raises(cr.DivergenceError, match=r"epoch 1: .*uninformed network \(1.099\); weights restored to the initial"):
+        net.fit(X, y, loss="cross_entropy", optimizer=cr.optim.SGD(1e6), epochs=20, batch_size=16, verbose=0,
+                callbacks=[cr.StopOnDivergence()])
+    for got, want in zip(net.get_weights(), initial):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_stop_on_divergence_ignores_noise_around_a_near_zero_loss(rng):
+    """A loss that goes from 1e-9 to 1e-6 grew 1000-fold but is still far below where training
+    began: not a divergence."""
+    stopper = cr.StopOnDivergence(factor=1e3)
+    net = cr.mlp([2, 1], rng=0)
+    net.loss = cr.losses.MSE()
+
+    class Run:
+        pass
+
+    trainer = Run()
+    trainer.net = net
+    stopper.on_train_begin(trainer)
+    for epoch, loss in enumerate([1.0, 1e-3, 1e-9, 1e-6, 1e-3]):
+        stopper.on_epoch_end(trainer, epoch, {"loss": loss})  # would raise via trainer.diverged
+    with pytest.raises(ValueError, match="factor must be > 1"):
+        cr.StopOnDivergence(factor=0.5)
+
+
+def test_cosine_schedule_spans_the_fits_epochs(rng):
+    X, y = _linear_data(rng)
+    for epochs in (10, 40):
+        h = cr.mlp([3, 1], rng=0).fit(X, y, optimizer=cr.optim.SGD(0.1, schedule="cosine"), epochs=epochs, verbose=0)
+        assert h.lr[0] == 0.1 and 0 < h.lr[-1] < 0.1 * 0.05 and all(a >= b for a, b in zip(h.lr, h.lr[1:]))
+    fixed = cr.optim.CosineDecay(period=10)
+    assert fixed(10, 0.1) == 0.0 and fixed(5, 0.1) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="without a period runs inside fit"):
+        cr.optim.CosineDecay()(3, 0.1)
+
+
+def test_verbose_2_prints_plain_lines(rng, capsys):
+    X, y = _linear_data(rng)
+    cr.mlp([3, 1], rng=0).fit(X, y, epochs=40, verbose=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 20 and lines[-1].startswith("epoch 40/40: loss ") and ".py:" not in lines[0]
+
+
 def test_sample_weight_zero_equals_dropping_rows(rng):
     X, y = _linear_data(rng, 40)
     w = np.ones(40)

@@ -73,7 +73,10 @@ class EarlyStopping(Callback):
     min_delta : float
         The smallest decrease that counts as an improvement.
     restore_best : bool
-        Put back the weights of the best epoch when training ends.
+        Put back the weights of the best epoch when training ends: for a validation
+        value, the weights the epoch ended with (on which it was measured); for a
+        training value (loss, accuracy), those it started with, because the epoch's
+        training loss is measured while its updates happen.
     """
 
     def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0, restore_best: bool = True):
@@ -93,8 +96,12 @@ class EarlyStopping(Callback):
                 raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
         self._best = math.inf
         self._wait = 0
-        self._weights = None
+        self._weights = self._start_weights = None
         self.best_epoch = self.stopped_epoch = None
+
+    def on_epoch_begin(self, trainer, epoch):
+        if self.restore_best and not self._key.startswith("val_"):
+            self._start_weights = trainer.net.get_weights()
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self._key not in logs:
@@ -105,7 +112,8 @@ class EarlyStopping(Callback):
         if value < self._best - self.min_delta:
             self._best, self._wait, self.best_epoch = value, 0, epoch
             if self.restore_best:
-                self._weights = trainer.net.get_weights()
+                measured_at_end = self._key.startswith("val_")
+                self._weights = trainer.net.get_weights() if measured_at_end else self._start_weights
         else:
             self._wait += 1
             if self._wait > self.patience:
@@ -123,37 +131,80 @@ class EarlyStopping(Callback):
 
 
 class StopOnDivergence(Callback):
-    """Stop when the epoch loss exceeds ``factor`` times the best loss so far.
+    """Stop a run whose loss grows without bound, keeping the last good weights.
 
     Non-finite losses are always caught by ``fit`` itself, batch by batch; this callback
-    adds the "growing without bound" test. Weights go back to the last good state.
+    catches finite growth. An epoch has diverged when its loss
+
+    - exceeds ``factor`` times the best epoch loss so far *and* the first epoch's loss
+      (worse than where training began, so noise around a near-zero loss never counts), or
+    - for a classification loss, exceeds ``factor`` times the loss of an uninformed network
+      (ln 2 for binary cross-entropy, ln K for K-class cross-entropy, 1 for hinge): only
+      huge, confidently wrong logits get there, so a run diverged from its first epoch is
+      caught too.
+
+    Weights go back to the last good state (see ``DivergenceError``).
+
+    Parameters
+    ----------
+    factor : float
+        How many times worse counts as diverged (> 1), default 1000.
     """
 
     def __init__(self, factor: float = 1e3):
         self.factor = check_positive("factor", factor)
+        if self.factor <= 1:
+            raise ValueError(f"factor must be > 1, got {factor!r}")
 
     def on_train_begin(self, trainer):
-        self._best = math.inf
+        self._best = self._first = math.inf
+        loss = getattr(trainer.net, "loss", None)
+        n_outputs = getattr(trainer.net, "n_outputs", None)
+        self._uninformed = loss.uninformed(n_outputs) if loss is not None and n_outputs else None
 
     def on_epoch_end(self, trainer, epoch, logs):
         loss = logs["loss"]
-        if loss > self.factor * self._best:
+        if self._uninformed is not None and loss > self.factor * self._uninformed:
+            trainer.diverged(
+                f"training diverged at epoch {epoch + 1}: loss {loss:.6g} is over {self.factor:g}× that of "
+                f"an uninformed network ({self._uninformed:.4g})",
+                epoch,
+            )
+        if loss > self.factor * self._best and loss > self._first:
             trainer.diverged(
                 f"training diverged at epoch {epoch + 1}: loss {loss:.6g} is over {self.factor:g}× "
                 f"the best so far ({self._best:.6g})",
                 epoch,
             )
+        if epoch == 0:
+            self._first = loss
         self._best = min(self._best, loss)
 
 
 class ProgressBar(Callback):
-    """A rich progress bar over epochs with the loss, the metric and the ETA."""
+    """A rich progress bar over epochs with the loss, the metric and the ETA; with
+    ``log_every=k``, one plain line every k epochs (and after the last) instead of a bar.
+
+    Parameters
+    ----------
+    console : rich.console.Console, optional
+        Where to draw (default: standard output).
+    log_every : int
+        0 for the bar; k > 0 for a line every k epochs.
+    """
 
     def __init__(self, console=None, log_every: int = 0):
         self.console = console
-        self.log_every = log_every
+        self.log_every = check_positive("log_every", log_every, integer=True, allow_zero=True)
 
     def on_train_begin(self, trainer):
+        self._progress = None
+        if self.log_every:
+            if self.console is None:
+                from rich.console import Console
+
+                self.console = Console()
+            return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._progress = Progress(
@@ -170,9 +221,11 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         status = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
-        self._progress.update(self._task, completed=epoch + 1, status=status)
-        if self.log_every and (epoch + 1) % self.log_every == 0:
-            self._progress.console.log(f"epoch {epoch + 1}: {status}")
+        if self._progress is not None:
+            self._progress.update(self._task, completed=epoch + 1, status=status)
+        elif (epoch + 1) % self.log_every == 0 or epoch + 1 == trainer.epochs:
+            self.console.print(f"epoch {epoch + 1}/{trainer.epochs}: {status}", markup=False, highlight=False)
 
     def on_train_end(self, trainer):
-        self._progress.stop()
+        if self._progress is not None:
+            self._progress.stop()

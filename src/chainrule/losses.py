@@ -13,6 +13,8 @@ Conventions (the public contract):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .backend import fused, namespace, to_numpy
@@ -39,6 +41,11 @@ class Loss:
         LOSSES.add_if_named(cls)
 
     squared_error_sum = None  # Σ(ŷ - y)² of the last evaluate, where a loss has it for free
+
+    def uninformed(self, n_outputs: int) -> float | None:
+        """The loss of a network whose outputs are all 0 (logits: equal probabilities), for
+        losses where that is a fixed number; None otherwise (regression)."""
+        return None
 
     def __init__(self):
         self._scale = None
@@ -229,6 +236,9 @@ class BinaryCrossEntropy(Loss):
         _check_range("BinaryCrossEntropy", y, "in [0, 1] (class labels 0 and 1)", (y >= 0) & (y <= 1))
         return y
 
+    def uninformed(self, n_outputs):
+        return math.log(2.0)
+
     def _forward(self, z, y):
         xp = namespace(z)
         e = xp.exp(-xp.abs(z))  # in (0, 1]: never overflows
@@ -259,6 +269,9 @@ class CrossEntropy(Loss):
     _grad = None  # the gradient, when a fused GPU kernel computed it with the loss
     formula = "L = -(1/n) Σ_i log softmax(z_i)[y_i]"
     convention = "softmax cross-entropy on logits, mean over samples; dL/dz = (softmax(z) - onehot(y))/n"
+
+    def uninformed(self, n_outputs):
+        return math.log(n_outputs) if n_outputs >= 2 else None
 
     def check_targets(self, y_true, n_outputs):
         y = y_true
@@ -333,6 +346,9 @@ class Hinge(Loss):
     task = BINARY
     formula = "L = (1/(n k)) Σ max(0, 1 - y f(x))"
     convention = "hinge loss, labels ±1, mean over all n·k elements; dL/df = -y·1[y f < 1]/(n·k)"
+
+    def uninformed(self, n_outputs):
+        return 1.0
 
     def check_targets(self, y_true, n_outputs):
         y = super().check_targets(y_true, n_outputs)

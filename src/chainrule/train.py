@@ -61,8 +61,44 @@ class History:
         return {k: v for k, v in vars(self).items()}
 
 
+class _WeightCopy:
+    """A copy of a network's parameters, refreshed and put back without allocating (one
+    flat copy when the parameters live in one contiguous buffer)."""
+
+    def __init__(self, params):
+        self._params = params
+        flat = params.packed() if hasattr(params, "packed") else None
+        self._flat = None if flat is None else flat.value.copy()
+        self._arrays = [p.value.copy() for p in params] if flat is None else None
+
+    def _packed(self):
+        return self._params.packed() if self._flat is not None else None
+
+    def capture(self) -> None:
+        flat = self._packed()
+        if flat is not None:
+            self._flat[...] = flat.value
+            return
+        for buffer, p in zip(self._arrays, self._params):
+            buffer[...] = p.value
+
+    def restore(self) -> None:
+        flat = self._packed()
+        if flat is not None:
+            flat.value[...] = self._flat
+            return
+        for buffer, p in zip(self._arrays, self._params):
+            p.value[...] = buffer
+
+
 class Trainer:
-    """State shared between the loop and the callbacks of one ``fit``."""
+    """State shared between the loop and the callbacks of one ``fit``.
+
+    The epoch loss is measured while the epoch's updates happen, so it speaks for the
+    weights the epoch *started* with (exactly so for full-batch gradient descent). The
+    last good state is therefore the starting weights of the last epoch whose loss was
+    accepted, and a diverging epoch goes back to them, not to the weights it produced.
+    """
 
     def __init__(self, net, epochs: int, has_validation: bool, history: History):
         self.net = net
@@ -71,36 +107,31 @@ class Trainer:
         self.history = history
         self.stop_training = False
         self.epoch = 0
-        self._params = params = net.parameters()
-        flat = params.packed() if hasattr(params, "packed") else None
-        # the last good weights: one flat copy when the network's storage is contiguous
-        self._good_flat = None if flat is None else flat.value.copy()
-        self._good = [p.value.copy() for p in params] if flat is None else flat.split(self._good_flat)
+        params = net.parameters()
+        self._good = _WeightCopy(params)  # the initial weights until an epoch is accepted
+        self._start = _WeightCopy(params)
+        self._good_epoch = self._good_loss = None
 
-    def _packed(self):
-        return self._params.packed() if self._good_flat is not None else None
+    def begin_epoch(self) -> None:
+        """Record the weights the epoch starts with."""
+        self._start.capture()
 
-    def remember_good_state(self) -> None:
-        """Record the current weights as the last good state (no allocation)."""
-        flat = self._packed()
-        if flat is not None:
-            self._good_flat[...] = flat.value
-            return
-        for buffer, p in zip(self._good, self._params):
-            buffer[...] = p.value
+    def accept_epoch(self, epoch: int, loss: float) -> None:
+        """The epoch's loss was fine: its starting weights become the last good state."""
+        self._good, self._start = self._start, self._good
+        self._good_epoch, self._good_loss = epoch, loss
 
-    def restore_good_state(self) -> None:
-        flat = self._packed()
-        if flat is not None:
-            flat.value[...] = self._good_flat
-            return
-        for buffer, p in zip(self._good, self._params):
-            p.value[...] = buffer
+    def restore_good_state(self) -> str:
+        """Put the last good weights back; returns where they come from, for messages."""
+        self._good.restore()
+        if self._good_epoch is None:
+            return "the initial ones"
+        return f"those epoch {self._good_epoch + 1} started from (loss {self._good_loss:.6g})"
 
     def diverged(self, message: str, epoch: int):
         """Restore the last good weights and raise ``DivergenceError``."""
-        self.restore_good_state()
-        raise DivergenceError(message + "; weights restored to the last good state", epoch + 1, self.history)
+        restored = self.restore_good_state()
+        raise DivergenceError(f"{message}; weights restored to {restored}", epoch + 1, self.history)
 
 
 def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
@@ -224,11 +255,13 @@ def fit(
     quiet_overflow = np.errstate(over="ignore", invalid="ignore")
     quiet_overflow.__enter__()
     try:
+        optimizer.plan(epochs)
         for cb in callbacks:
             cb.on_train_begin(trainer)
         monitor = None
         for epoch in range(epochs):
             trainer.epoch = epoch
+            trainer.begin_epoch()
             optimizer.start_epoch(epoch, monitor)
             for cb in callbacks:
                 cb.on_epoch_begin(trainer, epoch)
@@ -299,7 +332,7 @@ def fit(
             logs["lr"] = optimizer.lr
             for cb in callbacks:
                 cb.on_epoch_end(trainer, epoch, logs)
-            trainer.remember_good_state()
+            trainer.accept_epoch(epoch, epoch_loss)
             if trainer.stop_training:
                 if history.stop_reason is None:
                     history.stop_reason = f"stopped by a callback after epoch {epoch + 1}"

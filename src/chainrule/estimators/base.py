@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..backend import resolve_device, resolve_dtype
-from ..callbacks import EarlyStopping
+from ..callbacks import EarlyStopping, StopOnDivergence
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
 from ..losses import LOSSES, check_sample_weight
@@ -197,6 +197,12 @@ class NeuralNetBase(BaseEstimator):
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if self.batch_norm and X.shape[0] < 2:
             raise ValueError(f"batch_norm needs batches of at least 2 samples; got n_samples={X.shape[0]}")
+        if self.early_stopping:
+            n_val = int(round(float(self.validation_fraction) * X.shape[0]))
+            if not 1 <= n_val < X.shape[0]:
+                raise ValueError(f"early_stopping holds out validation_fraction={self.validation_fraction} of "
+                                 f"n_samples={X.shape[0]}, i.e. {n_val} validation and {X.shape[0] - n_val} "
+                                 "training samples; both need at least one")
         if reset or not hasattr(self, "network_"):
             self._rng = as_generator(self.random_state)
             self.network_ = self._build_network(X.shape[1], n_outputs)
@@ -209,7 +215,8 @@ class NeuralNetBase(BaseEstimator):
         if getattr(self, "_optimizer", None) is None:
             self._optimizer = get_optimizer(self.optimizer, lr=self._learning_rate(X, sample_weight))
         self._optimizer.l2 = self._l2_penalty(X, sample_weight)
-        callbacks = [EarlyStopping(patience=self.patience)] if self.early_stopping else []
+        # a diverging run stops (DivergenceError) with its last good weights instead of "fitting"
+        callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=self.patience)] if self.early_stopping else [])
         batch = None if self.batch_size is None else min(int(self.batch_size), X.shape[0])
         if self.batch_norm and batch is not None and X.shape[0] % batch == 1:
             batch += 1  # never leave a last batch of one sample for batch norm

@@ -87,6 +87,11 @@ class Optimizer:
             self._update(p.value, g, state, lr)
         self.iterations += 1
 
+    def plan(self, epochs: int) -> None:
+        """Called by fit before the first epoch with the number of epochs it will run."""
+        if self.schedule is not None:
+            self.schedule.plan(epochs)
+
     def start_epoch(self, epoch: int, monitor: float | None = None) -> None:
         """Set the learning rate for ``epoch`` from the schedule (called by fit)."""
         self.epoch = epoch

@@ -23,6 +23,10 @@ class Schedule:
     def __call__(self, epoch: int, base_lr: float, monitor: float | None = None) -> float:
         raise NotImplementedError
 
+    def plan(self, epochs: int) -> None:
+        """Told by ``fit`` how many epochs it will run (before the first one); most
+        schedules do not need it."""
+
     def get_config(self) -> dict:
         return dict(vars(self))
 
@@ -57,17 +61,37 @@ class ExponentialDecay(Schedule):
 
 
 class CosineDecay(Schedule):
-    """lr = min_lr + ½ (base - min_lr)(1 + cos(π · min(epoch, T) / T))."""
+    """lr = min_lr + ½ (base - min_lr)(1 + cos(π · min(epoch, T) / T)).
+
+    Parameters
+    ----------
+    period : int, optional
+        T, in epochs. By default the number of epochs of the ``fit`` call, so the rate
+        reaches ``min_lr`` at the end of training whatever ``epochs`` is.
+    min_lr : float
+        The rate reached at epoch T and kept after it.
+    """
 
     name, aliases = "cosine", ("cosine_annealing",)
 
-    def __init__(self, period: int = 100, min_lr: float = 0.0):
-        self.period = check_positive("period", period, integer=True)
+    def __init__(self, period: int | None = None, min_lr: float = 0.0):
+        self.period = None if period is None else check_positive("period", period, integer=True)
         self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
+        self._planned = None
+
+    def plan(self, epochs):
+        self._planned = epochs
 
     def __call__(self, epoch, base_lr, monitor=None):
-        t = min(epoch, self.period) / self.period
+        period = self.period or self._planned
+        if period is None:
+            raise ValueError("CosineDecay() without a period runs inside fit (which sets it to the number of "
+                             "epochs); give period=... to call it directly")
+        t = min(epoch, period) / period
         return self.min_lr + 0.5 * (base_lr - self.min_lr) * (1.0 + math.cos(math.pi * t))
+
+    def get_config(self):
+        return {"period": self.period, "min_lr": self.min_lr}
 
 
 class ReduceOnPlateau(Schedule):
