@@ -85,7 +85,8 @@ def _saved(tmp_path):
     (lambda p, good: p.write_bytes(pickle.dumps({"W": [1, 2]})), "looks like a pickle"),
     (lambda p, good: p.write_bytes(b"PK\x03\x04" + bytes(100)), "pickle or zip"),
     (lambda p, good: p.write_bytes(np.random.default_rng(0).bytes(500)), "not safetensors, or truncated"),
-    (lambda p, good: p.write_bytes(good.read_bytes()[:-10]), "corrupted"),
+    (lambda p, good: p.write_bytes(good.read_bytes()[:-10]), "truncated, not a complete safetensors file"),
+    (lambda p, good: p.write_bytes(good.read_bytes() + bytes(10)), "corrupted"),
     (lambda p, good: p.write_bytes(good.read_bytes()[:-10] + bytes(10)), "checksum"),
     (lambda p, good: p.write_text("W,b\n1,2\n"), "not a chainrule model file"),
 ])

@@ -14,7 +14,8 @@ class labels, feature names, curves); ``load_model`` then returns the estimator.
 
 Nothing is ever unpickled and loading runs no code: layers are rebuilt only from the
 registry of chainrule's own classes, estimators only from chainrule's own estimator classes.
-Writes are atomic (temporary file in the same directory, flushed to disk, then renamed).
+Writes are atomic (temporary file in the same directory, flushed to disk, then renamed); a new
+file gets the usual permissions (``0o666`` less the umask), a replaced one keeps its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +167,9 @@ def save_model(model, path, **metadata) -> Path:
         raise FileNotFoundError(f"directory does not exist: {path.parent}")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        mode = _mode_for(path, tmp)
         save_file(tensors, str(tmp), metadata={"chainrule": header})
+        os.chmod(tmp, mode)  # safetensors writes the file owner-only (0600)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -173,6 +177,31 @@ def save_model(model, path, **metadata) -> Path:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _mode_for(path: Path, tmp: Path) -> int:
+    """The permission bits a model file written to ``path`` should get.
+
+    An existing file keeps its mode; a new one gets what ``open()`` would give it
+    (``0o666`` less the umask), learnt by creating ``tmp`` empty, so that the process-wide
+    umask is never changed.
+
+    Parameters
+    ----------
+    path : Path
+        Where the model file goes.
+    tmp : Path
+        The temporary file's name; it must not exist yet and is left behind, empty.
+
+    Returns
+    -------
+    int
+        Permission bits for ``os.chmod``.
+    """
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    return stat.S_IMODE(tmp.stat().st_mode)
 
 
 def read_header(path) -> dict:

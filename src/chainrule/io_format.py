@@ -46,17 +46,23 @@ def read_file_header(path) -> tuple[dict, dict]:
         raise ModelFileError(f"{path} is a directory, not a model file")
     size = path.stat().st_size
     with path.open("rb") as handle:
-        start = handle.read(8)
+        start = handle.read(9)
         if len(start) < 8:
             raise ModelFileError(f"{path} is not a chainrule model file: it is {'empty' if size == 0 else f'only {size} bytes'}")
-        (length,) = struct.unpack("<Q", start)
+        (length,) = struct.unpack("<Q", start[:8])
         if length > MAX_HEADER or length > size - 8:
-            if start[:1] == b"\x80" or start[:2] == b"PK":
+            # a safetensors header is JSON that starts with "{": then the file was cut short
+            if start[8:9] == b"{" and length <= MAX_HEADER:
+                raise ModelFileError(f"{path} is truncated, not a complete safetensors file: its header needs "
+                                     f"{length} bytes, only {size - 8} follow")
+            handle.seek(-1, 2)
+            if _looks_like_pickle_or_zip(start, handle.read(1)):
                 raise ModelFileError(
                     f"{path} is not a chainrule model file: it looks like a pickle or zip archive "
                     "(chainrule never loads pickles)"
                 )
             raise ModelFileError(f"{path} is not a chainrule model file (not safetensors, or truncated)")
+        handle.seek(8)
         raw = handle.read(length)
     try:
         header = json.loads(raw)
@@ -78,7 +84,45 @@ def read_file_header(path) -> tuple[dict, dict]:
             f"(this chainrule reads version {FORMAT_VERSION})"
         )
     check_tensor_table(path, header, document)
+    check_data_size(path, header, size - 8 - length)
     return header, document
+
+
+def _looks_like_pickle_or_zip(start: bytes, last: bytes) -> bool:
+    """Whether a file is a pickle (protocol marker ``0x80`` then 2 to 5 at the start, the
+    STOP opcode ``.`` as its last byte) or a zip archive (``PK``, as in PyTorch's files).
+
+    Only asked once the file has been found not to be safetensors: ``0x80 0x04`` is also
+    a valid start of a safetensors header length (1152 bytes)."""
+    protocol = start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    return (protocol and last == b".") or start[:2] == b"PK"
+
+
+def check_data_size(path, header: dict, available: int) -> None:
+    """Refuse a file whose tensor table points past its end (a file cut short).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, for the message.
+    header : dict
+        Tensor name -> entry with ``data_offsets`` [begin, end] into the data section.
+    available : int
+        Bytes of tensor data the file holds after its header.
+
+    Raises
+    ------
+    ModelFileError
+        The tensors need more bytes than the file holds. Malformed offsets are left to
+        the safetensors reader, which calls the file corrupted.
+    """
+    ends = [entry["data_offsets"][1] for entry in header.values()
+            if isinstance(entry, dict) and isinstance(entry.get("data_offsets"), list)
+            and len(entry["data_offsets"]) == 2 and isinstance(entry["data_offsets"][1], int)]
+    needed = max(ends, default=0)
+    if needed > available:
+        raise ModelFileError(f"{path} is truncated, not a complete safetensors file: its tensors need "
+                             f"{needed} bytes, only {available} follow the header")
 
 
 def check_tensor_table(path, header: dict, document: dict) -> None:
