@@ -64,12 +64,12 @@ def _frame(tmp_path, name, frame):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: pd.DataFrame({"x": [1.0, None, 3.0, 4.0] * 5, "t": [0, 1] * 10}), "feature column 'x' has a missing value in row 2"),
+    (lambda: pd.DataFrame({"x": [1.0, None, 3.0, 4.0] * 5, "t": [0, 1] * 10}), "feature column 'x' has a missing value in data row 2 (header not counted)"),
     (lambda: pd.DataFrame({"x": ["a", "b"] * 10, "t": [0, 1] * 10}), "feature column 'x' is not numeric"),
     (lambda: pd.DataFrame({"x": range(20), "label": [0, 1] * 10}), "has no target column 't'"),
     (lambda: pd.DataFrame({"x": range(20), "t": [1] * 20}), "single class"),
     (lambda: pd.DataFrame({"x": range(3), "t": [0, 1, 0]}), "has 3 rows; a train/test split needs at least"),
-    (lambda: pd.DataFrame({"x": range(20), "t": [0, 1] * 9 + [None, 1]}), "target column 't' has a missing value in row 19"),
+    (lambda: pd.DataFrame({"x": range(20), "t": [0, 1] * 9 + [None, 1]}), "target column 't' has a missing value in data row 19 (header not counted)"),
 ])
 def test_bad_tables_exit_2_and_write_nothing(tmp_path, make, message, capsys):
     data = _frame(tmp_path, "bad.csv", make())
@@ -232,7 +232,9 @@ def test_split_needs_enough_rows_per_class(tmp_path, capsys):
     frame = pd.DataFrame({"x": range(12), "t": ["a"] * 6 + ["b"] * 5 + ["c"]})
     assert main(["train", "--data", _frame(tmp_path, "few.csv", frame), "--target", "t", "--no-plots"]) == 2
     err = capsys.readouterr().err
-    assert "cannot split 12 rows into train and test" in err and "only 1 member" in err and err.count("\n") == 1
+    assert ("cannot split 12 rows into train and test: target 't' has 3 distinct values (classes), 1 of them in a "
+            "single row (e.g. 'c'); a stratified split needs at least 2 rows per class") in err and err.count("\n") == 1
+    assert "regression" not in err  # string labels: no hint to regress them
 
 
 def test_human_readable_outputs(tmp_path, wine_csv, capsys):

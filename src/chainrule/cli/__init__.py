@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parse(parser, argv)
         if getattr(args, "handler", None) is None:
             parser.print_help()
             return EXIT_USAGE
@@ -69,6 +70,28 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         _fail("chainrule: interrupted")
         return 130
+
+
+_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NO_VALUE = re.compile(r"argument (\S+): expected one argument")
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args``, but ``--lr -1e-3`` reaches the option's own check.
+
+    argparse only takes "-1" and "-0.5" for negative numbers; "-1e-3" looks like an option to
+    it, so the option before it gets "expected one argument". Then parse again with the value
+    attached (``--lr=-1e-3``), which either works or fails with the option's own message.
+    """
+    try:
+        return parser.parse_args(argv)
+    except UsageError as exc:
+        missing = _NO_VALUE.search(str(exc))
+        names = missing.group(1).split("/") if missing else []
+        for i, (token, value) in enumerate(zip(argv, argv[1:])):
+            if token in names and _NUMBER.fullmatch(value):
+                return parse(parser, [*argv[:i], f"{token}={value}", *argv[i + 2:]])
+        raise
 
 
 def _message(exc: BaseException) -> str:

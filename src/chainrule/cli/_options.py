@@ -10,8 +10,8 @@ from ..optim import OPTIMIZERS, SCHEDULES
 
 
 def int_list(text: str) -> list[int]:
-    """Parse "8,8" into [8, 8]; "" or "none" means no hidden layer."""
-    if text.strip().lower() in ("", "none", "0"):
+    """Parse "8,8" into [8, 8]; "" or "none" means no hidden layer (a width of 0 is refused)."""
+    if text.strip().lower() in ("", "none"):
         return []
     try:
         sizes = [int(part) for part in text.split(",")]
@@ -20,6 +20,14 @@ def int_list(text: str) -> list[int]:
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
     return sizes
+
+
+def hidden_layers(text: str) -> list[int]:
+    """--hidden: "8,8" is [8, 8]; "none" is no hidden layer (0 is not a width)."""
+    try:
+        return int_list(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; 'none' means no hidden layer") from None
 
 
 def _finite_number(text: str, *, allow_zero: bool) -> float:
@@ -48,14 +56,23 @@ def fraction(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
+def _integer(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _integer(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """A seed: NumPy and scikit-learn take integers >= 0."""
+    return _integer(text, 0)
 
 
 def batch_size(text: str):
@@ -66,7 +83,7 @@ def batch_size(text: str):
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("network")
-    group.add_argument("--hidden", type=int_list, default=[8, 8], metavar="SIZES",
+    group.add_argument("--hidden", type=hidden_layers, default=[8, 8], metavar="SIZES",
                        help="hidden layer widths, comma-separated (default: 8,8; 'none' for no hidden layer)")
     group.add_argument("--activation", choices=ACTIVATIONS.names(), default="tanh", metavar="NAME",
                        help=f"hidden activation: {', '.join(ACTIVATIONS.names())} (default: tanh)")
@@ -103,7 +120,8 @@ def add_training_options(parser: argparse.ArgumentParser, default_epochs: int = 
                        help="learning-rate schedule (default: constant)")
     group.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
                        help="stop when the validation loss has not improved for PATIENCE epochs")
-    group.add_argument("--seed", type=int, default=0, help="random seed for weights, splits and shuffling (default: 0)")
+    group.add_argument("--seed", type=non_negative_int, default=0,
+                       help="random seed (>= 0) for weights, splits and shuffling (default: 0)")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

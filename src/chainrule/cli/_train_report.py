@@ -37,7 +37,8 @@ class _RawUnits:
         return self.view.label_indices(np.asarray(X, dtype=float))
 
 
-def write_plots(net, history, task, directory: Path, view, train, test, named: bool = False) -> list[str]:
+def write_plots(net, history, task, directory: Path, view, train, test, named: bool = False,
+                scaled_target: bool = False) -> list[str]:
     """Write the loss curve, the decision boundary (2-feature classification) or the fit
     (1-feature regression), a parity plot (regression on several features), the test-set
     confusion matrix (classification) and the network diagram; return the paths.
@@ -50,6 +51,8 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
         Raw features and targets (class indices for classification).
     named : bool
         Label axes and classes with the table's column names and class labels.
+    scaled_target : bool
+        The network was trained on the standardised target, so its loss is in those units.
     """
     from .. import plot
 
@@ -57,7 +60,10 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
     (X, y), (X_test, y_test) = train, test
     raw = _RawUnits(view)
     classes = view.classes or []
-    figures = [("loss_curve.png", plot.loss_curve(history))]
+    curve = plot.loss_curve(history)
+    if scaled_target:
+        curve.axes[0].set_ylabel(f"loss ({net.loss.name}, standardised target)")
+    figures = [("loss_curve.png", curve)]
     if X.shape[1] == 2 and task != "regression":
         figure = plot.decision_boundary(raw, X, y, title="Decision boundary (training set)")
         if named:
@@ -123,7 +129,8 @@ def print_report(results: dict, history) -> None:
     scaled = results["standardized"]
     notes = [name for name in ("features", "target") if scaled.get(name)]
     console.print(f"[bold]{escape(str(results['dataset']))}[/]: network {'-'.join(map(str, results['network']))} "
-                  f"({results['activation']}), loss {results['loss']}, {results['epochs_run']} epochs"
+                  f"({results['activation'] or 'no hidden layer'}), loss {results['loss']}, "
+                  f"{results['epochs_run']} epochs"
                   + (f"; standardised {' and '.join(notes)}" if notes else ""))
     table = Table()
     table.add_column("split")
@@ -134,7 +141,7 @@ def print_report(results: dict, history) -> None:
     has_rmse = "rmse" in results["train"]
     if has_rmse:
         table.add_column("rmse", justify="right")
-    for split in ("train", "test"):
+    for split in results["rows"]:  # train, validation (when held out), test
         row = [split, str(results["rows"][split]), f"{results[split]['loss']:.6f}", f"{results[split][metric]:.4f}"]
         if has_rmse:
             row.append(f"{results[split]['rmse']:.6g}")

@@ -8,9 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ._options import add_network_options, add_training_options, make_optimizer
+from ._options import add_network_options, add_training_options, make_optimizer, non_negative_float
 
 DEFAULT_LOSS = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}
+
+
+def validation_fraction(text: str) -> float:
+    """--validation-size: at most half the training part, so most of it is still trained on."""
+    import argparse
+
+    value = non_negative_float(text)
+    if value > 0.5:
+        raise argparse.ArgumentTypeError(f"must be in [0, 0.5] (the rest of the training part is trained on), "
+                                         f"got {text}")
+    return value
 
 
 def register(subparsers) -> None:
@@ -37,8 +48,10 @@ def register(subparsers) -> None:
     parser.add_argument("--save", default=None, metavar="FILE",
                         help="write the trained model (with its scaling and class labels) to FILE")
     parser.add_argument("--test-size", type=float, default=0.3, help="fraction held out for testing (default: 0.3)")
-    parser.add_argument("--validation-size", type=float, default=0.0,
-                        help="fraction of the training part used for validation (default: 0; 0.2 with --early-stopping)")
+    parser.add_argument("--validation-size", type=validation_fraction, default=None, metavar="FRACTION",
+                        help="fraction of the training part held out for validation, in [0, 0.5]: not trained "
+                        "on, reported on its own row and in the loss curve (default: 0; 0.2 with --early-stopping, "
+                        "which then watches the validation loss; 0 makes it watch the training loss)")
     parser.add_argument("--standardize", choices=["auto", "yes", "no"], default="auto",
                         help="scale features to zero mean, unit variance using the training part "
                         "(default: auto, i.e. yes for --data and the scikit-learn tabular datasets)")
@@ -86,16 +99,56 @@ def load_problem(args) -> Problem:
     return Problem(X, y, task, args.dataset)
 
 
-def split(problem: Problem, test_size: float, seed: int):
-    """Stratified (classification) train/test split, with the reason when it cannot be made."""
+def split(problem: Problem, X, y, size: float, seed: int, parts: str):
+    """Stratified (classification) split of ``(X, y)`` into two parts, with the reason when
+    it cannot be made; ``parts`` names them for the message ("train and test")."""
     from sklearn.model_selection import train_test_split
 
-    stratify = problem.y if problem.task != "regression" else None
+    stratify = y if problem.task != "regression" else None
+    if stratify is not None:
+        check_classes_have_two_rows(problem, y, parts)
     try:
-        return train_test_split(problem.X, problem.y, test_size=test_size, random_state=seed, stratify=stratify)
+        return train_test_split(X, y, test_size=size, random_state=seed, stratify=stratify)
     except ValueError as exc:
-        raise ValueError(f"{problem.source}: cannot split {problem.X.shape[0]} rows into train and test "
+        raise ValueError(f"{problem.source}: cannot split {X.shape[0]} rows into {parts} "
                          f"({str(exc).splitlines()[0]})") from None
+
+
+def check_classes_have_two_rows(problem: Problem, y, parts: str) -> None:
+    """A stratified split puts every class on both sides: refuse classes of one row, naming a
+    few (not all of them, which a continuous target forced to classification would be)."""
+    counts = np.bincount(y, minlength=len(problem.classes or []))
+    single = np.flatnonzero(counts == 1)
+    if single.size == 0:
+        return
+    labels = problem.classes or list(range(len(counts)))
+    examples = ", ".join(f"{labels[i]:.6g}" if isinstance(labels[i], float) else repr(labels[i]) for i in single[:3])
+    examples += ", ..." if single.size > 3 else ""
+    target = f"target {problem.target!r}" if problem.target else "the target"
+    hint = "; is it a regression target (--task regression)?" if numeric_classes(problem) and len(counts) > 20 else ""
+    raise ValueError(f"{problem.source}: cannot split {y.shape[0]} rows into {parts}: {target} has "
+                     f"{np.count_nonzero(counts)} distinct values (classes), {single.size} of them in a single row "
+                     f"(e.g. {examples}); a stratified split needs at least 2 rows per class{hint}")
+
+
+def numeric_classes(problem: Problem) -> bool:
+    """A table's classes that are numbers, which --task regression could regress instead."""
+    return bool(problem.classes) and all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                                         for c in problem.classes)
+
+
+def check_device(device: str) -> None:
+    """--device cuda needs CuPy and a visible GPU: say so before reading any data."""
+    import importlib.util
+
+    from ..backend import CUDA, gpu_available, resolve_device
+
+    if resolve_device(device) != CUDA:
+        return
+    if importlib.util.find_spec("cupy") is None:
+        raise ValueError("--device cuda: CuPy is not installed (pip install cupy-cuda12x; it needs an NVIDIA GPU)")
+    if not gpu_available():
+        raise ValueError("--device cuda: CuPy sees no CUDA GPU on this machine")
 
 
 def run(args) -> int:
@@ -106,17 +159,24 @@ def run(args) -> int:
 
     if not 0 < args.test_size < 1:
         raise ValueError(f"--test-size must be in (0, 1), got {args.test_size}")
-    if not 0 <= args.validation_size < 1:
-        raise ValueError(f"--validation-size must be in [0, 1), got {args.validation_size}")
+    check_device(args.device)
     if args.save:
         check_output_file(args.save, "--save")
     if not args.no_plots:
         check_output_dir(args.plots, "--plots")
     problem = load_problem(args)
-    task, y = problem.task, problem.y
+    task = problem.task
     loss = get_loss(args.loss or DEFAULT_LOSS[task])
-    check_loss_fits_task(loss, task, y, problem.source)
-    X_train_raw, X_test_raw, y_train_raw, y_test_raw = split(problem, args.test_size, args.seed)
+    check_loss_fits_task(loss, problem)
+    X_train_raw, X_test_raw, y_train_raw, y_test_raw = split(problem, problem.X, problem.y, args.test_size,
+                                                             args.seed, "train and test")
+    validation_size = args.validation_size
+    if validation_size is None:
+        validation_size = 0.2 if args.early_stopping else 0.0
+    X_val_raw = y_val_raw = None
+    if validation_size:  # held out of the training part: trained on never, reported apart
+        X_train_raw, X_val_raw, y_train_raw, y_val_raw = split(problem, X_train_raw, y_train_raw, validation_size,
+                                                               args.seed, "training and validation")
 
     d = problem.X.shape[1]
     standardize = args.standardize == "yes" or (args.standardize == "auto" and (d > 2 or args.data is not None))
@@ -124,29 +184,31 @@ def run(args) -> int:
     if standardize:
         mean, std = X_train_raw.mean(axis=0), X_train_raw.std(axis=0)
         std[std == 0] = 1.0
-    X_train, X_test = (X_train_raw - mean) / std, (X_test_raw - mean) / std
     scale_target = task == "regression" and (args.standardize_target == "yes"
                                              or (args.standardize_target == "auto" and standardize))
     y_mean, y_std = 0.0, 1.0
     if scale_target:
         y_mean, y_std = float(np.mean(y_train_raw)), float(np.std(y_train_raw)) or 1.0
-    y_train, y_test = y_train_raw, y_test_raw
-    if task == "regression":
-        y_train, y_test = (y_train_raw - y_mean) / y_std, (y_test_raw - y_mean) / y_std
-    elif loss.name == "hinge":
-        y_train, y_test = np.where(y_train_raw > 0, 1, -1), np.where(y_test_raw > 0, 1, -1)
 
+    def prepared(X_raw, y_raw):
+        """Features scaled and targets in the loss's encoding."""
+        if task == "regression":
+            y_raw = (y_raw - y_mean) / y_std
+        elif loss.name == "hinge":
+            y_raw = np.where(y_raw > 0, 1, -1)
+        return (X_raw - mean) / std, y_raw
+
+    parts = {"train": prepared(X_train_raw, y_train_raw), "test": prepared(X_test_raw, y_test_raw)}
+    if X_val_raw is not None:
+        parts["validation"] = prepared(X_val_raw, y_val_raw)
+    y = problem.y
     n_out = int(np.max(y) + 1) if loss.name == "cross_entropy" else (1 if y.ndim == 1 else y.shape[1])
     net = mlp([d, *args.hidden, n_out], activation=args.activation, init=args.init,
               rng=args.seed, dtype=args.dtype, device=args.device, batch_norm=args.batch_norm,
               dropout=args.dropout, residual=args.residual)
-    callbacks = []
-    validation_split = args.validation_size
-    if args.early_stopping:
-        callbacks.append(EarlyStopping(patience=args.early_stopping))
-        validation_split = validation_split or 0.2
-    history = net.fit(X_train, y_train, loss=loss, optimizer=make_optimizer(args), epochs=args.epochs,
-                      batch_size=args.batch_size, validation_split=validation_split, callbacks=callbacks,
+    callbacks = [EarlyStopping(patience=args.early_stopping)] if args.early_stopping else []
+    history = net.fit(*parts["train"], loss=loss, optimizer=make_optimizer(args), epochs=args.epochs,
+                      batch_size=args.batch_size, validation_data=parts.get("validation"), callbacks=callbacks,
                       verbose=0 if (args.quiet or args.json) else 1, rng=args.seed)
     features = problem.features or [f"x{i}" for i in range(d)]
     metadata = {"features": features, "target": problem.target, "task": task, "classes": problem.classes,
@@ -156,17 +218,17 @@ def run(args) -> int:
         metadata.update(target_mean=y_mean, target_std=y_std)
     if args.save:
         net.save(args.save, **metadata)
+    names = [name for name in ("train", "validation", "test") if name in parts]
     results = {
         "dataset": problem.source,
         "task": task,
         "network": [d, *args.hidden, n_out],
-        "activation": args.activation,
+        "activation": args.activation if args.hidden else None,
         "loss": loss.name,
         "epochs_run": history.epochs,
         "standardized": {"features": bool(standardize), "target": bool(scale_target)},
-        "rows": {"train": int(X_train.shape[0]), "test": int(X_test.shape[0])},
-        "train": metrics_of(net, X_train, y_train, y_std),
-        "test": metrics_of(net, X_test, y_test, y_std),
+        "rows": {name: int(parts[name][0].shape[0]) for name in names},
+        **{name: metrics_of(net, *parts[name], y_std) for name in names},
         "final_val_loss": history.val_loss[-1] if history.val_loss else None,
         "plots": [],
         "saved": args.save,
@@ -177,7 +239,7 @@ def run(args) -> int:
         view = NetworkFile(net, metadata)
         results["plots"] = write_plots(net, history, task, Path(args.plots), view=view,
                                        train=(X_train_raw, y_train_raw), test=(X_test_raw, y_test_raw),
-                                       named=args.data is not None)
+                                       named=args.data is not None, scaled_target=scale_target)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -185,12 +247,21 @@ def run(args) -> int:
     return 0
 
 
-def check_loss_fits_task(loss, task, y, dataset) -> None:
-    """Refuse a loss that cannot express the dataset's targets (no silent relabelling)."""
-    n_classes = len(np.unique(y)) if task != "regression" else 0
+def check_loss_fits_task(loss, problem: Problem) -> None:
+    """Refuse a loss that cannot express the targets (no silent relabelling), either way:
+    a classification loss on a regression target, a regression loss on classes (as the
+    estimators do), a two-class loss on more classes."""
+    if problem.task == "regression":
+        if loss.task != "regression":
+            raise ValueError(f"loss {loss.name} is for classification but dataset {problem.source} is a regression "
+                             "problem; use --loss mse, sse or huber")
+        return
+    n_classes = len(np.unique(problem.y))
+    if loss.task == "regression":
+        target = f"the target {problem.target!r}" if problem.target else f"dataset {problem.source}"
+        advice = "bce or cross_entropy" if n_classes == 2 else "cross_entropy"
+        raise ValueError(f"loss {loss.name} is a regression loss but {target} is categorical ({n_classes} classes): "
+                         f"use --loss {advice}" + (" (or --task regression)" if numeric_classes(problem) else ""))
     if loss.task == "binary" and n_classes > 2:
-        raise ValueError(f"loss {loss.name} is for two classes but dataset {dataset} has {n_classes}; "
+        raise ValueError(f"loss {loss.name} is for two classes but dataset {problem.source} has {n_classes}; "
                          "use --loss cross_entropy")
-    if loss.task != "regression" and task == "regression":
-        raise ValueError(f"loss {loss.name} is for classification but dataset {dataset} is a regression "
-                         "problem; use --loss mse, sse or huber")

@@ -43,6 +43,22 @@ def is_numeric(column) -> bool:
     return is_numeric_dtype(column) and not is_bool_dtype(column)
 
 
+#: How the errors count rows: the first row under the header is data row 1.
+HEADER_NOT_COUNTED = " (header not counted)"
+
+
+def first_non_number(column) -> tuple[int, object]:
+    """Position and value of the first cell of a non-numeric column that is not a number
+    (the first cell when every one converts, as in a boolean column)."""
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype
+
+    bad = pd.to_numeric(column, errors="coerce").isna().to_numpy() & column.notna().to_numpy()
+    row = int(np.flatnonzero(bad)[0]) if bad.any() and not is_bool_dtype(column) else 0
+    value = column.iloc[row]
+    return row, value.item() if isinstance(value, np.generic) else value
+
+
 def read_frame(path):
     """A pandas DataFrame from a CSV or Parquet file."""
     try:
@@ -91,20 +107,25 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         raise ValueError(f"{path} has no feature columns besides the target")
     for column in features:
         if not is_numeric(frame[column]):
-            raise ValueError(f"{path}: feature column {column!r} is not numeric (e.g. {frame[column].iloc[0]!r})")
+            row, value = first_non_number(frame[column])
+            raise ValueError(f"{path}: feature column {column!r} is not numeric: data row {row + 1} holds "
+                             f"{value!r}{HEADER_NOT_COUNTED}")
         if frame[column].isna().any():
             row = int(np.flatnonzero(frame[column].isna().to_numpy())[0])
-            raise ValueError(f"{path}: feature column {column!r} has a missing value in row {row + 1}")
+            raise ValueError(f"{path}: feature column {column!r} has a missing value in data row {row + 1}"
+                             f"{HEADER_NOT_COUNTED}")
     X = frame[features].to_numpy(dtype=np.float64)
     if not np.isfinite(X).all():
         row, col = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(f"{path}: feature column {features[col]!r} has {X[row, col]} in row {row + 1}")
+        raise ValueError(f"{path}: feature column {features[col]!r} has {X[row, col]} in data row {row + 1}"
+                         f"{HEADER_NOT_COUNTED}")
     if target is None:
         return Table(X, None, list(features), None, None, classes)
     column = frame[target]
     if column.isna().any():
         row = int(np.flatnonzero(column.isna().to_numpy())[0])
-        raise ValueError(f"{path}: target column {target!r} has a missing value in row {row + 1}")
+        raise ValueError(f"{path}: target column {target!r} has a missing value in data row {row + 1}"
+                         f"{HEADER_NOT_COUNTED}")
     numeric = is_numeric(column)
     if task == "auto":
         integral = numeric and np.all(np.mod(column.to_numpy(dtype=float), 1) == 0)
