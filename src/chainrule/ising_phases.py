@@ -20,6 +20,8 @@ accuracy 0.999 against 0.96 held out at L = 32) and its crossing drifts by ~1% f
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .datasets.ising_exact import T_C
@@ -27,6 +29,11 @@ from .datasets.ising_lattice import check_count
 
 #: Mean outputs between these bounds take part in the straight-line fit of the crossing.
 CROSSING_WINDOW = (0.2, 0.8)
+#: The mean output "ordered" must run from above the upper to below the lower value for a
+#: crossing to mean anything.
+SEPARATED = (0.3, 0.7)
+#: Mini-batch size, and the fewest Adam steps a phase network takes however small the data.
+BATCH, MIN_STEPS = 64, 1500
 
 
 def paper_network(n_inputs: int, rng):
@@ -92,15 +99,18 @@ def train_phase_network(X, y, L: int, *, epochs: int, translations: int, rng):
 
     Adam (α = 10⁻³, L2 10⁻⁴) in mini-batches of 64 with a cosine decay of α over ``epochs``, so
     the last epochs settle instead of leaving the decision boundary where the last batches
-    pushed it.
+    pushed it. A small data set gets more epochs, enough for :data:`MIN_STEPS` Adam steps (eight
+    epochs of a few hundred configurations per temperature are a few hundred steps, too few
+    for the 100k-weight network to separate the phases).
     """
     from .optim import Adam
     from .optim.schedules import CosineDecay
 
     X_aug, y_aug = symmetric_copies(X, y, L, translations, rng)
     net = paper_network(X.shape[1], rng)
+    epochs = max(epochs, math.ceil(MIN_STEPS / math.ceil(len(y_aug) / BATCH)))
     net.fit(X_aug, y_aug, loss="cross_entropy", optimizer=Adam(1e-3, l2=1e-4, schedule=CosineDecay(period=epochs)),
-            epochs=epochs, batch_size=64, verbose=0, rng=rng)
+            epochs=epochs, batch_size=BATCH, verbose=0, rng=rng)
     return net
 
 
@@ -172,12 +182,19 @@ def crossing(T, p_ordered) -> float:
     Raises
     ------
     ValueError
-        If the curve never falls through ½.
+        If the curve never falls through ½, or does not run from above 0.7 to below 0.3
+        (:data:`SEPARATED`): a network that has not separated the phases has no meaningful
+        crossing.
     """
     T, p = np.asarray(T, dtype=float), np.asarray(p_ordered, dtype=float)
     down = np.flatnonzero((p[:-1] >= 0.5) & (p[1:] < 0.5))
     if down.size == 0:
         raise ValueError("the network's outputs never cross: it did not learn the two phases")
+    if p.max() < SEPARATED[1] or p.min() > SEPARATED[0]:
+        raise ValueError(f"the network did not separate the phases: its mean output 'ordered' only spans "
+                         f"{p.min():.2f}..{p.max():.2f} over T = {T[0]:g}..{T[-1]:g} (it should run from above "
+                         f"{SEPARATED[1]:g} to below {SEPARATED[0]:g}); more samples per temperature, more epochs "
+                         "or a wider temperature range help")
     i = int(down[0])
     lo, hi = CROSSING_WINDOW
     first, last = i, i + 1
