@@ -125,3 +125,9 @@ def test_explain_writes_its_output_file_whole(capsys, tmp_path):
     code, out, _ = run(capsys, "explain", "--config", EXERCISE_1, "--format", "markdown", "--output", str(target))
     assert code == 0 and out == ""
     assert target.read_text(encoding="utf-8").startswith("# One step") and list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("argv", [["gradcheck", "--seed", "-2"], ["ising", "generate", "--seed", "-1", "--L", "4"]])
+def test_negative_seeds_are_refused_at_the_command_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and "--seed: must be >= 0" in err and len(err.strip().splitlines()) == 1

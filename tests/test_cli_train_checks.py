@@ -208,3 +208,15 @@ def test_loss_curve_says_when_the_target_was_standardised(tmp_path, monkeypatch,
     assert main(["train", "--data", _csv(tmp_path, "r.csv", frame), "--target", "y", "--epochs", "5", "--quiet",
                  "--plots", str(tmp_path / "plots"), *extra]) == 0
     assert labels["loss_curve.png"] == label
+
+
+def test_a_diverging_classification_run_exits_1_and_writes_nothing(iris_csv, tmp_path, capsys):
+    """Cross-entropy on logits stays finite however far the weights blow up; the CLI still stops."""
+    path, _ = iris_csv
+    model = tmp_path / "m.chainrule"
+    model.write_bytes(b"the user's old file")
+    code = main(["train", "--data", str(path), "--target", "species", "--lr", "1e6", "--optimizer", "sgd",
+                 "--save", str(model), "--plots", str(tmp_path / "plots")])
+    err = capsys.readouterr().err
+    assert code == 1 and "diverged" in err and "uninformed network" in err and err.count("\n") == 1
+    assert model.read_bytes() == b"the user's old file" and not (tmp_path / "plots").exists()

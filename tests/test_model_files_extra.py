@@ -166,3 +166,29 @@ def test_predict_checks_out_before_reading_the_model(tmp_path, capsys):
     assert main(["predict", str(model), str(table), "--out", str(model)]) == 2
     assert "is the model file" in capsys.readouterr().err
     assert model.read_bytes() == b"not a model at all"
+
+
+def test_predict_out_overwriting_a_csv_keeps_its_mode(tmp_path, model_and_table, umask, capsys):
+    model, table = model_and_table
+    out = tmp_path / "predictions.csv"
+    out.write_text("old")
+    os.chmod(out, 0o600)
+    umask(0o022)
+    assert main(["predict", str(model), str(table), "--out", str(out)]) == 0
+    assert _mode(out) == 0o600 and out.read_text().startswith("prediction")
+    fresh = tmp_path / "fresh.csv"
+    assert main(["predict", str(model), str(table), "--out", str(fresh)]) == 0 and _mode(fresh) == 0o644
+
+
+def test_a_class_model_whose_network_cannot_give_classes_is_refused(tmp_path, capsys):
+    """Files an older chainrule wrote for a regression loss on class labels (1 output, 3 classes)."""
+    net = cr.mlp([2, 4, 1], rng=0)
+    net.loss = cr.losses.MSE()
+    path = tmp_path / "old.chainrule"
+    net.save(path, task="multiclass", classes=["a", "b", "c"], features=["a", "b"], target="y")
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"a": [0.1, 0.2], "b": [0.3, 0.4]}).to_csv(table, index=False)
+    assert main(["predict", str(path), str(table)]) == 2
+    err = capsys.readouterr().err
+    assert "multiclass model of 3 classes, but its network has 1 output(s) trained with loss mse" in err
+    assert err.count("\n") == 1

@@ -113,6 +113,13 @@ class NetworkFile(TableModel):
         if self.task != "regression" and not classes:
             classes = list(range(max(2, net.n_outputs)))
         self.classes = classes
+        if self.task != "regression":
+            k, outputs = len(classes), net.n_outputs
+            loss_task = net.loss.task if net.loss is not None else None
+            if loss_task == "regression" or not (outputs == k or (k == 2 and outputs == 1)):
+                raise ValueError(f"the model is a {self.task} model of {k} classes, but its network has {outputs} "
+                                 f"output(s) trained with loss {getattr(net.loss, 'name', None)}: it cannot give "
+                                 "class predictions (an older chainrule saved such files); train it again")
         d = net.n_inputs
         self.mean = np.asarray(meta.get("scaler_mean", np.zeros(d)), dtype=float)
         self.std = np.asarray(meta.get("scaler_std", np.ones(d)), dtype=float)

@@ -27,11 +27,14 @@ def check_output_dir(path, option: str) -> Path:
 
 
 def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same directory, so a
+    failure leaves the old file whole; an overwritten file keeps its permissions."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")  # a new file: 0o666 less the umask, as open() gives
+        if path.exists():  # an overwritten file keeps its permissions
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

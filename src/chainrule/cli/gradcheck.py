@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._options import int_list, positive_float, positive_int
+from ._options import int_list, non_negative_int, positive_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--loss", choices=LOSSES.names(), default=None, metavar="NAME",
                         help=f"loss: {', '.join(LOSSES.names())} (default: mse)")
     parser.add_argument("--samples", type=positive_int, default=None, help="random examples (default: 4)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of weights and data (default: 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=None, help="seed of weights and data (default: 0)")
     parser.add_argument("--eps", type=positive_float, default=1e-6, help="finite-difference step (default: 1e-6)")
     parser.add_argument("--tol", type=positive_float, default=1e-7,
                         help="pass threshold on |a - n| / max(1, |a|, |n|) (default: 1e-7)")

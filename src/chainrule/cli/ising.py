@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from ..ising_phases import classify, confusion, default_temperatures, extrapolate
-from ._options import positive_int
+from ._options import non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
                      help="Metropolis sweeps before sampling (default: from measured autocorrelation times)")
     gen.add_argument("--sweeps-between", type=positive_int, default=None,
                      help="Metropolis sweeps between samples (default: 2 τ_int of |m| at each temperature)")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--seed", type=non_negative_int, default=0)
     gen.add_argument("--out", required=True, metavar="FILE", help="output .npz file")
     gen.set_defaults(handler=run_generate)
     cls = commands.add_parser("classify", help="train the L²-100-2 network and locate T_c")
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     cls.add_argument("--epochs", type=positive_int, default=8)
     cls.add_argument("--networks", type=positive_int, default=3,
                      help="networks whose outputs are averaged (default: 3)")
-    cls.add_argument("--seed", type=int, default=0)
+    cls.add_argument("--seed", type=non_negative_int, default=0)
     cls.add_argument("--plot", default="ising_classification.png", metavar="FILE",
                      help="where to write the output-vs-temperature plot (default: ising_classification.png)")
     cls.add_argument("--json", action="store_true", help='print {"tc": ..., "tc_exact": ..., "L": ...}')
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     tc.add_argument("--steps", type=positive_int, default=26,
                     help="temperatures from 1.0 to 3.5, plus every 0.05 from 1.9 to 2.7 (default: 26)")
     tc.add_argument("--networks", type=positive_int, default=3, help="networks averaged per size (default: 3)")
-    tc.add_argument("--seed", type=int, default=0)
+    tc.add_argument("--seed", type=non_negative_int, default=0)
     tc.add_argument("--json", action="store_true", help="print the estimates as JSON")
     tc.set_defaults(handler=run_tc)
     conf = commands.add_parser("confusion", help="learning by confusion: T_c without using its exact value")
@@ -55,7 +55,7 @@ def register(subparsers) -> None:
     conf.add_argument("--epochs", type=positive_int, default=8)
     conf.add_argument("--networks", type=positive_int, default=2,
                       help="networks averaged per trial temperature (default: 2)")
-    conf.add_argument("--seed", type=int, default=0)
+    conf.add_argument("--seed", type=non_negative_int, default=0)
     conf.add_argument("--plot", default="ising_confusion.png", metavar="FILE")
     conf.add_argument("--json", action="store_true")
     conf.set_defaults(handler=run_confusion)

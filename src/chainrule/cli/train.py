@@ -152,7 +152,7 @@ def check_device(device: str) -> None:
 
 
 def run(args) -> int:
-    from .. import EarlyStopping, mlp
+    from .. import EarlyStopping, StopOnDivergence, mlp
     from ..losses import get_loss
     from ._output import check_output_dir, check_output_file
     from ._train_report import metrics_of, print_report, write_plots
@@ -206,7 +206,8 @@ def run(args) -> int:
     net = mlp([d, *args.hidden, n_out], activation=args.activation, init=args.init,
               rng=args.seed, dtype=args.dtype, device=args.device, batch_norm=args.batch_norm,
               dropout=args.dropout, residual=args.residual)
-    callbacks = [EarlyStopping(patience=args.early_stopping)] if args.early_stopping else []
+    # a diverging run stops (exit 1, nothing written) instead of saving a model that learned nothing
+    callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=args.early_stopping)] if args.early_stopping else [])
     history = net.fit(*parts["train"], loss=loss, optimizer=make_optimizer(args), epochs=args.epochs,
                       batch_size=args.batch_size, validation_data=parts.get("validation"), callbacks=callbacks,
                       verbose=0 if (args.quiet or args.json) else 1, rng=args.seed)
