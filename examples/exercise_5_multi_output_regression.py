@@ -125,7 +125,7 @@ def main(out_dir="."):
           f"output error signal, so the network ignores it: R² {raw['r2'][1]:.3f}.")
     print(f"   Standardising each output gives all three comparable gradients: ozone R² {scaled['r2'][1]:.3f}, "
           f"PM2.5 {scaled['r2'][0]:.3f}, NO₂ {scaled['r2'][2]:.3f}.")
-    print(f"   Weighting ozone 4× changes its test RMSE from {scaled['rmse'][1]:.5f} to {weighted['rmse'][1]:.5f} ppm "
+    print(f"   Weighting ozone 4× changes its test RMSE from {scaled['rmse'][1]:.3e} to {weighted['rmse'][1]:.3e} ppm "
           f"(the data's noise is {NOISE[1]} ppm) and PM2.5's from {scaled['rmse'][0]:.3f} to {weighted['rmse'][0]:.3f} µg/m³:")
     print("   importance weights move accuracy between the outputs that share the hidden layer.")
 

@@ -242,6 +242,8 @@ GOOD = {"x": [1, 2], "y": 0.5, "layers": [{"W": [[1, 2], [3, 4]], "b": [0, 0], "
     (lambda c: c.update(x=[1, True]), "field 'x': [1] is True, not a number"),
     (lambda c: c.update(lr=-1), "field 'lr': must be a number > 0"),
     (lambda c: c.update(loss="l2"), "field 'loss': unknown loss 'l2'"),
+    (lambda c: c.update(loss="cross_entropy"), "layer 2: field 'W': loss cross_entropy needs at least 2 outputs"),
+    (lambda c: c.update(loss="hinge"), "field 'y': Hinge needs targets of -1 or +1 (map class 0 to -1), got 0.5 (loss"),
     (lambda c: c.update(epochs=3), "unknown field 'epochs'"),
     (lambda c: c.pop("layers"), "missing field 'layers'"),
 ])

@@ -128,3 +128,24 @@ def test_input_gradients_carry_the_lectures_names(rng):
     names = [e.name for e in gradcheck(mixed, rng.normal(size=(4, 2)), rng.normal(size=(4, 1))).entries
              if e.kind == "input"]
     assert names == ["dA[0]", "input of layer 2", "input of layer 3", "dA[1]"]
+
+
+@pytest.mark.parametrize("derivative, message", [
+    (lambda z: (1 - np.tanh(z) ** 2).T, r"derivative returned shape \(3, 4\) for z of shape \(4, 3\)"),
+    (lambda z: None, "derivative returned a NoneType"),
+    (lambda z: 1 / 0, "derivative raised ZeroDivisionError"),
+])
+def test_a_derivative_that_is_not_element_wise_is_named_by_its_label(derivative, message):
+    with pytest.raises(ValueError, match=r"CustomActivation\('mine'\): its " + message):
+        gradcheck(cr.CustomActivation(np.tanh, derivative, label="mine"), np.ones((4, 3)))
+    # a constant slope is fine
+    assert gradcheck(cr.CustomActivation(lambda z: 2 * z, lambda z: 2.0, label="lin"), np.ones((4, 3))).passed
+
+
+def test_a_pass_on_the_absolute_tolerance_alone_is_pointed_out(rng):
+    wrong = cr.CustomActivation(lambda z: z ** 3, lambda z: 0 * z, label="cube_wrong")
+    tiny = gradcheck(wrong, rng.normal(size=(4, 3)) * 1e-4)
+    assert tiny.passed and any("absolute tolerance only" in note for note in tiny.notes)
+    assert not gradcheck(wrong, rng.normal(size=(4, 3))).passed  # at ordinary magnitudes it fails
+    sound = gradcheck(cr.mlp([2, 3, 1], activation="tanh", rng=0), rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
+    assert sound.passed and sound.notes == []

@@ -167,7 +167,8 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray:
 def _check_range(name, y, allowed: str, ok) -> None:
     if not ok.all():
         bad = y[~ok].ravel()[0]
-        raise ValueError(f"{name} needs targets {allowed}, got {bad!r}")
+        shown = bad.item() if hasattr(bad, "item") else bad  # 0.0, not np.float64(0.0)
+        raise ValueError(f"{name} needs targets {allowed}, got {shown!r}")
 
 
 class MSE(Loss):

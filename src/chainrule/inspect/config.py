@@ -163,6 +163,9 @@ def _check_targets(config: ExplainConfig, where: str) -> np.ndarray:
 
     loss = get_loss(config.loss)
     n_out = config.layers[-1]["W"].shape[0]
+    if loss.name == "cross_entropy" and n_out < 2:
+        raise ValueError(f"{where}: layer {len(config.layers)}: field 'W': loss cross_entropy needs at least 2 "
+                         f"outputs, but W has {n_out} row(s); use loss bce for one output")
     y = config.y
     if y.ndim == 0:
         y = y.reshape(1, 1)

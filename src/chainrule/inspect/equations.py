@@ -43,7 +43,7 @@ def latex_symbol(name: str, symbol: str) -> str:
     """The activation's symbol in LaTeX."""
     if name in _LATEX_G:
         return _LATEX_G[name]
-    text = re.sub(r"[^A-Za-z0-9]", "", symbol) or "g"
+    text = re.sub(r"[^A-Za-z0-9_]", "", symbol).replace("_", r"\_") or "g"
     return r"\operatorname{" + text + "}"
 
 

@@ -265,10 +265,25 @@ class CustomActivation(Activation):
         self.symbol = self.label
 
     def function(self, z):
-        return self._function(z)
+        return self._checked(self._function, "function", z)
 
     def derivative(self, z, a):
-        return self._derivative(z)
+        return self._checked(self._derivative, "derivative", z)
+
+    def _checked(self, fn, role: str, z):
+        """``fn(z)``, refused with the activation's label unless it is an array of z's shape."""
+        try:
+            out = fn(z)
+        except Exception as exc:
+            raise ValueError(f"{self!r}: its {role} raised {type(exc).__name__}: {exc}") from exc
+        shape = getattr(out, "shape", None)
+        if shape == z.shape:
+            return out
+        if role == "derivative" and isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
+            return out  # a constant slope, e.g. lambda z: 1.0
+        got = f"shape {shape}" if shape is not None else f"a {type(out).__name__}"
+        raise ValueError(f"{self!r}: its {role} returned {got} for z of shape {z.shape}; it must work "
+                         "element-wise and return an array of z's shape")
 
     def get_config(self):
         return {"label": self.label}
