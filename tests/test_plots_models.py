@@ -45,10 +45,10 @@ def test_network_diagram_edges_follow_the_weights():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["positive weight", "negative weight"]
     by_endpoints = {(tuple(e.get_xdata()), tuple(np.round(e.get_ydata(), 6))): e for e in edges}
-    # first layer: input i at y = (i - 0.5), hidden j at y = (j - 1)
-    strongest = by_endpoints[((0, 1), (-0.5, 1.0))]  # W[2, 0] = -4: the largest |W|, negative
+    # first layer, unit 1 on top: input i at y = (0.5 - i), hidden j at y = (1 - j)
+    strongest = by_endpoints[((0, 1), (0.5, -1.0))]  # W[2, 0] = -4: the largest |W|, negative
     assert mcolors.to_hex(strongest.get_color()) == mcolors.to_hex("tab:orange")
-    positive = by_endpoints[((0, 1), (-0.5, -1.0))]  # W[0, 0] = 2
+    positive = by_endpoints[((0, 1), (0.5, 1.0))]  # W[0, 0] = 2
     assert mcolors.to_hex(positive.get_color()) == mcolors.to_hex("tab:blue")
     assert strongest.get_linewidth() == pytest.approx(0.2 + 3.5)
     assert positive.get_linewidth() == pytest.approx(0.2 + 3.5 * 2 / 4)
@@ -76,3 +76,21 @@ def test_network_diagram_truncates_wide_layers_and_needs_dense():
     assert "64 units (6 shown)" in " ".join(t.get_text() for t in ax.texts)
     with pytest.raises(ValueError, match="needs a network with Dense layers"):
         plot.network_diagram(cr.Sequential([cr.ReLU()]))
+
+
+def test_network_diagram_names_the_input_and_output_units():
+    import chainrule as cr
+    from chainrule import plot
+
+    net = cr.mlp([3, 4, 2], rng=0)
+    fig = plot.network_diagram(net, input_names=["age", "dose", "a_rather_long_column_name_here"],
+                               output_names=["healthy", "ill"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert {"age", "dose", "healthy", "ill"} <= set(texts)
+    assert any(t.startswith("a_rather_long_column") and t.endswith("…") for t in texts)
+    # the first unit is drawn on top, next to its name
+    age = next(t for t in fig.axes[0].texts if t.get_text() == "age")
+    dose = next(t for t in fig.axes[0].texts if t.get_text() == "dose")
+    assert age.get_position()[1] > dose.get_position()[1]
+    with pytest.raises(ValueError, match="output_names has 1 name.* for 2 output unit"):
+        plot.network_diagram(net, output_names=["only one"])

@@ -90,13 +90,28 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
             truth, predicted = [classes[i] for i in y_test], [classes[i] for i in predicted]
         figures.append(("confusion_matrix.png", plot.confusion_matrix(truth, predicted, labels=labels,
                                                                       title="Test set")))
-    figures.append(("network.png", plot.network_diagram(net, title="Trained network")))
+    inputs, outputs = _unit_names(net, task, view, classes) if named else (None, None)
+    figures.append(("network.png", plot.network_diagram(net, title="Trained network", input_names=inputs,
+                                                       output_names=outputs)))
     written = []
     for name, figure in figures:
         path = directory / name
         save_figure(figure, path)
         written.append(str(path))
     return written
+
+
+def _unit_names(net, task, view, classes):
+    """The table's names for the network's input and output units (None where unknown)."""
+    inputs = list(view.features) if view.features and len(view.features) == net.n_inputs else None
+    outputs = None
+    if task == "regression":
+        outputs = [view.target] if view.target and net.n_outputs == 1 else None
+    elif net.n_outputs == len(classes):
+        outputs = [f"{view.target} = {c}" if view.target else str(c) for c in classes]
+    elif net.n_outputs == 1 and len(classes) == 2:
+        outputs = [f"{view.target} = {classes[1]}" if view.target else str(classes[1])]
+    return inputs, outputs
 
 
 def _name_axes(ax, xlabel, ylabel) -> None:

@@ -45,7 +45,7 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     return fig
 
 
-def network_diagram(net, title: str = "Network", max_neurons: int = 16):
+def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_names=None, output_names=None):
     """Neurons as nodes, one column per layer; edges coloured by the sign of W (blue +,
     orange −) and as thick as |W|.
 
@@ -58,6 +58,9 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16):
     ----------
     net : Sequential
     max_neurons : int
+    input_names, output_names : sequence of str, optional
+        Names written beside the input and output units (feature columns; class labels or
+        target columns), one per unit.
 
     Returns
     -------
@@ -70,9 +73,12 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16):
     if not dense:
         raise ValueError("network_diagram needs a network with Dense layers")
     widths = [dense[0].n_in] + [layer.n_out for layer in dense]
+    for names, width, which in ((input_names, widths[0], "input"), (output_names, widths[-1], "output")):
+        if names is not None and len(names) != width:
+            raise ValueError(f"{which}_names has {len(names)} name(s) for {width} {which} unit(s)")
     shown = [min(w, max_neurons) for w in widths]
     fig, ax = plt.subplots(figsize=(1.9 * len(widths) + 1.5, 0.42 * max(shown) + 2.3))
-    positions = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in shown]
+    positions = [np.linspace((n - 1) / 2, -(n - 1) / 2, n) for n in shown]  # unit 1 on top
     largest = max(float(np.abs(to_numpy(layer.W.value)).max()) for layer in dense) or 1.0
     for l, layer in enumerate(dense):
         W = to_numpy(layer.W.value)
@@ -90,6 +96,9 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16):
         units = "unit" if widths[l] == 1 else "units"
         lines = [label, f"{widths[l]} {units}{extra}", *notes[l]]
         ax.text(l, bottom - 0.7, "\n".join(lines), ha="center", va="top", fontsize=8)
+    for names, column, align, offset in ((input_names, 0, "right", -0.12), (output_names, len(positions) - 1, "left", 0.12)):
+        for name, y in zip(names if names is not None else [], positions[column]):
+            ax.text(column + offset, y, _short(str(name)), ha=align, va="center", fontsize=8)
     for start, end in skips:
         arc = FancyArrowPatch((start, top + 0.45), (end, top + 0.45), connectionstyle="arc3,rad=-0.35",
                               arrowstyle="-|>", mutation_scale=12, color="0.45", linewidth=1.4, zorder=3)
@@ -100,11 +109,15 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16):
         ax.plot([], [], color="0.45", label="skip connection (x + F(x))")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8)
     ax.set_title(f"{title}: edge width ∝ |W|")
-    ax.set_xlim(-0.5, len(widths) - 0.5)
+    ax.set_xlim(-0.5 - (1.0 if input_names is not None else 0.0), len(widths) - 0.5 + (1.0 if output_names is not None else 0.0))
     ax.set_ylim(bottom - 2.6, top + (2.2 if skips else 1.2))
     ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def _short(name: str, limit: int = 26) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _diagram_columns(net):
