@@ -147,6 +147,8 @@ def print_report(results: dict, history) -> None:
                   f"({results['activation'] or 'no hidden layer'}), loss {results['loss']}, "
                   f"{results['epochs_run']} epochs"
                   + (f"; standardised {' and '.join(notes)}" if notes else ""))
+    if results.get("note"):
+        console.print(f"note: {results['note']}", markup=False, highlight=False, soft_wrap=True)
     table = Table()
     table.add_column("split")
     table.add_column("rows", justify="right")

@@ -54,7 +54,11 @@ def print_metrics(metrics: dict, title: str) -> None:
         view.add_row(Text(name), Text(f"{value:.6g}" if isinstance(value, float) else str(value)))
     console.print(view)
     confusion = metrics.get("confusion_matrix")
-    if confusion:
+    if confusion and _table_width(confusion) > console.width:
+        console.print(f"confusion matrix of {len(confusion['labels'])} classes not shown: wider than the "
+                      f"{console.width}-column terminal (--json has every count)", markup=False, highlight=False,
+                      soft_wrap=True)
+    elif confusion:
         matrix = Table(title="confusion matrix (rows: true class, columns: predicted)")
         matrix.add_column("true \\ predicted")
         for label in confusion["labels"]:
@@ -62,3 +66,11 @@ def print_metrics(metrics: dict, title: str) -> None:
         for label, row in zip(confusion["labels"], confusion["counts"]):
             matrix.add_row(Text(str(label)), *map(str, row))  # Text: a label like "[a]" is not markup
         console.print(matrix)
+
+
+def _table_width(confusion: dict) -> int:
+    """Characters the confusion matrix table needs: a column per class plus the row labels."""
+    labels = [str(label) for label in confusion["labels"]]
+    cells = [max(len(label), *(len(str(row[j])) for row in confusion["counts"])) for j, label in enumerate(labels)]
+    first = max(len("true \\ predicted"), *(len(label) for label in labels))
+    return first + sum(width + 3 for width in cells) + 4

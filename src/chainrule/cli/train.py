@@ -79,6 +79,7 @@ class Problem:
     features: list | None = None
     classes: list | None = None
     target: str | None = None
+    note: str | None = None
 
 
 def load_problem(args) -> Problem:
@@ -92,7 +93,8 @@ def load_problem(args) -> Problem:
         minimum = max(4, int(np.ceil(2 / min(args.test_size, 1 - args.test_size))))
         if table.X.shape[0] < minimum:
             raise ValueError(f"{args.data} has {table.X.shape[0]} rows; a train/test split needs at least {minimum}")
-        return Problem(table.X, table.y, table.task, args.data, table.feature_names, table.classes, args.target)
+        return Problem(table.X, table.y, table.task, args.data, table.feature_names, table.classes, args.target,
+                       table.note)
     if args.target:
         raise ValueError("--target needs --data FILE")
     X, y, task = load_builtin(args.dataset, seed=args.seed)
@@ -233,6 +235,7 @@ def run(args) -> int:
         "final_val_loss": history.val_loss[-1] if history.val_loss else None,
         "plots": [],
         "saved": args.save,
+        "note": problem.note,
     }
     if not args.no_plots:
         from ._modelfile import NetworkFile

@@ -26,6 +26,8 @@ class Table:
     task : {"binary", "multiclass", "regression"} or None
     classes : list or None
         Original class labels; ``y`` indexes them.
+    note : str or None
+        How an ambiguous target was read (an integer target taken as regression), for the report.
     """
 
     X: np.ndarray
@@ -34,6 +36,7 @@ class Table:
     target: str | None
     task: str | None
     classes: list | None
+    note: str | None = None
 
 
 def is_numeric(column) -> bool:
@@ -78,7 +81,7 @@ def read_frame(path):
         raise ValueError(f"{path} could not be read as a table: {str(exc).splitlines()[0]}") from None
 
 
-def load_table(path, target: str | None, task: str = "auto", features=None, classes=None) -> Table:
+def load_table(path, target: str | None, task: str = "auto", features=None, classes=None, ignore=()) -> Table:
     """Read ``path`` and split it into numeric features and the ``target`` column.
 
     Parameters
@@ -92,6 +95,9 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         Required feature columns, in order (a model's); by default every other column.
     classes : list, optional
         Known class labels (a model's), to index the target with.
+    ignore : sequence of str
+        Columns that are never features when ``features`` is not given (e.g. a model's
+        recorded target in a file given for prediction).
     """
     frame = read_frame(path)
     if frame.shape[0] == 0:
@@ -99,7 +105,13 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
     if target is not None and target not in frame.columns:
         raise ValueError(f"{path} has no target column {target!r} (columns: {', '.join(map(str, frame.columns))})")
     if features is None:
-        features = [c for c in frame.columns if c != target]
+        features = [c for c in frame.columns if c != target and c not in ignore]
+        unnamed = [i for i, c in enumerate(frame.columns) if str(c).startswith("Unnamed: ") and c in features]
+        if unnamed:
+            i = unnamed[0]
+            raise ValueError(f"{path}: column {i + 1} has no name in the header (pandas calls it "
+                             f"{frame.columns[i]!r}); a saved index (DataFrame.to_csv without index=False) or a "
+                             "trailing comma would silently become a feature: drop the column or name it")
     missing = [c for c in features if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} lacks the feature column(s) {', '.join(map(repr, missing))} the model needs")
@@ -127,13 +139,17 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         raise ValueError(f"{path}: target column {target!r} has a missing value in data row {row + 1}"
                          f"{HEADER_NOT_COUNTED}")
     numeric = is_numeric(column)
+    note = None
     if task == "auto":
         integral = numeric and np.all(np.mod(column.to_numpy(dtype=float), 1) == 0)
         task = "classification" if (not numeric or (integral and column.nunique() <= 20)) else "regression"
+        if integral and task == "regression":
+            note = (f"target {target!r} holds {column.nunique()} different integers (over 20): treated as "
+                    "regression; --task classification treats them as classes")
     if task == "regression":
         if not numeric:
             raise ValueError(f"{path}: target column {target!r} is not numeric, so it cannot be regressed")
-        return Table(X, column.to_numpy(dtype=np.float64), list(features), target, "regression", None)
+        return Table(X, column.to_numpy(dtype=np.float64), list(features), target, "regression", None, note)
     if task != "classification":
         raise ValueError(f"task must be auto, classification or regression, got {task!r}")
     labels = column.to_numpy()

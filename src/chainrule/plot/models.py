@@ -10,8 +10,20 @@ from ._backend import pyplot
 __all__ = ["confusion_matrix", "network_diagram"]
 
 
+#: Above this many classes the confusion matrix's cells carry no count labels.
+MAX_ANNOTATED_CLASSES = 25
+#: At most this many classes are named along each axis.
+MAX_NAMED_CLASSES = 40
+#: The confusion matrix's largest side.
+MAX_CONFUSION_INCHES = 16.0
+
+
 def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix"):
     """Counts of true (rows) against predicted (columns) classes, with row-normalised shading.
+
+    Up to ``MAX_ANNOTATED_CLASSES`` classes every cell shows its count; with more, the figure
+    stays at most ``MAX_CONFUSION_INCHES`` wide, cells show the shading only and every
+    ``k / MAX_NAMED_CLASSES``-th class is named, so drawing stays cheap for hundreds of classes.
 
     Parameters
     ----------
@@ -26,16 +38,22 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     labels = list(np.unique(np.concatenate([y_true, y_pred]))) if labels is None else list(labels)
     counts = counts_of(y_true, y_pred, labels=labels)
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    size = max(3.8, 0.55 * len(labels) + 2.4)
-    longest = max(len(str(label)) for label in labels)
+    k = len(labels)
+    # the figure grows with the classes up to a screen's size; beyond that the cells shrink,
+    # lose their count labels and only every step-th class is named (all counts: --json / sklearn)
+    size = min(max(3.8, 0.55 * k + 2.4), MAX_CONFUSION_INCHES)
+    longest = min(max(len(str(label)) for label in labels), 24)
     fig, ax = plt.subplots(figsize=(size + 0.8 + 0.07 * longest, size + 0.05 * longest))
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")  # auto: tight_layout sees the true box
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center",
-                    color="white" if share[i, j] > 0.6 else "black", fontsize=9)
-    ax.set_xticks(range(len(labels)), [str(label) for label in labels], rotation=45 if len(labels) * longest > 30 else 0)
-    ax.set_yticks(range(len(labels)), [str(label) for label in labels])
+    if k <= MAX_ANNOTATED_CLASSES:
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center",
+                        color="white" if share[i, j] > 0.6 else "black", fontsize=9)
+    step = max(1, int(np.ceil(k / MAX_NAMED_CLASSES)))
+    names = [str(label)[:24] for label in labels[::step]]
+    ax.set_xticks(range(0, k, step), names, rotation=45 if len(names) * longest > 30 else 0)
+    ax.set_yticks(range(0, k, step), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = float(np.trace(counts) / max(counts.sum(), 1))
