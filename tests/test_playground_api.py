@@ -135,6 +135,14 @@ def test_malformed_json_and_oversized_bodies(client):
     assert "limit" in error(client.put(f"/api/sessions/{sid}/config", content=big), 413)
 
 
+def test_deeply_nested_json_is_refused_not_crashing(client):
+    deep = b"[" * 30_000 + b"]" * 30_000  # 60 kB: under the size cap, far over the parser's depth
+    assert "nested too deeply" in error(client.post("/api/sessions", content=deep))
+    sid, _ = new(client)
+    assert "nested too deeply" in error(client.put(f"/api/sessions/{sid}/config", content=b'{"layers":' + deep + b"}"))
+    assert client.get(f"/api/sessions/{sid}/state").status_code == 200
+
+
 def test_unknown_session_and_action(client):
     assert "reload the page" in error(client.get("/api/sessions/nope/state"), 404)
     sid, _ = new(client)

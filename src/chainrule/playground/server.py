@@ -308,6 +308,8 @@ async def _json(request: Request):
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:  # e.g. 30,000 nested brackets: under the size cap, over the parser's depth
+        raise RequestError("the request body is nested too deeply to be read; send a flat JSON object") from None
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, log_level: str = "warning") -> None:
