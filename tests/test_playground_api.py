@@ -411,6 +411,24 @@ def test_uploaded_csv_trains_as_classification_and_regression(client):
     assert state["task"] == "regression" and state["metric"] == "r2"
 
 
+def test_upload_line_endings_and_extreme_values(client):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(int)
+    old_mac = "\r".join(f"{a},{b},{c}" for (a, b), c in zip(X, y)).encode()
+    windows = old_mac.replace(b"\r", b"\r\n")
+    for raw in (old_mac, windows):
+        assert parse_csv(raw).X.shape == (50, 2)
+    for scale in (1e300, 1e-300):  # squares of these overflow or vanish: standardised all the same
+        upload = parse_csv("\n".join(f"{a * scale},{b},{c}" for (a, b), c in zip(X, y)).encode())
+        assert np.allclose(upload.X.mean(axis=0), 0) and np.allclose(upload.X.std(axis=0), 1)
+        assert np.allclose(upload.X[:, 0], (X[:, 0] - X[:, 0].mean()) / X[:, 0].std())
+    sid, _ = new(client)
+    huge = "\n".join(f"{a},{b},{a * 1e300}" for a, b in X).encode()
+    message = error(client.post(f"/api/sessions/{sid}/upload?problem=regression", content=huge))
+    assert "column 3" in message and "too large" in message
+
+
 # -- explain -------------------------------------------------------------------------------------------
 def _forward(layers, x, acts):
     fns = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0), "sigmoid": lambda z: 1 / (1 + np.exp(-z)),

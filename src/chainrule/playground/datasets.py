@@ -19,6 +19,7 @@ from ..datasets import lecture_linear
 MAX_UPLOAD_BYTES = 1_000_000
 MAX_UPLOAD_ROWS = 5000
 MIN_UPLOAD_ROWS = 10
+MAX_TARGET = 1e100  # a larger regression target overflows the squared error
 PLANE = 6.0
 
 FEATURE_LABELS = {
@@ -263,6 +264,7 @@ def parse_csv(raw: bytes, filename: str = "upload.csv") -> Upload:
         raise ValueError(f"the file is not UTF-8 text (byte {exc.start} cannot be decoded); upload a CSV file") from None
     if "\x00" in text:
         raise ValueError("the file contains NUL bytes; upload a plain-text CSV file")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings
     sample = text[:4096]
     delimiter = max([",", ";", "\t"], key=sample.count)
     try:
@@ -289,11 +291,25 @@ def parse_csv(raw: bytes, filename: str = "upload.csv") -> Upload:
             if not np.isfinite(values[i, j]):
                 raise ValueError(f"line {line}, column {j + 1}: {cell.strip()[:20]!r} is not a finite number")
     X = values[:, :2]
-    std = X.std(axis=0)
-    if np.any(std == 0):
-        raise ValueError(f"column {int(np.argmin(std)) + 1} has the same value on every row; it carries no information")
-    X = (X - X.mean(axis=0)) / std
-    return Upload(X, values[:, 2], str(filename)[:100], header)
+    for j in range(2):
+        if np.all(X[:, j] == X[0, j]):
+            raise ValueError(f"column {j + 1} has the same value on every row; it carries no information")
+    # standardise after dividing by the largest magnitude, so that neither squares of values
+    # near 1e300 overflow nor those of values near 1e-300 vanish
+    X = X / np.abs(X).max(axis=0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    if not np.all(np.isfinite(X)) or np.any(np.abs(X.std(axis=0) - 1) > 1e-6):
+        j = int(np.argmax(~np.isfinite(X).all(axis=0) | (np.abs(X.std(axis=0) - 1) > 1e-6)))
+        raise ValueError(f"column {j + 1} could not be standardised (mean 0, standard deviation 1): its values, "
+                         f"from {values[:, j].min():.6g} to {values[:, j].max():.6g}, differ too little for "
+                         "double precision; rescale or shift the column")
+    target = values[:, 2]
+    big = float(np.abs(target).max())
+    if big > MAX_TARGET:
+        line = int(np.argmax(np.abs(target))) + 1 + (header is not None)
+        raise ValueError(f"line {line}, column 3: {target[line - 1 - (header is not None)]:.6g} is too large a target "
+                         f"(the limit is ±{MAX_TARGET:g}, where squared errors still fit a double); rescale the column")
+    return Upload(X, target, str(filename)[:100], header)
 
 
 def _numeric_row(row) -> bool:
