@@ -311,6 +311,83 @@ def test_divergence_is_reported_and_reset_recovers(client):
     assert client.post(f"/api/sessions/{sid}/step").json()["status"] == "paused"
 
 
+def test_changing_the_learning_rate_continues_a_diverged_run(client):
+    sid, _ = new(client, dataset="circle", layers="8,8", act="relu,relu", loss="mse", lr=10)
+    for _ in range(20):
+        if client.post(f"/api/sessions/{sid}/step").status_code != 200:
+            break
+    diverged = client.get(f"/api/sessions/{sid}/state").json()
+    assert diverged["status"] == "diverged" and "lower the learning rate" in diverged["message"]
+    assert "lower the learning rate" in error(client.post(f"/api/sessions/{sid}/step"))
+    state = client.put(f"/api/sessions/{sid}/config", json={"dropout": 0.1}).json()
+    assert state["status"] == "diverged"  # not an optimizer setting: still stopped
+    state = client.put(f"/api/sessions/{sid}/config", json={"lr": 0.01, "dropout": 0}).json()
+    assert state["status"] == "paused" and state["message"] is None
+    assert state["epoch"] == diverged["epoch"] and weights(state) == weights(diverged)  # the kept weights
+    stepped = client.post(f"/api/sessions/{sid}/step").json()
+    assert stepped["status"] == "paused" and stepped["epoch"] == diverged["epoch"] + 1
+    assert stepped["last"]["train_loss"] is not None
+
+
+def _diverge(config, chunks):
+    from chainrule.playground.session import Session
+
+    session = Session("s", parse_config(config))
+    for n in chunks:
+        if not session._train(n):
+            break
+    return session
+
+
+DIVERGING = [  # (settings, epoch the kept weights belong to)
+    ({"dataset": "circle", "act": "tanh,tanh", "loss": "mse", "lr": 1, "batch": 1000}, 6),  # 1000× the first loss
+    ({"dataset": "xor", "act": "xtanh,xtanh", "loss": "bce", "lr": 1, "batch": 1000}, 4),  # 1000× ln 2
+    ({"dataset": "circle", "act": "xtanh,xtanh", "loss": "bce", "lr": 1, "batch": 10}, 39),  # NaN mid-epoch
+    ({"dataset": "xor", "act": "xtanh,xtanh", "loss": "hinge", "lr": 0.3, "batch": 10}, 59),  # inf mid-epoch
+    ({"dataset": "sine", "features": "x1", "loss": "mse", "layers": "8,8", "act": "relu,relu", "lr": 10, "batch": 1}, 0),
+]
+
+
+@pytest.mark.parametrize("config, kept", DIVERGING)
+def test_a_diverged_run_keeps_the_same_weights_stepped_or_played(config, kept):
+    stepped = _diverge(config, [1] * 300)
+    played = _diverge(config, [300])
+    mixed = _diverge(config, [2, 1, 3, 1, 1, 5, 300])
+    assert stepped.status == played.status == mixed.status == "diverged"
+    assert stepped.epoch == played.epoch == mixed.epoch == kept
+    assert stepped.message == played.message == mixed.message
+    for other in (played, mixed):
+        for a, b in zip(stepped.net.get_weights(), other.net.get_weights()):
+            np.testing.assert_array_equal(a, b)
+    # the epoch shown is the one the kept weights belong to: a run of that many epochs ends there
+    again = _diverge(config, [stepped.epoch] if stepped.epoch else [])
+    assert again.status == "paused" and again.epoch == stepped.epoch
+    for a, b in zip(stepped.net.get_weights(), again.net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    epoch, train_loss = stepped.history[-1][:2]
+    assert epoch == stepped.epoch and train_loss is not None  # finite
+    assert all(row[0] <= epoch for row in stepped.history)  # the chart forgets the undone epochs
+    assert f"after epoch {epoch}" in stepped.message or (epoch == 0 and "initial weights" in stepped.message)
+
+
+def test_absurd_growth_is_a_divergence_across_steps():
+    # one epoch per call: a per-call test (StopOnDivergence) never sees the growth
+    from chainrule.playground.session import GROWTH_FACTOR
+
+    session = _diverge(DIVERGING[0][0], [1] * 300)
+    assert "over 1000× that of the run's first epoch" in session.message and session.epoch == DIVERGING[0][1]
+    assert session.history[-1][1] <= GROWTH_FACTOR * session.history[0][1]
+
+
+def test_a_loss_spike_back_to_the_start_is_not_a_divergence():
+    # Adam from a near-zero loss jumps back to about the first epoch's loss and recovers;
+    # a 1000×-the-best test would stop this run (at epoch 682)
+    session = _diverge({"dataset": "spiral", "noise": 5, "seed": 3, "layers": "8,8,6", "act": "tanh,tanh,tanh",
+                        "opt": "adam", "lr": 0.01, "features": "x1,x2,sinx1,sinx2"}, [100] * 8)
+    assert session.status == "paused" and session.epoch == 800
+    assert min(row[1] for row in session.history) < 1e-4  # it was in that near-zero regime
+
+
 def test_divergence_while_playing_stops_the_thread(client):
     sid, _ = new(client, dataset="sine", features="x1", loss="mse", layers="8,8", act="relu,relu", lr=10, batch=1)
     client.post(f"/api/sessions/{sid}/play")

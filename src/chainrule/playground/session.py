@@ -2,9 +2,16 @@
 
 Training is chainrule's own ``Sequential.fit`` called for a few epochs at a time on a
 background thread, with the same optimizer object (and its moments) and the same shuffling
-generator from call to call, so epoch ``k`` is the same whichever chunks it was run in. A
-``DivergenceError`` from the engine stops the thread and marks the session "diverged"; the
-network keeps its last good weights until the user resets it.
+generator from call to call, so epoch ``k`` is the same whichever chunks it was run in.
+
+Divergence is judged epoch by epoch over the whole run, not per ``fit`` call, so stepping and
+playing keep the same weights: a callback follows every epoch and, when its loss is finite and
+not absurd (see ``_Watch``), records the weights that epoch started from (the weights the loss
+was measured on) with their epoch count as the session's last good state. When an epoch
+diverges (the engine's ``DivergenceError``: a non-finite loss or weight, or ``_Watch``'s growth
+test) the session goes back to that state, shows its epoch count and is marked "diverged"
+until the user resets it or changes an optimizer setting (then training continues from the
+kept weights with a fresh optimizer).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import time
 
 import numpy as np
 
-from ..callbacks import DivergenceError
+from ..callbacks import Callback, DivergenceError
 from .config import Config, check_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
 from .model import (
@@ -34,8 +41,56 @@ CHUNK_SECONDS = 0.08
 MAX_HISTORY = 4000
 MAX_WEIGHT = 100.0
 UNWATCHED_PAUSE = 30.0  # seconds without a request or an open event stream before training pauses
+GROWTH_FACTOR = 1e3  # an epoch loss this many times the run's first (see _Watch) diverged
 
 _OPTIMIZER_KEYS = ("opt", "lr", "reg", "rate", "batch")
+CONTINUE_HINT = ("lower the learning rate (or change the optimizer, batch size or regularization) to continue "
+                 "from them, or press reset to start again")
+
+
+class _Watch(Callback):
+    """Follows every epoch of a session's run across ``fit`` calls (chunks).
+
+    An epoch's loss is measured while its updates happen, so it speaks for the weights the
+    epoch started from (exactly so for full-batch training): when the loss is acceptable,
+    those weights and their epoch count become the session's last good state. Non-finite
+    losses and weights are caught by ``fit`` itself; this adds a test for absurd finite
+    growth, so that a loss of 1e270 is not kept as "good": an epoch diverged when its loss is
+    over ``GROWTH_FACTOR`` times the first epoch's loss of the run (or since the last weight
+    edit), or, for a classification loss, over ``GROWTH_FACTOR`` times an uninformed network's.
+
+    It is ``chainrule.StopOnDivergence``'s test over the whole run rather than one ``fit``
+    call (one epoch, when stepping), with the run's first loss in place of its best: Adam and
+    momentum often spike from a near-zero loss back towards where training began and then
+    recover, which is not divergence.
+    """
+
+    def __init__(self, session: "Session"):
+        self.session = session
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget the losses seen so far (a new run, or weights changed by hand)."""
+        self.first = None
+        net = self.session.net
+        self.uninformed = net.loss.uninformed(net.n_outputs)
+
+    def on_epoch_begin(self, trainer, epoch):
+        self._start = self.session.net.get_weights()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        session = self.session
+        number = session.epoch + epoch + 1  # this epoch's number in the session's run
+        loss = logs["loss"]
+        if self.uninformed is not None and loss > GROWTH_FACTOR * self.uninformed:
+            trainer.diverged(f"training diverged at epoch {number}: the loss {loss:.3g} is over {GROWTH_FACTOR:g}× "
+                             f"that of an uninformed network ({self.uninformed:.3g})", epoch)
+        if self.first is not None and loss > GROWTH_FACTOR * self.first:
+            trainer.diverged(f"training diverged at epoch {number}: the loss {loss:.3g} is over {GROWTH_FACTOR:g}× "
+                             f"that of the run's first epoch ({self.first:.3g})", epoch)
+        if self.first is None:
+            self.first = loss
+        session._good = (self._start, number - 1)
 
 
 class Session:
@@ -68,7 +123,8 @@ class Session:
     def apply(self, values: dict) -> None:
         """Change settings (validated first; nothing changes on error). New data, features,
         layers, activations or loss reset the network; optimizer settings and dropout keep
-        the weights."""
+        the weights, and a change of an optimizer setting ends a "diverged" state (training
+        continues from the kept weights)."""
         with self.lock:
             new = parse_config(values, base=self.config)
             old = self.config
@@ -87,6 +143,8 @@ class Session:
                     self.net = with_dropout(self.net, new.dropout, new.seed + 2)
                 if any(getattr(new, k) != getattr(old, k) for k in _OPTIMIZER_KEYS):
                     self.optimizer = build_optimizer(new)
+                    if self.status == "diverged":
+                        self.status, self.message = "paused", None
             self._changed()
 
     def set_upload(self, upload: Upload, problem: str | None = None) -> None:
@@ -156,7 +214,9 @@ class Session:
         self.pause()
 
     def set_weight(self, layer: int, kind: str, row: int, col: int | None, value) -> None:
-        """Edit one weight ``W[layer][row, col]`` or bias ``b[layer][row]`` (layer counted from 1)."""
+        """Edit one weight ``W[layer][row, col]`` or bias ``b[layer][row]`` (layer counted from 1;
+        row and col from 0). The edited network becomes the run's last good state (its
+        baseline for the divergence test starts again)."""
         from .config import _float
 
         value = _float("weight value", value, -MAX_WEIGHT, MAX_WEIGHT)
@@ -175,6 +235,9 @@ class Session:
                 dense.W.value[row, col] = value
             else:
                 dense.b.value[row] = value
+            self._good = (self.net.get_weights(), self.epoch)
+            self._edited_epoch = self.epoch
+            self._watch.restart()
             self._changed()
 
     # -- what the page reads -------------------------------------------------------------------------
@@ -221,22 +284,38 @@ class Session:
         self.status = "paused"
         self.message = None
         self.history: list[tuple] = []
+        self._good = (self.net.get_weights(), 0)  # (weights, epoch count) a diverged run goes back to
+        self._edited_epoch = None  # the epoch of the last weight edit
+        self._watch = _Watch(self)
         self._record()
 
     def _train(self, epochs: int) -> bool:
-        """Run ``epochs`` epochs of ``fit``; False when training diverged."""
+        """Run ``epochs`` epochs of ``fit``; False when training diverged (the network is then
+        back at the run's last good state, see ``_Watch``)."""
         batch = min(self.config.batch, self.F_train.shape[0])
         try:
             with np.errstate(all="ignore"):
                 self.net.fit(self.F_train, self.t_train, loss=self.net.loss, optimizer=self.optimizer, epochs=epochs,
-                             batch_size=batch, shuffle=True, verbose=0, rng=self.rng, metric=None)
+                             batch_size=batch, shuffle=True, verbose=0, rng=self.rng, metric=None,
+                             callbacks=[self._watch])
         except DivergenceError as exc:
-            self.epoch += max(exc.epoch - 1, 0)
+            failed = self.epoch + exc.epoch  # the diverging epoch's number in the whole run
+            how = "by" if str(exc).startswith("training diverged by") else "at"
+            weights, self.epoch = self._good
+            self.net.set_weights(weights)
+            self.optimizer = build_optimizer(self.config)  # its moments may hold the blow-up
             self.status = "diverged"
             self._stop.set()
             reason = re.sub(r"^training diverged (at|by) epoch \d+: ", "", str(exc)).split(";")[0]
-            self.message = (f"diverged at epoch {self.epoch + 1}: {reason} (learning rate {self.config.lr:g}). "
-                            "The network keeps its last good weights; press reset to start again.")
+            if self.epoch == self._edited_epoch:  # the good state is never older than the last edit
+                kept = f"the weights as you edited them (epoch {self.epoch})"
+            elif self.epoch == 0:
+                kept = "its initial weights"
+            else:
+                kept = f"the weights after epoch {self.epoch}, the last where the loss was finite and not growing without bound"
+            self.message = (f"diverged {how} epoch {failed}: {reason} (learning rate {self.config.lr:g}). "
+                            f"The network is back at {kept}: {CONTINUE_HINT}.")
+            self.history = [row for row in self.history if row[0] < self.epoch]
             self._record()
             return False
         self.epoch += epochs
@@ -280,7 +359,7 @@ class Session:
 
     def _refuse_if_diverged(self) -> None:
         if self.status == "diverged":
-            raise ValueError("training diverged; press reset (or lower the learning rate) to start again")
+            raise ValueError(f"training diverged; the network is back at its weights of epoch {self.epoch}: {CONTINUE_HINT}")
 
     def _changed(self) -> None:
         self.version += 1
