@@ -176,6 +176,21 @@ def test_weight_edits_are_bounded(client):
         assert expected in error(client.put(url, json=body))
 
 
+def test_a_weight_edit_updates_the_losses_and_metrics(client):
+    sid, _ = new(client, layers="3", act="tanh")
+    for _ in range(5):
+        before = client.post(f"/api/sessions/{sid}/step").json()
+    state = client.put(f"/api/sessions/{sid}/weight", json={"layer": 2, "kind": "b", "row": 0, "value": 50}).json()
+    assert state["epoch"] == 5 and state["last"] != before["last"]
+    # a bias of 50 on the logit: every point is called class 1, so accuracy is the share of class 1
+    data = client.get(f"/api/sessions/{sid}/data").json()
+    assert state["last"]["test_metric"] == pytest.approx(np.mean(data["test"]["y"]))
+    assert state["last"]["train_metric"] == pytest.approx(np.mean(data["train"]["y"]))
+    assert state["last"]["train_loss"] > 5 * before["last"]["train_loss"]
+    assert state["history"][-1] == [5, state["last"]["train_loss"], state["last"]["test_loss"],
+                                    state["last"]["train_metric"], state["last"]["test_metric"]]
+
+
 # -- sessions: isolation and reproducibility --------------------------------------------------------
 def test_sessions_are_isolated(client):
     a, state_a = new(client, dataset="xor", layers="4", act="relu", seed=3)

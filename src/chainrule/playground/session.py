@@ -215,8 +215,8 @@ class Session:
 
     def set_weight(self, layer: int, kind: str, row: int, col: int | None, value) -> None:
         """Edit one weight ``W[layer][row, col]`` or bias ``b[layer][row]`` (layer counted from 1;
-        row and col from 0). The edited network becomes the run's last good state (its
-        baseline for the divergence test starts again)."""
+        row and col from 0). The losses and metrics are evaluated again, and the edited network
+        becomes the run's last good state (its baseline for the divergence test starts again)."""
         from .config import _float
 
         value = _float("weight value", value, -MAX_WEIGHT, MAX_WEIGHT)
@@ -238,6 +238,7 @@ class Session:
             self._good = (self.net.get_weights(), self.epoch)
             self._edited_epoch = self.epoch
             self._watch.restart()
+            self._record()
             self._changed()
 
     # -- what the page reads -------------------------------------------------------------------------
