@@ -143,6 +143,22 @@ def test_deeply_nested_json_is_refused_not_crashing(client):
     assert client.get(f"/api/sessions/{sid}/state").status_code == 200
 
 
+def test_missing_settings_take_defaults_that_fit_the_data(client):
+    _, state = new(client, dataset="sine")  # the short link /?dataset=sine
+    assert state["config"]["loss"] == "mse" and state["config"]["features"] == ["x1"] and state["task"] == "regression"
+    _, state = new(client, dataset="sine", features="x1,x1sq,sinx1")
+    assert state["config"]["features"] == ["x1", "x1sq", "sinx1"]
+    _, state = new(client, dataset="spiral", classes=3)
+    assert state["config"]["loss"] == "cross_entropy" and state["task"] == "multiclass"
+    _, state = new(client, dataset="gauss", classes=4, loss="mse")  # a loss given that fits is kept
+    assert state["config"]["loss"] == "mse"
+    # a value given that does not fit is still refused (see BAD_SETTINGS); so is a PUT of one
+    sid, _ = new(client)
+    assert "regression problem uses mse" in error(client.put(f"/api/sessions/{sid}/config", json={"dataset": "sine", "loss": "hinge"}))
+    state = client.put(f"/api/sessions/{sid}/config", json={"dataset": "gauss", "classes": 3}).json()
+    assert state["config"]["loss"] == "cross_entropy"  # the session's bce does not fit 3 classes
+
+
 def test_unknown_session_and_action(client):
     assert "reload the page" in error(client.get("/api/sessions/nope/state"), 404)
     sid, _ = new(client)
@@ -498,9 +514,24 @@ def test_uploaded_csv_trains_as_classification_and_regression(client):
     for _ in range(40):
         state = client.post(f"/api/sessions/{sid}/step").json()
     assert state["last"]["test_metric"] > 0.8
-    assert "mse" in error(client.put(f"/api/sessions/{sid}/config", json={"problem": "regression"}))
-    state = client.put(f"/api/sessions/{sid}/config", json={"problem": "regression", "loss": "mse"}).json()
-    assert state["task"] == "regression" and state["metric"] == "r2"
+    # a loss given that does not fit is refused; one not given becomes the data's default
+    assert "mse" in error(client.put(f"/api/sessions/{sid}/config", json={"problem": "regression", "loss": "bce"}))
+    state = client.put(f"/api/sessions/{sid}/config", json={"problem": "regression"}).json()
+    assert state["task"] == "regression" and state["metric"] == "r2" and state["config"]["loss"] == "mse"
+
+
+def test_the_csv_is_read_again_as_it_was_uploaded(client):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2))
+    sid, _ = new(client)
+    raw = _csv([(a, b, round(np.sin(a) + 0.3 * b, 4)) for a, b in X])  # real-valued targets
+    r = client.post(f"/api/sessions/{sid}/upload?problem=regression", content=raw)
+    assert r.status_code == 200, r.text
+    assert r.json()["upload"]["problem"] == "regression" and r.json()["state"]["task"] == "regression"
+    state = client.put(f"/api/sessions/{sid}/config", json={"dataset": "circle", "loss": "bce"}).json()
+    assert state["config"]["problem"] == "classification"
+    state = client.put(f"/api/sessions/{sid}/config", json={"dataset": "csv"}).json()
+    assert state["task"] == "regression" and state["config"]["problem"] == "regression" and state["config"]["loss"] == "mse"
 
 
 def test_upload_line_endings_and_extreme_values(client):

@@ -134,7 +134,10 @@ def options() -> dict:
 
 def parse_config(values, base: Config | None = None) -> Config:
     """Check ``values`` (a mapping of setting -> value, as numbers, lists or URL strings) and
-    return the resulting ``Config``; settings not given keep ``base``'s (default: defaults).
+    return the resulting ``Config``; settings not given keep ``base``'s (default: defaults),
+    except that a loss or feature set not given which does not fit the data set is replaced
+    by one that does (``DEFAULT_LOSS`` of the task; the one-input features for sine). A value
+    that is given and does not fit is refused.
 
     Raises
     ------
@@ -165,7 +168,22 @@ def parse_config(values, base: Config | None = None) -> Config:
     config = replace(base, **new)
     if config.dataset != "csv":  # the built-in generators decide the problem themselves
         config = replace(config, problem="regression" if config.dataset == "sine" else "classification")
+    config = _fit_unset(config, new)
     _check_consistent(config)
+    return config
+
+
+def _fit_unset(config: Config, given: dict) -> Config:
+    """Adjust the settings not in ``given`` that do not fit the data set ("missing settings
+    take defaults": ``?dataset=sine`` or ``?dataset=spiral&classes=3`` alone are complete)."""
+    if "loss" not in given and config.dataset != "csv":  # a CSV's task is known once its file is read
+        try:
+            check_loss(config.loss, config.task, config.classes)
+        except ValueError:
+            config = replace(config, loss=DEFAULT_LOSS[config.task])
+    if "features" not in given and config.dataset == "sine":
+        kept = tuple(f for f in config.features if f in FEATURES_1D)
+        config = replace(config, features=kept or ("x1",))
     return config
 
 

@@ -192,7 +192,8 @@ def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIME
         raw = await _body(request, MAX_UPLOAD_BYTES, "the file")
         upload_obj = await run_in_threadpool(parse_csv, raw, request.query_params.get("filename", "upload.csv"))
         await run_in_threadpool(session.set_upload, upload_obj, problem)
-        return JSONResponse({"upload": upload_obj.summary(), "state": await _state(session)})
+        return JSONResponse({"upload": {**upload_obj.summary(), "problem": session.upload_problem},
+                             "state": await _state(session)})
 
     async def put_weight(request):
         session = store.get(request.path_params["sid"])

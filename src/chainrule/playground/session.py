@@ -20,11 +20,12 @@ import math
 import re
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..callbacks import Callback, DivergenceError
-from .config import Config, check_loss, parse_config
+from .config import DEFAULT_LOSS, Config, check_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
 from .model import (
     build_network,
@@ -109,6 +110,7 @@ class Session:
         self.lock = threading.RLock()
         self.config = config or Config()
         self.upload: Upload | None = None
+        self.upload_problem: str | None = None  # how the upload was last read
         self.touched = time.monotonic()
         self.version = 0
         self.data_version = 0
@@ -124,14 +126,26 @@ class Session:
         """Change settings (validated first; nothing changes on error). New data, features,
         layers, activations or loss reset the network; optimizer settings and dropout keep
         the weights, and a change of an optimizer setting ends a "diverged" state (training
-        continues from the kept weights)."""
+        continues from the kept weights).
+
+        Switching to the uploaded CSV without a ``problem`` reads it as it was last read;
+        without a ``loss``, a loss that does not fit the data becomes the data's default."""
         with self.lock:
             new = parse_config(values, base=self.config)
             old = self.config
+            if new.dataset == "csv" and old.dataset != "csv" and "problem" not in values and self.upload_problem:
+                new = replace(new, problem=self.upload_problem)
             data = self.data
             if new.data_key() != old.data_key():
                 data = self._make_data(new)
+            if "loss" not in values:
+                try:
+                    check_loss(new.loss, data.task, data.classes)
+                except ValueError:
+                    new = replace(new, loss=DEFAULT_LOSS[data.task])
             check_loss(new.loss, data.task, data.classes)
+            if new.dataset == "csv":
+                self.upload_problem = new.problem
             self.config = new
             if data is not self.data:
                 self._set_data(data)
@@ -162,12 +176,13 @@ class Session:
                 try:
                     check_loss(loss, data.task, data.classes)
                 except ValueError:
-                    loss = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}[data.task]
+                    loss = DEFAULT_LOSS[data.task]
                 new = parse_config({"loss": loss}, base=new)
             except ValueError:
                 self.upload = previous
                 raise
             self.config = new
+            self.upload_problem = new.problem
             self._set_data(data)
             self._reset_network()
             self._changed()
