@@ -73,8 +73,8 @@ def browser():
 def open_page(browser, server):
     pages = []
 
-    def opener(path="/"):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    def opener(path="/", width=1400, height=1000):
+        page = browser.new_page(viewport={"width": width, "height": height})
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.errors = errors
@@ -248,3 +248,44 @@ def test_hover_reads_and_click_edits_a_weight(open_page):
     wait_for(page, "() => window.playground.state.config.layers.length === 2")
     page.click("#neuron-1-0")  # a neuron: edit its bias
     assert "b[1]" in page.inner_text("#weight-panel")
+
+
+def test_switching_datasets_keeps_a_loss_that_fits(open_page):
+    page = open_page("/?dataset=gauss&classes=3&loss=cross_entropy")
+    page.click("#datasets button[data-dataset='sine']")
+    wait_for(page, "() => window.playground.state.config.dataset === 'sine'")
+    assert state(page, "config")["loss"] == "mse"
+    page.click("#datasets button[data-dataset='gauss']")
+    wait_for(page, "() => window.playground.state.config.dataset === 'gauss'")
+    assert state(page, "config")["loss"] == "cross_entropy" and state(page, "task") == "multiclass"
+    assert not page.is_visible("#message")
+    page.click("#datasets button[data-dataset='circle']")
+    wait_for(page, "() => window.playground.state.config.dataset === 'circle'")
+    assert state(page, "task") == "binary" and not page.is_visible("#message")
+
+
+def test_short_links_take_the_defaults_that_fit(open_page):
+    for path, loss, features in [("/?dataset=sine", "mse", ["x1"]), ("/?dataset=spiral&classes=3", "cross_entropy", ["x1", "x2"])]:
+        page = open_page(path)
+        config = state(page, "config")
+        assert not page.is_visible("#message"), page.inner_text("#message")
+        assert config["dataset"] == path.split("=")[1].split("&")[0]
+        assert config["loss"] == loss and config["features"] == features
+
+
+def test_the_csv_is_used_again_as_it_was_uploaded(open_page, tmp_path):
+    page = open_page("/")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    csv = tmp_path / "targets.csv"
+    csv.write_text("x1,x2,y\n" + "\n".join(f"{a:.4f},{b:.4f},{np.sin(a) + 0.3 * b:.4f}" for a, b in X))
+    page.select_option("#problem", "regression")
+    page.set_input_files("#csv-file", str(csv))
+    wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
+    assert state(page, "task") == "regression"
+    page.click("#datasets button[data-dataset='circle']")
+    wait_for(page, "() => window.playground.state.config.dataset === 'circle'")
+    page.click("#datasets button[data-dataset='csv']")
+    wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
+    assert state(page, "task") == "regression" and state(page, "config")["loss"] == "mse"
+    assert page.get_attribute("#message", "data-kind") != "error" or not page.is_visible("#message")

@@ -151,19 +151,33 @@ function changeSetting(key, value) {
   const c = app.state.config;
   const values = { [key]: value };
   if (key === "classes" && Number(value) > 2 && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
-  if (key === "problem") values.loss = value === "regression" ? "mse" : (app.upload && app.upload.distinct_targets > 2 ? "cross_entropy" : "bce");
+  if (key === "problem") values.loss = lossFor(value === "regression" ? "regression" : (app.upload && app.upload.distinct_targets > 2 ? "multiclass" : "binary"), app.state.task, c.loss);
   send(values);
+}
+
+// The loss after a change of task: the current one when it fits the new task, otherwise the
+// server's default for that task (leaving regression always takes the default: MSE was only
+// there because regression needs it).
+function lossFor(task, fromTask, loss) {
+  const fits = task === "regression" ? loss === "mse" : task === "multiclass" ? !["bce", "hinge"].includes(loss) : true;
+  return fits && !(fromTask === "regression" && task !== "regression") ? loss : app.options.default_loss[task];
 }
 
 function chooseDataset(name) {
   const c = app.state.config;
   if (name === "csv" && !app.upload) { $("csv-file").click(); return; }
   const values = { dataset: name };
-  const regression = name === "sine" || (name === "csv" && c.problem === "regression");
-  const multiclass = (app.options.multiclass_datasets.includes(name) && c.classes > 2) || (name === "csv" && app.upload && app.upload.distinct_targets > 2 && !regression);
-  if (regression) values.loss = "mse";
-  else if (multiclass && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
-  else if (app.state.task === "regression") values.loss = "bce";
+  let task;
+  if (name === "csv") {
+    // the uploaded file is read as it was last read, whatever the built-in set in use now is
+    values.problem = app.upload.problem;
+    task = app.upload.problem === "regression" ? "regression" : app.upload.distinct_targets > 2 ? "multiclass" : "binary";
+  } else if (name === "sine") {
+    task = "regression";
+  } else {
+    task = app.options.multiclass_datasets.includes(name) && c.classes > 2 ? "multiclass" : "binary";
+  }
+  values.loss = lossFor(task, app.state.task, c.loss);
   if (name === "sine") {
     const f = c.features.filter((x) => app.options.features_1d.includes(x));
     values.features = f.length ? f : ["x1"];
@@ -234,6 +248,7 @@ async function applyState(s, authoritative = false) {
   if (app.state && s.id === app.state.id && s.version < app.state.version && !authoritative) return;
   const configChanged = !app.state || JSON.stringify(app.state.config) !== JSON.stringify(s.config);
   app.state = s;
+  if (s.config.dataset === "csv" && app.upload) app.upload.problem = s.config.problem;
   if (configChanged) { renderControls(s.config); updateUrl(s.config); refreshThumbnails(s.config); }
   $("epoch").textContent = s.epoch.toLocaleString("en-US");
   const pill = $("status");
