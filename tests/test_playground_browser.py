@@ -250,6 +250,32 @@ def test_hover_reads_and_click_edits_a_weight(open_page):
     assert "b[1]" in page.inner_text("#weight-panel")
 
 
+def test_a_weight_edit_updates_the_readout_and_an_empty_field_is_refused(open_page):
+    page = open_page("/?layers=3&act=tanh")
+    for k in range(1, 6):
+        page.click("#step")
+        wait_for(page, f"() => window.playground.state.epoch === {k}")
+    shown = page.inner_text("#test-loss"), page.inner_text("#test-metric")
+    w = state(page, "network")["layers"][0]["W"][0][0]
+    page.locator("path.hit").first.click(force=True)
+    page.fill("#weight-input", "")
+    page.press("#weight-input", "Enter")
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('enter a number')")
+    assert state(page, "network")["layers"][0]["W"][0][0] == w  # nothing was sent (not 0)
+    assert page.is_visible("#weight-input")  # still editing
+    page.press("#weight-input", "Escape")
+    page.click("#output-0")  # the output's bias
+    assert "b[2]1 bias of output 1:" in page.inner_text("#weight-panel")  # numbered from 1, as W[l] and neurons are
+    page.fill("#weight-input", "60")
+    page.press("#weight-input", "Enter")
+    wait_for(page, "() => window.playground.state.network.layers[1].b[0] === 60")
+    last = state(page, "last")
+    assert (page.inner_text("#test-loss"), page.inner_text("#test-metric")) != shown
+    assert float(page.inner_text("#test-metric")) == pytest.approx(last["test_metric"], abs=1e-3)
+    labels = page.evaluate("() => window.playground.points.test.y")
+    assert last["test_metric"] == pytest.approx(np.mean(labels))  # a bias of 60: everything is class 1
+
+
 def test_switching_datasets_keeps_a_loss_that_fits(open_page):
     page = open_page("/?dataset=gauss&classes=3&loss=cross_entropy")
     page.click("#datasets button[data-dataset='sine']")

@@ -423,9 +423,15 @@ async function init() {
       act[layer] = name;
       send({ act });
     },
-    editWeight: async (spec, value) => {
+    editWeight: async (spec, value, what) => {
+      // an <input type=number> reads "" when empty or not a number: Number("") would send 0
+      const text = String(value).trim();
+      if (text === "" || !Number.isFinite(Number(text))) {
+        showMessage(`${what}: enter a number between −100 and 100 (the field is empty or not a number).`);
+        return false;
+      }
       try {
-        applyState(await api("PUT", session("weight"), { ...spec, value: Number(value) }), true);
+        applyState(await api("PUT", session("weight"), { ...spec, value: Number(text) }), true);
         hideMessage("error");
         return true;
       } catch (e) { showMessage(e.message); return false; }

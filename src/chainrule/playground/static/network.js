@@ -9,6 +9,7 @@ const FEATURE_FN = {
   x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
   x1x2: (a, b) => a * b, sinx1: (a) => Math.sin(a), sinx2: (a, b) => Math.sin(b),
 };
+const sub = (n) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
 
 export class NetworkView {
   constructor(root, handlers) {
@@ -16,7 +17,7 @@ export class NetworkView {
     this.svg = root.querySelector("#edges");
     this.columns = root.querySelector("#columns");
     this.panel = document.getElementById("weight-panel");
-    this.handlers = handlers; // toggleFeature(name), neurons(layer, delta), activation(layer, name), editWeight(spec, value)
+    this.handlers = handlers; // toggleFeature(name), neurons(layer, delta), activation(layer, name), editWeight(spec, value, name)
     this.key = null;
     this.state = null;
     this.editing = null;
@@ -210,7 +211,7 @@ export class NetworkView {
         ctx.fillRect(0, 0, canvas.width, canvas.height);
         ctx.fillStyle = "#fff"; ctx.font = "bold 13px system-ui"; ctx.textAlign = "center";
         ctx.fillText(String(i), canvas.width / 2, canvas.height / 2 + 5);
-        node.title = `output ${i}: class ${i}`;
+        node.title = `output ${i + 1}: class ${i}`;
       }
     });
     // biases
@@ -260,14 +261,17 @@ export class NetworkView {
   describe(spec) {
     const net = this.state.network;
     const L = net.layers.length;
-    const where = (layer, i) => (layer === L ? `output ${i}` : `neuron ${i + 1} of hidden layer ${layer}`);
+    // units are numbered from 1, like the lecture's subscripts; class labels are the data's (from 0)
+    const classes = this.state.task !== "regression" && net.layers[L - 1].W.length > 1;
+    const where = (layer, i) => (layer === L ? `output ${i + 1}${classes ? ` (class ${i})` : ""}` : `neuron ${i + 1} of hidden layer ${layer}`);
     if (spec.kind === "W") {
       const from = spec.layer === 1 ? net.labels[spec.col] : where(spec.layer - 1, spec.col);
       const value = net.layers[spec.layer - 1].W[spec.row][spec.col];
-      return { label: `W[${spec.layer}]<sub>${spec.row + 1},${spec.col + 1}</sub>`, text: `from ${from} to ${where(spec.layer, spec.row)}`, value };
+      return { label: `W[${spec.layer}]<sub>${spec.row + 1},${spec.col + 1}</sub>`, name: `W[${spec.layer}]${sub(spec.row + 1)},${sub(spec.col + 1)}`,
+        text: `from ${from} to ${where(spec.layer, spec.row)}`, value };
     }
     const value = net.layers[spec.layer - 1].b[spec.row];
-    return { label: `b[${spec.layer}]<sub>${spec.row + 1}</sub>`, text: `bias of ${where(spec.layer, spec.row)}`, value };
+    return { label: `b[${spec.layer}]<sub>${spec.row + 1}</sub>`, name: `b[${spec.layer}]${sub(spec.row + 1)}`, text: `bias of ${where(spec.layer, spec.row)}`, value };
   }
 
   hover(spec) {
@@ -289,7 +293,7 @@ export class NetworkView {
     const input = this.panel.querySelector("#weight-input");
     const done = () => { this.editing = null; this.panel.innerHTML = "Hover a line to read its weight (click it to edit); hover a neuron for its bias."; };
     const commit = async () => {
-      const ok = await this.handlers.editWeight(spec, input.value);
+      const ok = await this.handlers.editWeight(spec, input.value, d.name);
       if (ok) done();
     };
     input.focus(); input.select();
