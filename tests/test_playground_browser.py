@@ -315,3 +315,21 @@ def test_the_csv_is_used_again_as_it_was_uploaded(open_page, tmp_path):
     wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
     assert state(page, "task") == "regression" and state(page, "config")["loss"] == "mse"
     assert page.get_attribute("#message", "data-kind") != "error" or not page.is_visible("#message")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (800, 900)])
+def test_the_page_fits_the_window(open_page, width, height, tmp_path):
+    page = open_page("/?dataset=spiral&layers=8,8,6&act=tanh,tanh,tanh&features=x1,x2,sinx1,sinx2&seed=3", width, height)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
+    right = "(sel) => document.querySelector(sel).getBoundingClientRect().right"
+    for card in ("section.data-col", "section.net-col", "section.out-col", "#explain"):
+        assert page.evaluate(right, card) <= width, card
+    for inner in ("#test-loss", "#loss-chart", "#output-canvas"):
+        assert page.evaluate(right, inner) <= page.evaluate(right, "section.out-col"), inner
+    assert page.evaluate(right, "#regenerate") <= page.evaluate(right, "section.data-col")
+    shot = tmp_path / f"playground_{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("CHAINRULE_ARTIFACT_DIR"):
+        target = Path(os.environ["CHAINRULE_ARTIFACT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, target / shot.name)

@@ -240,10 +240,12 @@ export class NetworkView {
 
   layoutEdges() {
     if (!this.edges || !this.nodes) return;
+    // coordinates in the diagram's scrolled content (it scrolls sideways when the window is too narrow)
     const base = this.root.getBoundingClientRect();
+    const dx = this.root.scrollLeft - base.left;
     const centre = (el, side) => {
       const r = el.getBoundingClientRect();
-      return [side > 0 ? r.right - base.left : r.left - base.left, r.top + r.height / 2 - base.top];
+      return [(side > 0 ? r.right : r.left) + dx, r.top + r.height / 2 - base.top];
     };
     for (const e of this.edges) {
       const src = this.nodes[e.spec.layer - 1][e.spec.col];
