@@ -227,7 +227,27 @@ def test_divergence_shows_and_reset_recovers(open_page):
     wait_for(page, "() => window.playground.state.status === 'diverged'")
     assert page.inner_text("#status") == "diverged"
     assert "diverged at epoch" in page.inner_text("#message")
-    assert page.is_disabled("#play")
+    assert page.is_disabled("#play") and page.is_disabled("#step")
+    look = "(sel) => { const s = getComputedStyle(document.querySelector(sel)); return [s.backgroundColor, s.borderStyle]; }"
+    disabled_look = page.evaluate(look, "#step"), page.evaluate(look, "#play")
+    # a lower learning rate continues from the kept weights, as the message says
+    kept = state(page)
+    assert "lower the learning rate" in page.inner_text("#message")
+    page.select_option("#lr", "0.01")
+    wait_for(page, "() => window.playground.state.status === 'paused'")
+    assert not page.is_visible("#message") and not page.is_disabled("#play")
+    # disabled buttons look disabled: not as they look when they work
+    assert page.evaluate(look, "#step") != disabled_look[0] and page.evaluate(look, "#play") != disabled_look[1]
+    assert state(page, "network") == kept["network"] and state(page, "epoch") == kept["epoch"]
+    page.click("#step")
+    wait_for(page, f"() => window.playground.state.epoch === {kept['epoch'] + 1}")
+    page.select_option("#lr", "10")
+    for _ in range(30):
+        if state(page, "status") == "diverged":
+            break
+        page.click("#step")
+        page.wait_for_timeout(50)
+    wait_for(page, "() => window.playground.state.status === 'diverged'")
     page.click("#reset")
     wait_for(page, "() => window.playground.state.status === 'paused' && window.playground.state.epoch === 0")
     assert page.inner_text("#status") == "paused" and not page.is_disabled("#play")

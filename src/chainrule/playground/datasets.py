@@ -167,7 +167,9 @@ def generate(config) -> PlaygroundData:
     else:
         X, y = GENERATORS[config.dataset](config.points, noise, classes, rng)
     if config.dataset == "sine":
-        return split(X, y.astype(np.float64), "regression", 0, config.ratio, rng, extent=(-np.pi, np.pi, -1.6, 1.6))
+        # the plot runs 0.6 past the data on each side: room for the y-axis labels beside the points
+        return split(X, y.astype(np.float64), "regression", 0, config.ratio, rng,
+                     extent=(-np.pi - 0.6, np.pi + 0.6, -1.6, 1.6))
     if config.dataset == "linear":
         return split(X, y, "binary", 2, config.ratio, rng, extent=(-4.0, 4.0, -4.0, 4.0))
     return split(X, y, "binary" if classes == 2 else "multiclass", classes, config.ratio, rng)

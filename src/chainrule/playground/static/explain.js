@@ -19,10 +19,10 @@ function esc(s) {
 
 const row = (value) => (Array.isArray(value) ? (Array.isArray(value[0]) ? value[0] : value) : [value]);
 
-function vector(name, values, heads = null) {
+function vector(name, values, heads = null, format = fmt) {
   if (values === null || values === undefined) return "";
   const head = `<td class="head">${esc(name)}</td>`;
-  const cells = row(values).map((v) => `<td>${fmt(v)}</td>`).join("");
+  const cells = row(values).map((v) => `<td>${format(v)}</td>`).join("");
   const top = heads ? `<tr><td class="head"></td>${heads.map((h) => `<td class="head">${esc(h)}</td>`).join("")}</tr>` : "";
   return `<table class="vec">${top}<tr>${head}${cells}</tr></table>`;
 }
@@ -37,11 +37,33 @@ const block = (title, html) => `<div class="layer-block"><div class="layer-title
 const formula = (text) => `<div class="formula">${esc(text)}</div>`;
 const equations = (layer, keys) => keys.filter((k) => layer.equations[k]).map((k) => formula(layer.equations[k])).join("");
 
+// Cross-entropy takes the class index as its target and compares the softmax with its one-hot
+// row; the other losses take a row of numbers (0/1, ±1, one-hot, or the real target).
+function classTarget(trace) {
+  if (trace.loss.name !== "cross_entropy") return null;
+  const k = Math.round(row(trace.y)[0]);
+  const onehot = row(trace.output).map((_, j) => (j === k ? 1 : 0));
+  return { k, onehot };
+}
+
+function targetText(trace) {
+  const c = classTarget(trace);
+  if (c) return `class Y = ${c.k}, onehot(Y) = [${c.onehot.join(", ")}]`;
+  return `Y = [${row(trace.y).map(fmt).join(", ")}]`;
+}
+
+function targetVectors(trace) {
+  const c = classTarget(trace);
+  if (!c) return vector("Y", trace.y);
+  const classes = c.onehot.map((_, j) => `class ${j}`);
+  return vector("Y (class)", [c.k], null, String) + vector("onehot(Y)", c.onehot, classes, String);
+}
+
 function pointLine(trace) {
   const p = trace.point;
   const label = p.label_kind === "class" ? p.label : fmt(p.label);
   return `<p class="note">${p.split} point #${p.index} at (${p.coords.map((v) => v.toFixed(3)).join(", ")}), ${p.label_kind} ${label}; `
-    + `target as the loss sees it: Y = [${row(trace.y).map(fmt).join(", ")}]. α = ${trace.lr}. `
+    + `target as the loss sees it: ${targetText(trace)}. α = ${trace.lr}. `
     + `Samples are rows: A[0] = X is one row, Z[l] = A[l-1] W[l]ᵀ + b[l] is z = W x + b for it.</p>`;
 }
 
@@ -64,7 +86,7 @@ export function renderStage(trace, stage) {
   } else if (stage === 1) {
     const loss = trace.loss;
     html += formula(`${loss.name}: ${loss.formula}`);
-    html += vector(`output A[${L}]`, trace.output) + vector("prediction", trace.prediction) + vector("Y", trace.y);
+    html += vector(`output A[${L}]`, trace.output) + vector("prediction", trace.prediction) + targetVectors(trace);
     html += `<p class="eq">L = <b>${fmt(loss.value)}</b></p>`;
     html += `<p class="note">Convention: ${esc(loss.convention)}</p>`;
   } else if (stage === 2) {
