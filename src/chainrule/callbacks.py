@@ -131,13 +131,13 @@ class EarlyStopping(Callback):
 
 
 class StopOnDivergence(Callback):
-    """Stop a run whose loss grows without bound, keeping the last good weights.
+    """Stop a run whose loss blows up, keeping the last good weights.
 
     Non-finite losses are always caught by ``fit`` itself, batch by batch; this callback
-    catches finite growth. An epoch has diverged when its loss
+    catches finite blow-ups. An epoch has diverged when its loss
 
-    - exceeds ``factor`` times the best epoch loss so far *and* the first epoch's loss
-      (worse than where training began, so noise around a near-zero loss never counts), or
+    - exceeds ``factor`` times the first epoch's loss (where training began: a transient
+      spike after a near-zero loss, which Adam can make and recover from, is no blow-up), or
     - for a classification loss, exceeds ``factor`` times the loss of an uninformed network
       (ln 2 for binary cross-entropy, ln K for K-class cross-entropy, 1 for hinge): only
       huge, confidently wrong logits get there, so a run diverged from its first epoch is
@@ -157,7 +157,7 @@ class StopOnDivergence(Callback):
             raise ValueError(f"factor must be > 1, got {factor!r}")
 
     def on_train_begin(self, trainer):
-        self._best = self._first = math.inf
+        self._first = math.inf
         loss = getattr(trainer.net, "loss", None)
         n_outputs = getattr(trainer.net, "n_outputs", None)
         self._uninformed = loss.uninformed(n_outputs) if loss is not None and n_outputs else None
@@ -170,15 +170,14 @@ class StopOnDivergence(Callback):
                 f"an uninformed network ({self._uninformed:.4g})",
                 epoch,
             )
-        if loss > self.factor * self._best and loss > self._first:
+        if loss > self.factor * self._first:
             trainer.diverged(
                 f"training diverged at epoch {epoch + 1}: loss {loss:.6g} is over {self.factor:g}× "
-                f"the best so far ({self._best:.6g})",
+                f"the first epoch's ({self._first:.6g})",
                 epoch,
             )
         if epoch == 0:
             self._first = loss
-        self._best = min(self._best, loss)
 
 
 class ProgressBar(Callback):
