@@ -58,8 +58,11 @@ def main(out_dir=".", seed: int = 0):
     print(f"Accuracy on the test set: {100 * accuracy:.2f}%")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plot.loss_curve(history, title="Ising Model Phase Classification Loss (seed 002's toy data)").savefig(
-        out / "seed_002_toy_ising_loss.png", dpi=100)
+    figure = plot.loss_curve(history, title="Ising Model Phase Classification Loss (seed 002's toy data)")
+    figure.savefig(out / "seed_002_toy_ising_loss.png", dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
     return net, history, accuracy
 
 
