@@ -217,14 +217,18 @@ def test_bad_input_is_shown_on_the_page(open_page, tmp_path):
     assert "Loaded good.csv: 40 rows" in page.inner_text("#message")
 
 
-def test_divergence_shows_and_reset_recovers(open_page):
-    page = open_page("/?dataset=circle&layers=8,8&act=relu,relu&loss=mse&lr=10")
-    for _ in range(30):
+def _step_until_diverged(page, steps: int = 30):
+    for _ in range(steps):
         if state(page, "status") == "diverged":
             break
         page.click("#step")
         page.wait_for_timeout(50)
     wait_for(page, "() => window.playground.state.status === 'diverged'")
+
+
+def test_divergence_shows_and_reset_recovers(open_page):
+    page = open_page("/?dataset=circle&layers=8,8&act=relu,relu&loss=mse&lr=10")
+    _step_until_diverged(page)
     assert page.inner_text("#status") == "diverged"
     assert "diverged at epoch" in page.inner_text("#message")
     assert page.is_disabled("#play") and page.is_disabled("#step")
@@ -242,12 +246,7 @@ def test_divergence_shows_and_reset_recovers(open_page):
     page.click("#step")
     wait_for(page, f"() => window.playground.state.epoch === {kept['epoch'] + 1}")
     page.select_option("#lr", "10")
-    for _ in range(30):
-        if state(page, "status") == "diverged":
-            break
-        page.click("#step")
-        page.wait_for_timeout(50)
-    wait_for(page, "() => window.playground.state.status === 'diverged'")
+    _step_until_diverged(page)
     page.click("#reset")
     wait_for(page, "() => window.playground.state.status === 'paused' && window.playground.state.epoch === 0")
     assert page.inner_text("#status") == "paused" and not page.is_disabled("#play")

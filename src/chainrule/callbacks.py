@@ -157,27 +157,32 @@ class StopOnDivergence(Callback):
             raise ValueError(f"factor must be > 1, got {factor!r}")
 
     def on_train_begin(self, trainer):
-        self._first = math.inf
-        loss = getattr(trainer.net, "loss", None)
-        n_outputs = getattr(trainer.net, "n_outputs", None)
-        self._uninformed = loss.uninformed(n_outputs) if loss is not None and n_outputs else None
+        self.first = None
+        self.uninformed = uninformed_loss(trainer.net)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        loss = logs["loss"]
-        if self._uninformed is not None and loss > self.factor * self._uninformed:
-            trainer.diverged(
-                f"training diverged at epoch {epoch + 1}: loss {loss:.6g} is over {self.factor:g}× that of "
-                f"an uninformed network ({self._uninformed:.4g})",
-                epoch,
-            )
-        if loss > self.factor * self._first:
-            trainer.diverged(
-                f"training diverged at epoch {epoch + 1}: loss {loss:.6g} is over {self.factor:g}× "
-                f"the first epoch's ({self._first:.6g})",
-                epoch,
-            )
-        if epoch == 0:
-            self._first = loss
+        self.check(trainer, epoch, logs["loss"])
+
+    def check(self, trainer, epoch: int, loss: float, number: int | None = None,
+              first_name: str = "the first epoch's") -> None:
+        """Raise through ``trainer.diverged`` when ``loss`` blew up, else remember the first
+        loss; ``number`` is the epoch as the message counts it (default ``epoch + 1``)."""
+        number = epoch + 1 if number is None else number
+        if self.uninformed is not None and loss > self.factor * self.uninformed:
+            trainer.diverged(f"training diverged at epoch {number}: loss {loss:.6g} is over {self.factor:g}× "
+                             f"that of an uninformed network ({self.uninformed:.4g})", epoch)
+        if self.first is not None and loss > self.factor * self.first:
+            trainer.diverged(f"training diverged at epoch {number}: loss {loss:.6g} is over {self.factor:g}× "
+                             f"{first_name} ({self.first:.6g})", epoch)
+        if self.first is None:
+            self.first = loss
+
+
+def uninformed_loss(net) -> float | None:
+    """The loss of ``net``'s loss function for all-zero outputs, where that is a fixed number
+    (classification); None otherwise."""
+    loss, n_outputs = getattr(net, "loss", None), getattr(net, "n_outputs", None)
+    return loss.uninformed(n_outputs) if loss is not None and n_outputs else None
 
 
 class ProgressBar(Callback):

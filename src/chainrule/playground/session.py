@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..callbacks import Callback, DivergenceError
+from ..callbacks import DivergenceError, StopOnDivergence, uninformed_loss
 from .config import DEFAULT_LOSS, Config, check_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
 from .model import (
@@ -49,49 +49,39 @@ CONTINUE_HINT = ("lower the learning rate (or change the optimizer, batch size o
                  "from them, or press reset to start again")
 
 
-class _Watch(Callback):
-    """Follows every epoch of a session's run across ``fit`` calls (chunks).
+class _Watch(StopOnDivergence):
+    """``chainrule.StopOnDivergence`` over a session's whole run, across ``fit`` calls (chunks).
 
     An epoch's loss is measured while its updates happen, so it speaks for the weights the
     epoch started from (exactly so for full-batch training): when the loss is acceptable,
     those weights and their epoch count become the session's last good state. Non-finite
-    losses and weights are caught by ``fit`` itself; this adds a test for absurd finite
-    growth, so that a loss of 1e270 is not kept as "good": an epoch diverged when its loss is
-    over ``GROWTH_FACTOR`` times the first epoch's loss of the run (or since the last weight
-    edit), or, for a classification loss, over ``GROWTH_FACTOR`` times an uninformed network's.
-
-    It is ``chainrule.StopOnDivergence``'s test over the whole run rather than one ``fit``
-    call (one epoch, when stepping), with the run's first loss in place of its best: Adam and
-    momentum often spike from a near-zero loss back towards where training began and then
-    recover, which is not divergence.
+    losses and weights are caught by ``fit`` itself; the growth test (over ``GROWTH_FACTOR``
+    times the run's first epoch loss, or since the last weight edit; for a classification
+    loss also over ``GROWTH_FACTOR`` times an uninformed network's) keeps a loss of 1e270
+    from being kept as "good". Unlike the library callback, the first loss is remembered from
+    one ``fit`` call (one epoch, when stepping) to the next.
     """
 
     def __init__(self, session: "Session"):
+        super().__init__(GROWTH_FACTOR)
         self.session = session
         self.restart()
 
     def restart(self) -> None:
         """Forget the losses seen so far (a new run, or weights changed by hand)."""
         self.first = None
-        net = self.session.net
-        self.uninformed = net.loss.uninformed(net.n_outputs)
+        self.uninformed = uninformed_loss(self.session.net)
+
+    def on_train_begin(self, trainer):
+        pass  # the run goes on across fit calls: keep the first loss
 
     def on_epoch_begin(self, trainer, epoch):
         self._start = self.session.net.get_weights()
 
     def on_epoch_end(self, trainer, epoch, logs):
-        session = self.session
-        number = session.epoch + epoch + 1  # this epoch's number in the session's run
-        loss = logs["loss"]
-        if self.uninformed is not None and loss > GROWTH_FACTOR * self.uninformed:
-            trainer.diverged(f"training diverged at epoch {number}: the loss {loss:.3g} is over {GROWTH_FACTOR:g}× "
-                             f"that of an uninformed network ({self.uninformed:.3g})", epoch)
-        if self.first is not None and loss > GROWTH_FACTOR * self.first:
-            trainer.diverged(f"training diverged at epoch {number}: the loss {loss:.3g} is over {GROWTH_FACTOR:g}× "
-                             f"that of the run's first epoch ({self.first:.3g})", epoch)
-        if self.first is None:
-            self.first = loss
-        session._good = (self._start, number - 1)
+        number = self.session.epoch + epoch + 1  # this epoch's number in the session's run
+        self.check(trainer, epoch, logs["loss"], number, first_name="that of the run's first epoch")
+        self.session._good = (self._start, number - 1)
 
 
 class Session:
