@@ -55,6 +55,24 @@ def test_adam_two_steps_by_hand():
     np.testing.assert_allclose(p.value, [expected], rtol=1e-12)
 
 
+@pytest.mark.parametrize("beta1, beta2, eps", [(0.9, 0.999, 1e-8), (0.0, 0.5, 1e-3), (0.99, 0.0, 1e-8)])
+def test_adam_is_the_textbook_update_over_many_steps(beta1, beta2, eps):
+    """The CPU update keeps m/(1-β₁) and v/(1-β₂) to save passes; the steps must be Kingma & Ba's."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=50)
+    p = param(w.copy(), np.zeros(50))
+    opt = cr.optim.Adam(lr=0.01, beta1=beta1, beta2=beta2, eps=eps)
+    m, v = np.zeros(50), np.zeros(50)
+    for t in range(1, 41):
+        g = rng.normal(size=50) * (1 + t % 3)
+        p.grad = g.copy()
+        opt.step([p])
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        w = w - 0.01 * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    np.testing.assert_allclose(p.value, w, rtol=1e-12, atol=1e-13)
+
+
 def test_rmsprop_step_by_hand():
     p = param([1.0], [2.0])
     cr.optim.RMSprop(lr=0.01, rho=0.9, eps=1e-8).step([p])

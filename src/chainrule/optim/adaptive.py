@@ -84,26 +84,28 @@ class Adam(Optimizer):
 
     def _update(self, value, grad, state, lr):
         xp = namespace(value)
-        m, v, s = state["m"], state["v"], state["scratch"]
         t = self.iterations + 1
         b1, b2 = self.beta1, self.beta2
         kernels = fused(value)
-        if kernels is not None:
-            kernels.adam(value, grad, m, v, b1, b2, 1.0 / math.sqrt(1.0 - b2**t), self.eps, lr / (1.0 - b1**t))
+        if kernels is not None:  # the fused GPU kernel keeps m and v themselves
+            kernels.adam(value, grad, state["m"], state["v"], b1, b2, 1.0 / math.sqrt(1.0 - b2**t), self.eps,
+                         lr / (1.0 - b1**t))
             return
-        m *= b1
-        xp.multiply(grad, 1.0 - b1, out=s)
-        m += s
-        v *= b2
+        # On the CPU the state holds M = m/(1-β₁) and V = v/(1-β₂), which obey M ← β₁M + g and
+        # V ← β₂V + g²: the same step in 10 passes over the parameters instead of 13 (the update
+        # is memory-bound). With c = √((1-β₂)/(1-β₂ᵗ)) the step
+        # θ -= α/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε) is θ -= α(1-β₁)/((1-β₁ᵗ)c) · M / (√V + ε/c).
+        M, V, s = state["m"], state["v"], state["scratch"]
+        M *= b1
+        M += grad
         xp.multiply(grad, grad, out=s)
-        s *= 1.0 - b2
-        v += s
-        # θ -= α/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε): the bias corrections, without temporaries
-        xp.sqrt(v, out=s)
-        s *= 1.0 / math.sqrt(1.0 - b2**t)
-        s += self.eps
-        xp.divide(m, s, out=s)
-        s *= lr / (1.0 - b1**t)
+        V *= b2
+        V += s
+        c = math.sqrt((1.0 - b2) / (1.0 - b2**t))
+        xp.sqrt(V, out=s)
+        s += self.eps / c
+        xp.divide(M, s, out=s)
+        s *= lr * (1.0 - b1) / ((1.0 - b1**t) * c)
         value -= s
 
     def get_config(self):
