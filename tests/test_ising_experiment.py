@@ -146,9 +146,18 @@ def test_tc_extrapolation_within_half_percent(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["ising", "generate", "--L", "7", "--out", "x.npz"], "L must be an even integer"),
-    (["ising", "generate", "--tmin", "0", "--out", "x.npz"], "need 0 < --tmin < --tmax"),
+    (["ising", "generate", "--tmin", "0", "--out", "x.npz"], "--tmin: must be a finite temperature >= 0.01"),
+    (["ising", "generate", "--tmax", "inf", "--out", "x.npz"], "--tmax: must be a finite temperature >= 0.01"),
+    (["ising", "generate", "--tmin", "3", "--tmax", "2", "--out", "x.npz"], "need --tmin < --tmax"),
     (["ising", "generate", "--samples", "0", "--out", "x.npz"], "--samples: must be >= 1"),
+    (["ising", "generate", "--out", "nodir/x.npz"], "--out nodir/x.npz: directory nodir does not exist"),
+    (["ising", "generate", "--out", "."], "--out . is a directory"),
+    (["ising", "generate", "--L", "100000", "--steps", "2", "--samples", "2", "--out", "x.npz"],
+     "of this machine's"),
     (["ising", "classify", "nope.npz"], "no such Ising dataset"),
+    (["ising", "classify", "nope.npz", "--plot", "p.xyz"], "--plot p.xyz: unsupported image format '.xyz'"),
+    (["ising", "confusion", "nope.npz", "--plot", "nodir/c.png"], "--plot nodir/c.png: directory nodir does not exist"),
+    (["ising", "tc", "--L", "8,8"], "--L needs at least two different sizes"),
 ])
 def test_bad_input(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -67,6 +67,9 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, OSError, KeyError) as exc:
         _fail(f"chainrule: error: {_message(exc)}")
         return EXIT_USAGE
+    except MemoryError as exc:
+        _fail(f"chainrule: error: not enough memory for this run ({_message(exc)}); ask for less data")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _fail("chainrule: interrupted")
         return 130

@@ -12,6 +12,41 @@ from ..ising_phases import classify, confusion, default_temperatures, extrapolat
 from ._options import non_negative_int, positive_int
 
 
+EPOCHS_HELP = ("passes over the training set and its symmetry copies (default: 8; small data sets get more, "
+               "enough for 1500 Adam steps per network)")
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")
+
+
+def _temperature(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value) or value < 0.01:
+        raise argparse.ArgumentTypeError(f"must be a finite temperature >= 0.01 (in units of J/k_B), got {text}")
+    return value
+
+
+def _plot_path(text: str):
+    """The plot's path (with .png added when it has no suffix, as matplotlib does), checked
+    before any work; None for 'none'."""
+    from pathlib import Path
+
+    from ._output import check_output_file
+
+    if text.lower() == "none":
+        return None
+    path = Path(text)
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    if path.suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        raise ValueError(f"--plot {text}: unsupported image format {path.suffix!r}; use one of "
+                         f"{', '.join('.' + f for f in PLOT_FORMATS)}")
+    return check_output_file(path, "--plot")
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("ising", help="2-D Ising model: generate configurations, classify phases",
                                    description="Monte Carlo configurations of the 2-D Ising model and a neural "
@@ -19,25 +54,29 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="ising_command", metavar="STEP")
     gen = commands.add_parser("generate", help="sample configurations at a grid of temperatures")
     gen.add_argument("--L", type=positive_int, default=32, help="lattice side, even (default: 32)")
-    gen.add_argument("--tmin", type=float, default=1.0, help="lowest temperature (default: 1.0)")
-    gen.add_argument("--tmax", type=float, default=3.5, help="highest temperature (default: 3.5)")
+    gen.add_argument("--tmin", type=_temperature, default=1.0, help="lowest temperature (default: 1.0)")
+    gen.add_argument("--tmax", type=_temperature, default=3.5, help="highest temperature (default: 3.5)")
     gen.add_argument("--steps", type=positive_int, default=26, help="number of temperatures (default: 26)")
     gen.add_argument("--samples", type=positive_int, default=500, help="configurations per temperature (default: 500)")
-    gen.add_argument("--equilibration", type=positive_int, default=None,
-                     help="Metropolis sweeps before sampling (default: from measured autocorrelation times)")
+    gen.add_argument("--equilibration", type=non_negative_int, default=None,
+                     help="Metropolis sweeps before sampling, at the temperatures sampled by Metropolis (those "
+                     "within 0.2 of T_c use Wolff cluster updates with their own schedule) (default: from "
+                     "measured autocorrelation times)")
     gen.add_argument("--sweeps-between", type=positive_int, default=None,
-                     help="Metropolis sweeps between samples (default: 2 τ_int of |m| at each temperature)")
+                     help="Metropolis sweeps between samples, at the Metropolis temperatures as above "
+                     "(default: 2 τ_int of |m| at each temperature)")
     gen.add_argument("--seed", type=non_negative_int, default=0)
     gen.add_argument("--out", required=True, metavar="FILE", help="output .npz file")
     gen.set_defaults(handler=run_generate)
     cls = commands.add_parser("classify", help="train the L²-100-2 network and locate T_c")
     cls.add_argument("data", help="file written by `chainrule ising generate`")
-    cls.add_argument("--epochs", type=positive_int, default=8)
+    cls.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
     cls.add_argument("--networks", type=positive_int, default=3,
                      help="networks whose outputs are averaged (default: 3)")
     cls.add_argument("--seed", type=non_negative_int, default=0)
     cls.add_argument("--plot", default="ising_classification.png", metavar="FILE",
-                     help="where to write the output-vs-temperature plot (default: ising_classification.png)")
+                     help="where to write the output-vs-temperature plot (default: ising_classification.png; "
+                     "'none' for no plot)")
     cls.add_argument("--json", action="store_true", help='print {"tc": ..., "tc_exact": ..., "L": ...}')
     cls.set_defaults(handler=run_classify)
     tc = commands.add_parser("tc", help="the whole pipeline at several sizes, extrapolated to L → ∞")
@@ -52,26 +91,31 @@ def register(subparsers) -> None:
     tc.set_defaults(handler=run_tc)
     conf = commands.add_parser("confusion", help="learning by confusion: T_c without using its exact value")
     conf.add_argument("data", help="file written by `chainrule ising generate`")
-    conf.add_argument("--epochs", type=positive_int, default=8)
+    conf.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
     conf.add_argument("--networks", type=positive_int, default=2,
                       help="networks averaged per trial temperature (default: 2)")
     conf.add_argument("--seed", type=non_negative_int, default=0)
-    conf.add_argument("--plot", default="ising_confusion.png", metavar="FILE")
+    conf.add_argument("--plot", default="ising_confusion.png", metavar="FILE",
+                      help="where to write the accuracy-vs-trial-temperature plot (default: ising_confusion.png; "
+                      "'none' for no plot)")
     conf.add_argument("--json", action="store_true")
     conf.set_defaults(handler=run_confusion)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
 
 def run_generate(args) -> int:
-    from rich.progress import Progress
-
-    from ..datasets.ising import sample_ising
+    from ..datasets.ising import check_lattice, sample_ising
     from ..datasets.ising_io import save_ising_npz
+    from ._output import check_output_file
 
-    if not (args.tmin > 0 and args.tmax > args.tmin):
-        raise ValueError(f"need 0 < --tmin < --tmax, got tmin={args.tmin}, tmax={args.tmax}")
+    check_lattice(args.L)
+    if not args.tmax > args.tmin:
+        raise ValueError(f"need --tmin < --tmax, got tmin={args.tmin}, tmax={args.tmax}")
+    check_output_file(args.out, "--out")
+    _check_memory(args.steps * args.samples * args.L * args.L, f"{args.steps} temperatures × {args.samples} "
+                  f"configurations of {args.L}×{args.L} spins")
     temperatures = np.linspace(args.tmin, args.tmax, args.steps)
-    with Progress(transient=True) as progress:
+    with _progress() as progress:
         task = progress.add_task("Monte Carlo sweeps", total=1)
         samples = sample_ising(args.L, temperatures, args.samples,
                                equilibration=None if args.equilibration is None else {"metropolis": args.equilibration},
@@ -83,11 +127,43 @@ def run_generate(args) -> int:
     return 0
 
 
+def _progress():
+    """A transient progress bar on standard error, only when that is a terminal (no stray
+    output in pipes, logs or tests)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    return Progress(transient=True, console=console, disable=not console.is_terminal)
+
+
+def _check_memory(n_bytes: int, what: str) -> None:
+    """Refuse, before any work, data that cannot fit in this machine's memory."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available on this system
+        return
+    if n_bytes > total // 2:
+        raise ValueError(f"{what} need {n_bytes / 2**30:.1f} GiB, more than half of this machine's "
+                         f"{total / 2**30:.1f} GiB of memory; ask for fewer")
+
+
+def _save_plot(fig, path) -> None:
+    from ..plot._backend import pyplot
+
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+
+
 def run_classify(args) -> int:
     from ..datasets.ising import T_C
     from ..datasets.ising_io import load_ising_npz
     from ..plot._backend import pyplot
 
+    plot_path = _plot_path(args.plot)
     samples = load_ising_npz(args.data)
     result = classify(samples, epochs=args.epochs, seed=args.seed, networks=args.networks)
     plt = pyplot()
@@ -102,14 +178,13 @@ def run_classify(args) -> int:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="center right")  # loc="best" can take minutes on some curves
     fig.tight_layout()
-    fig.savefig(args.plot, dpi=110)
-    plt.close(fig)
+    _save_plot(fig, plot_path)
     if args.json:
         print(json.dumps({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
     else:
         error = 100 * (result["tc"] - T_C) / T_C
         print(f"L = {samples.L}: outputs cross at T = {result['tc']:.4f} (exact T_c = {T_C:.6f}, {error:+.2f}%); "
-              f"test accuracy {result['test_accuracy']:.3f}; plot: {args.plot}")
+              f"test accuracy {result['test_accuracy']:.3f}" + (f"; plot: {plot_path}" if plot_path else ""))
     sys.stdout.flush()
     return 0
 
@@ -119,6 +194,7 @@ def run_confusion(args) -> int:
     from ..datasets.ising_io import load_ising_npz
     from ..plot._backend import pyplot
 
+    plot_path = _plot_path(args.plot)
     samples = load_ising_npz(args.data)
     result = confusion(samples, epochs=args.epochs, seed=args.seed, networks=args.networks)
     plt = pyplot()
@@ -132,34 +208,37 @@ def run_confusion(args) -> int:
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower center")
     fig.tight_layout()
-    fig.savefig(args.plot, dpi=110)
-    plt.close(fig)
+    _save_plot(fig, plot_path)
     if args.json:
         print(json.dumps({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
     else:
         print(f"L = {samples.L}: confusion estimate T_c = {result['tc']:.4f} "
-              f"({100 * (result['tc'] - T_C) / T_C:+.2f}% from the exact {T_C:.6f}); plot: {args.plot}")
+              f"({100 * (result['tc'] - T_C) / T_C:+.2f}% from the exact {T_C:.6f})"
+              + (f"; plot: {plot_path}" if plot_path else ""))
     return 0
 
 
 def run_tc(args) -> int:
-    from rich.progress import Progress
-
     from ..datasets.ising import T_C, check_lattice, sample_ising
 
     try:
         sizes = [check_lattice(int(part)) for part in args.L.split(",")]
     except ValueError as exc:
         raise ValueError(f"--L must be comma-separated even sizes like 8,16,24,32 ({exc})") from None
-    if len(sizes) < 2:
-        raise ValueError("--L needs at least two sizes to extrapolate")
+    if len(set(sizes)) < 2:
+        raise ValueError("--L needs at least two different sizes to extrapolate")
     temperatures = default_temperatures(args.steps)
+    _check_memory(len(temperatures) * args.samples * max(sizes) ** 2 * 5,  # int8 spins + float32 copies
+                  f"{len(temperatures)} temperatures × {args.samples} configurations of {max(sizes)}² spins")
     estimates, spreads = [], []
-    with Progress(transient=True) as progress:
+    with _progress() as progress:
         task = progress.add_task("sizes", total=len(sizes))
         for L in sizes:
             samples = sample_ising(L, temperatures, args.samples, rng=args.seed + L)
-            result = classify(samples, seed=args.seed, networks=args.networks)
+            try:
+                result = classify(samples, seed=args.seed, networks=args.networks)
+            except ValueError as exc:
+                raise ValueError(f"L = {L}: {exc}") from None
             estimates.append(result["tc"])
             spreads.append(float(np.nanstd(result["tc_members"])))
             progress.advance(task)
