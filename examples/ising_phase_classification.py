@@ -8,7 +8,7 @@ configurations labelled ordered/disordered, and locates T_c where its two output
 finds T_c again by "learning by confusion", without using the exact value.
 
 Run: ``python examples/ising_phase_classification.py [OUT_DIR] [--L 16] [--samples 400] [--steps 51]``
-(about a minute and a half at L = 16 on two cores; the README's figure is ``--L 32``).
+(about a minute and a half at L = 16 on two cores; the README's figure is ``--L 32 --samples 300``).
 """
 
 import argparse
