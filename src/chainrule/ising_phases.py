@@ -225,6 +225,48 @@ def extrapolate(sizes, estimates):
     return float(intercept), float(slope)
 
 
+def extrapolate_error(sizes, estimates):
+    """Standard error of the intercept of :func:`extrapolate`'s fit ``T_c(L) = T_c + a / L``.
+
+    The ordinary least-squares error ``s · sqrt([(XᵀX)⁻¹]₀₀)``, with ``s²`` the residual sum of
+    squares over ``n - 2`` degrees of freedom (what ``np.polyfit(..., cov="unscaled")`` scaled
+    by ``s²`` gives). It reflects only how far the estimates scatter about the straight line, not
+    corrections to ν = 1 scaling nor an error known for each size; with four sizes (two degrees
+    of freedom) it is itself rough.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+    estimates : sequence of float
+        ``T_c(L)`` per size, as given to :func:`extrapolate`.
+
+    Returns
+    -------
+    float or None
+        None when there are only two different sizes or fewer than three points: a line through
+        two points fits them exactly and leaves no residual to estimate the scatter from.
+
+    Raises
+    ------
+    ValueError
+        If ``sizes`` and ``estimates`` differ in length, or there are fewer than two different
+        sizes (as :func:`extrapolate`).
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    estimates = np.asarray(estimates, dtype=float)
+    if sizes.shape != estimates.shape or sizes.ndim != 1:
+        raise ValueError(f"{sizes.size} sizes but {estimates.size} estimates: one estimate per size is needed")
+    if sizes.size < 2 or np.unique(sizes).size < 2:
+        raise ValueError("extrapolation needs at least two different lattice sizes")
+    if sizes.size < 3:
+        return None
+    design = np.column_stack([np.ones_like(sizes), 1.0 / sizes])
+    coef, *_ = np.linalg.lstsq(design, estimates, rcond=None)
+    residual = estimates - design @ coef
+    variance = float(residual @ residual) / (sizes.size - 2)
+    return float(np.sqrt(variance * np.linalg.inv(design.T @ design)[0, 0]))
+
+
 def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, networks: int = 2) -> dict:
     """Learning by confusion: T_c from the W-shaped accuracy curve, without the exact value.
 
@@ -319,4 +361,4 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
 
 
 __all__ = ["CROSSING_WINDOW", "classify", "confusion", "confusion_peak", "crossing", "default_temperatures",
-           "extrapolate", "paper_network", "split_samples", "symmetric_copies", "train_phase_network"]
+           "extrapolate", "extrapolate_error", "paper_network", "split_samples", "symmetric_copies", "train_phase_network"]
