@@ -4,7 +4,46 @@ configurations, malformed files, and the error of the extrapolated T_c."""
 import numpy as np
 import pytest
 
+from chainrule.datasets.ising import sample_ising
+from chainrule.datasets.ising_io import load_ising_npz, save_ising_npz
 from chainrule.ising_phases import extrapolate, extrapolate_error
+
+
+# --- 4. the loader ----------------------------------------------------------------------------------------------
+
+def _rewrite(path, **changes):
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays.update(changes)
+    np.savez(path, **arrays)
+
+
+def test_loader_refuses_spins_other_than_plus_minus_one(tmp_path):
+    samples = sample_ising(4, [1.5, 3.0], 4, equilibration=5, sweeps_between=1, rng=0)
+    path = save_ising_npz(tmp_path / "d.npz", samples)
+    _rewrite(path, configs=(3 * samples.configs).astype(np.int8))
+    with pytest.raises(ValueError, match=r"d.npz: configs must hold spins of \+1 and -1 only; found 128 other "
+                                         r"values \(-3, 3\)"):
+        load_ising_npz(path)
+    zeros = samples.configs.copy()
+    zeros[0, 0, 0, 0] = 0
+    _rewrite(path, configs=zeros)
+    with pytest.raises(ValueError, match=r"found 1 other value \(0\)"):
+        load_ising_npz(path)
+
+
+def test_loader_refuses_temperatures_out_of_order(tmp_path):
+    samples = sample_ising(4, [1.5, 2.0, 3.0], 4, equilibration=5, sweeps_between=1, rng=0)
+    path = save_ising_npz(tmp_path / "r.npz", samples)
+    _rewrite(path, temperatures=samples.temperatures[::-1].copy())
+    with pytest.raises(ValueError, match=r"r.npz: temperatures must be strictly increasing, but T\[0\] = 3 is "
+                                         r"followed by T\[1\] = 2"):
+        load_ising_npz(path)
+    _rewrite(path, temperatures=np.array([1.5, 2.0, 2.0]))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        load_ising_npz(path)
+    _rewrite(path, temperatures=samples.temperatures)
+    assert load_ising_npz(path).temperatures.tolist() == [1.5, 2.0, 3.0]
 
 
 # --- 5. the error of the extrapolated T_c ------------------------------------------------------------------------

@@ -77,8 +77,9 @@ def load_ising_npz(path) -> IsingSamples:
         If there is no such file.
     ValueError
         If the file is not a chainrule Ising dataset — not an npz archive, no ``format``
-        marker or a different one, an entry missing, arrays that need pickle, or shapes that do
-        not fit together — naming what is wrong.
+        marker or a different one, an entry missing, arrays that need pickle, shapes that do
+        not fit together, spins other than ±1 or temperatures that are not strictly increasing —
+        naming the file and what is wrong.
     """
     path = Path(path)
     if not path.is_file():
@@ -120,10 +121,20 @@ def _samples(path, values: dict, version: str) -> IsingSamples:
     T = values["temperatures"]
     if T.ndim != 1 or T.dtype.kind != "f" or T.size == 0 or not np.all(np.isfinite(T) & (T > 0)):
         raise ValueError(f"{path}: temperatures must be a non-empty 1-D array of finite positive floats")
+    if np.any(np.diff(T) <= 0):
+        k = int(np.flatnonzero(np.diff(T) <= 0)[0])
+        raise ValueError(f"{path}: temperatures must be strictly increasing, but T[{k}] = {T[k]:g} is followed by "
+                         f"T[{k + 1}] = {T[k + 1]:g}")
     configs = values["configs"]
     if configs.dtype != np.int8 or configs.ndim != 4 or configs.shape[0] != T.size or configs.shape[2:] != (L, L):
         raise ValueError(f"{path}: configs of shape {configs.shape} and dtype {configs.dtype} do not match "
                          f"{T.size} temperatures and L = {L} (expected int8 of shape ({T.size}, n, {L}, {L}))")
+    bad = (configs != 1) & (configs != -1)
+    if bad.any():
+        values_found = np.unique(configs[bad])
+        raise ValueError(f"{path}: configs must hold spins of +1 and -1 only; found {bad.sum()} other value"
+                         f"{'s' if bad.sum() != 1 else ''} ({', '.join(str(int(v)) for v in values_found[:5])}"
+                         f"{', ...' if values_found.size > 5 else ''})")
     if version == FORMAT_V1:
         nan = np.full(T.size, np.nan)
         values.update(specific_heat_err=nan, susceptibility_err=nan, binder_err=nan.copy(),
