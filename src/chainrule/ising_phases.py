@@ -32,6 +32,14 @@ CROSSING_WINDOW = (0.2, 0.8)
 #: The mean output "ordered" must run from above the upper to below the lower value for a
 #: crossing to mean anything.
 SEPARATED = (0.3, 0.7)
+#: The mean output "ordered" over the coldest quarter of the temperatures must reach the upper
+#: value, over the hottest quarter stay below the lower one (:func:`crossing`).
+ENDS = (0.3, 0.7)
+#: Fewest configurations per temperature: a quarter of them is held out (:func:`split_samples`).
+MIN_SAMPLES = 4
+#: Learning by confusion: the inner peak's held-out accuracy must beat that of always predicting
+#: the larger side of its split by this much (:func:`confusion_peak`).
+CONFUSION_MARGIN = 0.1
 #: Mini-batch size, and the fewest Adam steps a phase network takes however small the data.
 BATCH, MIN_STEPS = 64, 1500
 
@@ -46,6 +54,12 @@ def paper_network(n_inputs: int, rng):
 def split_samples(samples, seed: int):
     """Flattened configurations, their temperatures and a held-out quarter per temperature.
 
+    Raises
+    ------
+    ValueError
+        With fewer than :data:`MIN_SAMPLES` configurations per temperature (with one, the only
+        configuration is held out and nothing is left to train on).
+
     Returns
     -------
     X : ndarray of float32, shape (n_T · n, L²)
@@ -53,6 +67,10 @@ def split_samples(samples, seed: int):
     test : ndarray of bool, shape (n_T · n,)
     """
     n_T, n, L, _ = samples.configs.shape
+    if n < MIN_SAMPLES:
+        raise ValueError(f"the dataset has {n} configuration{'s' if n != 1 else ''} per temperature; at least "
+                         f"{MIN_SAMPLES} are needed (a quarter of them is held out to test the networks, the rest "
+                         "trains them)")
     X = samples.configs.reshape(n_T * n, L * L).astype(np.float32)
     temps = np.repeat(samples.temperatures, n)
     rng = np.random.default_rng(seed)
@@ -182,9 +200,12 @@ def crossing(T, p_ordered) -> float:
     Raises
     ------
     ValueError
-        If the curve never falls through ½, or does not run from above 0.7 to below 0.3
-        (:data:`SEPARATED`): a network that has not separated the phases has no meaningful
-        crossing.
+        If the curve never falls through ½, does not run from above 0.7 to below 0.3
+        (:data:`SEPARATED`), or is not clearly ordered at the cold end and disordered at the hot
+        end: its mean over the coldest quarter of the temperatures must be at least 0.7 and over
+        the hottest quarter at most 0.3 (:data:`ENDS`; a quarter is at least two points, at
+        most half of them). A network that has not separated the phases has no meaningful
+        crossing, and a single noisy point above 0.7 or below 0.3 does not show that it has.
     """
     T, p = np.asarray(T, dtype=float), np.asarray(p_ordered, dtype=float)
     down = np.flatnonzero((p[:-1] >= 0.5) & (p[1:] < 0.5))
@@ -195,6 +216,14 @@ def crossing(T, p_ordered) -> float:
                          f"{p.min():.2f}..{p.max():.2f} over T = {T[0]:g}..{T[-1]:g} (it should run from above "
                          f"{SEPARATED[1]:g} to below {SEPARATED[0]:g}); more samples per temperature, more epochs "
                          "or a wider temperature range help")
+    k = _end_points(p.size)
+    cold, hot = float(p[:k].mean()), float(p[-k:].mean())
+    if cold < ENDS[1] or hot > ENDS[0]:
+        raise ValueError(f"the network did not separate the phases: its mean output 'ordered' averages "
+                         f"{cold:.2f} over the {k} coldest temperatures (T = {T[0]:g}..{T[k - 1]:g}) and {hot:.2f} "
+                         f"over the {k} hottest (T = {T[-k]:g}..{T[-1]:g}); it should be at least {ENDS[1]:g} at the "
+                         f"cold end and at most {ENDS[0]:g} at the hot end (it spans {p.min():.2f}..{p.max():.2f}); "
+                         "more samples per temperature, more epochs or a wider temperature range help")
     i = int(down[0])
     lo, hi = CROSSING_WINDOW
     first, last = i, i + 1
@@ -208,6 +237,12 @@ def crossing(T, p_ordered) -> float:
         if slope < 0:
             return float(np.clip((0.5 - intercept) / slope, T[first], T[last]))
     return float(T[i] + (p[i] - 0.5) * (T[i + 1] - T[i]) / (p[i] - p[i + 1]))
+
+
+def _end_points(n: int) -> int:
+    """How many temperatures make up the cold (or hot) end of ``n``: a quarter, at least two but
+    at most half of them (one of three)."""
+    return max(1, min(max(2, n // 4), n // 2))
 
 
 def extrapolate(sizes, estimates):
@@ -289,7 +324,16 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
     Returns
     -------
     dict
-        ``tc``, ``trials`` (n_T - 1,), ``accuracy`` (n_T - 1,), ``peak`` (the trials fitted).
+        ``tc``, ``trials`` (n_T - 1,), ``accuracy`` (n_T - 1,), ``peak`` (the trials fitted),
+        ``baseline`` (n_T - 1,): the held-out accuracy of always predicting the larger side of
+        each trial's split.
+
+    Raises
+    ------
+    ValueError
+        Besides bad settings, if the accuracy curve has no inner peak or its peak does not beat
+        ``baseline`` by :data:`CONFUSION_MARGIN` (:func:`confusion_peak`): the networks learned
+        nothing beyond the label proportions, or the temperatures do not span the transition.
     """
     epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
     translations = check_count("translations", translations, minimum=0)
@@ -298,21 +342,23 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
         raise ValueError(f"learning by confusion needs at least 7 temperatures; got {T.size}")
     X, temps, test = split_samples(samples, seed)
     trials = (T[:-1] + T[1:]) / 2
-    accuracy = []
+    accuracy, baseline = [], []
     for trial in trials:
         y = (temps >= trial).astype(np.int64)
+        share = float(y[test].mean())
+        baseline.append(max(share, 1.0 - share))  # always predicting the larger side
         p_disordered = 0.0
         for k in range(networks):
             net = train_phase_network(X[~test], y[~test], samples.L, epochs=epochs, translations=translations,
                                       rng=np.random.default_rng([seed, k]))
             p_disordered = p_disordered + net.predict(X[test])[:, 1] / networks
         accuracy.append(float(((p_disordered >= 0.5) == y[test]).mean()))
-    accuracy = np.array(accuracy)
-    tc, peak = confusion_peak(trials, accuracy)
-    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak}
+    accuracy, baseline = np.array(accuracy), np.array(baseline)
+    tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
+    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline}
 
 
-def confusion_peak(trials, accuracy):
+def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION_MARGIN):
     """The inner peak of a W-shaped accuracy curve, located between trials by a "tent" fit.
 
     The inner peak is the trial standing highest above the lowest accuracies on both of its
@@ -324,14 +370,45 @@ def confusion_peak(trials, accuracy):
     slowly on the disordered side), which biases a parabola towards high T, and using every
     point of the top half averages the noise a single highest trial carries.
 
+    Parameters
+    ----------
+    trials, accuracy : ndarray, shape (n,)
+        Increasing trial temperatures (at least three) and the held-out accuracy at each.
+    baseline : ndarray, shape (n,), optional
+        The accuracy of always predicting the larger side of each trial's split; the peak trial
+        must beat it by ``margin``.
+    margin : float
+
     Returns
     -------
     (tc, peak) : float and ndarray of the trial temperatures fitted
+
+    Raises
+    ------
+    ValueError
+        If no inner trial stands above the lowest accuracies on both of its sides (a V or a
+        monotonic curve, not a W: nothing to locate), or the peak trial's accuracy is less than
+        ``margin`` above its ``baseline`` (a W made by the label proportions alone).
     """
     trials, accuracy = np.asarray(trials, dtype=float), np.asarray(accuracy, dtype=float)
     n = trials.size
+    if n < 3 or accuracy.shape != trials.shape:
+        raise ValueError(f"learning by confusion needs an accuracy for each of at least 3 trials; got "
+                         f"{accuracy.size} accuracies for {n} trials")
     height = [accuracy[k] - max(accuracy[:k].min(), accuracy[k + 1 :].min()) for k in range(1, n - 1)]
     best = int(np.argmax(height)) + 1
+    if height[best - 1] <= 0:
+        raise ValueError(f"learning by confusion found no inner peak: no trial's accuracy stands above the lowest "
+                         f"accuracies on both of its sides (accuracy {accuracy.min():.3f}..{accuracy.max():.3f} "
+                         f"over T' = {trials[0]:g}..{trials[-1]:g}); the temperatures may not span the transition, "
+                         "or the networks learned nothing")
+    if baseline is not None:
+        base = float(np.asarray(baseline, dtype=float)[best])
+        if accuracy[best] < base + margin:
+            raise ValueError(f"the networks did not learn the phases: the inner peak's accuracy {accuracy[best]:.3f} "
+                             f"at T' = {trials[best]:g} is not clearly above {base:.3f}, that of always predicting "
+                             f"the larger side (it should beat it by {margin:g}); the temperatures may not span the "
+                             "transition, or more samples per temperature or more epochs are needed")
     dips = max(accuracy[:best].min(), accuracy[best + 1 :].min())
     floor = dips + 0.5 * (accuracy[best] - dips)
     first, last = best, best
