@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ..ising_phases import classify, confusion, default_temperatures, extrapolate
+from ..ising_phases import classify, confusion, default_temperatures, extrapolate, extrapolate_error
 from ._options import non_negative_int, positive_int
 
 
@@ -243,13 +243,16 @@ def run_tc(args) -> int:
             spreads.append(float(np.nanstd(result["tc_members"])))
             progress.advance(task)
     intercept, slope = extrapolate(sizes, estimates)
+    # with fewer than four sizes the fit has under two degrees of freedom: no error worth printing
+    error = extrapolate_error(sizes, estimates) if len(set(sizes)) >= 4 else None
     result = {"L": sizes, "tc_L": estimates, "tc_L_network_spread": spreads, "tc_extrapolated": intercept,
-              "a": slope, "tc_exact": T_C}
+              "tc_extrapolated_fit_error": error, "a": slope, "tc_exact": T_C}
     if args.json:
         print(json.dumps(result))
     else:
         for L, tc, spread in zip(sizes, estimates, spreads):
             print(f"L = {L:>3}: T_c(L) = {tc:.4f} ({100 * (tc - T_C) / T_C:+.2f}%; single networks scatter ±{spread:.4f})")
-        print(f"extrapolated T_c(L → ∞) = {intercept:.4f} ({100 * (intercept - T_C) / T_C:+.2f}% from {T_C:.6f}), "
-              f"a = {slope:+.3f}")
+        fit = f" ± {error:.4f} (fit standard error: scatter about the 1/L line only)" if error is not None else ""
+        print(f"extrapolated T_c(L → ∞) = {intercept:.4f}{fit} ({100 * (intercept - T_C) / T_C:+.2f}% from "
+              f"{T_C:.6f}), a = {slope:+.3f}")
     return 0
