@@ -198,15 +198,16 @@ def run_confusion(args) -> int:
     samples = load_ising_npz(args.data)
     result = confusion(samples, epochs=args.epochs, seed=args.seed, networks=args.networks)
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
     ax.plot(result["trials"], result["accuracy"], "o-", label="test accuracy with labels T < T'")
+    ax.plot(result["trials"], result["baseline"], ":", color="0.5", label="always predicting the larger side")
     ax.axvline(result["tc"], color="tab:red", linestyle=":", label=f"inner peak (apex of the fit) T' = {result['tc']:.3f}")
     ax.axvline(T_C, color="k", linestyle="--", label=f"exact T_c = {T_C:.4f} (not used)")
     ax.set_xlabel("trial critical temperature T'")
     ax.set_ylabel("accuracy on held-out configurations")
     ax.set_title(f"Learning by confusion, L = {samples.L}")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="lower center")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)  # below: never on the data
     fig.tight_layout()
     _save_plot(fig, plot_path)
     if args.json:
