@@ -36,21 +36,23 @@ def main(argv=None):
     from chainrule.plot._backend import pyplot
 
     plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
     left.plot(samples.temperatures, supervised["p_ordered"], "o-", label="output: ordered")
     left.plot(samples.temperatures, 1 - supervised["p_ordered"], "s-", label="output: disordered")
     left.axvline(T_C, color="k", linestyle="--", label=f"exact T_c = {T_C:.3f}")
     left.set_xlabel("temperature T")
     left.set_ylabel("mean network output")
     left.set_title(f"Supervised: outputs cross at T = {supervised['tc']:.3f}")
-    left.legend(fontsize=8, loc="center right")
-    right.plot(unsupervised["trials"], unsupervised["accuracy"], "o-", color="tab:green")
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)  # below the axes
+    right.plot(unsupervised["trials"], unsupervised["accuracy"], "o-", color="tab:green", label="test accuracy")
+    right.plot(unsupervised["trials"], unsupervised["baseline"], ":", color="0.5",
+               label="always predicting the larger side")
     right.axvline(unsupervised["tc"], color="tab:red", linestyle=":", label=f"inner peak T' = {unsupervised['tc']:.3f}")
     right.axvline(T_C, color="k", linestyle="--", label="exact T_c (not used)")
     right.set_xlabel("trial critical temperature T'")
     right.set_ylabel("test accuracy")
     right.set_title("Learning by confusion: W-shaped accuracy")
-    right.legend(fontsize=8, loc="lower center")
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
     fig.suptitle(f"2-D Ising model, L = {args.L}: real Monte Carlo configurations")

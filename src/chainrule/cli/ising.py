@@ -167,7 +167,7 @@ def run_classify(args) -> int:
     samples = load_ising_npz(args.data)
     result = classify(samples, epochs=args.epochs, seed=args.seed, networks=args.networks)
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
     ax.plot(result["temperatures"], result["p_ordered"], "o-", label="output: ordered")
     ax.plot(result["temperatures"], 1 - result["p_ordered"], "s-", label="output: disordered")
     ax.axvline(T_C, color="k", linestyle="--", label=f"exact T_c = {T_C:.4f}")
@@ -176,7 +176,7 @@ def run_classify(args) -> int:
     ax.set_ylabel("mean network output (held-out configurations)")
     ax.set_title(f"Phase classification, L = {samples.L}")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="center right")  # loc="best" can take minutes on some curves
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)  # below: never on the data
     fig.tight_layout()
     _save_plot(fig, plot_path)
     if args.json:
