@@ -166,6 +166,8 @@ def test_change_activation_and_step_through_backprop(open_page):
     body = page.inner_text("#explain-body")
     assert trace["schema"] == "chainrule.explain/1"  # chainrule.inspect.explain's own trace
     assert "Z[1] = A[0] W[1]ᵀ + b[1]" in body and "A[0]" in body and "max(0, z)" in body
+    label = int(round(trace["y"][0][0]))  # a 0/1 class label reads as one, not as 0.00000
+    assert f"target as the loss sees it: Y = [{label}]" in page.inner_text("#explain")
     expected = {"Loss": "L =", "Backward": "dZ[1] = dA[1] * ReLU'(Z[1])", "Gradients": "dW[1] = dZ[1]ᵀ A[0]",
                 "Update": "W[1] ← W[1] − α dW[1]"}
     for stage, text in expected.items():

@@ -46,15 +46,18 @@ function classTarget(trace) {
   return { k, onehot };
 }
 
+// Labels (0/1 for BCE, ±1 for hinge) read as whole numbers; a real-valued target keeps its digits.
+const targetNumber = (v) => (Number.isInteger(v) ? String(v) : fmt(v));
+
 function targetText(trace) {
   const c = classTarget(trace);
   if (c) return `class Y = ${c.k}, onehot(Y) = [${c.onehot.join(", ")}]`;
-  return `Y = [${row(trace.y).map(fmt).join(", ")}]`;
+  return `Y = [${row(trace.y).map(targetNumber).join(", ")}]`;
 }
 
 function targetVectors(trace) {
   const c = classTarget(trace);
-  if (!c) return vector("Y", trace.y);
+  if (!c) return vector("Y", trace.y, null, targetNumber);
   const classes = c.onehot.map((_, j) => `class ${j}`);
   return vector("Y (class)", [c.k], null, String) + vector("onehot(Y)", c.onehot, classes, String);
 }
