@@ -192,3 +192,41 @@ def test_a_class_model_whose_network_cannot_give_classes_is_refused(tmp_path, ca
     err = capsys.readouterr().err
     assert "multiclass model of 3 classes, but its network has 1 output(s) trained with loss mse" in err
     assert err.count("\n") == 1
+
+
+def test_every_writer_shares_the_permission_rule(tmp_path, umask):
+    """Ising data (mkstemp made them 0600), figures and text all go through chainrule.atomic."""
+    import matplotlib.pyplot as plt
+
+    from chainrule.cli._output import save_figure, write_text_atomic
+    from chainrule.datasets.ising import sample_ising
+    from chainrule.datasets.ising_io import load_ising_npz, save_ising_npz
+
+    umask(0o022)
+    data = tmp_path / "ising.npz"
+    samples = sample_ising(4, [1.5, 3.0], 4, rng=0)
+    save_ising_npz(data, samples)
+    assert _mode(data) == 0o644 and load_ising_npz(data).L == 4
+    os.chmod(data, 0o640)
+    save_ising_npz(data, samples)
+    assert _mode(data) == 0o640
+    figure_path, text_path = tmp_path / "f.png", tmp_path / "t.txt"
+    save_figure(plt.figure(), figure_path)
+    write_text_atomic(text_path, "σ")
+    assert _mode(figure_path) == _mode(text_path) == 0o644 and text_path.read_text(encoding="utf-8") == "σ"
+    os.chmod(figure_path, 0o600)
+    save_figure(plt.figure(), figure_path)
+    assert _mode(figure_path) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "ising.npz", "t.txt"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    from chainrule.atomic import replacing
+
+    target = tmp_path / "keep.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with replacing(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("disk full")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["keep.txt"]

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
-import stat
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import replacing
 from .backend import to_numpy
 from .io_format import FORMAT, FORMAT_VERSION, ModelFileError, read_file_header
 
@@ -165,43 +163,9 @@ def save_model(model, path, **metadata) -> Path:
         raise IsADirectoryError(f"{path} is a directory; give a file name such as {path / 'model.chainrule'}")
     if not path.parent.exists():
         raise FileNotFoundError(f"directory does not exist: {path.parent}")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        mode = _mode_for(path, tmp)
+    with replacing(path, fsync=True) as tmp:
         save_file(tensors, str(tmp), metadata={"chainrule": header})
-        os.chmod(tmp, mode)  # safetensors writes the file owner-only (0600)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
-
-
-def _mode_for(path: Path, tmp: Path) -> int:
-    """The permission bits a model file written to ``path`` should get.
-
-    An existing file keeps its mode; a new one gets what ``open()`` would give it
-    (``0o666`` less the umask), learnt by creating ``tmp`` empty, so that the process-wide
-    umask is never changed.
-
-    Parameters
-    ----------
-    path : Path
-        Where the model file goes.
-    tmp : Path
-        The temporary file's name; it must not exist yet and is left behind, empty.
-
-    Returns
-    -------
-    int
-        Permission bits for ``os.chmod``.
-    """
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    if path.exists():
-        return stat.S_IMODE(path.stat().st_mode)
-    return stat.S_IMODE(tmp.stat().st_mode)
 
 
 def read_header(path) -> dict:

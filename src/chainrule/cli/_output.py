@@ -1,9 +1,7 @@
-"""Small helpers shared by the subcommands: atomic text files and output-path checks."""
+"""Small helpers shared by the subcommands: output-path checks and atomic text and figure files."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 
@@ -27,15 +25,23 @@ def check_output_dir(path, option: str) -> Path:
 
 
 def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same directory, so a
-    failure leaves the old file whole; an overwritten file keeps its permissions."""
+    """Write ``text`` (UTF-8) to ``path`` atomically (``chainrule.atomic.replacing``)."""
+    from ..atomic import replacing
+
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def save_figure(figure, path) -> None:
+    """Save a matplotlib figure atomically (format from the suffix, PNG without one) and
+    close it."""
+    import matplotlib.pyplot as plt
+
+    from ..atomic import replacing
+
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")  # a new file: 0o666 less the umask, as open() gives
-        if path.exists():  # an overwritten file keeps its permissions
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            figure.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        plt.close(figure)

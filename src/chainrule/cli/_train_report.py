@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from ._output import save_figure
 
 
 def metrics_of(net, X, y, target_std: float = 1.0) -> dict:
@@ -117,20 +117,6 @@ def _unit_names(net, task, view, classes):
 def _name_axes(ax, xlabel, ylabel) -> None:
     ax.set_xlabel(str(xlabel))
     ax.set_ylabel(str(ylabel))
-
-
-def save_figure(figure, path: Path) -> None:
-    """Save atomically (temporary file, then rename) and close the figure."""
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        figure.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
-        os.replace(tmp, path)
-    finally:
-        plt.close(figure)
-        if tmp.exists():
-            tmp.unlink()
 
 
 def print_report(results: dict, history) -> None:

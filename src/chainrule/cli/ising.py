@@ -151,11 +151,14 @@ def _check_memory(n_bytes: int, what: str) -> None:
 
 
 def _save_plot(fig, path) -> None:
+    """Write the figure atomically, or only close it for ``--plot none``."""
     from ..plot._backend import pyplot
+    from ._output import save_figure
 
     if path is not None:
-        fig.savefig(path, dpi=110)
-    pyplot().close(fig)
+        save_figure(fig, path)
+    else:
+        pyplot().close(fig)
 
 
 def run_classify(args) -> int:

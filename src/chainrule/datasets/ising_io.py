@@ -3,13 +3,12 @@ marker so that anything else is rejected with a ValueError that says what is wro
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import replacing
 from .ising_sampler import IsingSamples
 
 __all__ = ["FORMAT", "load_ising_npz", "save_ising_npz"]
@@ -49,14 +48,8 @@ def save_ising_npz(path, samples: IsingSamples) -> Path:
     arrays = {name: np.asarray(getattr(samples, name)) for name in ARRAYS}
     arrays["method"] = arrays["method"].astype(str)  # fixed-width unicode: no pickle needed
     arrays.update({name: np.asarray(getattr(samples, name), dtype=np.int64) for name in SCALARS})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, format=np.array(FORMAT), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, format=np.array(FORMAT), **arrays)
     return path
 
 
