@@ -2,7 +2,6 @@
 losses that fit the target, devices, validation rows, hidden layers, seeds, negative numbers,
 the loss curve's units."""
 
-import importlib.util
 import json
 
 import numpy as np
@@ -87,26 +86,18 @@ def test_non_numeric_feature_quotes_the_offending_cell_and_its_row(tmp_path, iri
     assert "feature column 'sepal_width' is not numeric: data row 101 holds '?' (header not counted)" in err
 
 
-@pytest.mark.parametrize("cupy_installed, message", [
-    (False, "--device cuda: CuPy is not installed"),
-    (True, "--device cuda: CuPy sees no CUDA GPU"),
-])
-def test_cuda_without_cupy_or_gpu_is_one_line_before_reading_data(tmp_path, monkeypatch, cupy_installed,
-                                                                   message, capsys):
+@pytest.mark.parametrize("backend_error", ["device='cuda' needs CuPy (pip install cupy-cuda12x) and an NVIDIA GPU",
+                                           "device='cuda' was asked for but no CUDA GPU is visible"])
+def test_cuda_without_cupy_or_gpu_is_one_line_before_reading_data(tmp_path, monkeypatch, backend_error, capsys):
     import chainrule.backend
 
-    find_spec = importlib.util.find_spec
+    def unavailable():
+        raise RuntimeError(backend_error)
 
-    def fake_find_spec(name, *args):
-        if name == "cupy":
-            return object() if cupy_installed else None
-        return find_spec(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", fake_find_spec)
-    monkeypatch.setattr(chainrule.backend, "gpu_available", lambda: False)
+    monkeypatch.setattr(chainrule.backend, "cupy_module", unavailable)
     err = _one_line_exit_2(["train", "--data", str(tmp_path / "absent.csv"), "--target", "y", "--device", "cuda",
                             "--no-plots"], capsys)
-    assert message in err and "absent.csv" not in err
+    assert f"--device cuda: {backend_error}" in err and "absent.csv" not in err
 
 
 def test_validation_rows_are_held_out_and_reported_apart(tmp_path, iris_csv, capsys):

@@ -140,17 +140,14 @@ def numeric_classes(problem: Problem) -> bool:
 
 
 def check_device(device: str) -> None:
-    """--device cuda needs CuPy and a visible GPU: say so before reading any data."""
-    import importlib.util
+    """--device cuda needs CuPy and a visible GPU: the backend's own check, before any data
+    is read, as a one-line error."""
+    from ..backend import array_module
 
-    from ..backend import CUDA, gpu_available, resolve_device
-
-    if resolve_device(device) != CUDA:
-        return
-    if importlib.util.find_spec("cupy") is None:
-        raise ValueError("--device cuda: CuPy is not installed (pip install cupy-cuda12x; it needs an NVIDIA GPU)")
-    if not gpu_available():
-        raise ValueError("--device cuda: CuPy sees no CUDA GPU on this machine")
+    try:
+        array_module(device)
+    except RuntimeError as exc:
+        raise ValueError(f"--device {device}: {exc}") from None
 
 
 def run(args) -> int:
