@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.ising_phases import classify, confusion
+from chainrule.ising_confusion import confusion
+from chainrule.ising_phases import classify
 from chainrule.datasets.ising import T_C, sample_ising
 
 

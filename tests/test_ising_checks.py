@@ -7,8 +7,8 @@ import pytest
 from chainrule.cli import main
 from chainrule.datasets.ising import sample_ising
 from chainrule.datasets.ising_io import load_ising_npz, save_ising_npz
-from chainrule.ising_phases import (classify, confusion, confusion_peak, crossing, extrapolate, extrapolate_error,
-                                    split_samples)
+from chainrule.ising_confusion import confusion, confusion_peak
+from chainrule.ising_phases import classify, crossing, extrapolate, extrapolate_error, split_samples
 
 
 # --- 1. crossing: the curve must be ordered at the cold end and disordered at the hot end -------------------------

@@ -6,9 +6,10 @@ L² inputs, 100 sigmoid hidden units, a 2-way softmax.
 - :func:`classify` (supervised): configurations labelled ordered (T < T_c) or disordered, the
   estimate is where the two mean outputs cross on held-out configurations. :func:`extrapolate`
   fits ``T_c(L) = T_c + a / L`` (ν = 1) to the crossings of several sizes.
-- :func:`confusion` ("learning by confusion", van Nieuwenburg, Liu & Huber, Nature Physics 13, 435
-  (2017)): retrain with every trial critical temperature T'; the held-out accuracy against T' is
-  W-shaped and its inner peak is the estimate. The exact T_c is used nowhere.
+- :func:`chainrule.ising_confusion.confusion` ("learning by confusion", van Nieuwenburg, Liu &
+  Huber, Nature Physics 13, 435 (2017)) uses the same network, data split and training: retrain
+  with every trial critical temperature T'; the held-out accuracy against T' is W-shaped and its
+  inner peak is the estimate. The exact T_c is used nowhere.
 
 Training uses the lattice's symmetries, which leave the phase unchanged: every configuration
 also enters with all spins reversed (Z2), and ``translations`` more copies, each shifted by a
@@ -29,17 +30,11 @@ from .datasets.ising_lattice import check_count
 
 #: Mean outputs between these bounds take part in the straight-line fit of the crossing.
 CROSSING_WINDOW = (0.2, 0.8)
-#: The mean output "ordered" must run from above the upper to below the lower value for a
-#: crossing to mean anything.
-SEPARATED = (0.3, 0.7)
 #: The mean output "ordered" over the coldest quarter of the temperatures must reach the upper
 #: value, over the hottest quarter stay below the lower one (:func:`crossing`).
 ENDS = (0.3, 0.7)
 #: Fewest configurations per temperature: a quarter of them is held out (:func:`split_samples`).
 MIN_SAMPLES = 4
-#: Learning by confusion: the inner peak's held-out accuracy must beat that of always predicting
-#: the larger side of its split by this much (:func:`confusion_peak`).
-CONFUSION_MARGIN = 0.1
 #: Mini-batch size, and the fewest Adam steps a phase network takes however small the data.
 BATCH, MIN_STEPS = 64, 1500
 
@@ -200,9 +195,8 @@ def crossing(T, p_ordered) -> float:
     Raises
     ------
     ValueError
-        If the curve never falls through ½, does not run from above 0.7 to below 0.3
-        (:data:`SEPARATED`), or is not clearly ordered at the cold end and disordered at the hot
-        end: its mean over the coldest quarter of the temperatures must be at least 0.7 and over
+        If the curve never falls through ½, or is not clearly ordered at the cold end and
+        disordered at the hot end: its mean over the coldest quarter of the temperatures must be at least 0.7 and over
         the hottest quarter at most 0.3 (:data:`ENDS`; a quarter is at least two points, at
         most half of them). A network that has not separated the phases has no meaningful
         crossing, and a single noisy point above 0.7 or below 0.3 does not show that it has.
@@ -211,11 +205,6 @@ def crossing(T, p_ordered) -> float:
     down = np.flatnonzero((p[:-1] >= 0.5) & (p[1:] < 0.5))
     if down.size == 0:
         raise ValueError("the network's outputs never cross: it did not learn the two phases")
-    if p.max() < SEPARATED[1] or p.min() > SEPARATED[0]:
-        raise ValueError(f"the network did not separate the phases: its mean output 'ordered' only spans "
-                         f"{p.min():.2f}..{p.max():.2f} over T = {T[0]:g}..{T[-1]:g} (it should run from above "
-                         f"{SEPARATED[1]:g} to below {SEPARATED[0]:g}); more samples per temperature, more epochs "
-                         "or a wider temperature range help")
     k = _end_points(p.size)
     cold, hot = float(p[:k].mean()), float(p[-k:].mean())
     if cold < ENDS[1] or hot > ENDS[0]:
@@ -253,10 +242,8 @@ def extrapolate(sizes, estimates):
     (tc, a) : tuple of float
         The L → ∞ intercept and the slope.
     """
-    sizes = np.asarray(sizes, dtype=float)
-    if sizes.size < 2 or np.unique(sizes).size < 2:
-        raise ValueError("extrapolation needs at least two different lattice sizes")
-    slope, intercept = np.polyfit(1.0 / sizes, np.asarray(estimates, dtype=float), 1)
+    inverse, estimates = _extrapolation_points(sizes, estimates)
+    slope, intercept = np.polyfit(inverse, estimates, 1)
     return float(intercept), float(slope)
 
 
@@ -264,10 +251,9 @@ def extrapolate_error(sizes, estimates):
     """Standard error of the intercept of :func:`extrapolate`'s fit ``T_c(L) = T_c + a / L``.
 
     The ordinary least-squares error ``s · sqrt([(XᵀX)⁻¹]₀₀)``, with ``s²`` the residual sum of
-    squares over ``n - 2`` degrees of freedom (what ``np.polyfit(..., cov="unscaled")`` scaled
-    by ``s²`` gives). It reflects only how far the estimates scatter about the straight line, not
-    corrections to ν = 1 scaling nor an error known for each size; with four sizes (two degrees
-    of freedom) it is itself rough.
+    squares over ``n - 2`` degrees of freedom. It reflects only how far the estimates scatter
+    about the straight line, not corrections to ν = 1 scaling nor an error known for each size;
+    with four sizes (two degrees of freedom) it is itself rough.
 
     Parameters
     ----------
@@ -278,155 +264,31 @@ def extrapolate_error(sizes, estimates):
     Returns
     -------
     float or None
-        None when there are only two different sizes or fewer than three points: a line through
-        two points fits them exactly and leaves no residual to estimate the scatter from.
+        None for fewer than three points: a line through two points fits them exactly and
+        leaves no residual to estimate the scatter from.
 
     Raises
     ------
     ValueError
-        If ``sizes`` and ``estimates`` differ in length, or there are fewer than two different
-        sizes (as :func:`extrapolate`).
+        As :func:`extrapolate`.
     """
+    inverse, estimates = _extrapolation_points(sizes, estimates)
+    if inverse.size < 3:
+        return None
+    (slope, intercept), unscaled = np.polyfit(inverse, estimates, 1, cov="unscaled")
+    residual = estimates - (slope * inverse + intercept)
+    return float(np.sqrt(float(residual @ residual) / (inverse.size - 2) * unscaled[1, 1]))
+
+
+def _extrapolation_points(sizes, estimates):
+    """``(1/L, T_c(L))`` as arrays, checked: one estimate per size, two different sizes at least."""
     sizes = np.asarray(sizes, dtype=float)
     estimates = np.asarray(estimates, dtype=float)
     if sizes.shape != estimates.shape or sizes.ndim != 1:
         raise ValueError(f"{sizes.size} sizes but {estimates.size} estimates: one estimate per size is needed")
-    if sizes.size < 2 or np.unique(sizes).size < 2:
+    if np.unique(sizes).size < 2:
         raise ValueError("extrapolation needs at least two different lattice sizes")
-    if sizes.size < 3:
-        return None
-    design = np.column_stack([np.ones_like(sizes), 1.0 / sizes])
-    coef, *_ = np.linalg.lstsq(design, estimates, rcond=None)
-    residual = estimates - design @ coef
-    variance = float(residual @ residual) / (sizes.size - 2)
-    return float(np.sqrt(variance * np.linalg.inv(design.T @ design)[0, 0]))
-
-
-def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, networks: int = 2) -> dict:
-    """Learning by confusion: T_c from the W-shaped accuracy curve, without the exact value.
-
-    For each trial T' halfway between neighbouring sampled temperatures, configurations are
-    labelled by T < T' and fresh networks are trained; the held-out accuracy of their averaged
-    output is trivially high when T' is at either end (one label dominates), dips in between,
-    and peaks again where the labels agree with the real phases. The estimate is the apex of
-    that inner peak (:func:`confusion_peak`). Every trial trains from the same initial weights
-    and the same symmetry copies, so the curve's point-to-point noise comes from the labels.
-
-    Parameters
-    ----------
-    samples : IsingSamples
-    epochs, seed, translations
-        As for :func:`classify`.
-    networks : int
-        Networks per trial whose outputs are averaged (2: the peak's apex scattered about 25%
-        less between data sets at L = 32 than with one, for twice the time).
-
-    Returns
-    -------
-    dict
-        ``tc``, ``trials`` (n_T - 1,), ``accuracy`` (n_T - 1,), ``peak`` (the trials fitted),
-        ``baseline`` (n_T - 1,): the held-out accuracy of always predicting the larger side of
-        each trial's split.
-
-    Raises
-    ------
-    ValueError
-        Besides bad settings, if the accuracy curve has no inner peak or its peak does not beat
-        ``baseline`` by :data:`CONFUSION_MARGIN` (:func:`confusion_peak`): the networks learned
-        nothing beyond the label proportions, or the temperatures do not span the transition.
-    """
-    epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
-    translations = check_count("translations", translations, minimum=0)
-    T = samples.temperatures
-    if T.size < 7:
-        raise ValueError(f"learning by confusion needs at least 7 temperatures; got {T.size}")
-    X, temps, test = split_samples(samples, seed)
-    trials = (T[:-1] + T[1:]) / 2
-    accuracy, baseline = [], []
-    for trial in trials:
-        y = (temps >= trial).astype(np.int64)
-        share = float(y[test].mean())
-        baseline.append(max(share, 1.0 - share))  # always predicting the larger side
-        p_disordered = 0.0
-        for k in range(networks):
-            net = train_phase_network(X[~test], y[~test], samples.L, epochs=epochs, translations=translations,
-                                      rng=np.random.default_rng([seed, k]))
-            p_disordered = p_disordered + net.predict(X[test])[:, 1] / networks
-        accuracy.append(float(((p_disordered >= 0.5) == y[test]).mean()))
-    accuracy, baseline = np.array(accuracy), np.array(baseline)
-    tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
-    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline}
-
-
-def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION_MARGIN):
-    """The inner peak of a W-shaped accuracy curve, located between trials by a "tent" fit.
-
-    The inner peak is the trial standing highest above the lowest accuracies on both of its
-    sides (the two outer ends, trivially accurate because one label dominates, have no dip on
-    their outer side). Its top half — the neighbouring trials above the midpoint between the
-    peak and the higher of the two dips, and at least two trials on each side of it — is fitted
-    by least squares with two straight flanks
-    meeting at the apex ``t0``, with independent slopes: the peak is skewed (it falls off more
-    slowly on the disordered side), which biases a parabola towards high T, and using every
-    point of the top half averages the noise a single highest trial carries.
-
-    Parameters
-    ----------
-    trials, accuracy : ndarray, shape (n,)
-        Increasing trial temperatures (at least three) and the held-out accuracy at each.
-    baseline : ndarray, shape (n,), optional
-        The accuracy of always predicting the larger side of each trial's split; the peak trial
-        must beat it by ``margin``.
-    margin : float
-
-    Returns
-    -------
-    (tc, peak) : float and ndarray of the trial temperatures fitted
-
-    Raises
-    ------
-    ValueError
-        If no inner trial stands above the lowest accuracies on both of its sides (a V or a
-        monotonic curve, not a W: nothing to locate), or the peak trial's accuracy is less than
-        ``margin`` above its ``baseline`` (a W made by the label proportions alone).
-    """
-    trials, accuracy = np.asarray(trials, dtype=float), np.asarray(accuracy, dtype=float)
-    n = trials.size
-    if n < 3 or accuracy.shape != trials.shape:
-        raise ValueError(f"learning by confusion needs an accuracy for each of at least 3 trials; got "
-                         f"{accuracy.size} accuracies for {n} trials")
-    height = [accuracy[k] - max(accuracy[:k].min(), accuracy[k + 1 :].min()) for k in range(1, n - 1)]
-    best = int(np.argmax(height)) + 1
-    if height[best - 1] <= 0:
-        raise ValueError(f"learning by confusion found no inner peak: no trial's accuracy stands above the lowest "
-                         f"accuracies on both of its sides (accuracy {accuracy.min():.3f}..{accuracy.max():.3f} "
-                         f"over T' = {trials[0]:g}..{trials[-1]:g}); the temperatures may not span the transition, "
-                         "or the networks learned nothing")
-    if baseline is not None:
-        base = float(np.asarray(baseline, dtype=float)[best])
-        if accuracy[best] < base + margin:
-            raise ValueError(f"the networks did not learn the phases: the inner peak's accuracy {accuracy[best]:.3f} "
-                             f"at T' = {trials[best]:g} is not clearly above {base:.3f}, that of always predicting "
-                             f"the larger side (it should beat it by {margin:g}); the temperatures may not span the "
-                             "transition, or more samples per temperature or more epochs are needed")
-    dips = max(accuracy[:best].min(), accuracy[best + 1 :].min())
-    floor = dips + 0.5 * (accuracy[best] - dips)
-    first, last = best, best
-    while first > 0 and accuracy[first - 1] >= floor:
-        first -= 1
-    while last < n - 1 and accuracy[last + 1] >= floor:
-        last += 1
-    first, last = max(0, min(first, best - 2)), min(n - 1, max(last, best + 2))  # two points on each flank
-    T, acc = trials[first : last + 1], accuracy[first : last + 1]
-    if T.size < 5:
-        return float(trials[best]), T
-    apexes = np.linspace(T[0], T[-1], 20 * (T.size - 1) + 1)
-    errors = []
-    for t0 in apexes:
-        design = np.column_stack([np.ones_like(T), -np.clip(t0 - T, 0, None), -np.clip(T - t0, 0, None)])
-        coef = np.linalg.lstsq(design, acc, rcond=None)[0]
-        errors.append(float(np.sum((design @ coef - acc) ** 2)))
-    return float(apexes[int(np.argmin(errors))]), T
+    return 1.0 / sizes, estimates
 
 
 def default_temperatures(steps: int = 26, fine_step: float = 0.05):
@@ -437,5 +299,5 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
     return np.unique(np.round(np.concatenate([coarse, fine]), 6))
 
 
-__all__ = ["CROSSING_WINDOW", "classify", "confusion", "confusion_peak", "crossing", "default_temperatures",
-           "extrapolate", "extrapolate_error", "paper_network", "split_samples", "symmetric_copies", "train_phase_network"]
+__all__ = ["CROSSING_WINDOW", "classify", "crossing", "default_temperatures", "extrapolate", "extrapolate_error",
+           "paper_network", "split_samples", "symmetric_copies", "train_phase_network"]

@@ -8,7 +8,8 @@ import sys
 
 import numpy as np
 
-from ..ising_phases import classify, confusion, default_temperatures, extrapolate, extrapolate_error
+from ..ising_confusion import confusion
+from ..ising_phases import classify, default_temperatures, extrapolate, extrapolate_error
 from ._options import non_negative_int, positive_int
 
 
@@ -69,15 +70,8 @@ def register(subparsers) -> None:
     gen.add_argument("--out", required=True, metavar="FILE", help="output .npz file")
     gen.set_defaults(handler=run_generate)
     cls = commands.add_parser("classify", help="train the L²-100-2 network and locate T_c")
-    cls.add_argument("data", help="file written by `chainrule ising generate`")
-    cls.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
-    cls.add_argument("--networks", type=positive_int, default=3,
-                     help="networks whose outputs are averaged (default: 3)")
-    cls.add_argument("--seed", type=non_negative_int, default=0)
-    cls.add_argument("--plot", default="ising_classification.png", metavar="FILE",
-                     help="where to write the output-vs-temperature plot (default: ising_classification.png; "
-                     "'none' for no plot)")
-    cls.add_argument("--json", action="store_true", help='print {"tc": ..., "tc_exact": ..., "L": ...}')
+    _add_experiment_options(cls, networks=3, networks_help="networks whose outputs are averaged",
+                            plot="ising_classification.png", plotted="the output-vs-temperature plot")
     cls.set_defaults(handler=run_classify)
     tc = commands.add_parser("tc", help="the whole pipeline at several sizes, extrapolated to L → ∞")
     tc.add_argument("--L", default="8,16,24,32", help="comma-separated even lattice sizes (default: 8,16,24,32)")
@@ -90,17 +84,21 @@ def register(subparsers) -> None:
     tc.add_argument("--json", action="store_true", help="print the estimates as JSON")
     tc.set_defaults(handler=run_tc)
     conf = commands.add_parser("confusion", help="learning by confusion: T_c without using its exact value")
-    conf.add_argument("data", help="file written by `chainrule ising generate`")
-    conf.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
-    conf.add_argument("--networks", type=positive_int, default=2,
-                      help="networks averaged per trial temperature (default: 2)")
-    conf.add_argument("--seed", type=non_negative_int, default=0)
-    conf.add_argument("--plot", default="ising_confusion.png", metavar="FILE",
-                      help="where to write the accuracy-vs-trial-temperature plot (default: ising_confusion.png; "
-                      "'none' for no plot)")
-    conf.add_argument("--json", action="store_true")
+    _add_experiment_options(conf, networks=2, networks_help="networks averaged per trial temperature",
+                            plot="ising_confusion.png", plotted="the accuracy-vs-trial-temperature plot")
     conf.set_defaults(handler=run_confusion)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+
+def _add_experiment_options(parser, *, networks: int, networks_help: str, plot: str, plotted: str) -> None:
+    """The data file and options shared by ``classify`` and ``confusion``."""
+    parser.add_argument("data", help="file written by `chainrule ising generate`")
+    parser.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
+    parser.add_argument("--networks", type=positive_int, default=networks, help=f"{networks_help} (default: {networks})")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--plot", default=plot, metavar="FILE",
+                        help=f"where to write {plotted} (default: {plot}; 'none' for no plot)")
+    parser.add_argument("--json", action="store_true", help='print {"tc": ..., "tc_exact": ..., "L": ...}')
 
 
 def run_generate(args) -> int:
