@@ -150,7 +150,8 @@ class Sequential:
         """Loss and metric on (X, y) in inference mode, e.g. ``{"loss": .., "accuracy": ..}``."""
         from .losses import get_loss
         from .metrics import make_metric
-        from .train import evaluate_arrays, prepare_data
+        from .train import evaluate_arrays
+        from .train_data import prepare_data
 
         loss = get_loss(loss if loss is not None else (self.loss or "mse"))
         X, y, _ = prepare_data(self, X, y, loss)

@@ -264,7 +264,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     l1, l2 = check_positive("l1", l1, allow_zero=True), check_positive("l2", l2, allow_zero=True)
-    from ..train import check_loss_head, prepare_data
+    from ..train_data import check_loss_head, prepare_data
 
     loss_obj = copy.deepcopy(get_loss(loss))
     _dense_groups(net)  # refuse unsupported layers before any work

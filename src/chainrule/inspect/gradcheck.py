@@ -177,7 +177,7 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
     if y is None and loss is not None:
         raise ValueError("gradcheck: a loss needs targets y")
     if y is not None:
-        from ..train import prepare_data
+        from ..train_data import prepare_data
 
         loss_obj = copy.deepcopy(get_loss(loss if loss is not None else "mse"))
         _, targets, _ = prepare_data(net, X, y, loss_obj)
