@@ -13,7 +13,6 @@ at most one activation, in the lecture's notation ``Z[l] = A[l-1] W[l]ᵀ + b[l]
 from __future__ import annotations
 
 import copy
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -261,8 +260,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
     """
     if not isinstance(net, Sequential):
         raise TypeError(f"explain needs a chainrule Sequential, got {type(net).__name__}")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    lr = check_positive("lr", lr)
     l1, l2 = check_positive("l1", l1, allow_zero=True), check_positive("l2", l2, allow_zero=True)
     from ..train_data import check_loss_head, prepare_data
 
@@ -290,7 +288,7 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
     return Trace(
         X=X_arr, y=np.asarray(targets), loss_name=loss_obj.name or type(loss_obj).__name__,
         loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
-        loss_gradient_latex=grad_latex, loss_value=float(value), lr=float(lr), output=output,
+        loss_gradient_latex=grad_latex, loss_value=float(value), lr=lr, output=output,
         prediction=prediction, layers=steps, dtype=work.dtype.name, l1=l1, l2=l2,
     )
 
@@ -318,7 +316,7 @@ def _trace_step(work: Sequential, groups, X_arr, targets, loss_obj, lr, l1, l2):
         step.dA_prev = _copy(dA)
         step.dW = _copy(dense.W.grad)
         step.db = _copy(dense.b.grad) if dense.b is not None else None
-    SGD(lr=float(lr), l1=l1, l2=l2).step(work.parameters())
+    SGD(lr=lr, l1=l1, l2=l2).step(work.parameters())
     for step, (dense, _) in zip(steps, groups):
         step.W_new = _copy(dense.W.value)
         step.b_new = _copy(dense.b.value) if dense.b is not None else None
