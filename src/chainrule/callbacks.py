@@ -96,12 +96,8 @@ class EarlyStopping(Callback):
                 raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
         self._best = math.inf
         self._wait = 0
-        self._weights = self._start_weights = None
+        self._weights = None
         self.best_epoch = self.stopped_epoch = None
-
-    def on_epoch_begin(self, trainer, epoch):
-        if self.restore_best and not self._key.startswith("val_"):
-            self._start_weights = trainer.net.get_weights()
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self._key not in logs:
@@ -113,7 +109,7 @@ class EarlyStopping(Callback):
             self._best, self._wait, self.best_epoch = value, 0, epoch
             if self.restore_best:
                 measured_at_end = self._key.startswith("val_")
-                self._weights = trainer.net.get_weights() if measured_at_end else self._start_weights
+                self._weights = trainer.net.get_weights() if measured_at_end else trainer.epoch_start_weights()
         else:
             self._wait += 1
             if self._wait > self.patience:

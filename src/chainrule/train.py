@@ -70,7 +70,7 @@ class _WeightCopy:
         self._params = params
         flat = params.packed() if hasattr(params, "packed") else None
         self._flat = None if flat is None else flat.value.copy()
-        self._arrays = [p.value.copy() for p in params] if flat is None else None
+        self._arrays = [p.value.copy() for p in params] if flat is None else flat.split(self._flat)
 
     def _packed(self):
         return self._params.packed() if self._flat is not None else None
@@ -90,6 +90,10 @@ class _WeightCopy:
             return
         for buffer, p in zip(self._arrays, self._params):
             p.value[...] = buffer
+
+    def weights(self) -> list[np.ndarray]:
+        """NumPy copies of the recorded values, in ``parameters()`` order (as ``get_weights``)."""
+        return [backend.to_numpy(a).copy() for a in self._arrays]
 
 
 class Trainer:
@@ -116,6 +120,11 @@ class Trainer:
     def begin_epoch(self) -> None:
         """Record the weights the epoch starts with."""
         self._start.capture()
+
+    def epoch_start_weights(self) -> list[np.ndarray]:
+        """The weights the current epoch started from (on which its training loss was
+        measured), as ``Sequential.get_weights`` gives them."""
+        return self._start.weights()
 
     def accept_epoch(self, epoch: int, loss: float) -> None:
         """The epoch's loss was fine: its starting weights become the last good state."""
