@@ -177,10 +177,7 @@ def _fit_unset(config: Config, given: dict) -> Config:
     """Adjust the settings not in ``given`` that do not fit the data set ("missing settings
     take defaults": ``?dataset=sine`` or ``?dataset=spiral&classes=3`` alone are complete)."""
     if "loss" not in given and config.dataset != "csv":  # a CSV's task is known once its file is read
-        try:
-            check_loss(config.loss, config.task, config.classes)
-        except ValueError:
-            config = replace(config, loss=DEFAULT_LOSS[config.task])
+        config = replace(config, loss=fitting_loss(config.loss, config.task, config.classes))
     if "features" not in given and config.dataset == "sine":
         kept = tuple(f for f in config.features if f in FEATURES_1D)
         config = replace(config, features=kept or ("x1",))
@@ -290,6 +287,15 @@ def _check_consistent(config: Config) -> None:
             )
     if config.dataset != "csv":
         check_loss(config.loss, config.task, config.classes)
+
+
+def fitting_loss(loss: str, task: str, classes: int) -> str:
+    """``loss`` when it suits the task, else the task's default loss (``DEFAULT_LOSS``)."""
+    try:
+        check_loss(loss, task, classes)
+    except ValueError:
+        return DEFAULT_LOSS[task]
+    return loss
 
 
 def check_loss(loss: str, task: str, classes: int) -> None:

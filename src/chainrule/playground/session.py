@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..callbacks import DivergenceError, StopOnDivergence, uninformed_loss
-from .config import DEFAULT_LOSS, Config, check_loss, parse_config
+from .config import Config, check_loss, fitting_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
 from .model import (
     build_network,
@@ -75,13 +75,10 @@ class _Watch(StopOnDivergence):
     def on_train_begin(self, trainer):
         pass  # the run goes on across fit calls: keep the first loss
 
-    def on_epoch_begin(self, trainer, epoch):
-        self._start = self.session.net.get_weights()
-
     def on_epoch_end(self, trainer, epoch, logs):
         number = self.session.epoch + epoch + 1  # this epoch's number in the session's run
         self.check(trainer, epoch, logs["loss"], number, first_name="that of the run's first epoch")
-        self.session._good = (self._start, number - 1)
+        self.session._good = (trainer.epoch_start_weights(), number - 1)
 
 
 class Session:
@@ -129,10 +126,7 @@ class Session:
             if new.data_key() != old.data_key():
                 data = self._make_data(new)
             if "loss" not in values:
-                try:
-                    check_loss(new.loss, data.task, data.classes)
-                except ValueError:
-                    new = replace(new, loss=DEFAULT_LOSS[data.task])
+                new = replace(new, loss=fitting_loss(new.loss, data.task, data.classes))
             check_loss(new.loss, data.task, data.classes)
             if new.dataset == "csv":
                 self.upload_problem = new.problem
@@ -162,12 +156,7 @@ class Session:
             try:
                 new = parse_config(values, base=self.config)
                 data = self._make_data(new)
-                loss = new.loss
-                try:
-                    check_loss(loss, data.task, data.classes)
-                except ValueError:
-                    loss = DEFAULT_LOSS[data.task]
-                new = parse_config({"loss": loss}, base=new)
+                new = parse_config({"loss": fitting_loss(new.loss, data.task, data.classes)}, base=new)
             except ValueError:
                 self.upload = previous
                 raise
