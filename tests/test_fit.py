@@ -101,6 +101,23 @@ def test_nan_loss_stops_with_epoch_and_restores_finite_weights(rng):
     assert info.value.epoch >= 1
     assert all(np.isfinite(w).all() for w in net.get_weights())
     assert info.value.history.epochs == info.value.epoch - 1
+    # the parts of the message as fields, for programs that report it their own way
+    assert info.value.exact and info.value.reason in {"the loss became nan", "the loss became inf"}
+    assert str(info.value).startswith(f"training diverged at epoch {info.value.epoch}: {info.value.reason}; ")
+
+
+def test_weights_that_overflow_in_the_last_update_are_caught_after_training(rng):
+    """The last epoch's loss is measured before its updates: a weight made inf by them is found
+    only after the loop ("diverged by"), and the epoch's starting weights come back."""
+    X, y = _linear_data(rng)
+    net = cr.mlp([3, 1], rng=0)
+    initial = net.get_weights()
+    with pytest.raises(cr.DivergenceError, match=r"^training diverged by epoch 1: a weight became non-finite; "
+                                                 r"weights restored to those epoch 1 started from \(loss [\d.]+\)$") as info:
+        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(1e308), epochs=1, verbose=0)
+    assert not info.value.exact and info.value.reason == "a weight became non-finite"
+    for got, want in zip(net.get_weights(), initial):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_divergence_callback_catches_growth(rng):

@@ -21,12 +21,20 @@ class DivergenceError(RuntimeError):
         The 1-based epoch in which it happened.
     history : History
         What was recorded up to then; the network holds its last good weights.
+    reason : str
+        What went wrong, without the epoch (e.g. "the loss became nan").
+    exact : bool
+        True when the divergence was seen in ``epoch`` itself ("diverged at"); False when it
+        was found only after training, somewhere up to ``epoch`` ("diverged by": a weight
+        became non-finite).
     """
 
-    def __init__(self, message: str, epoch: int, history=None):
+    def __init__(self, message: str, epoch: int, history=None, reason: str | None = None, exact: bool = True):
         super().__init__(message)
         self.epoch = epoch
         self.history = history
+        self.reason = message if reason is None else reason
+        self.exact = exact
 
 
 class Callback:
@@ -163,13 +171,12 @@ class StopOnDivergence(Callback):
               first_name: str = "the first epoch's") -> None:
         """Raise through ``trainer.diverged`` when ``loss`` blew up, else remember the first
         loss; ``number`` is the epoch as the message counts it (default ``epoch + 1``)."""
-        number = epoch + 1 if number is None else number
         if self.uninformed is not None and loss > self.factor * self.uninformed:
-            trainer.diverged(f"training diverged at epoch {number}: loss {loss:.6g} is over {self.factor:g}× "
-                             f"that of an uninformed network ({self.uninformed:.4g})", epoch)
+            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× that of an uninformed network "
+                             f"({self.uninformed:.4g})", epoch, number=number)
         if self.first is not None and loss > self.factor * self.first:
-            trainer.diverged(f"training diverged at epoch {number}: loss {loss:.6g} is over {self.factor:g}× "
-                             f"{first_name} ({self.first:.6g})", epoch)
+            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× {first_name} ({self.first:.6g})",
+                             epoch, number=number)
         if self.first is None:
             self.first = loss
 

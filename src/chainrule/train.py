@@ -138,10 +138,14 @@ class Trainer:
             return "the initial ones"
         return f"those epoch {self._good_epoch + 1} started from (loss {self._good_loss:.6g})"
 
-    def diverged(self, message: str, epoch: int):
-        """Restore the last good weights and raise ``DivergenceError``."""
+    def diverged(self, reason: str, epoch: int, exact: bool = True, number: int | None = None):
+        """Restore the last good weights and raise ``DivergenceError`` for ``reason`` in
+        (``exact``) or by (not ``exact``) the 0-based ``epoch``; ``number`` is the epoch as the
+        message counts it (default ``epoch + 1``)."""
         restored = self.restore_good_state()
-        raise DivergenceError(f"{message}; weights restored to {restored}", epoch + 1, self.history)
+        number = epoch + 1 if number is None else number
+        message = f"training diverged {'at' if exact else 'by'} epoch {number}: {reason}; weights restored to {restored}"
+        raise DivergenceError(message, epoch + 1, self.history, reason=reason, exact=exact)
 
 
 def fit(
@@ -284,7 +288,7 @@ def fit(
                 else:
                     value = loss.evaluate(out, yb, scale)
                     if not math.isfinite(value):
-                        trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
+                        trainer.diverged(f"the loss became {value}", epoch)
                     epoch_loss += value if sum_reduced else value * share
                 if metric_obj is not None:
                     metric_obj.update(out, yb, loss)
@@ -297,7 +301,7 @@ def fit(
                 for total, (_, factor, share) in zip(totals.tolist(), pending):
                     value = total * factor
                     if not math.isfinite(value):
-                        trainer.diverged(f"training diverged at epoch {epoch + 1}: the loss became {value}", epoch)
+                        trainer.diverged(f"the loss became {value}", epoch)
                     epoch_loss += value if sum_reduced else value * share
             logs = {"loss": epoch_loss}
             history.loss.append(epoch_loss)
@@ -308,7 +312,7 @@ def fit(
             if validation is not None:
                 val_loss, val_value = evaluate_arrays(net, loss, validation[0], validation[1], val_metric)
                 if not math.isfinite(val_loss):
-                    trainer.diverged(f"training diverged at epoch {epoch + 1}: the validation loss became {val_loss}", epoch)
+                    trainer.diverged(f"the validation loss became {val_loss}", epoch)
                 logs["val_loss"] = val_loss
                 history.val_loss.append(val_loss)
                 if val_metric is not None:
@@ -324,7 +328,7 @@ def fit(
                     history.stop_reason = f"stopped by a callback after epoch {epoch + 1}"
                 break
         if not _params_finite(params, xp):
-            trainer.diverged(f"training diverged by epoch {trainer.epoch + 1}: a weight became non-finite", trainer.epoch)
+            trainer.diverged("a weight became non-finite", trainer.epoch, exact=False)
     finally:
         quiet_overflow.__exit__(None, None, None)
         for cb in callbacks:

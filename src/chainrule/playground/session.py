@@ -17,7 +17,6 @@ kept weights with a fresh optimizer).
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from dataclasses import replace
@@ -295,20 +294,19 @@ class Session:
                              callbacks=[self._watch])
         except DivergenceError as exc:
             failed = self.epoch + exc.epoch  # the diverging epoch's number in the whole run
-            how = "by" if str(exc).startswith("training diverged by") else "at"
+            how = "at" if exc.exact else "by"
             weights, self.epoch = self._good
             self.net.set_weights(weights)
             self.optimizer = build_optimizer(self.config)  # its moments may hold the blow-up
             self.status = "diverged"
             self._stop.set()
-            reason = re.sub(r"^training diverged (at|by) epoch \d+: ", "", str(exc)).split(";")[0]
             if self.epoch == self._edited_epoch:  # the good state is never older than the last edit
                 kept = f"the weights as you edited them (epoch {self.epoch})"
             elif self.epoch == 0:
                 kept = "its initial weights"
             else:
                 kept = f"the weights after epoch {self.epoch}, the last where the loss was finite and not growing without bound"
-            self.message = (f"diverged {how} epoch {failed}: {reason} (learning rate {self.config.lr:g}). "
+            self.message = (f"diverged {how} epoch {failed}: {exc.reason} (learning rate {self.config.lr:g}). "
                             f"The network is back at {kept}: {CONTINUE_HINT}.")
             self.history = [row for row in self.history if row[0] < self.epoch]
             self._record()
