@@ -166,11 +166,40 @@ def test_stop_on_divergence_catches_classification_blown_up_from_the_first_epoch
     y = rng.integers(0, 3, size=90)
     net = cr.mlp([4, 8, 3], activation="tanh", rng=0)
     initial = net.get_weights()
-    with pytest.raises(cr.DivergenceError, match=r"epoch 1: .*uninformed network \(1.099\); weights restored to the initial"):
+    with pytest.raises(cr.DivergenceError, match=r"epoch 1: loss \d+ is over 1000× that of the weights training began from "
+                                                 r"\(1.2\d+\); weights restored to the initial"):
         net.fit(X, y, loss="cross_entropy", optimizer=cr.optim.SGD(1e6), epochs=20, batch_size=16, verbose=0,
                 callbacks=[cr.StopOnDivergence()])
     for got, want in zip(net.get_weights(), initial):
         np.testing.assert_array_equal(got, want)
+
+
+def test_stop_on_divergence_lets_a_run_from_a_huge_starting_loss_improve():
+    """Unscaled inputs (incomes ~1e5) make the initial logits, and the first epoch's loss,
+    thousands of times an uninformed network's: that is where training began, not a blow-up."""
+    rng = np.random.default_rng(0)
+    income, age = rng.lognormal(11, 0.5, 1000), rng.integers(18, 80, 1000)
+    X, y = np.c_[income, age], ((income > 70000) ^ (age > 60)).astype(float)
+    net = cr.mlp([2, 32, 1], activation="relu", rng=0)
+    history = net.fit(X, y, loss="bce", optimizer=cr.optim.Adam(1e-3), epochs=5, batch_size=32, verbose=0,
+                      callbacks=[cr.StopOnDivergence()])
+    assert history.loss[0] > 1000 * np.log(2) and history.loss[-1] < 0.1 * history.loss[0]
+    # growing 1000-fold beyond that starting loss is still caught, named against it
+    net = cr.mlp([2, 32, 1], activation="relu", rng=0)
+    with pytest.raises(cr.DivergenceError, match=r"epoch 1: .* that of the weights training began from \("):
+        net.fit(X, y, loss="bce", optimizer=cr.optim.SGD(1e4), epochs=5, batch_size=32, verbose=0,
+                callbacks=[cr.StopOnDivergence()])
+
+
+def test_stop_on_divergence_after_a_first_epoch_loss_of_exactly_zero(rng):
+    X = rng.normal(size=(40, 2))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    net = cr.mlp([2, 1], rng=0)
+    net.layers[0].W.value[...] = [[100.0, 0.0]]  # margin ≥ 1 on every sample: hinge loss exactly 0
+    net.layers[0].b.value[...] = 0.0
+    history = net.fit(X, y, loss="hinge", optimizer=cr.optim.SGD(0.1), epochs=3, verbose=0,
+                      callbacks=[cr.StopOnDivergence()])
+    assert history.loss[0] == 0.0 and history.epochs == 3
 
 
 def test_stop_on_divergence_ignores_noise_around_a_near_zero_loss(rng):

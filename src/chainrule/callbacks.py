@@ -142,10 +142,11 @@ class StopOnDivergence(Callback):
 
     - exceeds ``factor`` times the first epoch's loss (where training began: a transient
       spike after a near-zero loss, which Adam can make and recover from, is no blow-up), or
-    - for a classification loss, exceeds ``factor`` times the loss of an uninformed network
-      (ln 2 for binary cross-entropy, ln K for K-class cross-entropy, 1 for hinge): only
+    - in the first epoch, for a classification loss, exceeds ``factor`` times the loss of an
+      uninformed network (ln 2 for binary cross-entropy, ln K for K-class cross-entropy,
+      1 for hinge) and ``factor`` times the loss of the weights training began from: only
       huge, confidently wrong logits get there, so a run diverged from its first epoch is
-      caught too.
+      caught too, while one that starts from a huge loss (unscaled inputs) and improves is not.
 
     Weights go back to the last good state (see ``DivergenceError``).
 
@@ -171,14 +172,25 @@ class StopOnDivergence(Callback):
               first_name: str = "the first epoch's") -> None:
         """Raise through ``trainer.diverged`` when ``loss`` blew up, else remember the first
         loss; ``number`` is the epoch as the message counts it (default ``epoch + 1``)."""
-        if self.uninformed is not None and loss > self.factor * self.uninformed:
-            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× that of an uninformed network "
-                             f"({self.uninformed:.4g})", epoch, number=number)
-        if self.first is not None and loss > self.factor * self.first:
+        if self.first is None:
+            self._check_first(trainer, epoch, loss, number)
+            self.first = loss
+        elif self.first > 0 and loss > self.factor * self.first:  # from exactly 0 any loss is "growth"
             trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× {first_name} ({self.first:.6g})",
                              epoch, number=number)
-        if self.first is None:
-            self.first = loss
+
+    def _check_first(self, trainer, epoch: int, loss: float, number: int | None) -> None:
+        """The first epoch has no earlier loss to grow from: compare a classification loss with
+        an uninformed network's and, only when it is that large, with where training began."""
+        if self.uninformed is None or loss <= self.factor * self.uninformed:
+            return
+        start = trainer.epoch_start_loss()  # a pass over the data, in this rare case only
+        if start > self.uninformed:
+            reference, name = start, f"that of the weights training began from ({start:.6g})"
+        else:
+            reference, name = self.uninformed, f"that of an uninformed network ({self.uninformed:.4g})"
+        if loss > self.factor * reference:
+            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× {name}", epoch, number=number)
 
 
 def uninformed_loss(net) -> float | None:

@@ -105,8 +105,9 @@ class Trainer:
     accepted, and a diverging epoch goes back to them, not to the weights it produced.
     """
 
-    def __init__(self, net, epochs: int, has_validation: bool, history: History):
+    def __init__(self, net, epochs: int, has_validation: bool, history: History, data=None):
         self.net = net
+        self._data = data  # (X, y, sample weights or None, loss): the training data on the device
         self.epochs = epochs
         self.has_validation = has_validation
         self.history = history
@@ -125,6 +126,25 @@ class Trainer:
         """The weights the current epoch started from (on which its training loss was
         measured), as ``Sequential.get_weights`` gives them."""
         return self._start.weights()
+
+    def epoch_start_loss(self, chunk: int = 4096) -> float:
+        """The training loss of the weights the current epoch started from, in inference
+        mode: one pass over the training data in chunks of ``chunk`` rows, for checks that
+        need it rarely (the epoch loss is measured during the updates)."""
+        X, y, weights, loss = self._data
+        current = _WeightCopy(self.net.parameters())
+        self._start.restore()
+        try:
+            n = X.shape[0]
+            scale = loss.scale_for(n, weights)
+            total = 0.0
+            for start in range(0, n, chunk):
+                rows = slice(start, start + chunk)
+                part = scale if isinstance(scale, float) else scale[rows]
+                total += loss.evaluate(self.net.forward(X[rows], training=False), y[rows], part)
+            return total
+        finally:
+            current.restore()
 
     def accept_epoch(self, epoch: int, loss: float) -> None:
         """The epoch's loss was fine: its starting weights become the last good state."""
@@ -226,7 +246,7 @@ def fit(
         callbacks.append(ProgressBar())
     elif verbose == 2:
         callbacks.append(ProgressBar(log_every=max(1, epochs // 20)))
-    trainer = Trainer(net, epochs, validation is not None, history)
+    trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss))
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     n = X.shape[0]

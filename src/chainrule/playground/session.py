@@ -56,7 +56,8 @@ class _Watch(StopOnDivergence):
     those weights and their epoch count become the session's last good state. Non-finite
     losses and weights are caught by ``fit`` itself; the growth test (over ``GROWTH_FACTOR``
     times the run's first epoch loss, or since the last weight edit; for a classification
-    loss also over ``GROWTH_FACTOR`` times an uninformed network's) keeps a loss of 1e270
+    loss, in that first epoch, also over ``GROWTH_FACTOR`` times both an uninformed network's
+    and the starting weights') keeps a loss of 1e270
     from being kept as "good". Unlike the library callback, the first loss is remembered from
     one ``fit`` call (one epoch, when stepping) to the next.
     """
