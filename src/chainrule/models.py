@@ -171,7 +171,9 @@ class LogisticRegressionGD(_MarginClassifier):
 
 class LinearSVMGD(_MarginClassifier):
     """A linear support vector machine by (sub)gradient descent on the hinge loss
-    ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n)``; several classes are one-vs-rest.
+    ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n k)`` over the n·k margins; several classes
+    (k of them) are one-vs-rest, each with the objective ``C Σᵢ lossᵢ + ½‖w‖²`` of
+    scikit-learn's ``LinearSVC(loss="hinge")``.
     ``decision_function`` gives the margins (there are no probabilities).
 
     Parameters
@@ -186,3 +188,8 @@ class LinearSVMGD(_MarginClassifier):
     """
 
     loss = "hinge"
+
+    def _l2_penalty(self, X, sample_weight) -> float:
+        # the hinge loss averages over the k one-vs-rest margins of each sample as well: the
+        # penalty shares that 1/k so each class keeps scikit-learn's C (not C/k)
+        return super()._l2_penalty(X, sample_weight) / self.network_.n_outputs
