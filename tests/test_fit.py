@@ -250,6 +250,23 @@ def test_sample_weight_zero_equals_dropping_rows(rng):
         np.testing.assert_allclose(wa, wb, rtol=1e-12)
 
 
+def test_a_mini_batch_of_zero_weights_is_skipped(rng):
+    """Zero weights in one unshuffled batch: that batch takes no step (it has no loss to
+    descend), the others train as if its rows were not there; it used to raise mid-fit."""
+    X, y = _linear_data(rng, 40)
+    w = np.ones(40)
+    w[10:20] = 0  # the second batch of 10
+    a, b = cr.mlp([3, 2, 1], "tanh", rng=5), cr.mlp([3, 2, 1], "tanh", rng=5)
+    ha = a.fit(X, y, loss="mse", optimizer=cr.optim.Adam(0.01), epochs=5, batch_size=10, shuffle=False,
+               sample_weight=w, verbose=0)
+    keep = w > 0
+    hb = b.fit(X[keep], y[keep], loss="mse", optimizer=cr.optim.Adam(0.01), epochs=5, batch_size=10, shuffle=False,
+               verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-12)
+    np.testing.assert_allclose(ha.loss, hb.loss, rtol=1e-12)
+
+
 def test_progress_bar_runs(rng, capsys):
     X, y = _linear_data(rng)
     cr.mlp([3, 1]).fit(X, y, epochs=3, verbose=1)

@@ -295,14 +295,17 @@ def fit(
                     idx = order[start : start + step]
                     xb, yb = Xe.take(idx, axis=0), ye.take(idx, axis=0)
                     wb = None if we is None else we.take(idx)
-                out = net.forward(xb, training=True)
                 if fixed_scale is not None:
                     scale, share = fixed_scale, 1.0
                 elif wb is None:
                     nb = xb.shape[0]
                     scale, share = loss.scale_for(nb), nb / n
                 else:
-                    scale, share = loss.scale_for(xb.shape[0], wb), float(wb.sum()) / total_weight
+                    share = float(wb.sum()) / total_weight
+                    if share == 0.0:  # a batch of zero-weight samples has no loss to descend: no step
+                        continue
+                    scale = loss.scale_for(xb.shape[0], wb)
+                out = net.forward(xb, training=True)
                 if lazy_loss:  # no device-to-host copy per batch; summed once per epoch below
                     pending.append((*loss.evaluate_lazy(out, yb, scale), share))
                 else:
