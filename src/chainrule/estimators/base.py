@@ -182,7 +182,17 @@ class NeuralNetBase(BaseEstimator):
                    batch_norm=self.batch_norm, dropout=self.dropout, residual=self.residual)
 
     def _loss_name(self) -> str:
-        return self.loss or "mse"
+        """The canonical name of the loss (``"mse"`` by default), whatever alias names it."""
+        return self._canonical_loss() or "mse"
+
+    def _canonical_loss(self) -> str | None:
+        """``loss`` as its registry name ("Hinge", "svm" -> "hinge"); None stays None."""
+        if self.loss is None:
+            return None
+        try:
+            return LOSSES.get(self.loss).name
+        except (TypeError, ValueError):
+            return self.loss  # an unknown name: _check_params reports it when fit starts
 
     def _learning_rate(self, X, sample_weight) -> float:
         return float(self.learning_rate)

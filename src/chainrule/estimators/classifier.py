@@ -49,8 +49,11 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     _task = "classification"
 
     def _loss_name(self) -> str:
-        if self.loss is not None:
-            return self.loss
+        """The canonical loss name: ``loss``'s (aliases resolved), or the natural one for
+        the number of classes (bce for two, cross_entropy for more)."""
+        loss = self._canonical_loss()
+        if loss is not None:
+            return loss
         return "bce" if len(getattr(self, "classes_", ())) == 2 else "cross_entropy"
 
     # -- fitting -------------------------------------------------------------------------------
@@ -101,7 +104,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
             raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_[0]!r})")
         loss = self._loss_name()
         if loss == "bce" and len(self.classes_) > 2:
-            raise ValueError(f"loss 'bce' is for two classes but y has {len(self.classes_)}; "
+            raise ValueError(f"loss {self.loss!r} is for two classes but y has {len(self.classes_)}; "
                              "use loss='cross_entropy' or None")
         targets = self._targets(self._encoder.transform(y))
         return self._train(X, targets, self._n_outputs(), sample_weight, epochs, reset)

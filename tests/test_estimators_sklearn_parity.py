@@ -1,0 +1,74 @@
+"""The estimators where they follow (or knowingly differ from) scikit-learn's MLP: loss names,
+warm starts, early stopping and its validation split, partial_fit, targets and sample weights."""
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn.preprocessing import StandardScaler
+
+from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """Small matrices: one BLAS thread is fastest, and on a shared machine several spin-wait."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = datasets.load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+# -- loss names: every name the parameter check accepts means the same loss ----------------------
+@pytest.mark.parametrize("alias", ["Hinge", "HINGE", "svm"])
+def test_hinge_aliases_train_the_hinge_classifier(alias, binary, iris):
+    for X, y in (binary, iris):
+        params = {"hidden_layer_sizes": (8,), "epochs": 5, "random_state": 0}
+        ref = NeuralNetClassifier(loss="hinge", **params).fit(X, y)
+        clf = NeuralNetClassifier(loss=alias, **params).fit(X, y)
+        assert not hasattr(clf, "predict_proba") and hasattr(clf, "decision_function")
+        np.testing.assert_array_equal(clf.decision_function(X), ref.decision_function(X))
+
+
+@pytest.mark.parametrize("alias", ["ce", "CE", "cross-entropy", "Cross_Entropy", "categorical_cross_entropy"])
+def test_cross_entropy_aliases_give_the_softmax_head_for_two_classes(alias, binary):
+    X, y = binary
+    params = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}
+    ref = NeuralNetClassifier(loss="cross_entropy", **params).fit(X, y)
+    clf = NeuralNetClassifier(loss=alias, **params).fit(X, y)
+    assert clf.network_.n_outputs == 2
+    np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
+
+
+@pytest.mark.parametrize("alias", ["BCE", "log_loss", "binary_crossentropy"])
+def test_binary_loss_aliases_refuse_three_classes_by_name(alias, iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=f"loss '{alias}' is for two classes but y has 3"):
+        NeuralNetClassifier(loss=alias, epochs=2).fit(X, y)
+
+
+def test_regression_loss_aliases(iris):
+    X, y = iris
+    reg = NeuralNetRegressor(loss="MEAN_SQUARED_ERROR", epochs=2, random_state=0).fit(X, y)
+    assert reg._loss_name() == "mse" and reg.network_.loss.name == "mse"
+
+
+def test_an_aliased_loss_survives_a_model_file(binary, tmp_path):
+    import chainrule as cr
+
+    X, y = binary
+    clf = NeuralNetClassifier(loss="Hinge", hidden_layer_sizes=(8,), epochs=5, random_state=0).fit(X, y)
+    loaded = cr.load(clf.save(tmp_path / "hinge.chainrule"))
+    assert loaded.get_params()["loss"] == "Hinge" and not hasattr(loaded, "predict_proba")
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
