@@ -72,3 +72,21 @@ def test_an_aliased_loss_survives_a_model_file(binary, tmp_path):
     loaded = cr.load(clf.save(tmp_path / "hinge.chainrule"))
     assert loaded.get_params()["loss"] == "Hinge" and not hasattr(loaded, "predict_proba")
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+# -- validation_fraction: checked at every fit, as scikit-learn's parameter validation does ------
+@pytest.mark.parametrize("value, error", [(1.0, ValueError), (1.5, ValueError), (-0.1, ValueError),
+                                          ("0.1", TypeError), (None, TypeError)])
+def test_validation_fraction_is_checked_without_early_stopping(value, error, iris):
+    X, y = iris
+    with pytest.raises(error, match="validation_fraction must be"):
+        NeuralNetClassifier(validation_fraction=value, epochs=1).fit(X, y)
+    with pytest.raises(error, match="validation_fraction must be"):
+        NeuralNetRegressor(validation_fraction=value).partial_fit(X, y)
+
+
+def test_validation_fraction_zero_is_refused_only_with_early_stopping(iris):
+    X, y = iris
+    assert NeuralNetClassifier(validation_fraction=0.0, epochs=1).fit(X, y).n_iter_ == 1  # as MLPClassifier
+    with pytest.raises(ValueError, match=r"validation_fraction must be in \(0, 1\) with early stopping"):
+        NeuralNetClassifier(validation_fraction=0.0, early_stopping=True).fit(X, y)

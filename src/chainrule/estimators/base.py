@@ -78,6 +78,8 @@ class NeuralNetBase(BaseEstimator):
         Hold out ``validation_fraction`` of the data, stop after ``patience`` epochs without
         a lower validation loss, and keep the best epoch's weights.
     validation_fraction : float, default 0.1
+        The fraction held out with early stopping: in [0, 1) whether or not early stopping
+        is on (checked at every fit, as scikit-learn does), and above 0 with it.
     patience : int, default 10
     l2 : float, default 0
         L2 penalty λ on the weights (the loss gains λ/2 ‖W‖²).
@@ -154,7 +156,8 @@ class NeuralNetBase(BaseEstimator):
         for name in ("early_stopping", "batch_norm", "residual", "warm_start"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if self.early_stopping and not 0 < check_fraction("validation_fraction", self.validation_fraction):
+        # checked with or without early stopping, as scikit-learn's MLP checks it ([0, 1))
+        if not check_fraction("validation_fraction", self.validation_fraction) and self.early_stopping:
             raise ValueError(f"validation_fraction must be in (0, 1) with early stopping, got {self.validation_fraction!r}")
         check_positive("patience", self.patience, integer=True, allow_zero=True)
         check_positive("l2", self.l2, allow_zero=True)
