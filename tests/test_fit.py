@@ -151,6 +151,35 @@ def test_diverging_run_keeps_weights_whose_loss_was_good(rng):
         np.testing.assert_array_equal(got, want)
 
 
+def test_divergence_and_early_stopping_restore_batchnorm_statistics_with_the_weights(rng):
+    """A BatchNorm's running statistics belong to the weights they were gathered with: after a
+    divergence they used to stay inf (predict failed), after early stopping they were the last
+    epoch's, not the best one's."""
+    X = rng.normal(size=(200, 3))
+    net = cr.mlp([3, 8, 8, 1], rng=0, batch_norm=True)
+    bn = next(layer for layer in net.layers if isinstance(layer, cr.BatchNorm))
+    initial = bn.running_mean.copy(), bn.running_var.copy()
+    with pytest.raises(cr.DivergenceError, match="restored to the initial ones"):
+        net.fit(X, X[:, :1] * 1e3, loss="mse", optimizer=cr.optim.SGD(1e3), epochs=20, batch_size=20, verbose=0)
+    np.testing.assert_array_equal(bn.running_mean, initial[0])
+    np.testing.assert_array_equal(bn.running_var, initial[1])
+    assert np.isfinite(net.predict(X)).all()
+
+    y = X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=200)
+    net = cr.mlp([3, 16, 1], rng=0, batch_norm=True)
+    bn = next(layer for layer in net.layers if isinstance(layer, cr.BatchNorm))
+    stats = []
+    hook = cr.EpochHook(lambda epoch, logs, n: stats.append((bn.running_mean.copy(), bn.running_var.copy())))
+    history = net.fit(X[:150], y[:150], loss="mse", optimizer=cr.optim.Adam(0.05), epochs=300, batch_size=16,
+                      validation_data=(X[150:], y[150:]), verbose=0,
+                      callbacks=[hook, cr.EarlyStopping(patience=5)])
+    best = history.best_epoch
+    assert best is not None and best < history.epochs - 1  # stopped after the best epoch
+    np.testing.assert_array_equal(bn.running_mean, stats[best][0])
+    np.testing.assert_array_equal(bn.running_var, stats[best][1])
+    assert net.evaluate(X[150:], y[150:])["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
+
+
 def test_early_stopping_on_the_training_loss_restores_the_weights_of_that_loss(rng):
     X = rng.normal(size=(50, 3))
     y = (X @ [1.0, 2.0, 3.0])[:, None]

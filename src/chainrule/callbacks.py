@@ -81,8 +81,8 @@ class EarlyStopping(Callback):
     min_delta : float
         The smallest decrease that counts as an improvement.
     restore_best : bool
-        Put back the weights of the best epoch when training ends: for a validation
-        value, the weights the epoch ended with (on which it was measured); for a
+        Put back the weights (and BatchNorm statistics) of the best epoch when training
+        ends: for a validation value, those the epoch ended with (on which it was measured); for a
         training value (loss, accuracy), those it started with, because the epoch's
         training loss is measured while its updates happen.
     """
@@ -104,7 +104,7 @@ class EarlyStopping(Callback):
                 raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
         self._best = math.inf
         self._wait = 0
-        self._weights = None
+        self._state = None  # the best epoch's weights and buffers, on the network's device
         self.best_epoch = self.stopped_epoch = None
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -116,8 +116,9 @@ class EarlyStopping(Callback):
         if value < self._best - self.min_delta:
             self._best, self._wait, self.best_epoch = value, 0, epoch
             if self.restore_best:
-                measured_at_end = self._key.startswith("val_")
-                self._weights = trainer.net.get_weights() if measured_at_end else trainer.epoch_start_weights()
+                if self._state is None:
+                    self._state = trainer.state_copy()
+                trainer.record_state(self._state, epoch_start=not self._key.startswith("val_"))
         else:
             self._wait += 1
             if self._wait > self.patience:
@@ -129,8 +130,8 @@ class EarlyStopping(Callback):
                 )
 
     def on_train_end(self, trainer):
-        if self.restore_best and self._weights is not None:
-            trainer.net.set_weights(self._weights)
+        if self.restore_best and self._state is not None:
+            self._state.restore()
             trainer.history.best_epoch = self.best_epoch
 
 

@@ -63,37 +63,56 @@ class History:
 
 
 class _WeightCopy:
-    """A copy of a network's parameters, refreshed and put back without allocating (one
-    flat copy when the parameters live in one contiguous buffer)."""
+    """A copy of a network's state — its parameters and its layers' buffers (BatchNorm's
+    running statistics) — refreshed and put back in place without allocating, on the
+    network's device (one flat copy when the parameters live in one contiguous buffer)."""
 
-    def __init__(self, params):
-        self._params = params
+    def __init__(self, net):
+        self._net = net
+        self._params = params = net.parameters()
         flat = params.packed() if hasattr(params, "packed") else None
         self._flat = None if flat is None else flat.value.copy()
         self._arrays = [p.value.copy() for p in params] if flat is None else flat.split(self._flat)
+        self._buffers = [b.copy() for b in self._live_buffers()]
 
     def _packed(self):
         return self._params.packed() if self._flat is not None else None
 
-    def capture(self) -> None:
+    def _live_buffers(self) -> list:
+        return [b for layer in self._net.layers for b in layer.buffers().values()]
+
+    def capture(self, source: "_WeightCopy | None" = None) -> None:
+        """Record the network's current state, or ``source``'s recorded one."""
+        if source is not None:
+            for mine, theirs in zip([self._flat] if self._flat is not None else self._arrays,
+                                    [source._flat] if source._flat is not None else source._arrays):
+                mine[...] = theirs
+            for mine, theirs in zip(self._buffers, source._buffers):
+                mine[...] = theirs
+            return
         flat = self._packed()
         if flat is not None:
             self._flat[...] = flat.value
-            return
-        for buffer, p in zip(self._arrays, self._params):
-            buffer[...] = p.value
+        else:
+            for buffer, p in zip(self._arrays, self._params):
+                buffer[...] = p.value
+        for mine, live in zip(self._buffers, self._live_buffers()):
+            mine[...] = live
 
     def restore(self) -> None:
         flat = self._packed()
         if flat is not None:
             flat.value[...] = self._flat
-            return
-        for buffer, p in zip(self._arrays, self._params):
-            p.value[...] = buffer
+        else:
+            for buffer, p in zip(self._arrays, self._params):
+                p.value[...] = buffer
+        for mine, live in zip(self._buffers, self._live_buffers()):
+            live[...] = mine
 
     def weights(self) -> list[np.ndarray]:
-        """NumPy copies of the recorded values, in ``parameters()`` order (as ``get_weights``)."""
-        return [backend.to_numpy(a).copy() for a in self._arrays]
+        """NumPy copies of the recorded parameter values, in ``parameters()`` order (as
+        ``get_weights``)."""
+        return [a.copy() if isinstance(a, np.ndarray) else backend.to_numpy(a) for a in self._arrays]
 
 
 class Trainer:
@@ -113,9 +132,8 @@ class Trainer:
         self.history = history
         self.stop_training = False
         self.epoch = 0
-        params = net.parameters()
-        self._good = _WeightCopy(params)  # the initial weights until an epoch is accepted
-        self._start = _WeightCopy(params)
+        self._good = _WeightCopy(net)  # the initial weights until an epoch is accepted
+        self._start = _WeightCopy(net)
         self._good_epoch = self._good_loss = None
 
     def begin_epoch(self) -> None:
@@ -127,12 +145,22 @@ class Trainer:
         measured), as ``Sequential.get_weights`` gives them."""
         return self._start.weights()
 
+    def state_copy(self) -> _WeightCopy:
+        """A new copy of the network's state (parameters and buffers) on its device, to
+        record into with ``record_state`` and put back with its ``restore()``."""
+        return _WeightCopy(self.net)
+
+    def record_state(self, copy: _WeightCopy, epoch_start: bool) -> None:
+        """Record into ``copy`` the state the current epoch started from (``epoch_start``)
+        or the one it ended with."""
+        copy.capture(self._start if epoch_start else None)
+
     def epoch_start_loss(self, chunk: int = 4096) -> float:
         """The training loss of the weights the current epoch started from, in inference
         mode: one pass over the training data in chunks of ``chunk`` rows, for checks that
         need it rarely (the epoch loss is measured during the updates)."""
         X, y, weights, loss = self._data
-        current = _WeightCopy(self.net.parameters())
+        current = _WeightCopy(self.net)
         self._start.restore()
         try:
             n = X.shape[0]
