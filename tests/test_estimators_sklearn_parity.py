@@ -90,3 +90,23 @@ def test_validation_fraction_zero_is_refused_only_with_early_stopping(iris):
     assert NeuralNetClassifier(validation_fraction=0.0, epochs=1).fit(X, y).n_iter_ == 1  # as MLPClassifier
     with pytest.raises(ValueError, match=r"validation_fraction must be in \(0, 1\) with early stopping"):
         NeuralNetClassifier(validation_fraction=0.0, early_stopping=True).fit(X, y)
+
+
+# -- partial_fit and early stopping: refused, as scikit-learn's MLP refuses it ---------------------
+def test_partial_fit_refuses_early_stopping_before_any_work(iris):
+    X, y = iris
+    clf = NeuralNetClassifier(early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        clf.partial_fit(X[:4], y[:4], classes=[0, 1, 2])
+    assert not hasattr(clf, "network_")
+    reg = NeuralNetRegressor(early_stopping=True, epochs=3, random_state=0).fit(X, y)
+    before = reg.network_.get_weights()
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ <= 3
+    for a, b in zip(reg.network_.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    clf.set_params(early_stopping=False)
+    for start in range(0, 12, 4):  # batches of 4 rows: nothing is held out
+        clf.partial_fit(X[start:start + 4], y[start:start + 4], classes=[0, 1, 2])
+    assert clf.n_iter_ == 3 and clf.validation_scores_ == [] and clf.best_validation_score_ is None

@@ -76,7 +76,9 @@ class NeuralNetBase(BaseEstimator):
         Passes over the data per ``fit`` (``partial_fit`` makes one).
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data, stop after ``patience`` epochs without
-        a lower validation loss, and keep the best epoch's weights.
+        a lower validation loss, and keep the best epoch's weights. ``fit`` only:
+        ``partial_fit`` refuses it (one epoch on one batch has nothing to hold out), as
+        scikit-learn's MLP does.
     validation_fraction : float, default 0.1
         The fraction held out with early stopping: in [0, 1) whether or not early stopping
         is on (checked at every fit, as scikit-learn does), and above 0 with it.
@@ -166,6 +168,14 @@ class NeuralNetBase(BaseEstimator):
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}")
         as_generator(self.random_state)
+
+    def _check_partial_fit(self) -> None:
+        """``partial_fit``'s checks, at every call (parameters may have changed since the last)."""
+        self._check_params()
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True (nor does scikit-learn's MLP): "
+                             "it trains one epoch on the batch it is given and holds nothing out; "
+                             "set early_stopping=False")
 
     def _check_loss(self, loss_cls) -> None:
         is_regression = loss_cls.task == "regression"

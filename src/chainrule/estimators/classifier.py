@@ -81,10 +81,11 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch on ``(X, y)``; ``classes`` (every label there will be) is required on the
-        first call."""
+        first call. The parameters are checked at every call; ``early_stopping=True`` is
+        refused (as in scikit-learn's MLP)."""
+        self._check_partial_fit()
         first = not hasattr(self, "network_")
         if first:
-            self._check_params()
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._encoder = LabelEncoder().fit(np.asarray(classes))

@@ -50,10 +50,11 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         return self._fit_numeric(X, y, sample_weight, self.epochs, reset=not warm)
 
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch on ``(X, y)``, continuing the current network (made on the first call)."""
+        """One epoch on ``(X, y)``, continuing the current network (made on the first call).
+        The parameters are checked at every call; ``early_stopping=True`` is refused (as in
+        scikit-learn's MLP)."""
+        self._check_partial_fit()
         first = not hasattr(self, "network_")
-        if first:
-            self._check_params()
         X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=first)
         if not first and self._n_targets(y) != self.n_outputs_:
             raise ValueError(f"y has {self._n_targets(y)} target(s), the network predicts {self.n_outputs_}")
