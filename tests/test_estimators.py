@@ -357,5 +357,6 @@ def test_a_diverging_fit_raises_and_keeps_usable_weights():
 
 def test_early_stopping_names_validation_fraction_when_too_few_samples():
     X = np.random.default_rng(0).normal(size=(5, 2))
-    with pytest.raises(ValueError, match=r"validation_fraction=0.1 of n_samples=5, i.e. 0 validation"):
+    with pytest.raises(ValueError, match=r"validation_fraction=0.1 of n_samples=5, i.e. 1 validation and 4 "
+                                         r"training samples; it needs at least 2 validation samples"):
         NeuralNetRegressor(early_stopping=True).fit(X, X[:, 0])

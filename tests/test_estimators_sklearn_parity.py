@@ -110,3 +110,66 @@ def test_partial_fit_refuses_early_stopping_before_any_work(iris):
     for start in range(0, 12, 4):  # batches of 4 rows: nothing is held out
         clf.partial_fit(X[start:start + 4], y[start:start + 4], classes=[0, 1, 2])
     assert clf.n_iter_ == 3 and clf.validation_scores_ == [] and clf.best_validation_score_ is None
+
+
+# -- early stopping's validation split -------------------------------------------------------------
+@pytest.fixture
+def engine_fits(monkeypatch):
+    """The (X, y, keyword arguments) of every Sequential.fit the estimators make."""
+    from chainrule.network import Sequential
+
+    calls, original = [], Sequential.fit
+
+    def spy(self, X, y, **kwargs):
+        calls.append((X, y, kwargs))
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(Sequential, "fit", spy)
+    return calls
+
+
+def rows_with_ids(n_samples, n_features=3, seed=0):
+    """Random features whose first column is the row number, so a split can be traced."""
+    X = np.random.default_rng(seed).normal(size=(n_samples, n_features))
+    X[:, 0] = np.arange(n_samples)
+    return X
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_classifier_validation_split_is_stratified(seed, engine_fits):
+    X = rows_with_ids(100)
+    y = np.where(np.arange(100) < 10, "rare", "common")  # 10% of one class
+    NeuralNetClassifier(early_stopping=True, validation_fraction=0.2, epochs=2, random_state=seed).fit(X, y)
+    (X_train, _, kwargs), = engine_fits
+    X_val, y_val = kwargs["validation_data"]
+    assert len(X_val) == 20 and len(X_train) == 80
+    assert np.bincount(np.asarray(y_val, dtype=int)).tolist() == [18, 2]  # classes_ = [common, rare]
+    assert sorted(np.r_[X_train[:, 0], X_val[:, 0]]) == list(range(100))
+
+
+def test_a_class_too_small_to_stratify_gives_a_plain_split(engine_fits):
+    X = rows_with_ids(40)
+    y = np.r_[np.zeros(39, dtype=int), 1]  # one sample of class 1: it cannot be in both parts
+    clf = NeuralNetClassifier(early_stopping=True, validation_fraction=0.25, epochs=2, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 2 and len(engine_fits[0][2]["validation_data"][0]) == 10
+
+
+def test_sample_weights_are_split_with_the_rows(engine_fits):
+    X = rows_with_ids(60)
+    w = np.arange(60) % 5 + 1.0
+    NeuralNetRegressor(early_stopping=True, validation_fraction=0.25, epochs=2, random_state=0).fit(
+        X, X[:, 1], sample_weight=w)
+    (X_train, _, kwargs), = engine_fits
+    ids = X_train[:, 0].astype(int)
+    assert len(ids) == 45 and len(kwargs["validation_data"][0]) == 15
+    np.testing.assert_array_equal(kwargs["sample_weight"], w[ids])
+
+
+@pytest.mark.parametrize("n_samples, fraction, n_val", [(10, 0.1, 1), (5, 0.1, 1), (30, 0.01, 1)])
+def test_early_stopping_needs_two_validation_samples(n_samples, fraction, n_val):
+    X = rows_with_ids(n_samples)
+    reg = NeuralNetRegressor(early_stopping=True, validation_fraction=fraction)
+    with pytest.raises(ValueError, match=rf"validation_fraction={fraction} of n_samples={n_samples}, i.e. {n_val} "
+                                         r"validation .* at least 2 validation samples"):
+        reg.fit(X, X[:, 1])
+    assert not hasattr(reg, "network_")

@@ -11,10 +11,12 @@ Extension points for subclasses (and for new layer kinds):
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..backend import resolve_device, resolve_dtype
@@ -54,6 +56,15 @@ def hidden_sizes(value) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
+def _can_stratify(classes, n_val: int, n_train: int) -> bool:
+    """True when every class has 2 or more rows and both parts of the split can hold every
+    class (else ``train_test_split(stratify=...)`` raises)."""
+    if classes is None:
+        return False
+    counts = np.unique(classes, return_counts=True)[1]
+    return counts.min() >= 2 and min(n_val, n_train) >= len(counts)
+
+
 class NeuralNetBase(BaseEstimator):
     """Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
 
@@ -76,7 +87,11 @@ class NeuralNetBase(BaseEstimator):
         Passes over the data per ``fit`` (``partial_fit`` makes one).
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data, stop after ``patience`` epochs without
-        a lower validation loss, and keep the best epoch's weights. ``fit`` only:
+        a lower validation loss, and keep the best epoch's weights. The held-out part is
+        ``ceil(validation_fraction · n_samples)`` rows (at least 2), stratified by class for
+        the classifier where every class has 2 or more rows (as scikit-learn's MLP); sample
+        weights are split with their rows and weight the training loss only (the validation
+        loss and score are unweighted). ``fit`` only:
         ``partial_fit`` refuses it (one epoch on one batch has nothing to hold out), as
         scikit-learn's MLP does.
     validation_fraction : float, default 0.1
@@ -214,18 +229,14 @@ class NeuralNetBase(BaseEstimator):
         return float(self.l2)
 
     # -- training ------------------------------------------------------------------------------
-    def _train(self, X, targets, n_outputs: int, sample_weight, epochs: int, reset: bool):
-        """Run ``epochs`` epochs on ``(X, targets)`` (targets already in the loss's encoding)."""
+    def _train(self, X, targets, n_outputs: int, sample_weight, epochs: int, reset: bool, classes=None):
+        """Run ``epochs`` epochs on ``(X, targets)`` (targets already in the loss's encoding;
+        ``classes``, each row's class index, stratifies early stopping's validation split)."""
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if self.batch_norm and X.shape[0] < 2:
             raise ValueError(f"batch_norm needs batches of at least 2 samples; got n_samples={X.shape[0]}")
-        if self.early_stopping:
-            n_val = int(round(float(self.validation_fraction) * X.shape[0]))
-            if not 1 <= n_val < X.shape[0]:
-                raise ValueError(f"early_stopping holds out validation_fraction={self.validation_fraction} of "
-                                 f"n_samples={X.shape[0]}, i.e. {n_val} validation and {X.shape[0] - n_val} "
-                                 "training samples; both need at least one")
+        n_val = self._n_validation(X.shape[0]) if self.early_stopping else 0
         if reset or not hasattr(self, "network_"):
             self._rng = as_generator(self.random_state)
             self.network_ = self._build_network(X.shape[1], n_outputs)
@@ -238,21 +249,55 @@ class NeuralNetBase(BaseEstimator):
         if getattr(self, "_optimizer", None) is None:
             self._optimizer = get_optimizer(self.optimizer, lr=self._learning_rate(X, sample_weight))
         self._optimizer.l2 = self._l2_penalty(X, sample_weight)
-        # a diverging run stops (DivergenceError) with its last good weights instead of "fitting"
-        callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=self.patience)] if self.early_stopping else [])
-        batch = None if self.batch_size is None else min(int(self.batch_size), X.shape[0])
-        if self.batch_norm and batch is not None and X.shape[0] % batch == 1:
-            batch += 1  # never leave a last batch of one sample for batch norm
-        history = self.network_.fit(
-            X, targets, loss=self._loss_name(), optimizer=self._optimizer, epochs=int(epochs), batch_size=batch,
-            validation_split=float(self.validation_fraction) if self.early_stopping else 0.0,
-            callbacks=callbacks, verbose=int(self.verbose), rng=self._rng, sample_weight=sample_weight,
-        )
+        (X, targets, sample_weight), validation = self._split(X, targets, sample_weight, n_val, classes)
+        history = self._run_epochs(X, targets, sample_weight, validation, epochs)
         self.loss_curve_ += history.loss
         self.validation_scores_ += history.val_metric
         self.best_validation_score_ = max(self.validation_scores_) if self.validation_scores_ else None
         self.n_iter_ += history.epochs
         return self
+
+    def _n_validation(self, n_samples: int) -> int:
+        """How many of ``n_samples`` early stopping holds out: ``ceil(validation_fraction ·
+        n_samples)``, scikit-learn's count, and at least 2 (as scikit-learn requires)."""
+        n_val = math.ceil(float(self.validation_fraction) * n_samples)
+        n_train = 2 if self.batch_norm else 1
+        if n_val < 2 or n_samples - n_val < n_train:
+            raise ValueError(f"early_stopping holds out validation_fraction={self.validation_fraction} of "
+                             f"n_samples={n_samples}, i.e. {n_val} validation and {n_samples - n_val} training "
+                             f"samples; it needs at least 2 validation samples and {n_train} to train on "
+                             "(change validation_fraction or give more data)")
+        return n_val
+
+    def _split(self, X, targets, sample_weight, n_val: int, classes):
+        """``((X, targets, sample_weight), validation)``: early stopping's validation split,
+        stratified by ``classes`` where every class can be in both parts (as scikit-learn's
+        MLP stratifies), sample weights split with their rows; no split when ``n_val`` is 0.
+
+        The validation loss and score are unweighted: the engine's validation data has no
+        weights.
+        """
+        if not n_val:
+            return (X, targets, sample_weight), None
+        stratify = classes if _can_stratify(classes, n_val, X.shape[0] - n_val) else None
+        arrays = [X, targets] if sample_weight is None else [X, targets, sample_weight]
+        parts = train_test_split(*arrays, test_size=n_val, stratify=stratify,
+                                 random_state=int(self._rng.integers(np.iinfo(np.int32).max)))
+        train, val = parts[0::2], parts[1::2]
+        return (train[0], train[1], train[2] if sample_weight is not None else None), (val[0], val[1])
+
+    def _run_epochs(self, X, targets, sample_weight, validation, epochs: int):
+        """The engine's fit on the training part, with early stopping when there is ``validation``."""
+        # a diverging run stops (DivergenceError) with its last good weights instead of "fitting"
+        callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=self.patience)] if validation else [])
+        batch = None if self.batch_size is None else min(int(self.batch_size), X.shape[0])
+        if self.batch_norm and batch is not None and X.shape[0] % batch == 1:
+            batch += 1  # never leave a last batch of one sample for batch norm
+        return self.network_.fit(
+            X, targets, loss=self._loss_name(), optimizer=self._optimizer, epochs=int(epochs), batch_size=batch,
+            validation_data=validation, callbacks=callbacks, verbose=int(self.verbose), rng=self._rng,
+            sample_weight=sample_weight,
+        )
 
     def _warm(self) -> bool:
         """True when ``fit`` should continue the previous network."""

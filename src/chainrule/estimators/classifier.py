@@ -107,8 +107,9 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         if loss == "bce" and len(self.classes_) > 2:
             raise ValueError(f"loss {self.loss!r} is for two classes but y has {len(self.classes_)}; "
                              "use loss='cross_entropy' or None")
-        targets = self._targets(self._encoder.transform(y))
-        return self._train(X, targets, self._n_outputs(), sample_weight, epochs, reset)
+        encoded = self._encoder.transform(y)
+        return self._train(X, self._targets(encoded), self._n_outputs(), sample_weight, epochs, reset,
+                           classes=encoded)
 
     def _n_outputs(self) -> int:
         """One logit for two classes (bce, hinge), one per class otherwise."""
