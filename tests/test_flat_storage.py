@@ -2,6 +2,7 @@
 update all of them in one pass. That must change nothing but speed."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -76,3 +77,58 @@ def test_a_parameter_shared_twice_is_not_packed():
     net = cr.Sequential([dense, cr.Tanh(), dense, cr.Dense(3, 2, rng=1)])
     assert net.parameters().packed() is None
     _train(net, Adam(0.01), net.parameters(), steps=2)  # the per-parameter path still works
+
+
+def _xy(n=64, seed=0):
+    X = np.random.default_rng(seed).normal(size=(n, 3))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(float)
+
+
+def _fit_more(net, optimizer):
+    X, y = _xy()
+    return net.fit(X, y, loss="bce", optimizer=optimizer, epochs=5, batch_size=16, verbose=0, rng=1)
+
+
+def _pickled(obj):
+    return pickle.loads(pickle.dumps(obj))
+
+
+def _joblib_copy(obj, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    joblib.dump(obj, tmp_path / "copy.joblib")
+    return joblib.load(tmp_path / "copy.joblib")
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "joblib"])
+def test_a_copied_fitted_network_keeps_training_like_the_original(how, tmp_path):
+    net, opt = cr.mlp([3, 8, 1], activation="tanh", rng=0), Adam(0.02)
+    _fit_more(net, opt)
+    copier = {"pickle": _pickled, "deepcopy": copy.deepcopy,
+              "joblib": lambda obj: _joblib_copy(obj, tmp_path)}[how]
+    twin, twin_opt = copier((net, opt))  # together, as an estimator holds them
+    params = twin.parameters()
+    assert params.packed() is not None
+    assert all(np.shares_memory(p.value, params.flat.value) for p in params)
+    before = twin.get_weights()
+    history = _fit_more(twin, twin_opt)
+    _fit_more(net, opt)
+    assert history.loss[-1] < history.loss[0]
+    for a, b, start in zip(twin.get_weights(), net.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, start)
+
+
+def test_an_unpickled_fitted_estimator_keeps_training_like_the_original():
+    from chainrule.estimators import NeuralNetClassifier
+
+    X, y = _xy(200)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(16,), epochs=5, random_state=0, learning_rate=0.05).fit(X, y)
+    twin = _pickled(clf)
+    before = twin.network_.get_weights()
+    for _ in range(10):
+        twin.partial_fit(X, y)
+        clf.partial_fit(X, y)
+    assert twin.loss_curve_[-1] < twin.loss_curve_[5]
+    for a, b, start in zip(twin.network_.get_weights(), clf.network_.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, start)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import namespace
 from ..registry import Registry
 
 LAYERS = Registry("layer")
@@ -95,17 +96,11 @@ class FlatStorage:
         self._values = [p.value for p in self.params]
         self._grads = [p.grad for p in self.params]
 
-    def __deepcopy__(self, memo):
-        """A copy packs the copied Parameters into new buffers (a plain deep copy would
-        leave them independent of the copied buffers)."""
-        import copy
-
-        from ..backend import namespace
-
-        params = copy.deepcopy(self.params, memo)
-        new = type(self)(params, namespace(self.value), self.value.dtype)
-        new.grad[...] = self.grad
-        return new
+    def __reduce__(self):
+        # pickle and deepcopy would store each Parameter's value as an array of its own, no
+        # longer a view of the copied buffer (so the optimizer would update an orphan):
+        # rebuild the storage from the copied Parameters instead
+        return _repacked, (self.params, self.value.dtype.str)
 
     def intact(self, params) -> bool:
         """True while ``params`` are this storage's Parameters, in order, and none has had
@@ -128,6 +123,16 @@ class FlatStorage:
         if not params or len({id(p) for p in params}) != len(params):
             return None
         return cls(params, xp, dtype)
+
+
+def _repacked(params, dtype) -> FlatStorage:
+    """A FlatStorage over ``params`` (unpickled or deep-copied) with their values and
+    gradients as they are."""
+    grads = [p.grad for p in params]
+    flat = FlatStorage(params, namespace(params[0].value), np.dtype(dtype))
+    for p, grad in zip(params, grads):
+        p.grad[...] = grad
+    return flat
 
 
 class ParameterList(list):
