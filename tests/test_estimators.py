@@ -161,7 +161,8 @@ def test_partial_fit_warm_start_and_curves():
     stopped = NeuralNetClassifier(hidden_layer_sizes=(16,), epochs=300, early_stopping=True, patience=5,
                                   random_state=0).fit(X, y)
     assert stopped.n_iter_ < 300 and len(stopped.validation_scores_) == stopped.n_iter_
-    assert stopped.best_validation_score_ == max(stopped.validation_scores_) > 0.9
+    kept = stopped.network_.history.best_epoch  # the lowest validation loss, whose weights it keeps
+    assert stopped.best_validation_score_ == stopped.validation_scores_[kept] > 0.9
     assert NeuralNetClassifier(epochs=2, random_state=0).fit(X, y).best_validation_score_ is None
 
 

@@ -173,3 +173,61 @@ def test_early_stopping_needs_two_validation_samples(n_samples, fraction, n_val)
                                          r"validation .* at least 2 validation samples"):
         reg.fit(X, X[:, 1])
     assert not hasattr(reg, "network_")
+
+
+# -- validation scores: the kept epoch's, and aligned with loss_curve_ ------------------------------
+@pytest.fixture(scope="module")
+def digits():
+    X, y = datasets.load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_best_validation_score_is_the_kept_epochs(seed, digits):
+    """Early stopping keeps the epoch with the lowest validation loss, which need not have the
+    highest validation accuracy (for these seeds it has not)."""
+    X, y = digits
+    clf = NeuralNetClassifier(hidden_layer_sizes=(16,), learning_rate=1e-2, early_stopping=True, patience=3,
+                              validation_fraction=0.2, epochs=200, random_state=seed).fit(X, y)
+    history = clf.network_.history
+    kept = int(np.argmin(history.val_loss))
+    assert history.best_epoch == kept < clf.n_iter_ - 1
+    assert clf.best_validation_score_ == clf.validation_scores_[kept] < max(clf.validation_scores_)
+
+
+def test_validation_scores_stay_aligned_with_the_loss_curve_across_warm_fits(iris):
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=4, warm_start=True, random_state=0).fit(X, y)
+    assert clf.validation_scores_ == [] and clf.best_validation_score_ is None
+    clf.set_params(early_stopping=True, patience=50, epochs=5).fit(X, y)
+    scores = np.array(clf.validation_scores_)
+    assert len(scores) == len(clf.loss_curve_) == clf.n_iter_ == 9
+    assert np.isnan(scores[:4]).all() and np.isfinite(scores[4:]).all()
+    kept = 4 + clf.network_.history.best_epoch
+    assert clf.best_validation_score_ == scores[kept]
+    clf.set_params(early_stopping=False, epochs=2).fit(X, y)  # weights no early stopping chose
+    assert len(clf.validation_scores_) == len(clf.loss_curve_) == 11 and np.isnan(clf.validation_scores_[-2:]).all()
+    assert clf.best_validation_score_ is None
+    clf.partial_fit(X, y)
+    assert len(clf.validation_scores_) == 12 and clf.best_validation_score_ is None
+
+
+def test_a_second_early_stopped_fit_reports_its_own_best(iris):
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), early_stopping=True, patience=2, epochs=30, warm_start=True,
+                              random_state=0).fit(X, y)
+    first = clf.n_iter_
+    clf.fit(X, y)
+    second = clf.validation_scores_[first:]
+    assert clf.best_validation_score_ == second[clf.network_.history.best_epoch]
+
+
+def test_model_files_keep_the_best_score_and_the_gaps(iris, tmp_path):
+    import chainrule as cr
+
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=3, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(early_stopping=True).fit(X, y)
+    loaded = cr.load(clf.save(tmp_path / "es.chainrule"))
+    assert loaded.best_validation_score_ == clf.best_validation_score_
+    np.testing.assert_array_equal(loaded.validation_scores_, clf.validation_scores_)  # NaN where no validation

@@ -65,6 +65,15 @@ def _can_stratify(classes, n_val: int, n_train: int) -> bool:
     return counts.min() >= 2 and min(n_val, n_train) >= len(counts)
 
 
+def _kept_score(history) -> float | None:
+    """The validation score of the epoch whose weights a run kept: the one early stopping
+    restored (the lowest validation loss), else the last."""
+    if not history.val_metric:
+        return None
+    epoch = history.best_epoch if history.best_epoch is not None else len(history.val_metric) - 1
+    return float(history.val_metric[epoch])
+
+
 class NeuralNetBase(BaseEstimator):
     """Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
 
@@ -118,9 +127,14 @@ class NeuralNetBase(BaseEstimator):
     loss_curve_ : list of float
         Training loss per epoch, over every ``fit``/``partial_fit`` since the last reset.
     validation_scores_ : list of float
-        Validation accuracy (classifier) or R² (regressor) per epoch, with early stopping.
+        Validation accuracy (classifier) or R² (regressor) per epoch. Empty until a fit
+        uses early stopping; from then on aligned with ``loss_curve_`` (one entry per
+        epoch), with NaN for the epochs trained without a validation part (earlier warm
+        fits or ``partial_fit`` calls without early stopping).
     best_validation_score_ : float or None
-        The best of ``validation_scores_`` (None without early stopping).
+        The validation score of the epoch whose weights the latest fit kept (early stopping
+        restores the epoch with the lowest validation loss, which need not have the highest
+        score). None when the latest ``fit`` or ``partial_fit`` had no validation part.
     n_iter_ : int
         Epochs run.
     n_features_in_ : int
@@ -251,11 +265,21 @@ class NeuralNetBase(BaseEstimator):
         self._optimizer.l2 = self._l2_penalty(X, sample_weight)
         (X, targets, sample_weight), validation = self._split(X, targets, sample_weight, n_val, classes)
         history = self._run_epochs(X, targets, sample_weight, validation, epochs)
-        self.loss_curve_ += history.loss
-        self.validation_scores_ += history.val_metric
-        self.best_validation_score_ = max(self.validation_scores_) if self.validation_scores_ else None
-        self.n_iter_ += history.epochs
+        self._record(history, validated=validation is not None)
         return self
+
+    def _record(self, history, validated: bool) -> None:
+        """Append a run's epochs to the curves. ``validation_scores_`` stays empty until a
+        run has validation data; from then on it has an entry for every epoch of
+        ``loss_curve_``, NaN where an epoch had no validation."""
+        done = len(self.loss_curve_)
+        self.loss_curve_ += history.loss
+        self.n_iter_ += history.epochs
+        if validated or self.validation_scores_:
+            scores = list(history.val_metric) if validated else []
+            self.validation_scores_ += ([math.nan] * (done - len(self.validation_scores_)) + scores
+                                        + [math.nan] * (len(history.loss) - len(scores)))
+        self.best_validation_score_ = _kept_score(history) if validated else None
 
     def _n_validation(self, n_samples: int) -> int:
         """How many of ``n_samples`` early stopping holds out: ``ceil(validation_fraction ·

@@ -39,6 +39,10 @@ def _json_param(name, value):
     raise TypeError(f"parameter {name}={value!r} cannot be stored in a model file (use numbers and names)")
 
 
+def _optional_float(value):
+    return None if value is None else float(value)
+
+
 def _labels_record(classes: np.ndarray) -> dict:
     values = classes.tolist()
     if classes.dtype == object and not all(isinstance(v, (str, bool, int, float)) for v in values):
@@ -60,6 +64,7 @@ def estimator_record(estimator) -> dict:
         "n_features_in_": int(estimator.n_features_in_),
         "loss_curve_": [float(v) for v in estimator.loss_curve_],
         "validation_scores_": [float(v) for v in estimator.validation_scores_],
+        "best_validation_score_": _optional_float(getattr(estimator, "best_validation_score_", None)),
         "n_iter_": int(estimator.n_iter_),
     }
     if hasattr(estimator, "feature_names_in_"):
@@ -122,7 +127,10 @@ def estimator_from_record(record, network):
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
     estimator.loss_curve_ = [float(v) for v in _list_of(state, "loss_curve_", numbers.Real, where)]
     estimator.validation_scores_ = [float(v) for v in _list_of(state, "validation_scores_", numbers.Real, where)]
-    estimator.best_validation_score_ = max(estimator.validation_scores_) if estimator.validation_scores_ else None
+    best = state.get("best_validation_score_")  # absent from files written before it was recorded
+    if best is not None and (isinstance(best, bool) or not isinstance(best, numbers.Real)):
+        raise ValueError(f"{where}: best_validation_score_ must be a number or null, got {best!r}")
+    estimator.best_validation_score_ = None if best is None else float(best)
     n_iter = state.get("n_iter_", 0)
     if not isinstance(n_iter, int) or n_iter < 0:
         raise ValueError(f"{where}: n_iter_ must be a non-negative integer, got {n_iter!r}")
