@@ -110,11 +110,12 @@ class Loss:
     def integer_targets(self, y) -> bool:
         return False
 
-    def scale_for(self, n: int, weights=None):
-        """Per-sample factor of the reduction: 1/n or 1 (scalar), or a (n, 1) column."""
+    def scale_for(self, n: int, weights=None, total: float | None = None):
+        """Per-sample factor of the reduction: 1/n or 1 (scalar), or a (n, 1) column;
+        ``total`` is ``weights.sum()`` when the caller knows it (no device sync)."""
         if weights is None:
             return 1.0 / n if self.reduction == "mean" else 1.0
-        total = float(weights.sum())
+        total = float(weights.sum()) if total is None else float(total)
         if total <= 0:
             raise ValueError("sample_weight sums to zero; at least one sample needs a positive weight")
         w = weights.reshape(-1, 1)

@@ -281,7 +281,10 @@ def fit(
     full_batch = batch_size is None or batch_size >= n
     step = n if full_batch else batch_size
     params = net.parameters()
-    total_weight = float(weights.sum()) if weights is not None else float(n)
+    # the sample weights' per-batch sums come from a host copy: no device sync per batch
+    weights_host = None if weights is None else backend.to_numpy(weights)
+    total_weight = float(weights_host.sum()) if weights is not None else float(n)
+    batch_starts = np.arange(0, n, step)
     fixed_scale = None if weights is not None or not full_batch else loss.scale_for(n)
     sum_reduced = loss.reduction == "sum"
     on_device = xp is not np
@@ -304,6 +307,8 @@ def fit(
             for cb in callbacks:
                 cb.on_epoch_begin(trainer, epoch)
             order = rng.permutation(n) if shuffle and not full_batch else None
+            if weights_host is not None:
+                batch_weights = np.add.reduceat(weights_host if order is None else weights_host[order], batch_starts)
             if order is not None and not gather_per_batch:
                 order = xp.asarray(order)  # one gather per epoch on the device, then slices
                 Xe, ye = X[order], y[order]
@@ -329,10 +334,10 @@ def fit(
                     nb = xb.shape[0]
                     scale, share = loss.scale_for(nb), nb / n
                 else:
-                    share = float(wb.sum()) / total_weight
+                    share = batch_weights[batch] / total_weight
                     if share == 0.0:  # a batch of zero-weight samples has no loss to descend: no step
                         continue
-                    scale = loss.scale_for(xb.shape[0], wb)
+                    scale = loss.scale_for(xb.shape[0], wb, total=batch_weights[batch])
                 out = net.forward(xb, training=True)
                 if lazy_loss:  # no device-to-host copy per batch; summed once per epoch below
                     pending.append((*loss.evaluate_lazy(out, yb, scale), share))
