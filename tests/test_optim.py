@@ -73,6 +73,20 @@ def test_adam_is_the_textbook_update_over_many_steps(beta1, beta2, eps):
     np.testing.assert_allclose(p.value, w, rtol=1e-12, atol=1e-13)
 
 
+def test_adam_moved_to_other_parameters_restarts_its_step_count():
+    """Fresh moments with the old step count made the first step on new parameters 1.35× too
+    large after 200 steps (tending to (1-β₁)/√(1-β₂) ≈ 3.16× for long runs)."""
+    opt = cr.optim.Adam(lr=0.01)
+    old = param([1.0], [0.5])
+    for _ in range(200):
+        opt.step([old])
+    new, fresh = param([1.0], [0.5]), param([1.0], [0.5])
+    opt.step([new])
+    cr.optim.Adam(lr=0.01).step([fresh])
+    assert opt.iterations == 1
+    np.testing.assert_allclose(new.value, fresh.value, rtol=1e-15)
+
+
 def test_rmsprop_step_by_hand():
     p = param([1.0], [2.0])
     cr.optim.RMSprop(lr=0.01, rho=0.9, eps=1e-8).step([p])

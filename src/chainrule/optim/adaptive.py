@@ -95,6 +95,8 @@ class Adam(Optimizer):
         # V ← β₂V + g²: the same step in 10 passes over the parameters instead of 13 (the update
         # is memory-bound). With c = √((1-β₂)/(1-β₂ᵗ)) the step
         # θ -= α/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε) is θ -= α(1-β₁)/((1-β₁ᵗ)c) · M / (√V + ε/c).
+        # (In float32, V ≤ g²/(1-β₂) overflows for |g| above about 6e17, where PyTorch's v
+        # lasts to about 2e19; float64 is unaffected.)
         M, V, s = state["m"], state["v"], state["scratch"]
         M *= b1
         M += grad

@@ -26,7 +26,10 @@ class Optimizer:
     l1 : float
         L1 penalty: adds ``l1 · sign(W)``, i.e. the loss gains ``l1 ||W||₁``.
     clip_norm : float, optional
-        Rescale all gradients together when their global L2 norm exceeds this.
+        Rescale all gradients together when their global L2 norm exceeds this. Clipping
+        acts on the whole gradient, the l1/l2 penalty's included (the penalty is part of
+        the loss), as in Keras; PyTorch's ``clip_grad_norm_`` before a ``weight_decay``
+        step clips the data gradient alone.
     clip_value : float, optional
         Clip each gradient element to ``[-clip_value, clip_value]``.
     schedule : str or Schedule, optional
@@ -37,9 +40,11 @@ class Optimizer:
     lr : float
         The learning rate in force now (after the schedule).
     iterations : int
-        Steps taken.
+        Steps taken on the current parameters (Adam's bias correction counts them); it
+        restarts, with the moments, when the optimizer meets a different parameter list.
     last_grad_norm : float or None
-        Global gradient norm before clipping at the last step (when clipping by norm).
+        Global gradient norm (penalty included) before clipping at the last step (when
+        clipping by norm).
     """
 
     name: str | None = None
@@ -106,11 +111,13 @@ class Optimizer:
 
     # -- shared machinery ----------------------------------------------------------------
     def _states_for(self, params):
-        """Optimizer state aligned with ``params``; rebuilt when the list changes."""
+        """Optimizer state aligned with ``params``; rebuilt, with the step count, when the
+        list changes (fresh moments with an old step count would mis-correct Adam's bias)."""
         same = self._params is not None and len(self._params) == len(params) and all(
             a is b for a, b in zip(self._params, params)
         )
         if not same:
+            self.iterations = 0
             flat = getattr(params, "flat", None)
             if self.elementwise and flat is not None and flat.intact(params):
                 # state in flat buffers too; the per-parameter states are views of them

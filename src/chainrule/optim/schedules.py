@@ -66,8 +66,10 @@ class CosineDecay(Schedule):
     Parameters
     ----------
     period : int, optional
-        T, in epochs. By default the number of epochs of the ``fit`` call, so the rate
-        reaches ``min_lr`` at the end of training whatever ``epochs`` is.
+        T, in epochs. By default the number of epochs of the ``fit`` call, so the decay
+        spans training whatever ``epochs`` is: epoch 0 uses the base rate and the last
+        epoch (T - 1) one step above ``min_lr`` (as PyTorch's ``CosineAnnealingLR`` with
+        ``T_max=epochs``).
     min_lr : float
         The rate reached at epoch T and kept after it.
     """
