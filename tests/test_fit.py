@@ -120,6 +120,16 @@ def test_weights_that_overflow_in_the_last_update_are_caught_after_training(rng)
         np.testing.assert_array_equal(got, want)
 
 
+def test_large_finite_float32_weights_are_not_called_non_finite(rng):
+    """Their sum overflows float32; the weights themselves are fine."""
+    X, y = _linear_data(rng)
+    X[:, 0] = 0.0  # the large weights multiply zeros: the outputs and the loss stay ordinary
+    net = cr.mlp([3, 64, 1], rng=0, dtype="float32")
+    net.layers[0].W.value[:, 0] = 1e37  # 64 of them: their float32 sum overflows
+    history = net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.01), epochs=2, verbose=0)
+    assert history.epochs == 2 and net.layers[0].W.value[0, 0] == np.float32(1e37)
+
+
 def test_divergence_callback_catches_growth(rng):
     X, y = _linear_data(rng)
     net = cr.mlp([3, 1], rng=0)
