@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..backend import namespace
 from ..registry import Registry
 from ..validation import check_positive
@@ -66,7 +68,7 @@ class Optimizer:
         self.schedule = get_schedule(schedule)
         self.iterations = 0
         self.epoch = 0
-        self.last_grad_norm = None
+        self._last_grad_norm = None
         self._params = None
         self._states = None
         self._flat = self._flat_state = None
@@ -146,12 +148,23 @@ class Optimizer:
         if self.clip_value is not None:
             grads = [namespace(g).clip(g, -self.clip_value, self.clip_value) for g in grads]
         if self.clip_norm is not None:
+            xp = namespace(grads[0])
+            if xp is not np:  # on a device: no sync per step, the factor is a device scalar
+                total = xp.sqrt(sum(xp.vdot(g.ravel(), g.ravel()) for g in grads))
+                self._last_grad_norm = total
+                factor = xp.minimum(1.0, self.clip_norm / (total + 1e-12))
+                return [g * factor for g in grads]
             total = math.sqrt(sum(float((g * g).sum()) for g in grads))
-            self.last_grad_norm = total
+            self._last_grad_norm = total
             if total > self.clip_norm:
                 factor = self.clip_norm / (total + 1e-12)
                 grads = [g * factor for g in grads]
         return grads
+
+    @property
+    def last_grad_norm(self) -> float | None:
+        value = self._last_grad_norm
+        return None if value is None else float(value)  # a device scalar is read only when asked
 
     def _init_state(self, value) -> dict:
         return {}
