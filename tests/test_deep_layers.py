@@ -25,6 +25,18 @@ def test_batchnorm_batch_of_one_in_training_is_refused():
         cr.BatchNorm(2, momentum=0)
 
 
+def test_batchnorm_buffers_are_assigned_in_place_with_their_checks():
+    bn = cr.BatchNorm(3)
+    before = bn.running_mean
+    bn.assign_buffer("running_mean", [1.0, 2.0, 3.0] * np.ones(3, dtype=np.float32))
+    assert bn.running_mean is before and bn.running_mean.dtype == np.float64
+    np.testing.assert_array_equal(bn.running_mean, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"running_var: shape \(2,\) does not match \(3,\)"):
+        bn.assign_buffer("running_var", np.ones(2))
+    with pytest.raises(KeyError, match="no buffer 'mean'; it has: running_mean, running_var"):
+        bn.assign_buffer("mean", np.ones(3))
+
+
 def test_batchnorm_matches_torch_batchnorm1d(rng):
     torch = pytest.importorskip("torch")
     x, up = rng.normal(size=(8, 4)) * 2 + 1, rng.normal(size=(8, 4))

@@ -100,3 +100,27 @@ def to_numpy(array) -> np.ndarray:
         return array
     get = getattr(array, "get", None)
     return get() if get is not None else np.asarray(array)
+
+
+def convert(array, xp, dtype=None):
+    """``array`` as an array of the namespace ``xp`` (numpy or cupy) with ``dtype``.
+
+    A device array comes back to the host through an explicit copy (``to_numpy``): CuPy
+    refuses ``np.asarray`` on its arrays.
+    """
+    if xp is np:
+        return np.asarray(to_numpy(array), dtype=dtype)
+    return xp.asarray(array, dtype=dtype)
+
+
+def assign(target, value) -> None:
+    """``target[...] = value`` in place, after moving ``value`` to ``target``'s device and
+    dtype (CuPy refuses a NumPy array on the right of such an assignment, NumPy a CuPy one).
+
+    Parameters
+    ----------
+    target : ndarray (NumPy or CuPy)
+    value : array-like, broadcastable to ``target.shape``
+    """
+    xp = np if isinstance(target, np.ndarray) else namespace(target)
+    target[...] = convert(value, xp, target.dtype)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import namespace
+from ..backend import assign, convert, namespace
 from ..registry import Registry
 
 LAYERS = Registry("layer")
@@ -50,10 +50,11 @@ class Parameter:
         return int(self.value.size)
 
     def assign(self, value) -> None:
-        """Replace the value (same shape), keeping dtype and device."""
+        """Replace the value in place (same shape), keeping dtype and device; ``value`` may
+        be a NumPy or a CuPy array."""
         if tuple(value.shape) != tuple(self.value.shape):
             raise ValueError(f"{self.name}: shape {tuple(value.shape)} does not match {self.value.shape}")
-        self.value[...] = value
+        assign(self.value, value)
 
     def __repr__(self) -> str:
         return f"Parameter({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
@@ -183,9 +184,10 @@ class Layer:
         return input_size
 
     def cast(self, xp, dtype) -> None:
-        """Move parameters to the array module ``xp`` with ``dtype``, in place."""
+        """Move parameters to the array module ``xp`` (numpy or cupy) with ``dtype``: from
+        the host to a GPU, or back."""
         for p in self.parameters():
-            p.value = xp.asarray(p.value, dtype=dtype)
+            p.value = convert(p.value, xp, dtype)
             p.grad = xp.zeros_like(p.value)
 
     def get_config(self) -> dict:
@@ -194,8 +196,19 @@ class Layer:
 
     def buffers(self) -> dict:
         """Non-trainable arrays that model files must keep (e.g. BatchNorm's running
-        statistics), by name. Assign into them in place to restore."""
+        statistics), by name. Restore one with ``assign_buffer``."""
         return {}
+
+    def assign_buffer(self, name: str, value) -> None:
+        """Set the buffer ``name`` in place from ``value`` (same shape; a NumPy or CuPy
+        array, moved to the buffer's device and dtype)."""
+        buffers = self.buffers()
+        if name not in buffers:
+            raise KeyError(f"{type(self).__name__} has no buffer {name!r}; it has: {', '.join(buffers) or 'none'}")
+        target = buffers[name]
+        if tuple(value.shape) != tuple(target.shape):
+            raise ValueError(f"{name}: shape {tuple(value.shape)} does not match {tuple(target.shape)}")
+        assign(target, value)
 
     def sublayers(self) -> list:
         """Layers nested inside this one (a residual block's layers), in order."""

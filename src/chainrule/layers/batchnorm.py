@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import namespace
+from ..backend import convert, namespace
 from ..validation import check_fraction, check_positive
 from .base import Layer, Parameter
 
@@ -66,8 +66,8 @@ class BatchNorm(Layer):
 
     def cast(self, xp, dtype):
         super().cast(xp, dtype)
-        self.running_mean = xp.asarray(self.running_mean, dtype=dtype)
-        self.running_var = xp.asarray(self.running_var, dtype=dtype)
+        self.running_mean = convert(self.running_mean, xp, dtype)
+        self.running_var = convert(self.running_var, xp, dtype)
 
     def forward(self, x, training=True):
         xp = namespace(x)
