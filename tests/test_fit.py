@@ -1,5 +1,7 @@
 """The fit loop: batching modes, validation, callbacks, divergence, history, real outcomes."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -310,6 +312,25 @@ def test_progress_bar_runs(rng, capsys):
     X, y = _linear_data(rng)
     cr.mlp([3, 1]).fit(X, y, epochs=3, verbose=1)
     assert "epoch" in capsys.readouterr().out
+
+
+def test_progress_written_to_a_file_is_one_whole_line_per_record(rng):
+    """A bar rendered to a pipe or log file left one cut-off line, and narrow consoles broke
+    records mid-line; now plain, unwrapped lines."""
+    import io
+
+    from rich.console import Console
+
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for log_every in (0, 5):
+        out = io.StringIO()
+        cr.mlp([3, 4, 1], rng=0).fit(X, y, loss="bce", epochs=40, verbose=0, validation_split=0.2,
+                                      callbacks=[cr.ProgressBar(Console(file=out, width=30), log_every=log_every)])
+        lines = out.getvalue().splitlines()
+        assert len(lines) == (20 if log_every == 0 else 8)
+        assert all(re.fullmatch(r"epoch \d+/40: loss \S+  accuracy \S+  val_loss \S+  val_accuracy \S+", line)
+                   for line in lines), lines
 
 
 def test_predict_applies_the_loss_link(rng):

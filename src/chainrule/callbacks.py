@@ -210,7 +210,9 @@ class ProgressBar(Callback):
     console : rich.console.Console, optional
         Where to draw (default: standard output).
     log_every : int
-        0 for the bar; k > 0 for a line every k epochs.
+        0 for the bar (or, when the console is neither a terminal nor Jupyter, a line
+        every ``epochs // 20`` epochs); k > 0 for a line every k epochs. Lines are never
+        wrapped, so logs keep one record per line.
     """
 
     def __init__(self, console=None, log_every: int = 0):
@@ -219,11 +221,15 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, trainer):
         self._progress = None
-        if self.log_every:
-            if self.console is None:
-                from rich.console import Console
+        self._every = self.log_every
+        if self.console is None:
+            from rich.console import Console
 
-                self.console = Console()
+            self.console = Console()
+        if not self._every and not (self.console.is_terminal or self.console.is_jupyter):
+            # a bar written to a file or pipe leaves one cut-off line: log lines instead
+            self._every = max(1, trainer.epochs // 20)
+        if self._every:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -243,8 +249,9 @@ class ProgressBar(Callback):
         status = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
         if self._progress is not None:
             self._progress.update(self._task, completed=epoch + 1, status=status)
-        elif (epoch + 1) % self.log_every == 0 or epoch + 1 == trainer.epochs:
-            self.console.print(f"epoch {epoch + 1}/{trainer.epochs}: {status}", markup=False, highlight=False)
+        elif (epoch + 1) % self._every == 0 or epoch + 1 == trainer.epochs:
+            self.console.print(f"epoch {epoch + 1}/{trainer.epochs}: {status}", markup=False, highlight=False,
+                               soft_wrap=True)  # one line per record, whatever the width
 
     def on_train_end(self, trainer):
         if self._progress is not None:
