@@ -36,7 +36,7 @@ OPTIMIZERS = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "penalt
 FIT_FLOWS = [
     *(f"fit_activation_{name}" for name in ACTIVATIONS),
     "fit_custom_activation", "fit_batch_norm", "fit_residual",
-    _known("fit_dropout", "Dropout draws its mask on the host and copies it to the device every batch"),
+    "fit_dropout",
     *(f"fit_loss_{name}" for name in LOSSES),
     *(f"fit_optimizer_{name}" for name in OPTIMIZERS),
     "fit_sample_weight", "fit_validation_split", "fit_validation_data", "fit_device_data", "fit_early_stopping",
@@ -47,7 +47,7 @@ FLOWS = [
     "the_fake_refuses_what_cupy_refuses",
     "fit_full_batch", "fit_divergence_restores_the_last_good_weights",
     "gradcheck_batch_norm",
-    _known("gradcheck_dropout", "the float64 copy keeps the device dropout mask"),
+    "gradcheck_dropout", "dropout_masks_on_the_device",
     "explain_host_input", "explain_device_input",
     "network_back_to_the_cpu", "assign_host_arrays_on_the_device",
     "save_and_load", "predict_device_input", "predict_classes_device_input", "predict_host_input",

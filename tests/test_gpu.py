@@ -132,10 +132,10 @@ def test_regression_with_sample_weights_and_r2_matches_cpu():
         np.testing.assert_allclose(h_gpu.metric, h_cpu.metric, rtol=1e-4, atol=1e-5)
 
 
-def test_batchnorm_dropout_residual_on_gpu_match_cpu():
+def test_batchnorm_and_residual_on_gpu_match_cpu():
     def layers():
         rng = np.random.default_rng(0)
-        return [cr.Dense(5, 8, rng=rng), cr.BatchNorm(8), cr.ReLU(), cr.Dropout(0.2, rng=1),
+        return [cr.Dense(5, 8, rng=rng), cr.BatchNorm(8), cr.ReLU(),
                 cr.Residual([cr.Dense(8, 8, rng=rng), cr.Tanh()]), cr.Dense(8, 1, rng=rng)]
 
     X = np.random.default_rng(3).normal(size=(40, 5))
@@ -145,6 +145,21 @@ def test_batchnorm_dropout_residual_on_gpu_match_cpu():
     h_cpu, h_gpu = cpu.fit(X, y, **kwargs), gpu.fit(X, y, **kwargs)
     np.testing.assert_allclose(h_gpu.loss, h_cpu.loss, rtol=1e-4)
     np.testing.assert_allclose(gpu.predict(X), cpu.predict(X), **F32)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_draws_its_masks_on_the_gpu(dtype):
+    # the GPU's masks come from a CuPy generator seeded from the layer's rng: not the CPU's masks
+    x = cupy.ones((400, 50), dtype=dtype)
+    first, twin = cr.Dropout(0.25, rng=7), cr.Dropout(0.25, rng=7)
+    a, b, c = first.forward(x), twin.forward(x), first.forward(x)
+    assert isinstance(a, cupy.ndarray) and a.dtype == np.dtype(dtype)
+    values = np.unique(a.get())
+    np.testing.assert_allclose(values, [0.0, 1 / 0.75], rtol=1e-6)
+    assert abs(float((a > 0).mean()) - 0.75) < 0.01
+    np.testing.assert_array_equal(a.get(), b.get())
+    assert not bool((a == c).all())
+    _close(first.backward(cupy.ones_like(x)), c)
 
 
 def test_float64_gradients_on_gpu_equal_cpu_to_machine_precision():

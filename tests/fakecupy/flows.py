@@ -127,6 +127,22 @@ def fit_dropout():
 
 
 @flow
+def dropout_masks_on_the_device():
+    x = cupy.asarray(np.ones((500, 40), dtype=np.float32))
+    first, second = cr.Dropout(0.25, rng=7), cr.Dropout(0.25, rng=7)
+    masks = [layer.forward(x).get() for layer in (first, second, first)]
+    assert all(m.dtype == np.float32 for m in masks)
+    assert set(np.unique(masks[0]).tolist()) == {0.0, np.float32(1 / 0.75)}
+    assert abs((masks[0] > 0).mean() - 0.75) < 0.01
+    np.testing.assert_array_equal(masks[0], masks[1])  # the same seed, the same masks
+    assert not np.array_equal(masks[0], masks[2])
+    cupy.reset()
+    first.backward(first.forward(x))
+    assert not cupy.EVENTS, dict(cupy.EVENTS)
+    return {}
+
+
+@flow
 def fit_residual():
     return _fits(lambda: cr.mlp([D, 16, 16, 1], rng=0, device="cuda", residual=True), Y_BINARY, loss="bce")
 

@@ -274,7 +274,8 @@ def _input_name(layers, position: int, dense_count: int) -> str:
 
 
 def _float64_copy(net_or_layer):
-    """``(layers, Sequential)``: a float64 NumPy copy with dropout masks frozen."""
+    """``(layers, Sequential)``: a float64 NumPy copy (of a CPU or GPU network), whose
+    dropout layers draw one mask afresh on the host and keep it."""
     if isinstance(net_or_layer, Sequential):
         layers = copy.deepcopy(net_or_layer.layers)
     elif isinstance(net_or_layer, Layer):
@@ -282,12 +283,10 @@ def _float64_copy(net_or_layer):
     else:
         raise TypeError(f"gradcheck needs a chainrule Sequential or Layer, got {type(net_or_layer).__name__}")
     for layer in _all_layers(layers):
-        for p in layer.parameters():
-            p.value = np.array(to_numpy(p.value), dtype=np.float64)
-            p.grad = np.zeros_like(p.value)
         if isinstance(layer, Dropout):
             layer.fixed_mask = True  # the same mask in every forward, so the loss is a function
-    return layers, Sequential(layers, dtype="float64")
+            layer._kept = layer._mask = None  # a cached mask may be on the GPU: draw one here
+    return layers, Sequential(layers, dtype="float64", device="cpu")  # casts parameters and buffers
 
 
 def _all_layers(layers):
