@@ -231,3 +231,91 @@ def test_model_files_keep_the_best_score_and_the_gaps(iris, tmp_path):
     loaded = cr.load(clf.save(tmp_path / "es.chainrule"))
     assert loaded.best_validation_score_ == clf.best_validation_score_
     np.testing.assert_array_equal(loaded.validation_scores_, clf.validation_scores_)  # NaN where no validation
+
+
+# -- continuing a network: new training settings apply, a different network is refused --------------
+def test_a_warm_fit_applies_a_new_learning_rate_and_keeps_the_moments(iris):
+    X, y = iris
+    params = {"hidden_layer_sizes": (8,), "epochs": 5, "warm_start": True, "random_state": 0}
+    changed = NeuralNetClassifier(learning_rate=1e-3, **params).fit(X, y)
+    same = NeuralNetClassifier(learning_rate=1e-3, **params).fit(X, y)
+    optimizer, steps = changed._optimizer, changed._optimizer.iterations
+    changed.set_params(learning_rate=0.5).fit(X, y)
+    same.fit(X, y)
+    assert changed._optimizer is optimizer and optimizer.lr == 0.5
+    assert optimizer.iterations == 2 * steps  # Adam's moments and step count carried on
+    assert not np.allclose(changed.predict_proba(X), same.predict_proba(X))
+    assert same._optimizer.lr == 1e-3
+
+
+def test_a_warm_fit_builds_the_optimizer_it_is_now_given(iris):
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=3, warm_start=True, random_state=0).fit(X, y)
+    adam = clf._optimizer
+    clf.set_params(optimizer="ADAM").fit(X, y)  # another spelling of the same optimizer
+    assert clf._optimizer is adam
+    clf.set_params(optimizer="sgd", learning_rate=0.05).fit(X, y)
+    assert type(clf._optimizer).__name__ == "SGD" and clf._optimizer.lr == 0.05 and clf._optimizer.iterations > 0
+    assert clf.n_iter_ == 9
+
+
+def test_partial_fit_applies_a_new_learning_rate_and_checks_it(iris):
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    clf.set_params(learning_rate=0.2).partial_fit(X, y)
+    assert clf._optimizer.lr == 0.2
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        clf.set_params(learning_rate=-1).partial_fit(X, y)
+
+
+NETWORK_CHANGES = [
+    ({"hidden_layer_sizes": (4,)}, r"hidden_layer_sizes \(\(8,\) -> \(4,\)\)"),
+    ({"activation": "tanh"}, r"activation \('relu' -> 'tanh'\)"),
+    ({"init": "normal"}, r"init \(None -> 'normal'\)"),
+    ({"loss": "hinge"}, r"loss \('bce' -> 'hinge'\)"),
+    ({"loss": "ce"}, r"loss \('bce' -> 'cross_entropy'\)"),
+    ({"batch_norm": True}, r"batch_norm \(False -> True\)"),
+    ({"dropout": 0.2}, r"dropout \(0.0 -> 0.2\)"),
+    ({"residual": True}, r"residual \(False -> True\)"),
+    ({"dtype": "float32"}, r"dtype \('float64' -> 'float32'\)"),
+    ({"device": "cuda"}, r"device \('cpu' -> 'cuda'\)"),
+    ({"hidden_layer_sizes": (4,), "activation": "tanh"}, r"hidden_layer_sizes .*, activation \('relu' -> 'tanh'\)"),
+]
+
+
+@pytest.mark.parametrize("change, named", NETWORK_CHANGES)
+def test_continuing_refuses_a_changed_network_before_any_work(change, named, binary):
+    X, y = binary
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, warm_start=True, random_state=0).fit(X, y)
+    weights, n_iter = clf.network_.get_weights(), clf.n_iter_
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=rf"warm_start=True continues the fitted network, but {named} changed "
+                                         r"since it was built; set warm_start=False"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=rf"partial_fit continues the fitted network, but {named} changed"):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == n_iter
+    for a, b in zip(clf.network_.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+    if "device" not in change:
+        clf.set_params(warm_start=False).fit(X, y)  # a new network with the new parameters
+        assert clf.n_iter_ == 2
+
+
+def test_other_spellings_of_the_same_network_continue(binary):
+    X, y = binary
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=8, activation="ReLU", loss="log_loss", dtype=np.float64, device="CPU")
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4
+
+
+def test_a_loaded_estimator_refuses_a_changed_network(iris, tmp_path):
+    import chainrule as cr
+
+    X, y = iris
+    reg = NeuralNetRegressor(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+    loaded = cr.load(reg.save(tmp_path / "reg.chainrule"))
+    loaded.partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes \(\(8,\) -> \(3,\)\) changed"):
+        loaded.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)

@@ -118,7 +118,16 @@ class NeuralNetBase(BaseEstimator):
     verbose : int
         0 silent, 1 a progress bar, 2 a line every few epochs.
     warm_start : bool, default False
-        ``fit`` continues from the previous fit's weights and optimizer state.
+        ``fit`` continues the previous network (its weights, optimizer state and random
+        generator) instead of starting a new one. Training parameters changed in between
+        apply to the next fit (and to ``partial_fit``): ``epochs``, ``batch_size``, ``l2``,
+        ``early_stopping``, ``patience``, ``validation_fraction``, ``verbose``,
+        ``learning_rate`` (the optimizer keeps its moments and step count) and ``optimizer``
+        (another optimizer starts with fresh state). The parameters that define the network
+        (``hidden_layer_sizes``, ``activation``, ``init``, ``loss``, ``batch_norm``,
+        ``dropout``, ``residual``, ``dtype``, ``device``) cannot change: continuing a network
+        built with others raises ValueError naming them (set ``warm_start=False`` to start a
+        new network). ``random_state`` seeds new networks only.
 
     Attributes
     ----------
@@ -201,10 +210,41 @@ class NeuralNetBase(BaseEstimator):
     def _check_partial_fit(self) -> None:
         """``partial_fit``'s checks, at every call (parameters may have changed since the last)."""
         self._check_params()
+        self._check_same_network("partial_fit", "call fit with warm_start=False to start a new network")
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True (nor does scikit-learn's MLP): "
                              "it trains one epoch on the batch it is given and holds nothing out; "
                              "set early_stopping=False")
+
+    def _network_params(self) -> dict:
+        """The parameters that define the network, canonical ("ReLU" is "relu", 8 is (8,)):
+        what continuing a network (``warm_start``, ``partial_fit``) must leave as they were."""
+        device = resolve_device(self.device)
+        return {
+            "hidden_layer_sizes": hidden_sizes(self.hidden_layer_sizes),
+            "activation": ACTIVATIONS.get(self.activation).name,
+            "init": None if self.init is None else INITIALIZERS.get(self.init).name,
+            "loss": self._loss_name(),
+            "batch_norm": bool(self.batch_norm),
+            "dropout": float(self.dropout),
+            "residual": bool(self.residual),
+            "dtype": resolve_dtype(self.dtype, device).name,
+            "device": device,
+        }
+
+    def _check_same_network(self, caller: str, remedy: str) -> None:
+        """Raise, before ``caller`` continues the fitted network, when a parameter that defines
+        the network changed since it was built (get_params and model files would describe a
+        network the estimator does not have)."""
+        built = getattr(self, "_built_with", None)
+        if built is None or not hasattr(self, "network_"):
+            return
+        now = self._network_params()
+        changed = [f"{name} ({built.get(name)!r} -> {value!r})" for name, value in now.items()
+                   if value != built.get(name)]
+        if changed:
+            raise ValueError(f"{caller} continues the fitted network, but {', '.join(changed)} changed since it "
+                             f"was built; {remedy}, or set them back")
 
     def _check_loss(self, loss_cls) -> None:
         is_regression = loss_cls.task == "regression"
@@ -254,15 +294,14 @@ class NeuralNetBase(BaseEstimator):
         if reset or not hasattr(self, "network_"):
             self._rng = as_generator(self.random_state)
             self.network_ = self._build_network(X.shape[1], n_outputs)
+            self._built_with = self._network_params()
             self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
             self._optimizer = None
         elif X.shape[1] != self.network_.n_inputs:
             raise ValueError(f"X has {X.shape[1]} features, but the fitted network takes {self.network_.n_inputs}")
         if getattr(self, "_rng", None) is None:  # an estimator loaded from a file
             self._rng = as_generator(self.random_state)
-        if getattr(self, "_optimizer", None) is None:
-            self._optimizer = get_optimizer(self.optimizer, lr=self._learning_rate(X, sample_weight))
-        self._optimizer.l2 = self._l2_penalty(X, sample_weight)
+        self._prepare_optimizer(X, sample_weight)
         (X, targets, sample_weight), validation = self._split(X, targets, sample_weight, n_val, classes)
         history = self._run_epochs(X, targets, sample_weight, validation, epochs)
         self._record(history, validated=validation is not None)
@@ -280,6 +319,21 @@ class NeuralNetBase(BaseEstimator):
             self.validation_scores_ += ([math.nan] * (done - len(self.validation_scores_)) + scores
                                         + [math.nan] * (len(history.loss) - len(scores)))
         self.best_validation_score_ = _kept_score(history) if validated else None
+
+    def _prepare_optimizer(self, X, sample_weight) -> None:
+        """Build the optimizer, or bring a continued network's up to the parameters: a new
+        one when ``optimizer`` names another (its state would not fit), only the new step when
+        ``learning_rate`` changed (moments and step count carry on: every optimizer reads its
+        ``lr`` at each step), and the L2 penalty every time."""
+        name = OPTIMIZERS.get(self.optimizer).name
+        used = getattr(self, "_optimizer_params", (name, self.learning_rate))
+        if getattr(self, "_optimizer", None) is None or name != used[0]:
+            self._optimizer = get_optimizer(name, lr=self._learning_rate(X, sample_weight))
+        elif self.learning_rate != used[1]:
+            lr = self._learning_rate(X, sample_weight)
+            self._optimizer.base_lr = self._optimizer.lr = type(self._optimizer).default_lr if lr is None else lr
+        self._optimizer_params = (name, self.learning_rate)
+        self._optimizer.l2 = self._l2_penalty(X, sample_weight)
 
     def _n_validation(self, n_samples: int) -> int:
         """How many of ``n_samples`` early stopping holds out: ``ceil(validation_fraction ·

@@ -151,6 +151,9 @@ def estimator_from_record(record, network):
         estimator.n_outputs_ = n_outputs
         estimator._single_output = bool(state.get("single_output", n_outputs == 1))
     estimator.network_ = network
+    # the network as loaded (on the CPU, whatever device it was trained on) is what a
+    # partial_fit or warm fit would continue
+    estimator._built_with = {**estimator._network_params(), "dtype": network.dtype.name, "device": network.device}
     estimator._rng = as_generator(estimator.random_state)
     estimator._optimizer = None  # a later partial_fit / warm fit starts a fresh optimizer
     return estimator
