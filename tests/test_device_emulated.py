@@ -56,10 +56,7 @@ FLOWS = [
     _known("cross_entropy_kernel_label_out_of_range", "the kernel reads row[label] without a bounds check"),
     "estimator_classifier", "estimator_regressor",
 ]
-PREDICTIONS = [
-    _known("predict_device_input", "device input is validated on the host: copied there and back"),
-    _known("predict_classes_device_input", "device input is validated on the host: copied there and back"),
-]
+PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]
 
 
 def _name(param) -> str:

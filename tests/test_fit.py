@@ -343,6 +343,19 @@ def test_predict_applies_the_loss_link(rng):
     assert set(np.unique(net.predict_classes(X))) <= {0, 1, 2}
 
 
+@pytest.mark.parametrize("loss, k", [("cross_entropy", 3), ("bce", 1), ("mse", 1), ("mse", 2)])
+def test_predict_classes_runs_in_batches_like_predict(loss, k, rng, monkeypatch):
+    X = rng.normal(size=(25, 2))
+    net = cr.mlp([2, 4, k], rng=0)
+    y = (X[:, 0] > 0).astype(int) if loss == "cross_entropy" else (X[:, :k] > 0).astype(float)
+    net.fit(X, y, loss=loss, epochs=2, verbose=0)
+    whole = net.predict_classes(X)
+    rows, outputs = [], net._outputs
+    monkeypatch.setattr(net, "_outputs", lambda part: rows.append(part.shape[0]) or outputs(part))
+    np.testing.assert_array_equal(net.predict_classes(X, batch_size=10), whole)
+    assert rows == [10, 10, 5]
+
+
 def test_float32_training(rng):
     X, y = _linear_data(rng)
     net = cr.mlp([3, 4, 1], "tanh", rng=0, dtype="float32")

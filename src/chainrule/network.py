@@ -127,24 +127,53 @@ class Sequential:
 
     def predict(self, X, batch_size: int = 65536) -> np.ndarray:
         """Network outputs through the loss's link: probabilities for BCE (n, k) and
-        cross-entropy (n, classes), raw outputs otherwise. Returns a NumPy array."""
-        X = self._check_input(X)
+        cross-entropy (n, classes), raw outputs otherwise.
+
+        Parameters
+        ----------
+        X : array-like, shape (n, n_inputs)
+            On the host, or already on this network's GPU (then it stays there).
+        batch_size : int
+            Rows per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_outputs)
+        """
         link = self.loss.link if self.loss is not None else (lambda out: out)
         parts = []
-        for i in range(0, X.shape[0], batch_size):
-            out = self._outputs(X[i : i + batch_size])
+        for out in self._output_batches(X, batch_size):
             with np.errstate(over="ignore", under="ignore"):  # e.g. exp of a very negative logit
                 parts.append(backend.to_numpy(link(out)))
         return np.concatenate(parts, axis=0)
 
-    def predict_classes(self, X) -> np.ndarray:
-        """Class decisions: threshold 0.5 (one output) or argmax; ±1 for hinge."""
-        X = self._check_input(X)
-        out = self._outputs(X)
+    def predict_classes(self, X, batch_size: int = 65536) -> np.ndarray:
+        """Class decisions: threshold 0.5 (one output) or argmax; ±1 for hinge.
+
+        Parameters
+        ----------
+        X : array-like, shape (n, n_inputs)
+            On the host, or already on this network's GPU (then it stays there).
+        batch_size : int
+            Rows per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+        """
+        return np.concatenate([self._decide(out) for out in self._output_batches(X, batch_size)])
+
+    def _decide(self, out) -> np.ndarray:
         if self.loss is not None and self.loss.task != "regression":
             return backend.to_numpy(self.loss.decide(out))
         out = backend.to_numpy(out)
         return (out[:, 0] > 0.5).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
+
+    def _output_batches(self, X, batch_size: int):
+        """Inference-mode outputs for checked ``X``, ``batch_size`` rows at a time."""
+        X = self._check_input(X)
+        for i in range(0, X.shape[0], batch_size):
+            yield self._outputs(X[i : i + batch_size])
 
     def evaluate(self, X, y, loss=None) -> dict:
         """Loss and metric on (X, y) in inference mode, e.g. ``{"loss": .., "accuracy": ..}``."""
@@ -203,14 +232,21 @@ class Sequential:
             out = self.forward(self.to_device(X), training=False)
         if not bool(self.xp.isfinite(out).all()):
             raise ValueError(f"the network's outputs are not finite for these inputs (largest |X| = "
-                             f"{float(np.abs(X).max()) if X.size else 0:.3g}): scale the features, or check "
+                             f"{float(abs(X).max()) if X.size else 0:.3g}): scale the features, or check "
                              "that the weights are finite")
         return out
 
     def _check_input(self, X):
-        from .validation import as_float_array
+        """``X`` checked for this network, in its dtype: left on the GPU (and checked there)
+        when it is already there, else a NumPy array."""
+        if self.device != backend.CPU and hasattr(X, "__cuda_array_interface__"):
+            from .train_data import device_features
 
-        X = as_float_array("X", X, self.dtype, ndim=(2,))
+            X = device_features("X", X, self)
+        else:
+            from .validation import as_float_array
+
+            X = as_float_array("X", X, self.dtype, ndim=(2,))
         if self.n_inputs is not None and X.shape[1] != self.n_inputs:
             raise ValueError(f"X has {X.shape[1]} features but the network takes {self.n_inputs}")
         return X

@@ -15,7 +15,7 @@ def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
     """Validate ``X``/``y`` for ``net`` and ``loss``; return arrays in the net's dtype
     (NumPy, or for a GPU network ``X`` stays on the GPU when it is given there)."""
     if net.device != "cpu" and hasattr(X, "__cuda_array_interface__"):
-        X = _device_features(name, X, net)
+        X = device_features(name, X, net)
     else:
         X = as_float_array(name, X, net.dtype, ndim=(2,))
     if net.n_inputs is not None and X.shape[1] != net.n_inputs:
@@ -35,8 +35,9 @@ def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
     return X, targets, weights
 
 
-def _device_features(name, X, net):
-    """Check a GPU feature matrix where it is (no copy to the host unless it is bad)."""
+def device_features(name, X, net):
+    """Check a GPU feature matrix where it is (no copy to the host unless it is bad) and
+    return it in ``net``'s dtype."""
     if X.ndim != 2:
         raise ValueError(f"{name} must have 2 dimensions, got shape {X.shape}")
     if 0 in X.shape:
@@ -83,4 +84,4 @@ def check_loss_head(net, loss: Loss) -> None:
         )
 
 
-__all__ = ["check_loss_head", "prepare_data"]
+__all__ = ["check_loss_head", "device_features", "prepare_data"]
