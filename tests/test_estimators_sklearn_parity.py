@@ -319,3 +319,20 @@ def test_a_loaded_estimator_refuses_a_changed_network(iris, tmp_path):
     loaded.partial_fit(X, y)
     with pytest.raises(ValueError, match=r"hidden_layer_sizes \(\(8,\) -> \(3,\)\) changed"):
         loaded.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
+
+
+# -- the regressor's targets -------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_regressor_targets_must_be_dense_and_numeric(method, iris):
+    import scipy.sparse as sp
+
+    X, y = iris
+    reg = NeuralNetRegressor(epochs=1)
+    for sparse in (sp.csr_matrix(np.c_[y, y]), sp.csr_array(y[:, None])):
+        with pytest.raises(TypeError, match="y must be a dense array"):
+            getattr(reg, method)(X, sparse)
+    for text in (y.astype(str), y.astype(bytes)):
+        with pytest.raises(ValueError, match=rf"y must be numeric, got dtype {text.dtype}"):
+            getattr(reg, method)(X, text)
+    assert not hasattr(reg, "network_")
+    assert getattr(reg, method)(X, y.astype(str).astype(object)).n_outputs_ == 1  # converted, as scikit-learn does

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import validate_data
 
@@ -45,7 +46,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         warm = self._warm()
         if warm:
             self._check_same_network("warm_start=True", "set warm_start=False to start a new network")
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=not warm)
+        X, y = self._validate_xy(X, y, reset=not warm)
         if warm and self._n_targets(y) != self.n_outputs_:
             raise ValueError(f"warm_start needs {self.n_outputs_} target(s) as in the previous fit, "
                              f"got {self._n_targets(y)}")
@@ -57,7 +58,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         scikit-learn's MLP)."""
         self._check_partial_fit()
         first = not hasattr(self, "network_")
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=first)
+        X, y = self._validate_xy(X, y, reset=first)
         if not first and self._n_targets(y) != self.n_outputs_:
             raise ValueError(f"y has {self._n_targets(y)} target(s), the network predicts {self.n_outputs_}")
         return self._fit_numeric(X, y, sample_weight, 1, reset=first)
@@ -66,6 +67,16 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def _validate_xy(self, X, y, reset: bool):
+        """``X`` and ``y`` checked by scikit-learn, and ``y`` dense and numeric (numbers stored
+        as objects are converted, as scikit-learn converts them; strings are refused)."""
+        if sp.issparse(y):
+            raise TypeError(f"y must be a dense array, got a sparse {type(y).__name__} (use y.toarray())")
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=reset)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y must be numeric, got dtype {y.dtype}")
+        return X, y
 
     @staticmethod
     def _n_targets(y) -> int:
