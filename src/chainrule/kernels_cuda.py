@@ -117,6 +117,11 @@ extern "C" __global__ void chainrule_softmax_ce_{name}(
     {T} total = 0;
     for (int j = 0; j < k; ++j) {{ const {T} e = exp(row[j] - top); g[j] = e; total += e; }}
     const long long label = y[i];
+    if (label < 0 || label >= k) {{
+        for (int j = 0; j < k; ++j) g[j] = ({T})nan("");
+        loss[i] = ({T})nan("");
+        return;
+    }}
     for (int j = 0; j < k; ++j) g[j] = (g[j] / total - (j == label ? ({T})1 : ({T})0)) * scale;
     loss[i] = log(total) - (row[label] - top);
 }}
@@ -139,7 +144,7 @@ def softmax_cross_entropy(z, y, scale):
     z : cupy.ndarray, shape (n, k)
         Logits.
     y : cupy.ndarray of int, shape (n,)
-        Class labels in 0..k-1.
+        Class labels in 0..k-1; a row with any other label gets NaN loss and gradient.
     scale : float
         The reduction factor (1/n for a mean).
 
