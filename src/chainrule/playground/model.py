@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..losses import get_loss
 from ..network import mlp
 from ..optim import get_optimizer
@@ -79,7 +80,7 @@ def output_scores(net, loss: str, task: str, features: np.ndarray) -> dict:
         ``{"label": k, "confidence": c}`` for several classes; ``{"value": v}`` for regression.
     """
     out = net.forward(net.to_device(features), training=False)
-    out = np.asarray(out)
+    out = to_numpy(out)
     if task == "regression":
         return {"value": out[:, 0]}
     if task == "binary":
@@ -110,7 +111,7 @@ def evaluate(net, loss: str, task: str, features: np.ndarray, target: np.ndarray
     the loss), R² for regression."""
     from ..metrics import accuracy_score, r2_score
 
-    out = np.asarray(net.forward(net.to_device(features), training=False))
+    out = to_numpy(net.forward(net.to_device(features), training=False))
     value = net.loss.forward(out, target)
     if task == "regression":
         return value, r2_score(labels, out[:, 0])
@@ -126,7 +127,7 @@ def hidden_activations(net, features: np.ndarray) -> list[np.ndarray]:
     for layer in net.layers:
         x = layer.forward(x, training=False)
         if isinstance(layer, Activation):
-            outputs.append(np.asarray(x))
+            outputs.append(to_numpy(x))
     return outputs
 
 
