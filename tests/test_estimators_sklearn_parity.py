@@ -336,3 +336,28 @@ def test_regressor_targets_must_be_dense_and_numeric(method, iris):
             getattr(reg, method)(X, text)
     assert not hasattr(reg, "network_")
     assert getattr(reg, method)(X, y.astype(str).astype(object)).n_outputs_ == 1  # converted, as scikit-learn does
+
+
+# -- sample weights and the prediction's shape ---------------------------------------------------------
+@pytest.mark.parametrize("weight", [2.0, 3, np.float32(0.5)])
+def test_a_scalar_sample_weight_weighs_every_sample_alike(weight, iris):
+    X, y = iris
+    params = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}
+    full = np.full(len(y), float(weight))
+    clf = NeuralNetClassifier(**params).fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(clf.predict_proba(X), NeuralNetClassifier(**params).fit(X, y, sample_weight=full)
+                                  .predict_proba(X))
+    reg = NeuralNetRegressor(**params).partial_fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(reg.predict(X), NeuralNetRegressor(**params).partial_fit(X, y, sample_weight=full)
+                                  .predict(X))
+    with pytest.raises(ValueError, match="sample_weight must be >= 0"):
+        NeuralNetClassifier(**params).fit(X, y, sample_weight=-weight)
+
+
+def test_the_prediction_shape_follows_the_latest_targets(iris):
+    X, y = iris
+    warm = NeuralNetRegressor(epochs=2, warm_start=True, random_state=0).fit(X, y[:, None])
+    assert warm.predict(X).shape == (150, 1)
+    assert warm.fit(X, y).predict(X).shape == (150,)
+    assert warm.partial_fit(X, y[:, None]).predict(X).shape == (150, 1)
+    assert warm.partial_fit(X, y).predict(X).shape == (150,)

@@ -286,6 +286,8 @@ class NeuralNetBase(BaseEstimator):
     def _train(self, X, targets, n_outputs: int, sample_weight, epochs: int, reset: bool, classes=None):
         """Run ``epochs`` epochs on ``(X, targets)`` (targets already in the loss's encoding;
         ``classes``, each row's class index, stratifies early stopping's validation split)."""
+        if isinstance(sample_weight, numbers.Real):  # one weight for every sample, as scikit-learn allows
+            sample_weight = np.full(X.shape[0], float(sample_weight))
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if self.batch_norm and X.shape[0] < 2:

@@ -65,8 +65,8 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         X : array-like, shape (n_samples, n_features)
         y : array-like, shape (n_samples,)
             Class labels of any type.
-        sample_weight : array-like, shape (n_samples,), optional
-            Non-negative weight of each sample in the loss.
+        sample_weight : float or array-like, shape (n_samples,), optional
+            Non-negative weight of each sample in the loss (a number: the same for all).
         """
         self._check_params()
         warm = self._warm()

@@ -40,7 +40,8 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         ----------
         X : array-like, shape (n_samples, n_features)
         y : array-like, shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like, shape (n_samples,), optional
+        sample_weight : float or array-like, shape (n_samples,), optional
+            A number weighs every sample alike.
         """
         self._check_params()
         warm = self._warm()
@@ -91,10 +92,12 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
                              f"overflows {np.dtype(self.dtype).name} (rescale the target)")
         if reset:
             self.n_outputs_ = self._n_targets(y)
-            self._single_output = y.ndim == 1
+        self._single_output = y.ndim == 1  # predict's shape follows the latest y, (n,) or (n, 1)
         return self._train(X, y.reshape(len(y), -1), self.n_outputs_, sample_weight, epochs, reset)
 
     def predict(self, X):
-        """Predictions, shape (n_samples,) or (n_samples, n_outputs) like the training ``y``."""
+        """Predictions, shape (n_samples,) or (n_samples, n_outputs) like the ``y`` of the
+        latest ``fit`` or ``partial_fit``: a single target given as a column stays a column, as
+        in ``LinearRegression`` (``MLPRegressor`` returns shape (n_samples,) either way)."""
         out = self._raw_output(X)
         return out[:, 0] if self._single_output else out
