@@ -361,3 +361,19 @@ def test_the_prediction_shape_follows_the_latest_targets(iris):
     assert warm.fit(X, y).predict(X).shape == (150,)
     assert warm.partial_fit(X, y[:, None]).predict(X).shape == (150, 1)
     assert warm.partial_fit(X, y).predict(X).shape == (150,)
+
+
+# -- model files hold no optimizer state (documented) ----------------------------------------------
+def test_a_loaded_estimator_continues_with_a_fresh_optimizer_a_pickled_one_does_not(iris, tmp_path):
+    import pickle
+
+    import chainrule as cr
+
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), batch_size=None, epochs=4, random_state=0).fit(X, y)
+    loaded, pickled = cr.load(clf.save(tmp_path / "clf.chainrule")), pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    loaded.partial_fit(X, y)
+    pickled.partial_fit(X, y)
+    assert loaded._optimizer.iterations == 1 and pickled._optimizer.iterations == 5  # full batch: a step an epoch
+    assert not np.allclose(loaded.predict_proba(X), pickled.predict_proba(X))

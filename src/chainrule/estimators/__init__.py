@@ -5,7 +5,8 @@ They follow scikit-learn's estimator API (``get_params``/``set_params``, ``fit``
 ``GridSearchCV`` and ``cross_val_score``. The classifier uses one sigmoid output with binary
 cross-entropy for two classes and a softmax output with cross-entropy for more; any label
 type (strings included) works. The regressor handles one or several outputs. A fitted
-estimator saves with ``est.save(path)``; ``chainrule.load(path)`` gives it back.
+estimator saves with ``est.save(path)``; ``chainrule.load(path)`` gives it back (without
+optimizer state or random generator: continued training starts those afresh).
 """
 
 from .base import NeuralNetBase

@@ -393,9 +393,15 @@ class NeuralNetBase(BaseEstimator):
     def save(self, path, **metadata):
         """Write the fitted estimator to a model file (safetensors weights, JSON record).
 
-        ``chainrule.load(path)`` returns an equivalent fitted estimator. Keyword arguments
-        are stored as JSON metadata beside it (e.g. ``target="price"`` for ``chainrule
-        evaluate``).
+        ``chainrule.load(path)`` returns an estimator that predicts the same. Keyword
+        arguments are stored as JSON metadata beside it (e.g. ``target="price"`` for
+        ``chainrule evaluate``).
+
+        The file holds no optimizer state and no random generator: a loaded estimator's
+        ``partial_fit`` or warm ``fit`` continues the weights with a fresh optimizer (Adam's
+        moments and step count start again) and a generator seeded anew from
+        ``random_state``, so it does not train exactly as this estimator would (a pickled
+        copy does).
 
         Returns
         -------

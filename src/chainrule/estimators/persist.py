@@ -87,6 +87,10 @@ def _list_of(record: dict, key: str, kind, where: str) -> list:
 def estimator_from_record(record, network):
     """Rebuild a fitted estimator around ``network`` from ``estimator_record`` output.
 
+    The record holds no optimizer state or random generator: continued training
+    (``partial_fit``, a warm ``fit``) starts a fresh optimizer and a generator seeded anew
+    from ``random_state``, unlike a pickled estimator, which keeps both.
+
     Raises
     ------
     ValueError
@@ -155,7 +159,7 @@ def estimator_from_record(record, network):
     # partial_fit or warm fit would continue
     estimator._built_with = {**estimator._network_params(), "dtype": network.dtype.name, "device": network.device}
     estimator._rng = as_generator(estimator.random_state)
-    estimator._optimizer = None  # a later partial_fit / warm fit starts a fresh optimizer
+    estimator._optimizer = None  # not in the file: a later partial_fit / warm fit starts a fresh one
     return estimator
 
 
