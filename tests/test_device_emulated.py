@@ -42,7 +42,7 @@ FIT_FLOWS = [
     *(f"fit_optimizer_{name}" for name in OPTIMIZERS),
     "fit_sample_weight", "fit_validation_split", "fit_validation_data", "fit_device_data", "fit_early_stopping",
     "fit_stop_on_divergence",
-    _known("fit_gradient_flow", "GradientFlow converts ~6 statistics per Dense layer per batch to floats"),
+    "fit_gradient_flow",
 ]
 FLOWS = [
     "the_fake_refuses_what_cupy_refuses",

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..backend import namespace, to_numpy
 from ..callbacks import Callback
 from ..layers import Dense
 
@@ -110,13 +111,18 @@ class GradientFlow(Callback):
         self._layers: list[Dense] = []
 
     # -- fit hooks --------------------------------------------------------------------------
+    # No on_batch_end: fit would then read every batch's loss on the host (a GPU sync per
+    # batch). The statistics are taken in the Dense layers' backward hooks instead.
     def on_train_begin(self, trainer):
         self._reset()
+        self._trainer = trainer
         self._layers = list(_dense_layers(trainer.net.layers))
         if not self._layers:
             raise ValueError("GradientFlow needs a network with at least one Dense layer")
         self.layer_names = [f"Dense {i} ({d.n_in}→{d.n_out})" for i, d in enumerate(self._layers, start=1)]
         self._previous = [d.W.value.copy() for d in self._layers]
+        self._stepped = False  # an optimizer step was taken since the update ratios were last read
+        self._calls = 0  # Dense backward passes so far in this batch
         for i, layer in enumerate(self._layers):
             layer.backward = self._recording_backward(layer, i)  # instance attribute: a backward hook
         self._start_epoch()
@@ -124,27 +130,13 @@ class GradientFlow(Callback):
     def on_epoch_begin(self, trainer, epoch):
         self._start_epoch()
 
-    def on_batch_end(self, trainer, batch, logs):
-        for i, layer in enumerate(self._layers):
-            g, w = layer.W.grad, layer.W.value
-            norm = _norm(g)
-            self._sums["weight_grad_norm"][i] += norm
-            self._sums["weight_grad_mean_abs"][i] += float(abs(g).mean())
-            previous = self._previous[i]
-            w_norm = _norm(previous)
-            self._sums["update_ratio"][i] += _norm(w - previous) / w_norm if w_norm > 0 else math.inf
-            previous[...] = w
-            if not math.isfinite(norm):
-                self._issue(trainer.epoch, i, "exploding", norm,
-                            f"layer {self.layer_names[i]}: the weight gradient became {norm} at epoch "
-                            f"{trainer.epoch + 1}: exploding gradients")
-        self._batches += 1
-
     def on_epoch_end(self, trainer, epoch, logs):
+        self._read_update_ratios()  # the epoch's last step
         n = max(self._batches, 1)
+        sums = _on_host(self._sums)
         self.epochs.append(epoch)
         for stat in STATS:
-            getattr(self, stat).append([v / n for v in self._sums[stat]])
+            getattr(self, stat).append([v / n for v in sums[stat]])
         self._check(epoch)
 
     def on_train_end(self, trainer):
@@ -180,10 +172,42 @@ class GradientFlow(Callback):
 
         def backward(dz, *args, **kwargs):
             self._sums["dz_norm"][index] += _norm(dz)
-            self._sums["dz_mean_abs"][index] += float(abs(dz).mean())
-            return method(layer, dz, *args, **kwargs)
+            self._sums["dz_mean_abs"][index] += _mean_abs(dz)
+            dx = method(layer, dz, *args, **kwargs)
+            self._calls += 1
+            if self._calls == len(self._layers):  # every Dense layer has its gradient now
+                self._calls = 0
+                self._batch_done()
+            return dx
 
         return backward
+
+    def _batch_done(self):
+        """Record the batch's weight gradients, after the update ratios of the step before
+        it (the step for these gradients comes next, after the backward pass)."""
+        self._read_update_ratios()
+        epoch = self._trainer.epoch
+        for i, layer in enumerate(self._layers):
+            g = layer.W.grad
+            norm = _norm(g)
+            self._sums["weight_grad_norm"][i] += norm
+            self._sums["weight_grad_mean_abs"][i] += _mean_abs(g)
+            if isinstance(norm, float) and not math.isfinite(norm):  # on a GPU: found by the epoch's check
+                self._issue(epoch, i, "exploding", norm,
+                            f"layer {self.layer_names[i]}: the weight gradient became {norm} at epoch "
+                            f"{epoch + 1}: exploding gradients")
+        self._stepped = True
+        self._batches += 1
+
+    def _read_update_ratios(self):
+        """Add ``‖ΔW‖ / ‖W‖`` of the optimizer step taken since the last read, if one was."""
+        if not self._stepped:
+            return
+        for i, layer in enumerate(self._layers):
+            w, previous = layer.W.value, self._previous[i]
+            self._sums["update_ratio"][i] += _ratio(_norm(w - previous), _norm(previous))
+            previous[...] = w
+        self._stepped = False
 
     def _check(self, epoch: int):
         norms, signals = self.weight_grad_norm[-1], self.dz_norm[-1]
@@ -224,9 +248,42 @@ def _dense_layers(layers):
         yield from _dense_layers(layer.sublayers())
 
 
-def _norm(array) -> float:
+# The statistics of one batch are floats for NumPy arrays and float64 0-d device arrays for
+# CuPy ones, summed where they are and brought to the host once per epoch (_on_host): reading
+# each one on the host would stop the GPU several times per layer and batch.
+def _norm(array):
+    """``‖array‖``."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(math.sqrt(float((array * array).sum())))
+        squares = (array * array).sum()
+    if isinstance(array, np.ndarray):
+        return math.sqrt(float(squares))
+    return namespace(array).sqrt(squares.astype(np.float64))
+
+
+def _mean_abs(array):
+    """``mean |array|``."""
+    mean = abs(array).mean()
+    return float(mean) if isinstance(array, np.ndarray) else mean.astype(np.float64)
+
+
+def _ratio(numerator, denominator):
+    """``numerator / denominator``, or inf where the denominator is 0."""
+    if isinstance(denominator, float):
+        return numerator / denominator if denominator > 0 else math.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return namespace(denominator).where(denominator > 0, numerator / denominator, math.inf)
+
+
+def _on_host(sums: dict) -> dict:
+    """``sums`` (stat -> list of per-layer values) as floats, in one device-to-host copy
+    when any value is on a device."""
+    values = [v for stat in STATS for v in sums[stat]]
+    device = [v for v in values if not isinstance(v, float)]
+    if not device:
+        return sums
+    xp = namespace(device[0])
+    host = iter(to_numpy(xp.stack([xp.asarray(v, dtype=np.float64) for v in values])).tolist())
+    return {stat: [next(host) for _ in sums[stat]] for stat in STATS}
 
 
 __all__ = [
