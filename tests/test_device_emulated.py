@@ -41,7 +41,7 @@ FIT_FLOWS = [
     *(f"fit_loss_{name}" for name in LOSSES),
     *(f"fit_optimizer_{name}" for name in OPTIMIZERS),
     "fit_sample_weight", "fit_validation_split", "fit_validation_data", "fit_device_data", "fit_early_stopping",
-    "fit_stop_on_divergence",
+    "fit_stop_on_divergence", "fit_epoch_hook", "fit_with_the_default_progress_bar",
     "fit_gradient_flow",
 ]
 FLOWS = [
@@ -55,7 +55,7 @@ FLOWS = [
     "evaluate_host_input", "pickle_and_train_on",
     "playground_model",
     "cross_entropy_kernel_label_out_of_range",
-    "estimator_classifier", "estimator_regressor",
+    "command_line_train_and_predict", "estimator_classifier", "estimator_regressor",
 ]
 PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]
 

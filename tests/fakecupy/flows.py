@@ -61,10 +61,11 @@ def _record():
 def _fits(make_net, y, **kwargs):
     """The same fit with 8 and with 4 batches per epoch; events counted from the call to fit."""
     runs = {}
+    kwargs = {"verbose": 0, **kwargs}
     for batch_size in BATCH_SIZES:
         net = make_net()
         cupy.reset()
-        net.fit(X, y, epochs=EPOCHS, batch_size=batch_size, verbose=0, rng=0, **kwargs)
+        net.fit(X, y, epochs=EPOCHS, batch_size=batch_size, rng=0, **kwargs)
         runs[str(batch_size)] = _record()
     return {"fit": runs}
 
@@ -248,6 +249,16 @@ def fit_gradient_flow():
 
 
 @flow
+def fit_with_the_default_progress_bar():
+    return _fits(_net, Y_BINARY, loss="bce", verbose=1)
+
+
+@flow
+def fit_epoch_hook():
+    return _fits(_net, Y_BINARY, loss="bce", callbacks=[cr.EpochHook(lambda epoch, logs, net: None)])
+
+
+@flow
 def fit_divergence_restores_the_last_good_weights():
     net = _net(activation="relu", batch_norm=True)
     good = net.get_weights()
@@ -397,12 +408,28 @@ def cross_entropy_kernel_label_out_of_range():
     return {}
 
 
+@flow
+def command_line_train_and_predict():
+    from chainrule.cli import main
+
+    with tempfile.TemporaryDirectory() as folder:
+        model = os.path.join(folder, "m.chainrule")
+        code = main(["train", "--device", "cuda", "--epochs", "3", "--no-plots", "--quiet", "--batch-norm",
+                     "--dropout", "0.1", "--save", model])
+        assert code == 0, f"chainrule train exited with {code}"
+        table = os.path.join(folder, "new.csv")
+        np.savetxt(table, X[:10, :2], delimiter=",", header="x0,x1", comments="")
+        assert main(["predict", model, table, "--out", os.path.join(folder, "p.csv")]) == 0
+    return {}
+
+
 # -- estimators ---------------------------------------------------------------------------------------------------------
 @flow
 def estimator_classifier():
     from chainrule.estimators import NeuralNetClassifier
 
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, device="cuda", random_state=0).fit(X, Y_CLASSES)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, device="cuda", random_state=0, batch_norm=True,
+                              dropout=0.2).fit(X, Y_CLASSES)
     clf.partial_fit(X, Y_CLASSES)
     clf.predict_proba(X)
     pickle.loads(pickle.dumps(clf)).partial_fit(X, Y_CLASSES)
