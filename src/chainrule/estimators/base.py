@@ -3,8 +3,10 @@ network an estimator trains, the training itself, and saving to a model file.
 
 Extension points for subclasses (and for new layer kinds):
 
-- ``_build_network(n_inputs, n_outputs)`` is the one place the architecture is made;
-- ``_loss_name()`` picks the loss, ``_learning_rate(X, sample_weight)`` the step size and
+- ``_build_network(n_inputs, n_outputs)`` is the one place the architecture is made, and
+  ``_network_params()`` lists the parameters it reads (a continued network refuses changes
+  to them), so a new layer option goes into both;
+- ``_loss_name()`` picks the loss (its canonical registry name), ``_learning_rate(X, sample_weight)`` the step size and
   ``_l2_penalty(X, sample_weight)`` the L2 coefficient handed to the optimizer;
 - ``_check_params()`` validates every constructor argument before any work starts.
 """
@@ -293,21 +295,25 @@ class NeuralNetBase(BaseEstimator):
         if self.batch_norm and X.shape[0] < 2:
             raise ValueError(f"batch_norm needs batches of at least 2 samples; got n_samples={X.shape[0]}")
         n_val = self._n_validation(X.shape[0]) if self.early_stopping else 0
-        if reset or not hasattr(self, "network_"):
-            self._rng = as_generator(self.random_state)
-            self.network_ = self._build_network(X.shape[1], n_outputs)
-            self._built_with = self._network_params()
-            self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
-            self._optimizer = None
-        elif X.shape[1] != self.network_.n_inputs:
-            raise ValueError(f"X has {X.shape[1]} features, but the fitted network takes {self.network_.n_inputs}")
-        if getattr(self, "_rng", None) is None:  # an estimator loaded from a file
-            self._rng = as_generator(self.random_state)
+        self._prepare_network(X.shape[1], n_outputs, reset)
         self._prepare_optimizer(X, sample_weight)
         (X, targets, sample_weight), validation = self._split(X, targets, sample_weight, n_val, classes)
         history = self._run_epochs(X, targets, sample_weight, validation, epochs)
         self._record(history, validated=validation is not None)
         return self
+
+    def _prepare_network(self, n_features: int, n_outputs: int, reset: bool) -> None:
+        """Build a new network (and reset the curves), or check the one to continue."""
+        if reset or not hasattr(self, "network_"):
+            self._rng = as_generator(self.random_state)
+            self.network_ = self._build_network(n_features, n_outputs)
+            self._built_with = self._network_params()
+            self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
+            self._optimizer = None
+        elif n_features != self.network_.n_inputs:
+            raise ValueError(f"X has {n_features} features, but the fitted network takes {self.network_.n_inputs}")
+        if getattr(self, "_rng", None) is None:  # an estimator loaded from a file
+            self._rng = as_generator(self.random_state)
 
     def _record(self, history, validated: bool) -> None:
         """Append a run's epochs to the curves. ``validation_scores_`` stays empty until a
