@@ -70,7 +70,7 @@ def _fits(make_net, y, **kwargs):
     return {"fit": runs}
 
 
-# -- the emulation itself ------------------------------------------------------------------------------
+# -- the emulation itself --------------------------------------------------------------------------
 @flow
 def the_fake_refuses_what_cupy_refuses():
     device, host = cupy.asarray(X), X.copy()
@@ -95,7 +95,7 @@ def the_fake_refuses_what_cupy_refuses():
     return {}
 
 
-# -- fit: layers ----------------------------------------------------------------------------------------
+# -- fit: layers -----------------------------------------------------------------------------------
 def _activation_flow(name):
     def run():
         return _fits(lambda: _net(activation=name), Y_BINARY, loss="bce", optimizer="adam")
@@ -148,7 +148,7 @@ def fit_residual():
     return _fits(lambda: cr.mlp([D, 16, 16, 1], rng=0, device="cuda", residual=True), Y_BINARY, loss="bce")
 
 
-# -- fit: losses ------------------------------------------------------------------------------------------
+# -- fit: losses -----------------------------------------------------------------------------------
 LOSS_TARGETS = {"bce": (1, Y_BINARY), "cross_entropy": (3, Y_CLASSES), "hinge": (1, 2 * Y_BINARY - 1),
                 "huber": (2, Y_REGRESSION), "mse": (2, Y_REGRESSION), "sse": (2, Y_REGRESSION)}
 
@@ -171,7 +171,7 @@ def fit_loss_cross_entropy_one_hot():
     return _fits(lambda: _net(3), np.eye(3)[Y_CLASSES], loss="cross_entropy")
 
 
-# -- fit: optimizers ---------------------------------------------------------------------------------------
+# -- fit: optimizers -------------------------------------------------------------------------------
 OPTIMIZERS = {
     "sgd": lambda: cr.optim.SGD(0.1), "momentum": lambda: cr.optim.SGD(0.1, momentum=0.9),
     "nesterov": lambda: cr.optim.SGD(0.1, momentum=0.9, nesterov=True), "rmsprop": lambda: cr.optim.RMSprop(0.01),
@@ -194,7 +194,7 @@ for _name in OPTIMIZERS:
     flow(_optimizer_flow(_name))
 
 
-# -- fit: data, validation, callbacks -------------------------------------------------------------------------
+# -- fit: data, validation, callbacks --------------------------------------------------------------
 @flow
 def fit_full_batch():
     net = _net()
@@ -274,7 +274,7 @@ def fit_divergence_restores_the_last_good_weights():
     return {}
 
 
-# -- inspection -------------------------------------------------------------------------------------------------
+# -- inspection ------------------------------------------------------------------------------------
 def _trained(**kwargs):
     net = cr.mlp([D, 4, 1], rng=0, device="cuda", **kwargs)
     net.fit(X[:8], Y_BINARY[:8], loss="bce", epochs=1, verbose=0)  # one full batch: caches and masks of 8 rows
@@ -313,7 +313,7 @@ def explain_device_input():
     return {}
 
 
-# -- moving weights between host and device ------------------------------------------------------------------------
+# -- moving weights between host and device --------------------------------------------------------
 @flow
 def network_back_to_the_cpu():
     gpu = _trained(batch_norm=True)
@@ -345,7 +345,7 @@ def save_and_load():
     return {}
 
 
-# -- using a trained network -------------------------------------------------------------------------------------------
+# -- using a trained network -----------------------------------------------------------------------
 def _use(call):
     net = _trained()
     Xd = cupy.asarray(X)
@@ -423,7 +423,7 @@ def command_line_train_and_predict():
     return {}
 
 
-# -- estimators ---------------------------------------------------------------------------------------------------------
+# -- estimators ------------------------------------------------------------------------------------
 @flow
 def estimator_classifier():
     from chainrule.estimators import NeuralNetClassifier
@@ -445,7 +445,7 @@ def estimator_regressor():
     return {}
 
 
-# -- the runner ---------------------------------------------------------------------------------------------------------
+# -- the runner ------------------------------------------------------------------------------------
 def _where(exc) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "fakecupy" not in f.filename]
     if not frames:
