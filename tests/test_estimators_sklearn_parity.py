@@ -377,3 +377,30 @@ def test_a_loaded_estimator_continues_with_a_fresh_optimizer_a_pickled_one_does_
     pickled.partial_fit(X, y)
     assert loaded._optimizer.iterations == 1 and pickled._optimizer.iterations == 5  # full batch: a step an epoch
     assert not np.allclose(loaded.predict_proba(X), pickled.predict_proba(X))
+
+
+def test_save_refuses_parameters_the_network_was_not_built_with(iris, tmp_path):
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(4,), learning_rate=0.5)  # the learning rate describes no network
+    with pytest.raises(ValueError, match=r"save writes get_params\(\) beside the fitted network, but "
+                                         r"hidden_layer_sizes \(\(8,\) -> \(4,\)\) changed since it was built"):
+        clf.save(tmp_path / "clf.chainrule")
+    assert not (tmp_path / "clf.chainrule").exists()
+    clf.set_params(hidden_layer_sizes=(8,)).save(tmp_path / "clf.chainrule")
+
+
+def test_a_model_trained_on_the_gpu_loads_and_saves_again_on_the_cpu(iris, tmp_path):
+    """Simulated: the record of a device="cuda" estimator, loaded where its network is on the CPU."""
+    import chainrule as cr
+
+    X, y = iris
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+    clf._built_with["device"] = "cuda"
+    clf.set_params(device="cuda")
+    loaded = cr.load(clf.save(tmp_path / "gpu.chainrule"))
+    assert loaded.get_params()["device"] == "cuda" and loaded.network_.device == "cpu"
+    loaded.save(tmp_path / "again.chainrule")  # the file does not depend on the device
+    with pytest.raises(ValueError, match=r"device \('cpu' -> 'cuda'\) changed"):
+        loaded.partial_fit(X, y)
+    loaded.set_params(device="cpu").partial_fit(X, y)

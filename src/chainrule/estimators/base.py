@@ -212,7 +212,8 @@ class NeuralNetBase(BaseEstimator):
     def _check_partial_fit(self) -> None:
         """``partial_fit``'s checks, at every call (parameters may have changed since the last)."""
         self._check_params()
-        self._check_same_network("partial_fit", "call fit with warm_start=False to start a new network")
+        self._check_same_network("partial_fit continues the fitted network",
+                                 "call fit with warm_start=False to start a new network")
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True (nor does scikit-learn's MLP): "
                              "it trains one epoch on the batch it is given and holds nothing out; "
@@ -234,19 +235,19 @@ class NeuralNetBase(BaseEstimator):
             "device": device,
         }
 
-    def _check_same_network(self, caller: str, remedy: str) -> None:
-        """Raise, before ``caller`` continues the fitted network, when a parameter that defines
-        the network changed since it was built (get_params and model files would describe a
-        network the estimator does not have)."""
+    def _check_same_network(self, action: str, remedy: str, ignore=()) -> None:
+        """Raise, before ``action`` uses the fitted network, when a parameter that defines the
+        network (other than those in ``ignore``) changed since it was built: get_params and
+        model files would describe a network the estimator does not have."""
         built = getattr(self, "_built_with", None)
         if built is None or not hasattr(self, "network_"):
             return
         now = self._network_params()
         changed = [f"{name} ({built.get(name)!r} -> {value!r})" for name, value in now.items()
-                   if value != built.get(name)]
+                   if value != built.get(name) and name not in ignore]
         if changed:
-            raise ValueError(f"{caller} continues the fitted network, but {', '.join(changed)} changed since it "
-                             f"was built; {remedy}, or set them back")
+            raise ValueError(f"{action}, but {', '.join(changed)} changed since it was built; {remedy}, "
+                             "or set them back")
 
     def _check_loss(self, loss_cls) -> None:
         is_regression = loss_cls.task == "regression"

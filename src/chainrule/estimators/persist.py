@@ -59,6 +59,9 @@ def estimator_record(estimator) -> dict:
         raise TypeError(f"{name} is not one of chainrule's estimators ({', '.join(estimator_classes())}); "
                         "save its .network_ instead")
     check_is_fitted(estimator, "network_")
+    # the device is where training runs, not part of the file (a GPU model loads on the CPU)
+    estimator._check_same_network("save writes get_params() beside the fitted network", "fit again first",
+                                  ignore=("device",))
     params = {key: _json_param(key, value) for key, value in estimator.get_params(deep=False).items()}
     state = {
         "n_features_in_": int(estimator.n_features_in_),
