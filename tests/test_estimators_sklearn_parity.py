@@ -212,22 +212,31 @@ def test_validation_scores_stay_aligned_with_the_loss_curve_across_warm_fits(iri
     assert len(clf.validation_scores_) == 12 and clf.best_validation_score_ is None
 
 
+def shuffled(y):
+    return np.random.default_rng(0).permutation(y)
+
+
 def test_a_second_early_stopped_fit_reports_its_own_best(iris):
+    """The second warm fit learns labels with no relation to X: its kept epoch scores far below
+    the first fit's best, which is no longer the network's."""
     X, y = iris
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), early_stopping=True, patience=2, epochs=30, warm_start=True,
-                              random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), learning_rate=1e-2, early_stopping=True, patience=2,
+                              epochs=30, warm_start=True, random_state=0).fit(X, y)
     first = clf.n_iter_
-    clf.fit(X, y)
+    clf.fit(X, shuffled(y))
     second = clf.validation_scores_[first:]
-    assert clf.best_validation_score_ == second[clf.network_.history.best_epoch]
+    assert clf.best_validation_score_ == second[clf.network_.history.best_epoch] < max(clf.validation_scores_)
 
 
 def test_model_files_keep_the_best_score_and_the_gaps(iris, tmp_path):
     import chainrule as cr
 
     X, y = iris
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=3, warm_start=True, random_state=0).fit(X, y)
-    clf.set_params(early_stopping=True).fit(X, y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), learning_rate=1e-2, epochs=3, warm_start=True,
+                              random_state=0).fit(X, y)
+    clf.set_params(early_stopping=True, epochs=20).fit(X, y)
+    clf.fit(X, shuffled(y))
+    assert clf.best_validation_score_ < np.nanmax(clf.validation_scores_)
     loaded = cr.load(clf.save(tmp_path / "es.chainrule"))
     assert loaded.best_validation_score_ == clf.best_validation_score_
     np.testing.assert_array_equal(loaded.validation_scores_, clf.validation_scores_)  # NaN where no validation
