@@ -36,27 +36,20 @@ OPTIMIZERS = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "penalt
               "cosine", "plateau"]
 FIT_FLOWS = [
     *(f"fit_activation_{name}" for name in ACTIVATIONS),
-    "fit_custom_activation", "fit_batch_norm", "fit_residual",
-    "fit_dropout",
+    "fit_custom_activation", "fit_batch_norm", "fit_dropout", "fit_residual",
     *(f"fit_loss_{name}" for name in LOSSES),
     *(f"fit_optimizer_{name}" for name in OPTIMIZERS),
     _known("fit_sample_weight", "train.py:265 moves the sample weights to the device and train.py:285 copies "
                                 "them straight back (weights_host) for the per-batch sums"),
     "fit_validation_split", "fit_validation_data", "fit_device_data", "fit_early_stopping",
-    "fit_stop_on_divergence", "fit_epoch_hook", "fit_with_the_default_progress_bar",
-    "fit_gradient_flow",
+    "fit_stop_on_divergence", "fit_epoch_hook", "fit_with_the_default_progress_bar", "fit_gradient_flow",
 ]
 FLOWS = [
-    "the_fake_refuses_what_cupy_refuses",
-    "fit_full_batch", "fit_divergence_restores_the_last_good_weights",
-    "gradcheck_batch_norm",
-    "gradcheck_dropout", "dropout_masks_on_the_device",
-    "explain_host_input", "explain_device_input",
-    "network_back_to_the_cpu", "assign_host_arrays_on_the_device",
-    "save_and_load", "predict_device_input", "predict_classes_device_input", "predict_host_input",
-    "evaluate_host_input", "pickle_and_train_on",
-    "playground_model",
-    "cross_entropy_kernel_label_out_of_range",
+    "the_fake_refuses_what_cupy_refuses", "fit_full_batch", "fit_divergence_restores_the_last_good_weights",
+    "gradcheck_batch_norm", "gradcheck_dropout", "dropout_masks_on_the_device", "explain_host_input",
+    "explain_device_input", "network_back_to_the_cpu", "assign_host_arrays_on_the_device", "save_and_load",
+    "predict_device_input", "predict_classes_device_input", "predict_host_input", "evaluate_host_input",
+    "pickle_and_train_on", "playground_model", "cross_entropy_kernel_label_out_of_range",
     "command_line_train_and_predict", "estimator_classifier", "estimator_regressor",
 ]
 PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]
