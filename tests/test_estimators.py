@@ -345,7 +345,7 @@ def test_estimators_and_model_files_on_the_gpu(tmp_path):
 def test_a_diverging_fit_raises_and_keeps_usable_weights():
     X, y = datasets.load_iris(return_X_y=True)
     clf = NeuralNetClassifier(learning_rate=1e6, optimizer="sgd", random_state=0)
-    with pytest.raises(cr.DivergenceError, match="uninformed network"):
+    with pytest.raises(cr.DivergenceError, match=r"epoch 1: .* over 1000× that of the weights training began from"):
         clf.fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()  # the initial weights, not the blown-up ones
     rng = np.random.default_rng(0)
