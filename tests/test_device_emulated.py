@@ -39,8 +39,7 @@ FIT_FLOWS = [
     "fit_custom_activation", "fit_batch_norm", "fit_dropout", "fit_residual",
     *(f"fit_loss_{name}" for name in LOSSES),
     *(f"fit_optimizer_{name}" for name in OPTIMIZERS),
-    _known("fit_sample_weight", "train.py:265 moves the sample weights to the device and train.py:285 copies "
-                                "them straight back (weights_host) for the per-batch sums"),
+    "fit_sample_weight",
     "fit_validation_split", "fit_validation_data", "fit_device_data", "fit_early_stopping",
     "fit_stop_on_divergence", "fit_epoch_hook", "fit_with_the_default_progress_bar", "fit_gradient_flow",
 ]

@@ -262,6 +262,8 @@ def fit(
     net.loss = loss
     xp = net.xp
     X, y = net.to_device(X), net.to_device(y)
+    # the sample weights' per-batch sums come from a host copy: no device sync per batch
+    weights_host = None if weights is None else backend.to_numpy(weights)
     weights = None if weights is None else net.to_device(weights)
     if validation is not None:
         validation = (net.to_device(validation[0]), net.to_device(validation[1]))
@@ -281,8 +283,6 @@ def fit(
     full_batch = batch_size is None or batch_size >= n
     step = n if full_batch else batch_size
     params = net.parameters()
-    # the sample weights' per-batch sums come from a host copy: no device sync per batch
-    weights_host = None if weights is None else backend.to_numpy(weights)
     total_weight = float(weights_host.sum()) if weights is not None else float(n)
     batch_starts = np.arange(0, n, step)
     fixed_scale = None if weights is not None or not full_batch else loss.scale_for(n)
