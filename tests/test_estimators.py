@@ -252,7 +252,8 @@ def test_bad_input_gets_clear_errors():
         NeuralNetClassifier().fit(X, X[:, 0] + 0.5)
 
 
-COMPARABLE = {"hidden_layer_sizes": (64,), "init": "glorot_uniform", "batch_size": 200, "l2": 1e-4, "epochs": 500}
+# scikit-learn's alpha adds alpha·W/batch_size to the gradient: the same L2 is l2 = alpha / batch_size
+COMPARABLE = {"hidden_layer_sizes": (64,), "init": "glorot_uniform", "batch_size": 200, "l2": 1e-4 / 200, "epochs": 500}
 SKLEARN = {"hidden_layer_sizes": (64,), "batch_size": 200, "alpha": 1e-4, "max_iter": 500}
 
 
