@@ -87,6 +87,28 @@ def test_adam_moved_to_other_parameters_restarts_its_step_count():
     np.testing.assert_allclose(new.value, fresh.value, rtol=1e-15)
 
 
+@pytest.mark.parametrize("name", ["adam", "momentum", "rmsprop"])
+def test_a_pickled_optimizer_keeps_one_state_for_both_update_paths(name):
+    """Flat (no penalty) and per-parameter (with l2) steps share the moments; after pickling
+    the network with its optimizer they must still, or switching l2 on forks the state."""
+    import pickle
+
+    X = np.random.default_rng(0).normal(size=(32, 3))
+    y = X @ [1.0, -1.0, 0.5]
+    runs = []
+    for pickled in (False, True):
+        net, opt = cr.mlp([3, 4, 1], "tanh", rng=0), get_optimizer(name, lr=0.01)
+        net.fit(X, y, loss="mse", optimizer=opt, epochs=3, verbose=0)
+        if pickled:
+            net, opt = pickle.loads(pickle.dumps((net, opt)))
+        for l2 in (1e-2, 0.0, 1e-2):
+            opt.l2 = l2
+            net.fit(X, y, loss="mse", optimizer=opt, epochs=2, verbose=0, shuffle=False)
+        runs.append(net.get_weights())
+    for plain, unpickled in zip(*runs):
+        np.testing.assert_array_equal(plain, unpickled)
+
+
 def test_rmsprop_step_by_hand():
     p = param([1.0], [2.0])
     cr.optim.RMSprop(lr=0.01, rho=0.9, eps=1e-8).step([p])

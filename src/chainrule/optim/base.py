@@ -111,6 +111,14 @@ class Optimizer:
         self._params = self._states = None
         self._flat = self._flat_state = None
 
+    def __setstate__(self, state):
+        # pickle stores the per-parameter states as arrays of their own: make them views of
+        # the flat state again, so both update paths (with and without penalties) share it
+        self.__dict__.update(state)
+        if self._flat_state is not None and self._states is not None:
+            views = {key: self._flat.split(array) for key, array in self._flat_state.items()}
+            self._states = [{key: views[key][i] for key in views} for i in range(len(self._states))]
+
     # -- shared machinery ----------------------------------------------------------------
     def _states_for(self, params):
         """Optimizer state aligned with ``params``; rebuilt, with the step count, when the
