@@ -50,6 +50,7 @@ FLOWS = [
     "predict_device_input", "predict_classes_device_input", "predict_host_input", "evaluate_host_input",
     "pickle_and_train_on", "playground_model", "cross_entropy_kernel_label_out_of_range",
     "command_line_train_and_predict", "estimator_classifier", "estimator_regressor",
+    "estimator_default_dtype_is_float32",
 ]
 PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]
 

@@ -310,7 +310,8 @@ def test_pandas_series_labels_and_dataframe_round_trip():
 
 @pytest.mark.gpu
 def test_estimators_and_model_files_on_the_gpu(tmp_path):
-    """device="cuda": the same fit as on the CPU, and a GPU-trained model file loads on the CPU."""
+    """device="cuda": float32 by default, the same fit as on the CPU (in float64 when asked),
+    and a GPU-trained model file loads on the CPU."""
     pytest.importorskip("cupy")
     import chainrule as cr
     from chainrule import backend
@@ -320,15 +321,25 @@ def test_estimators_and_model_files_on_the_gpu(tmp_path):
     X, y = datasets.load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     params = {"hidden_layer_sizes": (16,), "epochs": 30, "random_state": 0}
-    cpu = NeuralNetClassifier(**params).fit(X, y)
-    gpu = NeuralNetClassifier(device="cuda", **params).fit(X, y)
-    assert gpu.network_.device == "cuda" and isinstance(gpu.predict_proba(X), np.ndarray)
-    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=1e-7)
-    loaded = cr.load(gpu.save(tmp_path / "gpu.chainrule"))
-    assert loaded.network_.device == "cpu"
-    np.testing.assert_allclose(loaded.predict_proba(X), gpu.predict_proba(X), rtol=1e-12, atol=1e-14)
-    reg = NeuralNetRegressor(device="cuda", dtype="float32", learning_rate=1e-2, epochs=100, random_state=0)
+    cpu64 = NeuralNetClassifier(**params).fit(X, y)
+    gpu64 = NeuralNetClassifier(device="cuda", dtype="float64", **params).fit(X, y)
+    assert gpu64.network_.dtype == np.float64
+    np.testing.assert_allclose(gpu64.predict_proba(X), cpu64.predict_proba(X), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gpu64.loss_curve_, cpu64.loss_curve_, rtol=1e-7)
+
+    gpu = NeuralNetClassifier(device="cuda", **params).fit(X, y)  # dtype=None: float32 on a GPU
+    assert gpu.network_.device == "cuda" and gpu.network_.dtype == np.float32 and gpu.get_params()["dtype"] is None
+    proba = gpu.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and proba.dtype == np.float32
+    cpu32 = NeuralNetClassifier(dtype="float32", **params).fit(X, y)
+    np.testing.assert_allclose(proba, cpu32.predict_proba(X), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(gpu.loss_curve_, cpu32.loss_curve_, rtol=1e-4)
+
+    loaded = cr.load(gpu.save(tmp_path / "gpu.chainrule"))  # on the CPU, still float32
+    assert loaded.network_.device == "cpu" and loaded.network_.dtype == np.float32
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-5, atol=1e-6)
+
+    reg = NeuralNetRegressor(device="cuda", learning_rate=1e-2, epochs=100, random_state=0)
     assert reg.fit(X[:, :3], X[:, 3]).score(X[:, :3], X[:, 3]) > 0.8
     assert reg.network_.dtype == np.float32
 
@@ -341,6 +352,35 @@ def test_estimators_and_model_files_on_the_gpu(tmp_path):
                  "--save", str(tmp_path / "cli.chainrule"), "--plots", str(tmp_path / "plots")]) == 0
     assert (tmp_path / "plots" / "network.png").exists()
     assert main(["evaluate", str(tmp_path / "cli.chainrule"), str(table)]) == 0
+
+
+# -- dtype=None: the device's default dtype ------------------------------------------------------------
+@pytest.mark.parametrize("make", [NeuralNetClassifier, NeuralNetRegressor, LinearRegressionGD, LogisticRegressionGD,
+                                  LinearSVMGD])
+def test_the_default_dtype_is_the_devices_and_stays_none(make):
+    estimator = make()
+    assert estimator.dtype is None  # float64 on the CPU, float32 on a GPU (tests/fakecupy/flows.py)
+    if "dtype" in estimator.get_params():
+        assert estimator.get_params()["dtype"] is None and clone(estimator).get_params()["dtype"] is None
+    X, y = datasets.load_iris(return_X_y=True)
+    fitted = make(epochs=2, random_state=0).fit(X, y)
+    assert fitted.network_.dtype == np.float64 and fitted.dtype is None
+
+
+def test_the_default_dtype_trains_as_float64_did_on_the_cpu():
+    X, y = datasets.load_iris(return_X_y=True)
+    params = {"hidden_layer_sizes": (8,), "epochs": 5, "random_state": 0}
+    default, explicit = NeuralNetClassifier(**params).fit(X, y), NeuralNetClassifier(dtype="float64", **params).fit(X, y)
+    np.testing.assert_array_equal(default.predict_proba(X), explicit.predict_proba(X))
+    assert default.loss_curve_ == explicit.loss_curve_
+    # None and the dtype it means are the same network: continuing is no change either way
+    explicit.set_params(dtype=None, warm_start=True).fit(X, y)
+    default.set_params(dtype="float64", warm_start=True).fit(X, y)
+    assert explicit.n_iter_ == default.n_iter_ == 10
+    with pytest.raises(ValueError, match=r"dtype \('float64' -> 'float32'\) changed"):
+        default.set_params(dtype="float32").fit(X, y)
+    with pytest.raises(ValueError, match="squared error overflows float32"):  # the limit of the dtype trained in
+        NeuralNetRegressor(dtype="float32").fit(X, np.full(150, 1e30))
 
 
 def test_a_diverging_fit_raises_and_keeps_usable_weights():

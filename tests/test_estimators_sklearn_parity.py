@@ -287,7 +287,8 @@ NETWORK_CHANGES = [
     ({"dropout": 0.2}, r"dropout \(0.0 -> 0.2\)"),
     ({"residual": True}, r"residual \(False -> True\)"),
     ({"dtype": "float32"}, r"dtype \('float64' -> 'float32'\)"),
-    ({"device": "cuda"}, r"device \('cpu' -> 'cuda'\)"),
+    # dtype=None means float32 on a GPU: the default dtype changes with the device
+    ({"device": "cuda"}, r"dtype \('float64' -> 'float32'\), device \('cpu' -> 'cuda'\)"),
     ({"hidden_layer_sizes": (4,), "activation": "tanh"}, r"hidden_layer_sizes .*, activation \('relu' -> 'tanh'\)"),
 ]
 
@@ -400,16 +401,17 @@ def test_save_refuses_parameters_the_network_was_not_built_with(iris, tmp_path):
 
 
 def test_a_model_trained_on_the_gpu_loads_and_saves_again_on_the_cpu(iris, tmp_path):
-    """Simulated: the record of a device="cuda" estimator, loaded where its network is on the CPU."""
+    """Simulated: the record of a device="cuda" estimator with the default dtype (float32 on a
+    GPU), loaded where its network is on the CPU."""
     import chainrule as cr
 
     X, y = iris
-    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, dtype="float32", random_state=0).fit(X, y)
     clf._built_with["device"] = "cuda"
-    clf.set_params(device="cuda")
+    clf.set_params(device="cuda", dtype=None)
     loaded = cr.load(clf.save(tmp_path / "gpu.chainrule"))
     assert loaded.get_params()["device"] == "cuda" and loaded.network_.device == "cpu"
     loaded.save(tmp_path / "again.chainrule")  # the file does not depend on the device
     with pytest.raises(ValueError, match=r"device \('cpu' -> 'cuda'\) changed"):
         loaded.partial_fit(X, y)
-    loaded.set_params(device="cpu").partial_fit(X, y)
+    loaded.set_params(device="cpu", dtype="float32").partial_fit(X, y)

@@ -59,7 +59,7 @@ class _OneLayer:
     early_stopping = False
     validation_fraction = 0.1
     patience = 10
-    dtype = "float64"
+    dtype = None  # the device's default: float64 on the CPU
     device = "cpu"
     warm_start = False
     l2 = 0.0

@@ -445,6 +445,27 @@ def estimator_regressor():
     return {}
 
 
+@flow
+def estimator_default_dtype_is_float32():
+    from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
+
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, device="cuda", random_state=0).fit(X, Y_CLASSES)
+    assert clf.get_params()["dtype"] is None
+    assert clf.network_.dtype == np.float32, clf.network_.dtype
+    assert clf.predict_proba(X).dtype == np.float32
+    clf.set_params(dtype="float32", warm_start=True).fit(X, Y_CLASSES)  # the same dtype: it continues
+    assert clf.n_iter_ == 4
+    reg = NeuralNetRegressor(hidden_layer_sizes=(8,), epochs=2, device="cuda", random_state=0)
+    try:  # 1e30 squared overflows float32 (not float64)
+        reg.fit(X, np.full(N, 1e30))
+    except ValueError as exc:
+        assert "overflows float32" in str(exc), exc
+    else:
+        raise AssertionError("a float32 network was given targets whose squared error overflows float32")
+    assert reg.fit(X, Y_REGRESSION).network_.dtype == np.float32
+    return {}
+
+
 # -- the runner ------------------------------------------------------------------------------------
 def _where(exc) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "fakecupy" not in f.filename]

@@ -115,8 +115,11 @@ class NeuralNetBase(BaseEstimator):
         Deep-network options, as in ``chainrule.mlp``.
     random_state : None, int or NumPy random generator
         Seeds initialisation, shuffling and the validation split.
-    dtype : {"float64", "float32"}
-    device : {"cpu", "cuda"}
+    dtype : {"float64", "float32"} or None, default None
+        None: the device's default, float64 on the CPU (exact lecture numbers) and float32
+        on a GPU (speed); ``get_params`` keeps None.
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the network is built and trained (CuPy for "cuda").
     verbose : int
         0 silent, 1 a progress bar, 2 a line every few epochs.
     warm_start : bool, default False
@@ -129,7 +132,8 @@ class NeuralNetBase(BaseEstimator):
         (``hidden_layer_sizes``, ``activation``, ``init``, ``loss``, ``batch_norm``,
         ``dropout``, ``residual``, ``dtype``, ``device``) cannot change: continuing a network
         built with others raises ValueError naming them (set ``warm_start=False`` to start a
-        new network). ``random_state`` seeds new networks only.
+        new network); ``dtype=None`` and the dtype it means on the network's device are the
+        same dtype (no change). ``random_state`` seeds new networks only.
 
     Attributes
     ----------
@@ -158,7 +162,7 @@ class NeuralNetBase(BaseEstimator):
     def __init__(self, hidden_layer_sizes=(32,), activation="relu", init=None, loss=None, optimizer="adam",
                  learning_rate=1e-3, batch_size=32, epochs=200, early_stopping=False,
                  validation_fraction=0.1, patience=10, l2=0.0, batch_norm=False, dropout=0.0,
-                 residual=False, random_state=None, dtype="float64", device="cpu", verbose=0,
+                 residual=False, random_state=None, dtype=None, device="cpu", verbose=0,
                  warm_start=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -204,7 +208,7 @@ class NeuralNetBase(BaseEstimator):
         check_positive("patience", self.patience, integer=True, allow_zero=True)
         check_positive("l2", self.l2, allow_zero=True)
         check_fraction("dropout", self.dropout)
-        resolve_dtype(self.dtype, resolve_device(self.device))
+        self._dtype()
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {self.verbose!r}")
         as_generator(self.random_state)
@@ -218,6 +222,11 @@ class NeuralNetBase(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True (nor does scikit-learn's MLP): "
                              "it trains one epoch on the batch it is given and holds nothing out; "
                              "set early_stopping=False")
+
+    def _dtype(self) -> np.dtype:
+        """The dtype the network is built in: ``dtype``, or the device's default for None
+        (float64 on the CPU, float32 on a GPU)."""
+        return resolve_dtype(self.dtype, resolve_device(self.device))
 
     def _network_params(self) -> dict:
         """The parameters that define the network, canonical ("ReLU" is "relu", 8 is (8,)):
@@ -263,7 +272,7 @@ class NeuralNetBase(BaseEstimator):
     def _build_network(self, n_inputs: int, n_outputs: int):
         """The network this estimator trains (the one place that sets the architecture)."""
         return mlp([n_inputs, *hidden_sizes(self.hidden_layer_sizes), n_outputs], activation=self.activation,
-                   init=self.init, rng=self._rng, dtype=self.dtype, device=self.device,
+                   init=self.init, rng=self._rng, dtype=self._dtype(), device=self.device,
                    batch_norm=self.batch_norm, dropout=self.dropout, residual=self.residual)
 
     def _loss_name(self) -> str:

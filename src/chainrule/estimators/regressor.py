@@ -86,11 +86,12 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
 
     def _fit_numeric(self, X, y, sample_weight, epochs, reset):
         # squared errors of targets beyond sqrt(max/n) overflow before training can start
-        limit = float(np.sqrt(np.finfo(np.dtype(self.dtype)).max / (4 * len(y))))
+        dtype = self._dtype()  # None: the device's default (float32 on a GPU)
+        limit = float(np.sqrt(np.finfo(dtype).max / (4 * len(y))))
         largest = float(np.max(np.abs(y)))
         if largest > limit:
             raise ValueError(f"y has a value of magnitude {largest:.3g}; beyond {limit:.3g} its squared error "
-                             f"overflows {np.dtype(self.dtype).name} (rescale the target)")
+                             f"overflows {dtype.name} (rescale the target)")
         if reset:
             self.n_outputs_ = self._n_targets(y)
         self._single_output = y.ndim == 1  # predict's shape follows the latest y, (n,) or (n, 1)
