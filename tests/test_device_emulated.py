@@ -47,10 +47,11 @@ FLOWS = [
     "the_fake_refuses_what_cupy_refuses", "fit_full_batch", "fit_divergence_restores_the_last_good_weights",
     "gradcheck_batch_norm", "gradcheck_dropout", "dropout_masks_on_the_device", "explain_host_input",
     "explain_device_input", "network_back_to_the_cpu", "assign_host_arrays_on_the_device", "save_and_load",
+    "load_onto_the_device",
     "predict_device_input", "predict_classes_device_input", "predict_host_input", "evaluate_host_input",
     "pickle_and_train_on", "playground_model", "cross_entropy_kernel_label_out_of_range",
     "command_line_train_and_predict", "estimator_classifier", "estimator_regressor",
-    "estimator_default_dtype_is_float32",
+    "estimator_default_dtype_is_float32", "estimator_save_and_load",
 ]
 PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]
 

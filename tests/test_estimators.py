@@ -311,7 +311,7 @@ def test_pandas_series_labels_and_dataframe_round_trip():
 @pytest.mark.gpu
 def test_estimators_and_model_files_on_the_gpu(tmp_path):
     """device="cuda": float32 by default, the same fit as on the CPU (in float64 when asked),
-    and a GPU-trained model file loads on the CPU."""
+    and a GPU-trained model file loads on the CPU, or on the GPU when asked."""
     pytest.importorskip("cupy")
     import chainrule as cr
     from chainrule import backend
@@ -335,9 +335,17 @@ def test_estimators_and_model_files_on_the_gpu(tmp_path):
     np.testing.assert_allclose(proba, cpu32.predict_proba(X), rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(gpu.loss_curve_, cpu32.loss_curve_, rtol=1e-4)
 
-    loaded = cr.load(gpu.save(tmp_path / "gpu.chainrule"))  # on the CPU, still float32
+    path = gpu.save(tmp_path / "gpu.chainrule")
+    loaded = cr.load(path)  # on the CPU, still float32, and its parameters say so
     assert loaded.network_.device == "cpu" and loaded.network_.dtype == np.float32
+    assert (loaded.get_params()["device"], loaded.get_params()["dtype"]) == ("cpu", "float32")
     np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-5, atol=1e-6)
+    loaded.partial_fit(X, y)
+    on_gpu = cr.load(path, device="cuda")
+    assert on_gpu.network_.device == "cuda" and on_gpu.get_params()["device"] == "cuda"
+    np.testing.assert_allclose(on_gpu.predict_proba(X), proba, rtol=1e-6, atol=1e-7)
+    on_gpu.partial_fit(X, y)
+    assert on_gpu.network_.device == "cuda"
 
     reg = NeuralNetRegressor(device="cuda", learning_rate=1e-2, epochs=100, random_state=0)
     assert reg.fit(X[:, :3], X[:, 3]).score(X[:, :3], X[:, 3]) > 0.8

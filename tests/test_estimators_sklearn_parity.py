@@ -402,16 +402,26 @@ def test_save_refuses_parameters_the_network_was_not_built_with(iris, tmp_path):
 
 def test_a_model_trained_on_the_gpu_loads_and_saves_again_on_the_cpu(iris, tmp_path):
     """Simulated: the record of a device="cuda" estimator with the default dtype (float32 on a
-    GPU), loaded where its network is on the CPU."""
+    GPU), loaded on the CPU: its parameters describe the network it holds (on the CPU, in
+    float32), so it saves again and trains on there. (tests/fakecupy/flows.py does it with
+    an estimator trained on the emulated GPU.)"""
     import chainrule as cr
+    from chainrule import backend
+    from chainrule.io import read_header
 
     X, y = iris
     clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, dtype="float32", random_state=0).fit(X, y)
     clf._built_with["device"] = "cuda"
     clf.set_params(device="cuda", dtype=None)
-    loaded = cr.load(clf.save(tmp_path / "gpu.chainrule"))
-    assert loaded.get_params()["device"] == "cuda" and loaded.network_.device == "cpu"
-    loaded.save(tmp_path / "again.chainrule")  # the file does not depend on the device
-    with pytest.raises(ValueError, match=r"device \('cpu' -> 'cuda'\) changed"):
-        loaded.partial_fit(X, y)
-    loaded.set_params(device="cpu", dtype="float32").partial_fit(X, y)
+    path = clf.save(tmp_path / "gpu.chainrule")
+    assert read_header(path)["estimator"]["params"]["dtype"] is None
+    loaded = cr.load(path)
+    assert loaded.network_.device == "cpu" and loaded.network_.dtype == np.float32
+    assert loaded.get_params()["device"] == "cpu" and loaded.get_params()["dtype"] == "float32"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    loaded.save(tmp_path / "again.chainrule")
+    loaded.partial_fit(X, y)  # on the CPU, where the network is
+    assert loaded.n_iter_ == 3
+    if not backend.gpu_available():  # the emulated lane loads onto a (fake) GPU
+        with pytest.raises(RuntimeError, match="device='cuda'"):
+            cr.load(path, device="cuda")

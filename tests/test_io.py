@@ -264,3 +264,44 @@ def test_metadata_and_training_summary_round_trip(tmp_path):
     assert loaded.training_summary["epochs"] == 4 and loaded.training_summary["metric"] == "accuracy"
     header = read_header(tmp_path / "m.chainrule")
     assert header["chainrule_version"] == cr.__version__ and header["dtype"] == "float64"
+
+
+# -- where a loaded network goes, and what a loaded estimator's parameters say --------------------------
+def test_a_file_loads_on_the_cpu_unless_another_device_is_asked_for(tmp_path):
+    from chainrule import backend
+
+    net = cr.mlp([4, 5, 3], rng=0)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    net_path, clf_path = tmp_path / "net.chainrule", clf.save(tmp_path / "clf.chainrule")
+    net.save(net_path)
+    for device in (None, "cpu", "CPU"):
+        assert cr.load(net_path, device=device).device == "cpu"
+        assert load_network(clf_path, device=device).device == "cpu"
+        loaded = load_model(clf_path, device=device)
+        assert loaded.network_.device == loaded.get_params()["device"] == "cpu"
+    for load in (cr.load, load_model, load_network):
+        with pytest.raises(ValueError, match="unknown device 'tpu'"):
+            load(net_path, device="tpu")
+    if not backend.gpu_available():  # a (fake) GPU: tests/fakecupy/flows.py, load_onto_the_device
+        with pytest.raises(RuntimeError, match="device='cuda'"):
+            cr.load(tmp_path / "no such file", device="cuda")  # said before the file is read
+
+
+def test_a_loaded_estimator_has_the_dtype_of_its_network(tmp_path):
+    default = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    path = default.save(tmp_path / "default.chainrule")
+    assert read_header(path)["estimator"]["params"]["dtype"] is None and read_header(path)["dtype"] == "float64"
+    assert cr.load(path).get_params()["dtype"] is None  # None still means the network's float64 here
+    # files written before dtype=None was the default record "float64"; one whose record
+    # disagrees with its weights (save did not always refuse a dtype set after the fit) gets the weights'
+    old = _rewrite(path, tmp_path / "old.chainrule", _set(path, ["estimator", "params", "dtype"], "float64"))
+    assert cr.load(old).get_params()["dtype"] == "float64"
+    single = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, dtype="float32", random_state=0).fit(IRIS_X, IRIS_Y)
+    single_path = single.save(tmp_path / "single.chainrule")
+    for dtype in (None, "float64"):
+        odd = _rewrite(single_path, tmp_path / "odd.chainrule", _set(single_path, ["estimator", "params", "dtype"], dtype))
+        loaded = cr.load(odd)
+        assert loaded.get_params()["dtype"] == "float32" and loaded.network_.dtype == np.float32
+        np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), single.predict_proba(IRIS_X))
+        loaded.partial_fit(IRIS_X, IRIS_Y)
+

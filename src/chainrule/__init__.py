@@ -43,13 +43,17 @@ from .train import History
 __version__ = "0.1.0"
 
 
-def load(path):
+def load(path, device=None):
     """Load a model file (no pickle, no code run): the ``Sequential`` written by
-    ``Sequential.save``, or the fitted estimator written by an estimator's ``save``. See
-    ``chainrule.io``."""
+    ``Sequential.save``, or the fitted estimator written by an estimator's ``save``.
+
+    ``device`` is where the network goes: None (the CPU, wherever the model was trained)
+    or "cuda"; a loaded estimator's ``device`` parameter says which. Training a loaded
+    estimator on (``partial_fit``, a warm ``fit``) starts a fresh optimizer and random
+    generator: the file holds neither. See ``chainrule.io.load_model``."""
     from .io import load_model
 
-    return load_model(path)
+    return load_model(path, device=device)
 
 
 #: Submodules imported on first use (``cr.plot.loss_curve(...)`` after ``import chainrule as cr``),

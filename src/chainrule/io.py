@@ -12,6 +12,10 @@ A fitted scikit-learn estimator of ``chainrule.estimators`` / ``chainrule.models
 the same way, with one more JSON record (``"estimator"``: class name, constructor parameters,
 class labels, feature names, curves); ``load_model`` then returns the estimator.
 
+A file loads on the CPU unless ``load_model``/``load_network`` are given ``device="cuda"``,
+whatever device the model was trained on, and keeps its dtype on either (a float32 model
+trained on a GPU is a float32 network on the CPU).
+
 Nothing is ever unpickled and loading runs no code: layers are rebuilt only from the
 registry of chainrule's own classes, estimators only from chainrule's own estimator classes.
 Writes are atomic (temporary file in the same directory, flushed to disk, then renamed); a new
@@ -27,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import replacing
-from .backend import to_numpy
+from .backend import array_module, assign, resolve_device, to_numpy
 from .io_format import FORMAT, FORMAT_VERSION, ModelFileError, read_file_header
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "load_network", "read_header",
@@ -174,33 +178,64 @@ def read_header(path) -> dict:
     return read_file_header(path)[1]
 
 
-def load_network(path):
+def load_network(path, device=None):
     """The ``Sequential`` stored in a model file (for an estimator's file: its network).
 
     The network carries ``metadata`` (the saved extras), ``training_summary`` and ``loss``.
 
+    Parameters
+    ----------
+    path : str or Path
+    device : {None, "cpu", "cuda"}, default None
+        Where the network is put: None is the CPU, whatever device the model was trained
+        on; "cuda" needs CuPy and a GPU. The file's dtype is kept either way.
+
     Raises
     ------
     FileNotFoundError
         No such file.
     ModelFileError (a ValueError)
         Truncated, corrupted or foreign files, each with the reason.
+    ValueError, RuntimeError
+        An unknown device; "cuda" without CuPy or a GPU (before the file is read).
     """
-    return _read(path)[0]
+    return _read(path, device)[0]
 
 
-def load_model(path):
+def load_model(path, device=None):
     """Load a model file: the fitted estimator when the file holds one (written by
     ``estimator.save``), otherwise the ``Sequential``.
 
+    Parameters
+    ----------
+    path : str or Path
+    device : {None, "cpu", "cuda"}, default None
+        Where the network is put: None is the CPU, whatever device the model was trained
+        on (a file loads anywhere); "cuda" puts it on the GPU (CuPy). The file's dtype is
+        kept either way. A loaded estimator's ``device`` parameter is this device, so
+        ``get_params`` describes the network it holds and ``partial_fit`` or a warm ``fit``
+        continue there; its ``dtype`` is the recorded one, made explicit where None would
+        mean another dtype on this device (a float32 GPU model on the CPU has
+        ``dtype="float32"``).
+
+    Notes
+    -----
+    A file holds no optimizer state and no random generator: a loaded estimator's
+    ``partial_fit`` or warm ``fit`` continues the weights with a fresh optimizer (Adam's
+    moments and step count start again) and a generator seeded anew from ``random_state``,
+    so it does not train on exactly as the saved estimator would have (a pickled copy keeps
+    both).
+
     Raises
     ------
     FileNotFoundError
         No such file.
     ModelFileError (a ValueError)
         Truncated, corrupted or foreign files, each with the reason.
+    ValueError, RuntimeError
+        An unknown device; "cuda" without CuPy or a GPU (before the file is read).
     """
-    net, document = _read(path)
+    net, document = _read(path, device)
     record = document.get("estimator")
     if record is None:
         return net
@@ -212,7 +247,7 @@ def load_model(path):
         raise ModelFileError(f"{path}: {exc}") from None
 
 
-def _read(path):
+def _read(path, device=None):
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -220,6 +255,8 @@ def _read(path):
     from .losses import LOSSES
     from .network import Sequential
 
+    device = resolve_device(device)
+    array_module(device)  # "cuda" without CuPy or a GPU: say so before reading anything
     path = Path(path)
     _, document = read_file_header(path)
     try:
@@ -230,7 +267,7 @@ def _read(path):
         raise ModelFileError(f"{path} is corrupted: the weights do not match their checksum")
     try:
         layers = [layer_from_spec(spec) for spec in document["layers"]]
-        net = Sequential(layers, dtype=document["dtype"])
+        net = Sequential(layers, dtype=document["dtype"], device=device)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path}: the architecture record is invalid ({exc})") from None
     targets = _targets(net)
@@ -242,7 +279,7 @@ def _read(path):
         array = target.value if hasattr(target, "value") else target
         if value.shape != tuple(array.shape):
             raise ModelFileError(f"{path}: {name} has shape {value.shape}, the architecture needs {tuple(array.shape)}")
-        array[...] = value
+        assign(array, value)  # onto the network's device
     loss = document.get("loss")
     if loss is not None:
         try:

@@ -345,6 +345,29 @@ def save_and_load():
     return {}
 
 
+@flow
+def load_onto_the_device():
+    net = _trained(batch_norm=True)
+    cpu_trained = cr.mlp([D, 16, 1], activation="tanh", rng=0, batch_norm=True)  # float64
+    cpu_trained.fit(X, Y_BINARY, loss="bce", epochs=2, batch_size=32, verbose=0)
+    with tempfile.TemporaryDirectory() as folder:
+        path, cpu_path = os.path.join(folder, "m.chainrule"), os.path.join(folder, "cpu.chainrule")
+        net.save(path)
+        cpu_trained.save(cpu_path)
+        on_cpu, on_gpu = cr.load(path), cr.load(path, device="cuda")
+        float64_on_gpu = cr.io.load_network(cpu_path, device="cuda")
+    assert on_cpu.device == "cpu" and on_gpu.device == "cuda", (on_cpu.device, on_gpu.device)
+    assert on_cpu.dtype == on_gpu.dtype == np.float32 and float64_on_gpu.dtype == np.float64
+    for loaded in (on_gpu, float64_on_gpu):
+        assert all(isinstance(w.value, cupy.ndarray) for w in loaded.parameters())
+        assert all(isinstance(b, cupy.ndarray) for b in loaded.layers[1].buffers().values())
+    np.testing.assert_array_equal(on_gpu.predict(X), net.predict(X))
+    np.testing.assert_allclose(on_cpu.predict(X), net.predict(X), rtol=1e-6)
+    np.testing.assert_allclose(float64_on_gpu.predict(X), cpu_trained.predict(X), rtol=1e-12)
+    on_gpu.fit(X, Y_BINARY, epochs=1, batch_size=32, verbose=0)
+    return {}
+
+
 # -- using a trained network -----------------------------------------------------------------------
 def _use(call):
     net = _trained()
@@ -463,6 +486,34 @@ def estimator_default_dtype_is_float32():
     else:
         raise AssertionError("a float32 network was given targets whose squared error overflows float32")
     assert reg.fit(X, Y_REGRESSION).network_.dtype == np.float32
+    return {}
+
+
+@flow
+def estimator_save_and_load():
+    from chainrule.estimators import NeuralNetClassifier
+
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=2, device="cuda", random_state=0,
+                              batch_norm=True).fit(X, Y_CLASSES)
+    with tempfile.TemporaryDirectory() as folder:
+        path = clf.save(os.path.join(folder, "clf.chainrule"))
+        on_cpu, on_gpu = cr.load(path), cr.load(path, device="cuda")
+        # save ignores the device, and dtype=None means float32 for the GPU network it holds
+        clf.set_params(device="cpu").save(os.path.join(folder, "again.chainrule"))
+        clf.set_params(device="cuda")
+    # the parameters describe the network each holds: on the CPU, float32 is not the default
+    assert on_cpu.network_.device == "cpu" and on_cpu.network_.dtype == np.float32
+    assert (on_cpu.get_params()["device"], on_cpu.get_params()["dtype"]) == ("cpu", "float32")
+    assert on_gpu.network_.device == "cuda" and on_gpu.network_.dtype == np.float32
+    assert (on_gpu.get_params()["device"], on_gpu.get_params()["dtype"]) == ("cuda", None)
+    assert isinstance(on_gpu.network_.layers[0].W.value, cupy.ndarray)
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(on_gpu.predict_proba(X), expected)
+    np.testing.assert_allclose(on_cpu.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    on_cpu.partial_fit(X, Y_CLASSES)  # each trains on where its network is
+    on_gpu.partial_fit(X, Y_CLASSES)
+    on_gpu.set_params(warm_start=True).fit(X, Y_CLASSES)
+    assert isinstance(on_gpu.network_.layers[0].W.value, cupy.ndarray)
     return {}
 
 

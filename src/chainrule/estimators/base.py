@@ -119,7 +119,9 @@ class NeuralNetBase(BaseEstimator):
         None: the device's default, float64 on the CPU (exact lecture numbers) and float32
         on a GPU (speed); ``get_params`` keeps None.
     device : {"cpu", "cuda"}, default "cpu"
-        Where the network is built and trained (CuPy for "cuda").
+        Where the network is built and trained (CuPy for "cuda"). An estimator loaded from
+        a model file has the device its network was loaded on (``chainrule.load(path,
+        device=...)``, the CPU by default).
     verbose : int
         0 silent, 1 a progress bar, 2 a line every few epochs.
     warm_start : bool, default False
@@ -252,6 +254,8 @@ class NeuralNetBase(BaseEstimator):
         if built is None or not hasattr(self, "network_"):
             return
         now = self._network_params()
+        if "device" in ignore:  # dtype=None then means the default of the device the network is on
+            now["dtype"] = resolve_dtype(self.dtype, built.get("device")).name
         changed = [f"{name} ({built.get(name)!r} -> {value!r})" for name, value in now.items()
                    if value != built.get(name) and name not in ignore]
         if changed:
@@ -409,9 +413,10 @@ class NeuralNetBase(BaseEstimator):
     def save(self, path, **metadata):
         """Write the fitted estimator to a model file (safetensors weights, JSON record).
 
-        ``chainrule.load(path)`` returns an estimator that predicts the same. Keyword
-        arguments are stored as JSON metadata beside it (e.g. ``target="price"`` for
-        ``chainrule evaluate``).
+        ``chainrule.load(path)`` returns an estimator that predicts the same, on the CPU
+        whatever device this one trained on (``chainrule.load(path, device="cuda")``: on the
+        GPU); its ``device`` parameter says where. Keyword arguments are stored as JSON
+        metadata beside it (e.g. ``target="price"`` for ``chainrule evaluate``).
 
         The file holds no optimizer state and no random generator: a loaded estimator's
         ``partial_fit`` or warm ``fit`` continues the weights with a fresh optimizer (Adam's

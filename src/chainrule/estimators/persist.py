@@ -59,7 +59,8 @@ def estimator_record(estimator) -> dict:
         raise TypeError(f"{name} is not one of chainrule's estimators ({', '.join(estimator_classes())}); "
                         "save its .network_ instead")
     check_is_fitted(estimator, "network_")
-    # the device is where training runs, not part of the file (a GPU model loads on the CPU)
+    # the device is where training runs, not part of the file (a model loads on the CPU unless
+    # load is given another device); dtype=None is checked against the network's device
     estimator._check_same_network("save writes get_params() beside the fitted network", "fit again first",
                                   ignore=("device",))
     params = {key: _json_param(key, value) for key, value in estimator.get_params(deep=False).items()}
@@ -89,6 +90,11 @@ def _list_of(record: dict, key: str, kind, where: str) -> list:
 
 def estimator_from_record(record, network):
     """Rebuild a fitted estimator around ``network`` from ``estimator_record`` output.
+
+    The estimator describes the network it holds: its ``device`` is the network's (where
+    the file was loaded, not where it was trained), its ``dtype`` stays as recorded (None
+    included) where that means the network's dtype on this device and is the network's
+    otherwise (a float32 GPU model loaded on the CPU has ``dtype="float32"``).
 
     The record holds no optimizer state or random generator: continued training
     (``partial_fit``, a warm ``fit``) starts a fresh optimizer and a generator seeded anew
@@ -122,6 +128,9 @@ def estimator_from_record(record, network):
         params = {**params, "hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
     estimator = cls(**params)
     estimator._check_params()
+    estimator.device = network.device  # (for the one-layer models, not a parameter: an attribute)
+    if estimator._dtype() != network.dtype:
+        estimator.dtype = network.dtype.name
 
     n_features = state.get("n_features_in_")
     if not isinstance(n_features, int) or n_features != network.n_inputs:
@@ -158,9 +167,8 @@ def estimator_from_record(record, network):
         estimator.n_outputs_ = n_outputs
         estimator._single_output = bool(state.get("single_output", n_outputs == 1))
     estimator.network_ = network
-    # the network as loaded (on the CPU, whatever device it was trained on) is what a
-    # partial_fit or warm fit would continue
-    estimator._built_with = {**estimator._network_params(), "dtype": network.dtype.name, "device": network.device}
+    # the network as loaded (device and dtype above) is what a partial_fit or warm fit continues
+    estimator._built_with = estimator._network_params()
     estimator._rng = as_generator(estimator.random_state)
     estimator._optimizer = None  # not in the file: a later partial_fit / warm fit starts a fresh one
     return estimator
