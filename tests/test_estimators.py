@@ -391,6 +391,30 @@ def test_the_default_dtype_trains_as_float64_did_on_the_cpu():
         NeuralNetRegressor(dtype="float32").fit(X, np.full(150, 1e30))
 
 
+# -- predictions follow the loss the network was fitted with -------------------------------------------
+def test_predictions_follow_the_fitted_loss_not_a_loss_set_since():
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=10, random_state=0).fit(X, y)  # bce
+    proba, labels = clf.predict_proba(X), clf.predict(X)
+    assert 0.1 < labels.mean() < 0.9
+    clf.set_params(loss="hinge")  # applies to the next new network
+    assert hasattr(clf, "predict_proba") and not hasattr(clf, "decision_function")
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    np.testing.assert_array_equal(clf.predict(X), labels)
+
+    clf.fit(X, y)  # a new network, with the hinge loss
+    assert hasattr(clf, "decision_function") and not hasattr(clf, "predict_proba")
+    margins, labels = clf.decision_function(X), clf.predict(X)
+    assert 0.1 < labels.mean() < 0.9
+    clf.set_params(loss=None)
+    assert hasattr(clf, "decision_function") and not hasattr(clf, "predict_proba")
+    np.testing.assert_array_equal(clf.decision_function(X), margins)
+    np.testing.assert_array_equal(clf.predict(X), labels)
+    assert hasattr(clone(clf), "predict_proba")  # unfitted, the parameter decides
+    assert not hasattr(NeuralNetClassifier(loss="hinge"), "predict_proba")
+
+
 def test_a_diverging_fit_raises_and_keeps_usable_weights():
     X, y = datasets.load_iris(return_X_y=True)
     clf = NeuralNetClassifier(learning_rate=1e6, optimizer="sgd", random_state=0)

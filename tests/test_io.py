@@ -305,3 +305,17 @@ def test_a_loaded_estimator_has_the_dtype_of_its_network(tmp_path):
         np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), single.predict_proba(IRIS_X))
         loaded.partial_fit(IRIS_X, IRIS_Y)
 
+
+def test_a_loaded_estimator_predicts_with_the_loss_its_network_was_fitted_with(tmp_path):
+    """A file whose ``loss`` parameter differs from its network's loss (written before save
+    refused a loss set after the fit): predictions follow the network's (the file's loss record)."""
+    y = IRIS_Y > 0
+    clf = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=5, random_state=0).fit(IRIS_X, y)  # bce
+    path = clf.save(tmp_path / "clf.chainrule")
+    odd = _rewrite(path, tmp_path / "odd.chainrule", _set(path, ["estimator", "params", "loss"], "hinge"))
+    loaded = cr.load(odd)
+    assert loaded.get_params()["loss"] == "hinge" and hasattr(loaded, "predict_proba")
+    np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), clf.predict_proba(IRIS_X))
+    np.testing.assert_array_equal(loaded.predict(IRIS_X), clf.predict(IRIS_X))
+    with pytest.raises(ValueError, match=r"loss \('bce' -> 'hinge'\) changed"):
+        loaded.partial_fit(IRIS_X, y)

@@ -283,6 +283,18 @@ class NeuralNetBase(BaseEstimator):
         """The canonical name of the loss (``"mse"`` by default), whatever alias names it."""
         return self._canonical_loss() or "mse"
 
+    def _fitted_loss(self) -> str:
+        """The canonical name of the loss the fitted network was trained with, which its
+        outputs follow (``loss`` may have been set to another since, for the next new
+        network); before a fit, the loss ``loss`` names."""
+        if hasattr(self, "network_"):
+            if self.network_.loss is not None:  # set by the network's fit, and by model files
+                return self.network_.loss.name
+            built = getattr(self, "_built_with", None)
+            if built is not None:
+                return built["loss"]
+        return self._loss_name()
+
     def _canonical_loss(self) -> str | None:
         """``loss`` as its registry name ("Hinge", "svm" -> "hinge"); None stays None."""
         if self.loss is None:

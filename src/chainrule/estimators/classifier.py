@@ -13,11 +13,12 @@ from .base import FLOAT_DTYPES, NeuralNetBase
 
 
 def _has_probabilities(estimator) -> bool:
-    return estimator._loss_name() != "hinge"
+    # a fitted estimator answers for the loss it was trained with, whatever ``loss`` says now
+    return estimator._fitted_loss() != "hinge"
 
 
 def _has_margins(estimator) -> bool:
-    return estimator._loss_name() == "hinge"
+    return estimator._fitted_loss() == "hinge"
 
 
 class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
@@ -28,7 +29,8 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     head for two classes too; ``loss="hinge"`` trains a margin classifier on ±1 targets
     (one-vs-rest for several classes), which has ``decision_function`` instead of
     ``predict_proba``. Any label type works (ints, strings, ...). The parameters are those
-    of ``chainrule.estimators.NeuralNetBase``.
+    of ``chainrule.estimators.NeuralNetBase``. Predictions follow the loss the network was
+    fitted with: a ``loss`` set after the fit applies to the next new network.
 
     Attributes
     ----------

@@ -94,7 +94,11 @@ def estimator_from_record(record, network):
     The estimator describes the network it holds: its ``device`` is the network's (where
     the file was loaded, not where it was trained), its ``dtype`` stays as recorded (None
     included) where that means the network's dtype on this device and is the network's
-    otherwise (a float32 GPU model loaded on the CPU has ``dtype="float32"``).
+    otherwise (a float32 GPU model loaded on the CPU has ``dtype="float32"``). Its fitted
+    loss, which predictions follow, is the network's (the file's ``loss`` record): a file
+    written before ``save`` refused a ``loss`` set after the fit may record another
+    ``loss`` parameter, which then applies to the next new network only, as it would have
+    before saving.
 
     The record holds no optimizer state or random generator: continued training
     (``partial_fit``, a warm ``fit``) starts a fresh optimizer and a generator seeded anew
@@ -167,8 +171,11 @@ def estimator_from_record(record, network):
         estimator.n_outputs_ = n_outputs
         estimator._single_output = bool(state.get("single_output", n_outputs == 1))
     estimator.network_ = network
-    # the network as loaded (device and dtype above) is what a partial_fit or warm fit continues
+    # the network as loaded (device and dtype above, the loss it was trained with: the file's
+    # loss record, which predictions follow) is what a partial_fit or warm fit continues
     estimator._built_with = estimator._network_params()
+    if network.loss is not None:
+        estimator._built_with["loss"] = network.loss.name
     estimator._rng = as_generator(estimator.random_state)
     estimator._optimizer = None  # not in the file: a later partial_fit / warm fit starts a fresh one
     return estimator
