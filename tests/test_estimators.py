@@ -378,7 +378,8 @@ def test_the_default_dtype_is_the_devices_and_stays_none(make):
 def test_the_default_dtype_trains_as_float64_did_on_the_cpu():
     X, y = datasets.load_iris(return_X_y=True)
     params = {"hidden_layer_sizes": (8,), "epochs": 5, "random_state": 0}
-    default, explicit = NeuralNetClassifier(**params).fit(X, y), NeuralNetClassifier(dtype="float64", **params).fit(X, y)
+    default = NeuralNetClassifier(**params).fit(X, y)
+    explicit = NeuralNetClassifier(dtype="float64", **params).fit(X, y)
     np.testing.assert_array_equal(default.predict_proba(X), explicit.predict_proba(X))
     assert default.loss_curve_ == explicit.loss_curve_
     # None and the dtype it means are the same network: continuing is no change either way

@@ -299,7 +299,8 @@ def test_a_loaded_estimator_has_the_dtype_of_its_network(tmp_path):
     single = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, dtype="float32", random_state=0).fit(IRIS_X, IRIS_Y)
     single_path = single.save(tmp_path / "single.chainrule")
     for dtype in (None, "float64"):
-        odd = _rewrite(single_path, tmp_path / "odd.chainrule", _set(single_path, ["estimator", "params", "dtype"], dtype))
+        edit = _set(single_path, ["estimator", "params", "dtype"], dtype)
+        odd = _rewrite(single_path, tmp_path / "odd.chainrule", edit)
         loaded = cr.load(odd)
         assert loaded.get_params()["dtype"] == "float32" and loaded.network_.dtype == np.float32
         np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), single.predict_proba(IRIS_X))
