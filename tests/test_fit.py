@@ -331,6 +331,11 @@ def test_progress_written_to_a_file_is_one_whole_line_per_record(rng):
         assert len(lines) == (20 if log_every == 0 else 8)
         assert all(re.fullmatch(r"epoch \d+/40: loss \S+  accuracy \S+  val_loss \S+  val_accuracy \S+", line)
                    for line in lines), lines
+    # a run stopped early logs its last epoch too
+    out = io.StringIO()
+    history = cr.mlp([3, 4, 1], rng=0).fit(X, y, loss="bce", epochs=40, verbose=0, callbacks=[
+        cr.EpochHook(lambda epoch, logs, net: epoch == 6), cr.ProgressBar(Console(file=out), log_every=5)])
+    assert history.epochs == 7 and out.getvalue().splitlines()[-1].startswith("epoch 7/40: loss ")
 
 
 def test_predict_applies_the_loss_link(rng):

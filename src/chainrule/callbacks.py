@@ -142,7 +142,8 @@ class StopOnDivergence(Callback):
     catches finite blow-ups. An epoch has diverged when its loss
 
     - exceeds ``factor`` times the first epoch's loss (where training began: a transient
-      spike after a near-zero loss, which Adam can make and recover from, is no blow-up), or
+      spike after a near-zero loss, which Adam can make and recover from, is no blow-up; a
+      first loss of exactly 0 has nothing to grow from, so no later loss counts as growth), or
     - in the first epoch, for a classification loss, exceeds ``factor`` times the loss of an
       uninformed network (ln 2 for binary cross-entropy, ln K for K-class cross-entropy,
       1 for hinge) and ``factor`` times the loss of the weights training began from: only
@@ -203,7 +204,8 @@ def uninformed_loss(net) -> float | None:
 
 class ProgressBar(Callback):
     """A rich progress bar over epochs with the loss, the metric and the ETA; with
-    ``log_every=k``, one plain line every k epochs (and after the last) instead of a bar.
+    ``log_every=k``, one plain line every k epochs (and for the last epoch run, also when
+    training stops early) instead of a bar.
 
     Parameters
     ----------
@@ -221,6 +223,7 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, trainer):
         self._progress = None
+        self._unlogged = None  # the last epoch's line when it has not been printed
         self._every = self.log_every
         if self.console is None:
             from rich.console import Console
@@ -249,10 +252,18 @@ class ProgressBar(Callback):
         status = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
         if self._progress is not None:
             self._progress.update(self._task, completed=epoch + 1, status=status)
-        elif (epoch + 1) % self._every == 0 or epoch + 1 == trainer.epochs:
-            self.console.print(f"epoch {epoch + 1}/{trainer.epochs}: {status}", markup=False, highlight=False,
-                               soft_wrap=True)  # one line per record, whatever the width
+            return
+        self._unlogged = f"epoch {epoch + 1}/{trainer.epochs}: {status}"
+        if (epoch + 1) % self._every == 0 or epoch + 1 == trainer.epochs:
+            self._log_line()
+
+    def _log_line(self):
+        self.console.print(self._unlogged, markup=False, highlight=False,
+                           soft_wrap=True)  # one line per record, whatever the width
+        self._unlogged = None
 
     def on_train_end(self, trainer):
         if self._progress is not None:
             self._progress.stop()
+        elif self._unlogged is not None:  # stopped early (or diverged) between two log lines
+            self._log_line()
