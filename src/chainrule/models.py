@@ -171,8 +171,9 @@ class LogisticRegressionGD(_MarginClassifier):
 
 class LinearSVMGD(_MarginClassifier):
     """A linear support vector machine by (sub)gradient descent on the hinge loss
-    ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n k)`` over the n·k margins; several classes
-    (k of them) are one-vs-rest, each with the objective ``C Σᵢ lossᵢ + ½‖w‖²`` of
+    ``mean(max(0, 1 - y f(x))) + ‖W‖²/(2 C n k)`` over the n·k margins, where k is the
+    number of margins per sample (1 for two classes, the number of classes otherwise): several
+    classes are one-vs-rest, each with the objective ``C Σᵢ lossᵢ + ½‖w‖²`` of
     scikit-learn's ``LinearSVC(loss="hinge")``.
     ``decision_function`` gives the margins (there are no probabilities).
 

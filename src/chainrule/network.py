@@ -103,7 +103,8 @@ class Sequential:
             Fraction of the data (randomly chosen with ``rng``) held out for validation.
         callbacks : sequence of Callback
         verbose : {0, 1, 2}
-            0 silent, 1 progress bar, 2 progress bar with periodic log lines.
+            0 silent; 1 a progress bar on a terminal or in Jupyter, elsewhere (a file, a
+            pipe) a plain line every epochs/20 epochs; 2 a plain line every epochs/20 epochs.
         rng : None, int or numpy.random.Generator
             Shuffling and validation split.
         sample_weight : array-like, shape (n_samples,), optional
@@ -119,7 +120,10 @@ class Sequential:
         ValueError, TypeError
             Bad input, before any work starts.
         DivergenceError
-            The loss became non-finite; the weights are the last good ones.
+            The training or validation loss became non-finite, a weight became non-finite,
+            or a callback such as ``StopOnDivergence`` found a blow-up. The network (weights
+            and BatchNorm statistics) is back at its last good state; see the error's
+            ``epoch``, ``reason`` and ``exact``.
         """
         from .train import fit
 

@@ -122,7 +122,7 @@ def add_training_options(parser: argparse.ArgumentParser, default_epochs: int = 
                        help="stop when the validation loss has not improved for PATIENCE epochs")
     group.add_argument("--seed", type=non_negative_int, default=0,
                        help="random seed (>= 0) for weights, splits and shuffling (default: 0)")
-    group.add_argument("--quiet", action="store_true", help="no progress bar")
+    group.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def make_optimizer(args):

@@ -31,7 +31,7 @@ def register(subparsers) -> None:
         "train",
         help="train a network and report train/test metrics",
         description="Train a feedforward network by backpropagation. With no arguments it trains a "
-        "2-8-8-1 tanh network on seed 002's moons, shows a progress bar, prints train and test "
+        "2-8-8-1 tanh network on seed 002's moons, shows a progress bar (plain lines when not on a terminal), prints train and test "
         "metrics and writes the loss curve and decision boundary as PNGs. With --data FILE --target "
         "COLUMN it trains on your own table (numeric feature columns; a categorical target means "
         "classification) and --save writes a model file for `chainrule predict` and `chainrule evaluate`.",

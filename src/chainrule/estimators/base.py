@@ -123,7 +123,8 @@ class NeuralNetBase(BaseEstimator):
         a model file has the device its network was loaded on (``chainrule.load(path,
         device=...)``, the CPU by default).
     verbose : int
-        0 silent, 1 a progress bar, 2 a line every few epochs.
+        0 silent, 1 a progress bar (plain lines when the output is not a terminal or
+        Jupyter), 2 a line every few epochs.
     warm_start : bool, default False
         ``fit`` continues the previous network (its weights, optimizer state and random
         generator) instead of starting a new one. Training parameters changed in between
