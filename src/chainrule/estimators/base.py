@@ -435,7 +435,7 @@ class NeuralNetBase(BaseEstimator):
         ``partial_fit`` or warm ``fit`` continues the weights with a fresh optimizer (Adam's
         moments and step count start again) and a generator seeded anew from
         ``random_state``, so it does not train exactly as this estimator would (a pickled
-        copy does).
+        copy does, except for Dropout's masks on a GPU, whose generator a copy seeds anew).
 
         Returns
         -------
