@@ -64,28 +64,36 @@ def read_file_header(path) -> tuple[dict, dict]:
             raise ModelFileError(f"{path} is not a chainrule model file (not safetensors, or truncated)")
         handle.seek(8)
         raw = handle.read(length)
-    try:
-        header = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ModelFileError(f"{path} is not a chainrule model file: its header is not valid JSON") from None
+    header = _parse_json(raw, f"{path} is not a chainrule model file: its header is not valid JSON")
     meta = header.pop("__metadata__", None) if isinstance(header, dict) else None
     if not isinstance(meta, dict) or "chainrule" not in meta:
         raise ModelFileError(f"{path} is a safetensors file from another tool: it has no chainrule architecture")
-    try:
-        document = json.loads(meta["chainrule"])
-    except (TypeError, json.JSONDecodeError, RecursionError):
-        raise ModelFileError(f"{path}: the chainrule architecture record is not valid JSON") from None
+    if not isinstance(meta["chainrule"], str):
+        raise ModelFileError(f"{path}: the chainrule architecture record is not valid JSON")
+    document = _parse_json(meta["chainrule"], f"{path}: the chainrule architecture record is not valid JSON")
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         marker = document.get("format") if isinstance(document, dict) else document
         raise ModelFileError(f"{path}: unknown format marker {marker!r}")
-    if document.get("format_version") != FORMAT_VERSION:
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:  # not True, not 1.0
         raise ModelFileError(
-            f"{path}: model format version {document.get('format_version')!r} is not supported "
+            f"{path}: model format version {version!r} is not supported "
             f"(this chainrule reads version {FORMAT_VERSION})"
         )
     check_tensor_table(path, header, document)
     check_data_size(path, header, size - 8 - length)
     return header, document
+
+
+def _parse_json(text, message: str):
+    """``json.loads``, any failure a ``ModelFileError`` with ``message`` (and, for an
+    integer too long for Python to read, why)."""
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ModelFileError(message) from None
+    except ValueError as exc:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise ModelFileError(f"{message} ({str(exc).split(';')[0]})") from None
 
 
 def _looks_like_pickle_or_zip(start: bytes, last: bytes) -> bool:
