@@ -64,3 +64,78 @@ def test_the_format_version_is_an_exact_integer(tmp_path, version):
     _raw_file(path, tensors, json.dumps(document))
     with pytest.raises(ModelFileError, match="format version .* is not supported"):
         cr.load(path)
+
+
+# -- D3: paths that are not regular files ---------------------------------------------------------------------
+
+@pytest.fixture
+def no_hang():
+    """Fail the test instead of hanging (a FIFO opened for reading waits for a writer)."""
+    import signal
+
+    def hung(signum, frame):
+        raise TimeoutError("the loader blocked")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, no_hang, capsys):
+    import os
+
+    fifo = tmp_path / "model.chainrule"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match=f"{fifo} is a pipe \\(FIFO\\), not a model file"):
+        cr.load(fifo)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n")
+    for argv in (["predict", str(fifo), str(table)], ["evaluate", str(fifo), str(table), "--target", "b"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is a pipe (FIFO), not a model file" in err
+
+
+def test_a_pipe_on_standard_input_is_refused_by_name(tmp_path):
+    """``cr.load("/dev/stdin")`` with a pickle piped in said only "File or stream is not seekable"."""
+    import pickle
+    import subprocess
+    import sys
+
+    code = "import chainrule as cr\ntry:\n    cr.load('/dev/stdin')\nexcept Exception as e:\n    print(type(e).__name__, e)"
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps({"W": 1}), capture_output=True,
+                         timeout=60).stdout.decode()
+    assert out.startswith("ModelFileError /dev/stdin is a pipe (FIFO), not a model file"), out
+    good = tmp_path / "good.chainrule"
+    cr.mlp([2, 1], rng=0).save(good)
+    with good.open("rb") as stdin:  # a regular file on standard input is one
+        out = subprocess.run([sys.executable, "-c", code], stdin=stdin, capture_output=True, timeout=60)
+    assert out.stdout == b"" and out.returncode == 0, out.stderr
+
+
+def test_devices_and_special_files_are_refused_by_name():
+    with pytest.raises(ModelFileError, match="/dev/null is a character device, not a model file"):
+        cr.load("/dev/null")
+    import os
+
+    if os.path.exists("/proc/self/cmdline"):  # a regular file of size 0 that cannot seek from its end
+        with pytest.raises(ModelFileError, match="/proc/self/cmdline is not a chainrule model file"):
+            cr.load("/proc/self/cmdline")
+
+
+def test_symbolic_links_are_followed_and_loops_named(tmp_path):
+    good = tmp_path / "good.chainrule"
+    cr.mlp([2, 1], rng=0).save(good)
+    (tmp_path / "link.chainrule").symlink_to("good.chainrule")
+    assert isinstance(cr.load(tmp_path / "link.chainrule"), cr.Sequential)
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(ModelFileError, match="a is a symbolic link loop, not a model file"):
+        cr.load(tmp_path / "a")
+    (tmp_path / "dangling").symlink_to("nothere")
+    with pytest.raises(FileNotFoundError, match="no such model file: .*dangling \\(a symbolic link to nothere"):
+        cr.load(tmp_path / "dangling")
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        cr.load(good / "inside")

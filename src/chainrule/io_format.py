@@ -8,7 +8,10 @@ checked, so that a foreign, truncated or corrupted file is named as such.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 import struct
 from pathlib import Path
 
@@ -35,35 +38,17 @@ def read_file_header(path) -> tuple[dict, dict]:
     Raises
     ------
     FileNotFoundError
-        No such file.
+        No such file (or a symbolic link to none).
     ModelFileError
-        Anything else that makes it not a chainrule model file, with the reason.
+        Anything else that makes it not a chainrule model file, with the reason: not a
+        regular file (a directory, pipe, device, symbolic link loop), empty, truncated...
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such model file: {path}")
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a directory, not a model file")
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        start = handle.read(9)
-        if len(start) < 8:
-            raise ModelFileError(f"{path} is not a chainrule model file: it is {'empty' if size == 0 else f'only {size} bytes'}")
-        (length,) = struct.unpack("<Q", start[:8])
-        if length > MAX_HEADER or length > size - 8:
-            # a safetensors header is JSON that starts with "{": then the file was cut short
-            if start[8:9] == b"{" and length <= MAX_HEADER:
-                raise ModelFileError(f"{path} is truncated, not a complete safetensors file: its header needs "
-                                     f"{length} bytes, only {size - 8} follow")
-            handle.seek(-1, 2)
-            if _looks_like_pickle_or_zip(start, handle.read(1)):
-                raise ModelFileError(
-                    f"{path} is not a chainrule model file: it looks like a pickle or zip archive "
-                    "(chainrule never loads pickles)"
-                )
-            raise ModelFileError(f"{path} is not a chainrule model file (not safetensors, or truncated)")
-        handle.seek(8)
-        raw = handle.read(length)
+    with _open_regular_file(path) as handle:
+        try:
+            raw, size, length = _read_header_bytes(path, handle)
+        except OSError as exc:  # e.g. a /proc file that cannot seek
+            raise ModelFileError(f"{path} could not be read: {exc.strerror or exc}") from None
     header = _parse_json(raw, f"{path} is not a chainrule model file: its header is not valid JSON")
     meta = header.pop("__metadata__", None) if isinstance(header, dict) else None
     if not isinstance(meta, dict) or "chainrule" not in meta:
@@ -83,6 +68,66 @@ def read_file_header(path) -> tuple[dict, dict]:
     check_tensor_table(path, header, document)
     check_data_size(path, header, size - 8 - length)
     return header, document
+
+
+_FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+def _open_regular_file(path: Path):
+    """``path`` opened for binary reading, refused unless it is (a link to) a regular file.
+
+    Opened without blocking, so that a FIFO is refused instead of waiting for a writer.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file (also a symbolic link to a missing file, or a path through a file).
+    ModelFileError
+        A symbolic link loop, a directory, pipe, device or socket.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        dangling = f" (a symbolic link to {os.readlink(path)}, which does not exist)" if path.is_symlink() else ""
+        raise FileNotFoundError(f"no such model file: {path}{dangling}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ModelFileError(f"{path} is a symbolic link loop, not a model file") from None
+        raise
+    kind = stat.S_IFMT(os.fstat(fd).st_mode)
+    if kind != stat.S_IFREG:
+        os.close(fd)
+        raise ModelFileError(f"{path} is {_FILE_KINDS.get(kind, 'not a regular file')}, not a model file "
+                             "(chainrule reads model files from regular files only)")
+    return os.fdopen(fd, "rb")
+
+
+def _read_header_bytes(path: Path, handle) -> tuple[bytes, int, int]:
+    """The raw JSON header of an open file, its size and the header length, after telling
+    an empty, truncated, pickled or foreign file by its first bytes."""
+    size = os.fstat(handle.fileno()).st_size
+    start = handle.read(9)
+    if len(start) < 8:
+        raise ModelFileError(f"{path} is not a chainrule model file: it is {'empty' if not start else f'only {len(start)} bytes'}")
+    (length,) = struct.unpack("<Q", start[:8])
+    if length > MAX_HEADER or length > size - 8:
+        # a safetensors header is JSON that starts with "{": then the file was cut short
+        if start[8:9] == b"{" and length <= MAX_HEADER and size >= 8:
+            raise ModelFileError(f"{path} is truncated, not a complete safetensors file: its header needs "
+                                 f"{length} bytes, only {size - 8} follow")
+        last = b""
+        if size > 0:  # some special files (/proc) say 0 and cannot seek from their end
+            handle.seek(-1, 2)
+            last = handle.read(1)
+        if _looks_like_pickle_or_zip(start, last):
+            raise ModelFileError(
+                f"{path} is not a chainrule model file: it looks like a pickle or zip archive "
+                "(chainrule never loads pickles)"
+            )
+        raise ModelFileError(f"{path} is not a chainrule model file (not safetensors, or truncated)")
+    handle.seek(8)
+    return handle.read(length), size, length
 
 
 def _parse_json(text, message: str):
