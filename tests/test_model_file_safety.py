@@ -139,3 +139,30 @@ def test_symbolic_links_are_followed_and_loops_named(tmp_path):
         cr.load(tmp_path / "dangling")
     with pytest.raises(FileNotFoundError, match="no such model file"):
         cr.load(good / "inside")
+
+
+# -- D8: pickles of every kind are named as such (never unpickled) --------------------------------------------
+
+@pytest.mark.parametrize("protocol", [0, 1])
+@pytest.mark.parametrize("value", [{"W": [1.0, 2.0]}, list(range(1000)), "model", np.zeros(3)])
+def test_text_pickles_are_called_pickles(tmp_path, protocol, value):
+    path = tmp_path / "m.chainrule"
+    path.write_bytes(__import__("pickle").dumps(value, protocol=protocol))
+    with pytest.raises(ModelFileError, match="looks like a pickle or zip archive"):
+        cr.load(path)
+
+
+def test_a_legacy_torch_save_file_is_called_a_pickle(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "m.pt"
+    torch.save({"W": torch.zeros(3, 2)}, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(ModelFileError, match="looks like a pickle or zip archive"):
+        cr.load(path)
+
+
+def test_random_bytes_and_text_are_not_called_pickles(tmp_path):
+    path = tmp_path / "m.chainrule"
+    for data in (np.random.default_rng(0).bytes(500), b"W,b\n1,2\n", b"hello world.", b"N." + bytes(20)):
+        path.write_bytes(data)
+        with pytest.raises(ModelFileError, match="not safetensors, or truncated"):
+            cr.load(path)

@@ -18,6 +18,7 @@ from pathlib import Path
 FORMAT = "chainrule-model"
 FORMAT_VERSION = 1
 MAX_HEADER = 100 * 1024 * 1024
+PICKLE_SNIFF = 1 << 20  # bytes read to recognise a text or legacy PyTorch pickle
 SAFETENSORS_DTYPES = {"float64": "F64", "float32": "F32"}
 
 
@@ -120,7 +121,8 @@ def _read_header_bytes(path: Path, handle) -> tuple[bytes, int, int]:
         if size > 0:  # some special files (/proc) say 0 and cannot seek from their end
             handle.seek(-1, 2)
             last = handle.read(1)
-        if _looks_like_pickle_or_zip(start, last):
+        handle.seek(0)
+        if _looks_like_pickle_or_zip(handle.read(PICKLE_SNIFF), last):
             raise ModelFileError(
                 f"{path} is not a chainrule model file: it looks like a pickle or zip archive "
                 "(chainrule never loads pickles)"
@@ -141,14 +143,34 @@ def _parse_json(text, message: str):
         raise ModelFileError(f"{message} ({str(exc).split(';')[0]})") from None
 
 
-def _looks_like_pickle_or_zip(start: bytes, last: bytes) -> bool:
-    """Whether a file is a pickle (protocol marker ``0x80`` then 2 to 5 at the start, the
-    STOP opcode ``.`` as its last byte) or a zip archive (``PK``, as in PyTorch's files).
+def _looks_like_pickle_or_zip(head: bytes, last: bytes) -> bool:
+    """Whether a file is a pickle or a zip archive (``PK``, as in PyTorch's files), from its
+    first bytes ``head`` and its ``last`` byte. Nothing is unpickled.
+
+    A pickle is either a protocol marker (``0x80`` then 2 to 5) at the start and the STOP
+    opcode ``.`` as the last byte, or a start that ``pickletools`` reads as opcodes up to
+    a STOP: text pickles (protocols 0 and 1) and PyTorch's legacy ``torch.save`` files,
+    whose first pickle is a magic number followed by more pickles and raw data.
 
     Only asked once the file has been found not to be safetensors: ``0x80 0x04`` is also
     a valid start of a safetensors header length (1152 bytes)."""
-    protocol = start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
-    return (protocol and last == b".") or start[:2] == b"PK"
+    protocol = head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    return (protocol and last == b".") or head[:2] == b"PK" or _starts_with_a_pickle(head)
+
+
+def _starts_with_a_pickle(head: bytes) -> bool:
+    """Whether ``head`` begins with a whole pickle of at least 3 opcodes (fewer would take
+    random bytes such as ``N.`` for one); ``pickletools.genops`` only decodes opcodes."""
+    import io
+    import pickletools
+
+    try:
+        for count, (opcode, _, _) in enumerate(pickletools.genops(io.BytesIO(head)), start=1):
+            if opcode.name == "STOP":
+                return count >= 3
+    except Exception:  # any failure to decode (mostly ValueError) means it is not one
+        return False
+    return False
 
 
 def check_data_size(path, header: dict, available: int) -> None:
