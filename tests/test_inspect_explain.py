@@ -308,3 +308,25 @@ def test_submodules_are_reachable_from_the_package_without_importing_them_early(
             "cr.plot.gradient_flow; cr.io.read_header; cr.datasets.moons; cr.estimators.NeuralNetClassifier; "
             "assert 'plot' in dir(cr)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("loss, k", [("bce", 1), ("bce", 2), ("cross_entropy", 3)])
+def test_logit_losses_say_how_the_lectures_output_layer_maps_onto_the_trace(loss, k):
+    """The lecture's output layer applies σ (softmax) itself, with dZ[L] = A[L] − Y and 1/m in
+    dW and db: the note's factor must turn this trace's dZ into the lecture's, with equal dW."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4, 2))
+    y = rng.integers(0, 2, size=(4, k)) if loss == "bce" else rng.integers(0, k, size=4)
+    net = cr.mlp([2, 3, k], activation="sigmoid", rng=0)
+    trace = explain(net, X, y, loss)
+    out = trace.layer(2)
+    if loss == "bce":
+        A_lecture, Y, factor = 1 / (1 + np.exp(-out.Z)), y, 4 * k
+    else:
+        A_lecture = np.exp(out.Z) / np.exp(out.Z).sum(axis=1, keepdims=True)
+        Y, factor = np.eye(k)[y], 4
+    dZ_lecture = A_lecture - Y
+    np.testing.assert_allclose(dZ_lecture, factor * out.dZ, rtol=1e-12)
+    np.testing.assert_allclose(dZ_lecture.T @ out.A_prev / factor, out.dW, rtol=1e-12)
+    assert f"its dZ and dA are {'n·k' if loss == 'bce' else 'n'} = {factor} times these" in trace.to_text(width=400)
+    assert "The lecture's output layer" not in explain(net, X, y if loss == "bce" else np.eye(k)[y], "mse").to_text()

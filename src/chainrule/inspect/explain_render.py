@@ -110,11 +110,28 @@ def _header_lines(trace):
         ("Samples are rows: A[0] = X, and each row of Z[l] = A[l-1] W[l]ᵀ + b[l] is z = W x + b for one "
          "example; * is element-wise multiplication."),
     ]
+    lecture = _lecture_output_layer(trace)
+    if lecture:
+        lines.append(lecture)
     non_finite = trace.non_finite
     if non_finite:
         lines.append(f"Warning: this step overflowed the {trace.dtype} range; inf or NaN in "
                      f"{', '.join(non_finite)}. Smaller inputs, weights or learning rate keep it finite.")
     return lines
+
+
+def _lecture_output_layer(trace) -> str | None:
+    """How a loss on logits maps onto the lecture's output layer, which applies the sigmoid
+    (softmax) itself and keeps the 1/m for dW and db: the same step, other intermediate numbers."""
+    link = {"bce": "σ", "cross_entropy": "softmax"}.get(trace.loss_name)
+    if link is None or trace.layers[-1].activation != "identity":
+        return None
+    L = len(trace.layers)
+    factor = trace.n_samples * (trace.sizes[-1] if trace.loss_name == "bce" else 1)
+    m = "n·k" if trace.loss_name == "bce" else "n"
+    return (f"The lecture's output layer applies {link} itself (A[{L}] = {link}(Z[{L}]), dZ[{L}] = A[{L}] − Y, "
+            f"with 1/m in dW[{L}] and db[{L}]): its A[{L}] is ŷ here, and its dZ and dA are {m} = {factor} times "
+            f"these; dW, db and the update are the same.")
 
 
 # -- rich text ----------------------------------------------------------------------------------
