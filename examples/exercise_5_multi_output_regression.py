@@ -98,12 +98,16 @@ def main(out_dir="."):
     X, Y = environmental_data()
     n_train = 480
     X_train, X_test, Y_train, Y_test = X[:n_train], X[n_train:], Y[:n_train], Y[n_train:]
+    print("a) Forward pass: Z[1] = X W[1]ᵀ + b[1], A[1] = tanh(Z[1]), Ŷ = A[1] W[2]ᵀ + b[2] "
+          "(three linear outputs sharing one hidden layer)")
+    print("b) Loss: L = (1/3n) Σ_i Σ_k w_k (ŷ_ik − y_ik)², the MSE over all n·3 entries of per-output "
+          "standardised targets (w_k = importance, 1 by default)")
+    print("c) Backpropagation: dŶ = 2 w ⊙ (Ŷ − Y)/(3n), dW[2] = dŶᵀ A[1], db[2] = Σ_rows dŶ, dA[1] = dŶ W[2] "
+          "(the hidden layer sums the three outputs' error signals), dZ[1] = dA[1] * (1 − A[1]²), dW[1] = dZ[1]ᵀ X")
+    print()
     print("Outputs on different scales (training set):")
     for k, name in enumerate(OUTPUTS):
         print(f"   {name:<14} mean {Y_train[:, k].mean():>9.4g}   std {Y_train[:, k].std():>9.3g}")
-    rng = np.random.default_rng(1)
-    check = gradcheck(cr.mlp([4, 16, 3], activation="tanh", rng=0), rng.normal(size=(5, 4)), rng.normal(size=(5, 3)))
-    print(f"e) gradient check of the 4-16-3 network with MSE over three outputs: {check.summary()}")
     variants = [
         train_variant("raw targets", X_train, Y_train, X_test, Y_test, scale_outputs=False),
         train_variant("standardised outputs", X_train, Y_train, X_test, Y_test, scale_outputs=True),
@@ -128,6 +132,10 @@ def main(out_dir="."):
     print(f"   Weighting ozone 4× changes its test RMSE from {scaled['rmse'][1]:.3e} to {weighted['rmse'][1]:.3e} ppm "
           f"(the data's noise is {NOISE[1]} ppm) and PM2.5's from {scaled['rmse'][0]:.3f} to {weighted['rmse'][0]:.3f} µg/m³:")
     print("   importance weights move accuracy between the outputs that share the hidden layer.")
+    rng = np.random.default_rng(1)
+    check = gradcheck(cr.mlp([4, 16, 3], activation="tanh", rng=0), rng.normal(size=(5, 4)), rng.normal(size=(5, 3)))
+    print(f"e) Updates W[l] ← W[l] − α dW[l] (Adam here) use these gradients; gradient check of the 4-16-3 "
+          f"network with MSE over three outputs: {check.summary()}")
 
     plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(14, 8.4))

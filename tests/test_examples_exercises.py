@@ -76,6 +76,8 @@ def test_exercise_5_multi_output_regression(tmp_path, capsys):
     for name in ("pm2.5 [µg/m³]", "ozone [ppm]", "no2 [ppb]"):
         assert out.count(name) >= 4  # the scales table and one row per variant
     assert "Per-output loss report" in out
+    answers = [line[:2] for line in out.splitlines() if line[:2] in {"a)", "b)", "c)", "d)", "e)"}]
+    assert answers == ["a)", "b)", "c)", "d)", "e)"]  # every part, in the exercise's order
     assert_png(r["path"])
 
 
