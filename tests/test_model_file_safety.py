@@ -31,6 +31,25 @@ def _raw_file(path, tensors: dict, document_text: str) -> None:
     path.write_bytes(struct.pack("<Q", len(header)) + header + data)
 
 
+def _forge(path, tensors: dict, layers: list, dtype="float64", **fields) -> None:
+    """A version-1 model file written by hand (its checksum covers the tensors only), as
+    anyone can write one: ``tensors`` as given, whatever the ``layers`` say."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(tensors[name]).tobytes())
+    document = {"format": "chainrule-model", "format_version": 1, "chainrule_version": "0.1.0", "dtype": dtype,
+                "layers": layers, "loss": None, "training": None, "sha256": digest.hexdigest(), "metadata": {},
+                **fields}
+    _raw_file(path, tensors, json.dumps(document))
+
+
+def _dense(n_in, n_out, **config):
+    return {"type": "dense", "config": {"n_in": n_in, "n_out": n_out, **config}}
+
+
 def _good_parts(tmp_path):
     """The tensors and record of a small saved network (2 -> 3 -> 1)."""
     from safetensors.numpy import load_file
@@ -104,7 +123,8 @@ def test_a_pipe_on_standard_input_is_refused_by_name(tmp_path):
     import subprocess
     import sys
 
-    code = "import chainrule as cr\ntry:\n    cr.load('/dev/stdin')\nexcept Exception as e:\n    print(type(e).__name__, e)"
+    code = ("import chainrule as cr\ntry:\n    cr.load('/dev/stdin')\n"
+            "except Exception as e:\n    print(type(e).__name__, e)")
     out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps({"W": 1}), capture_output=True,
                          timeout=60).stdout.decode()
     assert out.startswith("ModelFileError /dev/stdin is a pipe (FIFO), not a model file"), out
@@ -166,3 +186,129 @@ def test_random_bytes_and_text_are_not_called_pickles(tmp_path):
         path.write_bytes(data)
         with pytest.raises(ModelFileError, match="not safetensors, or truncated"):
             cr.load(path)
+
+
+# -- D1: a forged header cannot make the loader build a large network ----------------------------------------
+
+def _peak_bytes(action) -> int:
+    """Peak memory traced (NumPy's arrays included) while ``action`` runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_a_square_layer_with_only_its_bias_in_the_file_is_refused_before_it_is_built(tmp_path):
+    """Dense(n, n) with only its n biases present: the largest size (n) is within the weight
+    count, but building it needs n² weights (here 200 MB) before "missing tensor" is found."""
+    n = 5000
+    path = tmp_path / "square.chainrule"
+    _forge(path, {"layers.0.b": np.zeros(n, np.float32)}, [_dense(n, n)], dtype="float32")
+
+    def load():
+        with pytest.raises(ModelFileError, match=r"weights do not match the architecture \(missing layers.0.W\)"):
+            cr.load(path)
+
+    assert _peak_bytes(load) < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize("n_in", [1e12, 2.0, True, "2", None, -2], ids=repr)
+def test_layer_sizes_must_be_integers(tmp_path, n_in):
+    path = tmp_path / "sizes.chainrule"
+    _forge(path, {"layers.0.W": np.ones((1, 2)), "layers.0.b": np.zeros(1)}, [_dense(n_in, 1)])
+    with pytest.raises(ModelFileError, match=f"{path.name}: the architecture (record is invalid .*n_in must be a "
+                                             "positive integer|asks for a size of 1000000000000)"):
+        cr.load(path)
+
+
+def test_a_residual_projection_must_be_in_the_file(tmp_path):
+    """Residual([Dense(n, 1), Dense(1, m)]) needs a projection of n·m weights: only n + m are there."""
+    n, m = 3000, 2000
+    tensors = {"layers.0.0.W": np.ones((1, n)), "layers.0.0.b": np.zeros(1),
+               "layers.0.1.W": np.ones((m, 1)), "layers.0.1.b": np.zeros(m)}
+    block = {"type": "residual", "config": {"block": [_dense(n, 1), _dense(1, m)], "projection": True}}
+    path = tmp_path / "residual.chainrule"
+    _forge(path, tensors, [block])
+
+    def load():
+        with pytest.raises(ModelFileError, match=r"missing layers.0.2.W"):
+            cr.load(path)
+
+    assert _peak_bytes(load) < 20 * 1024 * 1024
+
+
+def test_thousands_of_layers_for_two_tensors_are_refused(tmp_path):
+    path = tmp_path / "many.chainrule"
+    _forge(path, {"layers.0.W": np.ones((1, 1)), "layers.0.b": np.zeros(1)},
+           [_dense(1, 1)] + [{"type": "relu", "config": {}}] * 20000)
+    with pytest.raises(ModelFileError, match="the architecture has 20001 layers for 2 tensors"):
+        cr.load(path)
+
+
+def test_missing_and_unexpected_tensors_are_named_briefly(tmp_path):
+    tensors = {f"layers.{i}.x": np.zeros(1) for i in range(1, 1001)} | {"layers.0.W": np.ones((1, 1))}
+    path = tmp_path / "extra.chainrule"
+    _forge(path, tensors, [_dense(1, 1)])
+    with pytest.raises(ModelFileError) as info:
+        cr.load(path)
+    message = str(info.value)
+    assert message.endswith("(missing layers.0.b; unexpected layers.1.x, layers.10.x, layers.100.x and 997 more)")
+
+
+def test_a_tensor_whose_bytes_do_not_hold_its_shape_is_refused(tmp_path):
+    """Shape [3000, 3000] with 8 bytes of data: safetensors would be asked only after the network was built."""
+    path = tmp_path / "offsets.chainrule"
+    _forge(path, {"layers.0.W": np.ones((1, 1)), "layers.0.b": np.zeros(1)}, [_dense(1, 1)])
+    data = path.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    header["layers.0.W"]["shape"] = [3000, 3000]
+    document = json.loads(header["__metadata__"]["chainrule"])
+    document["layers"] = [_dense(3000, 3000)]
+    header["layers.0.b"]["shape"] = [3000]
+    header["__metadata__"]["chainrule"] = json.dumps(document)
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + length:])
+
+    def load():
+        with pytest.raises(ModelFileError, match=r"corrupted: tensor 'layers.0.\w' has data offsets \[\d+, \d+\], "
+                                                 r"which do not hold its shape \[3000"):
+            cr.load(path)
+
+    assert _peak_bytes(load) < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize("layer_cls", cr.layers.LAYERS.classes(), ids=lambda c: c.name)
+def test_every_layers_shape_plan_is_what_it_builds(layer_cls):
+    from chainrule.layers.base import tensor_shapes
+
+    layer = layer_cls.example(np.random.default_rng(0), n_features=4)
+    plan = layer_cls.shape_plan(layer.get_config())
+    assert plan.tensors == tensor_shapes(layer)
+    assert plan.n_in == getattr(layer, "n_in", None)
+    if plan.n_in is not None:
+        assert plan.n_out == layer.output_size(plan.n_in)
+
+
+@pytest.mark.parametrize("block, projection", [
+    (lambda: [cr.Dense(4, 4), cr.ReLU(), cr.Dense(4, 4)], "auto"),
+    (lambda: [cr.Dense(4, 4)], True),
+    (lambda: [cr.ReLU(), cr.Dense(4, 2, bias=False)], "auto"),
+    (lambda: [cr.layers.BatchNorm(4), cr.Dense(4, 3)], "auto"),
+    (lambda: [cr.layers.Residual([cr.Dense(4, 3)]), cr.Tanh(), cr.Dense(3, 5)], "auto"),
+    (lambda: [cr.ReLU()], False),
+])
+def test_a_residual_blocks_shape_plan_is_what_it_builds(block, projection):
+    from chainrule.layers import Residual
+    from chainrule.layers.base import tensor_shapes
+
+    layer = Residual(block(), projection=projection)
+    plan = Residual.shape_plan(layer.get_config())
+    assert plan.tensors == tensor_shapes(layer) and plan.n_in == layer.n_in
+    if plan.n_in is not None:
+        assert plan.n_out == layer.output_size(plan.n_in)

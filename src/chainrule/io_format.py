@@ -20,6 +20,10 @@ FORMAT_VERSION = 1
 MAX_HEADER = 100 * 1024 * 1024
 PICKLE_SNIFF = 1 << 20  # bytes read to recognise a text or legacy PyTorch pickle
 SAFETENSORS_DTYPES = {"float64": "F64", "float32": "F32"}
+ITEMSIZE = {"float64": 8, "float32": 4}
+# a network's layers are bounded by its tensors: each activation, dropout or block beside them
+# is allowed for, generously, so that a header cannot ask for millions of parameterless layers
+MAX_LAYERS, LAYERS_PER_TENSOR = 64, 8
 
 
 class ModelFileError(ValueError):
@@ -68,6 +72,7 @@ def read_file_header(path) -> tuple[dict, dict]:
         )
     check_tensor_table(path, header, document)
     check_data_size(path, header, size - 8 - length)
+    check_architecture(path, header, document)
     return header, document
 
 
@@ -110,7 +115,8 @@ def _read_header_bytes(path: Path, handle) -> tuple[bytes, int, int]:
     size = os.fstat(handle.fileno()).st_size
     start = handle.read(9)
     if len(start) < 8:
-        raise ModelFileError(f"{path} is not a chainrule model file: it is {'empty' if not start else f'only {len(start)} bytes'}")
+        what = "empty" if not start else f"only {len(start)} bytes"
+        raise ModelFileError(f"{path} is not a chainrule model file: it is {what}")
     (length,) = struct.unpack("<Q", start[:8])
     if length > MAX_HEADER or length > size - 8:
         # a safetensors header is JSON that starts with "{": then the file was cut short
@@ -188,8 +194,8 @@ def check_data_size(path, header: dict, available: int) -> None:
     Raises
     ------
     ModelFileError
-        The tensors need more bytes than the file holds. Malformed offsets are left to
-        the safetensors reader, which calls the file corrupted.
+        The tensors need more bytes than the file holds (offsets are checked by
+        ``check_tensor_table``, which comes first).
     """
     ends = [entry["data_offsets"][1] for entry in header.values()
             if isinstance(entry, dict) and isinstance(entry.get("data_offsets"), list)
@@ -201,39 +207,109 @@ def check_data_size(path, header: dict, available: int) -> None:
 
 
 def check_tensor_table(path, header: dict, document: dict) -> None:
-    """Every tensor entry well formed and in the document's dtype; layer configs no larger
-    than the weights the file holds (so a damaged header cannot ask for a huge network)."""
+    """Every tensor entry well formed: a shape of non-negative ints, the document's dtype,
+    and a byte range (``data_offsets``) exactly as long as its shape needs, so that the
+    file really holds the weights its table lists."""
     dtype = document.get("dtype")
     if not isinstance(dtype, str) or dtype not in SAFETENSORS_DTYPES:
         raise ModelFileError(f"{path}: unsupported dtype {dtype!r} (chainrule writes float32 or float64)")
-    total = 0
     for name, entry in header.items():
         shape = entry.get("shape") if isinstance(entry, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
             raise ModelFileError(f"{path} is corrupted: tensor {name!r} has no valid shape")
         if entry.get("dtype") != SAFETENSORS_DTYPES[dtype]:
             raise ModelFileError(f"{path} is corrupted: tensor {name!r} is {entry.get('dtype')}, "
                                  f"the model is {dtype}")
-        count = 1
-        for d in shape:
-            count *= d
-        total += count
-    if not isinstance(document.get("layers"), list):
+        offsets = entry.get("data_offsets")
+        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)
+                or not 0 <= offsets[0] <= offsets[1]
+                or offsets[1] - offsets[0] != _count(shape) * ITEMSIZE[dtype]):
+            raise ModelFileError(f"{path} is corrupted: tensor {name!r} has data offsets {offsets!r}, "
+                                 f"which do not hold its shape {shape}")
+
+
+def check_architecture(path, header: dict, document: dict) -> None:
+    """The layer list describes exactly the file's tensors, names and shapes, as found from
+    the layer configs without building anything (``Layer.shape_plan``): a damaged or forged
+    header cannot make the loader allocate a network larger than the weights in the file.
+
+    Raises
+    ------
+    ModelFileError
+        No layer list; more layers than the tensors can account for; a size larger than
+        the file's weight count, or not an integer; layers that do not fit together;
+        missing or unexpected tensors, or shapes that differ.
+    """
+    layers = document.get("layers")
+    if not isinstance(layers, list):
         raise ModelFileError(f"{path}: the architecture record has no layer list")
-    largest = _largest_integer(document["layers"])
+    total = sum(_count(entry["shape"]) for entry in header.values())
+    largest = _largest_number(layers)
     if largest > max(total, 1):
-        raise ModelFileError(f"{path}: the architecture asks for a size of {largest}, but the file holds only "
+        raise ModelFileError(f"{path}: the architecture asks for a size of {int(largest)}, but the file holds only "
                              f"{total} weights (damaged or forged header)")
+    count, limit = _count_layer_specs(layers), MAX_LAYERS + LAYERS_PER_TENSOR * len(header)
+    if count > limit:
+        raise ModelFileError(f"{path}: the architecture has {count} layers for {len(header)} tensors "
+                             f"(at most {limit}; damaged or forged header)")
+    expected = _planned_tensors(path, layers)
+    found = {name: tuple(entry["shape"]) for name, entry in header.items()}
+    missing, extra = sorted(expected.keys() - found.keys()), sorted(found.keys() - expected.keys())
+    if missing or extra:
+        parts = [f"{what} {_some(names)}" for what, names in (("missing", missing), ("unexpected", extra)) if names]
+        raise ModelFileError(f"{path}: weights do not match the architecture ({'; '.join(parts)})")
+    for name, shape in expected.items():
+        if found[name] != shape:
+            raise ModelFileError(f"{path}: {name} has shape {found[name]}, the architecture needs {shape}")
 
 
-def _largest_integer(value) -> int:
-    """The largest integer anywhere inside nested lists and dicts (0 if none)."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dict):
-        return max((_largest_integer(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return max((_largest_integer(v) for v in value), default=0)
-    return 0
+def _planned_tensors(path, layers: list) -> dict:
+    """Tensor name -> shape that the layer specs would build (``layers.<i>.<name>``)."""
+    from .layers import spec_shape_plan
+    from .layers.base import chain_plans
+
+    try:
+        plans = [spec_shape_plan(spec) for spec in layers]
+        chain_plans(plans, next((plan.n_in for plan in plans if plan.n_in is not None), None))
+    except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: the architecture record is invalid ({exc})") from None
+    return {f"layers.{i}.{name}": tuple(shape) for i, plan in enumerate(plans) for name, shape in plan.tensors.items()}
+
+
+def _some(names: list, shown: int = 3) -> str:
+    """The first few of ``names``, then how many more (a forged table may list thousands)."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _count(shape) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count
+
+
+def _walk_json(value):
+    """Every value inside nested lists and dicts, ``value`` included (no recursion: the
+    nesting depth of a file's JSON is the file's choice)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _largest_number(value) -> float:
+    """The largest whole number anywhere inside nested lists and dicts (0 if none); floats
+    such as 1e12 count, since a constructor may take them for sizes."""
+    numbers = (v for v in _walk_json(value) if not isinstance(v, bool)
+               and (isinstance(v, int) or (isinstance(v, float) and v.is_integer())))
+    return max(numbers, default=0)
+
+
+def _count_layer_specs(layers: list) -> int:
+    """How many layer specs (dicts with a ``type``) the list holds, nested blocks included."""
+    return sum(1 for v in _walk_json(layers) if isinstance(v, dict) and "type" in v)

@@ -7,12 +7,42 @@ and raises when no training-mode forward preceded it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..backend import assign, convert, namespace
 from ..registry import Registry
 
 LAYERS = Registry("layer")
+
+
+class ShapePlan(NamedTuple):
+    """What a layer built from a config holds and takes, found without building it.
+
+    Attributes
+    ----------
+    tensors : dict of str to tuple of int
+        Shape of every parameter and buffer, by the name a model file gives it below the
+        layer's path (``"W"``, ``"running_mean"``, ``"0.W"`` for a block's first layer).
+    n_in : int or None
+        The input features the layer takes (None: any number).
+    n_out : int or None
+        The output features it gives (None: as many as it takes).
+    """
+
+    tensors: dict
+    n_in: int | None
+    n_out: int | None
+
+
+def config_size(config: dict, key: str) -> int:
+    """``config[key]`` when it is a positive int (not a bool, not a float such as 3.0 or
+    1e12: a model file's sizes are written as integers); ValueError otherwise."""
+    value = config.get(key)
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    return value
 
 
 class Parameter:
@@ -220,6 +250,23 @@ class Layer:
         return cls(**config)
 
     @classmethod
+    def shape_plan(cls, config: dict) -> ShapePlan:
+        """The tensors a layer built from ``config`` would hold, and its input and output
+        sizes, found without building it (no array is allocated).
+
+        Model files compare this plan with the file's tensor table before building any
+        layer, so that a forged header cannot make the loader allocate a huge network. A
+        layer without parameters, buffers or sublayers needs nothing here. A layer class
+        that has them should override this; otherwise the layer is built from ``config``
+        to read them (which allocates what the config asks for).
+        """
+        if not _holds_arrays(cls):
+            return ShapePlan({}, None, None)
+        layer = cls.from_config(config)
+        n_in = getattr(layer, "n_in", None)
+        return ShapePlan(tensor_shapes(layer), n_in, None if n_in is None else layer.output_size(n_in))
+
+    @classmethod
     def example(cls, rng: np.random.Generator, n_features: int = 4) -> Layer:
         """A small instance taking ``n_features`` inputs, for tests and docs."""
         return cls()
@@ -248,16 +295,63 @@ def layer_to_spec(layer: Layer) -> dict:
     return {"type": layer.name, "config": layer.get_config()}
 
 
-def layer_from_spec(spec: dict) -> Layer:
-    """Rebuild a layer from ``layer_to_spec`` output; raises ValueError for unknown types
-    or bad configs, never runs anything but the registered constructor."""
+def _spec_parts(spec) -> tuple[type, dict]:
+    """The registered class and the config of a layer spec (ValueError when malformed)."""
     if not isinstance(spec, dict) or "type" not in spec:
         raise ValueError(f"a layer spec must be a dict with a 'type', got {spec!r}")
     cls = LAYERS.get(spec["type"])
     config = spec.get("config", {})
     if not isinstance(config, dict):
         raise ValueError(f"layer {spec['type']!r}: config must be a dict, got {config!r}")
+    return cls, config
+
+
+def layer_from_spec(spec: dict) -> Layer:
+    """Rebuild a layer from ``layer_to_spec`` output; raises ValueError for unknown types
+    or bad configs, never runs anything but the registered constructor."""
+    cls, config = _spec_parts(spec)
     try:
         return cls.from_config(config)
     except TypeError as exc:
         raise ValueError(f"layer {spec['type']!r}: bad config {config!r} ({exc})") from None
+
+
+def spec_shape_plan(spec: dict) -> ShapePlan:
+    """``shape_plan`` of the layer a spec describes, without building it (ValueError for
+    unknown types or bad configs)."""
+    cls, config = _spec_parts(spec)
+    try:
+        return cls.shape_plan(config)
+    except TypeError as exc:
+        raise ValueError(f"layer {spec['type']!r}: bad config {config!r} ({exc})") from None
+
+
+def chain_plans(plans, size: int | None) -> int | None:
+    """The output size of layers in sequence given ``size`` input features (None: not
+    fixed), checking that each takes what the one before gives.
+
+    Raises
+    ------
+    ValueError
+        Naming the first layer (by position) that cannot take its input.
+    """
+    for i, plan in enumerate(plans):
+        if plan.n_in is not None and size is not None and size != plan.n_in:
+            raise ValueError(f"layer {i} cannot take {size} input features: it takes {plan.n_in}")
+        size = plan.n_out if plan.n_out is not None else size
+    return size
+
+
+def tensor_shapes(layer: Layer) -> dict:
+    """Shape of every parameter and buffer of a built layer, named as in ``ShapePlan``."""
+    subs = layer.sublayers()
+    if subs:
+        return {f"{j}.{name}": shape for j, sub in enumerate(subs) for name, shape in tensor_shapes(sub).items()}
+    shapes = {p.name: tuple(p.shape) for p in layer.parameters()}
+    shapes.update({name: tuple(value.shape) for name, value in layer.buffers().items()})
+    return shapes
+
+
+def _holds_arrays(cls: type) -> bool:
+    """Whether a layer class declares parameters, buffers or sublayers of its own."""
+    return any(getattr(cls, name) is not getattr(Layer, name) for name in ("parameters", "buffers", "sublayers"))

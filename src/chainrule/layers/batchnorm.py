@@ -6,7 +6,7 @@ import numpy as np
 
 from ..backend import convert, namespace
 from ..validation import check_fraction, check_positive
-from .base import Layer, Parameter
+from .base import Layer, Parameter, ShapePlan, config_size
 
 
 class BatchNorm(Layer):
@@ -52,6 +52,11 @@ class BatchNorm(Layer):
         layer.gamma.value[...] = rng.uniform(0.5, 1.5, n_features)
         layer.beta.value[...] = rng.normal(size=n_features)
         return layer
+
+    @classmethod
+    def shape_plan(cls, config):
+        n = config_size(config, "n_features")
+        return ShapePlan({name: (n,) for name in ("gamma", "beta", "running_mean", "running_var")}, n, n)
 
     def parameters(self):
         return [self.gamma, self.beta]

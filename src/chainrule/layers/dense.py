@@ -6,7 +6,7 @@ import numpy as np
 
 from ..initializers import as_generator, initialize
 from ..validation import check_positive
-from .base import Layer, Parameter
+from .base import Layer, Parameter, ShapePlan, config_size
 
 
 class Dense(Layer):
@@ -61,6 +61,14 @@ class Dense(Layer):
     @classmethod
     def example(cls, rng, n_features=4):
         return cls(n_features, 3, rng=rng)
+
+    @classmethod
+    def shape_plan(cls, config):
+        n_in, n_out = config_size(config, "n_in"), config_size(config, "n_out")
+        tensors = {"W": (n_out, n_in)}
+        if config.get("bias", True):  # as the constructor reads it
+            tensors["b"] = (n_out,)
+        return ShapePlan(tensors, n_in, n_out)
 
     def parameters(self):
         return [self.W] if self.b is None else [self.W, self.b]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .base import Layer, layer_from_spec, layer_to_spec
+from .base import Layer, ShapePlan, chain_plans, layer_from_spec, layer_to_spec, spec_shape_plan
 from .dense import Dense
 
 
@@ -68,6 +68,30 @@ class Residual(Layer):
     def from_config(cls, config):
         block = [layer_from_spec(spec) for spec in config["block"]]
         return cls(block, projection=bool(config.get("projection", False)))
+
+    @classmethod
+    def shape_plan(cls, config):
+        """As the constructor builds it: the block's layers (``0.W``...), then the projection
+        ``W_s`` (``<len(block)>.W``, shape (block output, block input)) when there is one."""
+        block = config.get("block")
+        if not isinstance(block, list) or not block:
+            raise ValueError("Residual needs a non-empty block of layers")
+        plans = [spec_shape_plan(spec) for spec in block]
+        tensors = {f"{j}.{name}": shape for j, plan in enumerate(plans) for name, shape in plan.tensors.items()}
+        n_in = next((plan.n_in for plan in plans if plan.n_in), None)
+        try:
+            n_out = chain_plans(plans, n_in)
+        except ValueError as exc:
+            raise ValueError(f"Residual block {exc}") from None
+        projection = bool(config.get("projection", False))
+        if n_in is not None and n_out != n_in and not projection:
+            raise ValueError(f"Residual block maps {n_in} features to {n_out}, so x cannot be added to F(x)")
+        if not projection:
+            return ShapePlan(tensors, n_in, n_out)
+        if n_in is None:
+            raise ValueError("Residual projection needs a block that starts with a sized layer (e.g. Dense)")
+        tensors[f"{len(block)}.W"] = (n_out, n_in)
+        return ShapePlan(tensors, n_in, n_out)
 
     def sublayers(self):
         return self.block + ([self.projection] if self.projection is not None else [])
