@@ -312,3 +312,26 @@ def test_a_residual_blocks_shape_plan_is_what_it_builds(block, projection):
     assert plan.tensors == tensor_shapes(layer) and plan.n_in == layer.n_in
     if plan.n_in is not None:
         assert plan.n_out == layer.output_size(plan.n_in)
+
+
+# -- the header's size ----------------------------------------------------------------------------------------
+
+def test_a_header_over_16_mib_is_refused_before_it_is_parsed(tmp_path):
+    good = tmp_path / "good.chainrule"
+    cr.mlp([2, 3, 1], rng=0).save(good)
+    data = good.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    padded = 17 * 1024 * 1024
+    big = tmp_path / "big.chainrule"
+    big.write_bytes(struct.pack("<Q", padded) + data[8:8 + length] + b" " * (padded - length) + data[8 + length:])
+    with pytest.raises(ModelFileError, match=f"{big.name}: its header is {padded} bytes, more than the 16 MiB"):
+        cr.load(big)
+
+
+def test_saving_refuses_metadata_the_loader_would_refuse(tmp_path):
+    path = tmp_path / "m.chainrule"
+    with pytest.raises(ValueError, match="header would be about .* bytes, more than the 16 MiB"):
+        cr.mlp([2, 1], rng=0).save(path, notes="x" * (17 * 1024 * 1024))
+    assert not path.exists()
+    cr.mlp([2, 1], rng=0).save(path, notes="x" * (15 * 1024 * 1024))  # under the cap: saved and loaded
+    assert len(cr.load(path).metadata["notes"]) == 15 * 1024 * 1024

@@ -32,7 +32,7 @@ import numpy as np
 
 from .atomic import replacing
 from .backend import array_module, assign, resolve_device, to_numpy
-from .io_format import FORMAT, FORMAT_VERSION, ModelFileError, read_file_header
+from .io_format import FORMAT, FORMAT_VERSION, MAX_HEADER, ModelFileError, read_file_header
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "load_network", "read_header",
            "save_model", "tensors_of"]
@@ -125,7 +125,8 @@ def save_model(model, path, **metadata) -> Path:
     TypeError
         Unsaveable model (unfitted, foreign estimator) or metadata that is not JSON.
     ValueError
-        A layer that cannot be rebuilt from a file (``CustomActivation``).
+        A layer that cannot be rebuilt from a file (``CustomActivation``); metadata that
+        would make the header larger than the loader reads (16 MiB).
     FileNotFoundError
         The directory does not exist.
     """
@@ -163,6 +164,7 @@ def save_model(model, path, **metadata) -> Path:
         header = json.dumps(document, allow_nan=True)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"model metadata must be JSON-serialisable: {exc}") from None
+    _check_header_size(header, len(tensors))
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory; give a file name such as {path / 'model.chainrule'}")
     if not path.parent.exists():
@@ -170,6 +172,15 @@ def save_model(model, path, **metadata) -> Path:
     with replacing(path, fsync=True) as tmp:
         save_file(tensors, str(tmp), metadata={"chainrule": header})
     return path
+
+
+def _check_header_size(record: str, n_tensors: int) -> None:
+    """Refuse to write a file whose header the loader would refuse (``MAX_HEADER``):
+    the record as the JSON string it becomes, and at most 256 bytes per tensor entry."""
+    size = len(json.dumps(record)) + 256 * n_tensors
+    if size > MAX_HEADER:
+        raise ValueError(f"the model's header would be about {size} bytes, more than the {MAX_HEADER >> 20} MiB "
+                         "a model file may have: store less metadata")
 
 
 def read_header(path) -> dict:
