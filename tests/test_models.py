@@ -131,6 +131,20 @@ def test_multiclass_linear_svm_has_linear_svcs_c_for_every_class():
         np.testing.assert_allclose(ours.intercept_[k], binary.intercept_[0], atol=0.03)
 
 
+def test_a_fit_whose_loss_is_still_falling_warns_like_scikit_learn():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(ConvergenceWarning, match=r"LogisticRegressionGD did not converge in 1000 epochs: its loss "
+                                                r"still fell by [\d.]+% over the last 50; raise epochs"):
+        LogisticRegressionGD(random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        LogisticRegressionGD(epochs=10000, random_state=0).fit(X, y)  # converged: silent
+        LogisticRegressionGD(epochs=15, random_state=0).fit(X, y)  # too short to judge (under 20 epochs)
+
+
 def test_sample_weights_equal_repeated_rows():
     X, y = datasets.load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)

@@ -14,12 +14,18 @@ gradient descent converge on a convex loss without tuning.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .backend import to_numpy
 from .estimators import NeuralNetClassifier, NeuralNetRegressor
 from .losses import check_sample_weight
 from .validation import check_positive
+
+# A run whose loss still fell by more than this fraction over its last twentieth of epochs (at
+# least 10) has not converged: gradient descent at 1/L on a convex loss flattens out long before.
+CONVERGENCE_TOLERANCE = 1e-3
 
 CURVATURE = {"mse": 2.0, "sse": 2.0, "huber": 1.0, "bce": 0.25, "cross_entropy": 0.5, "hinge": 1.0}
 
@@ -63,6 +69,24 @@ class _OneLayer:
     device = "cpu"
     warm_start = False
     l2 = 0.0
+
+    def _record(self, history, validated: bool) -> None:
+        super()._record(history, validated)
+        self._warn_unless_converged(history.loss)
+
+    def _warn_unless_converged(self, losses) -> None:
+        """scikit-learn's ``ConvergenceWarning`` when a fit (not a one-epoch ``partial_fit``)
+        ends with its loss still falling (see ``CONVERGENCE_TOLERANCE``)."""
+        if len(losses) < 20:
+            return
+        window = max(10, len(losses) // 20)
+        before, last = losses[-window - 1], losses[-1]
+        drop = (before - last) / max(abs(last), 1e-12)
+        if drop > CONVERGENCE_TOLERANCE:
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.warn(f"{type(self).__name__} did not converge in {len(losses)} epochs: its loss still fell by "
+                          f"{drop:.2%} over the last {window}; raise epochs", ConvergenceWarning, stacklevel=6)
 
     def _check_learning_rate(self) -> None:
         if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
