@@ -335,3 +335,78 @@ def test_saving_refuses_metadata_the_loader_would_refuse(tmp_path):
     assert not path.exists()
     cr.mlp([2, 1], rng=0).save(path, notes="x" * (15 * 1024 * 1024))  # under the cap: saved and loaded
     assert len(cr.load(path).metadata["notes"]) == 15 * 1024 * 1024
+
+
+# -- D2: numbers past the float range ------------------------------------------------------------------------
+
+def _edited(path, out, edit):
+    """Copy a model file with its chainrule record changed by ``edit(document)`` (tensors unchanged)."""
+    from safetensors.numpy import load_file, save_file
+
+    document = cr.io.read_header(path)
+    edit(document)
+    save_file(load_file(str(path)), str(out), metadata={"chainrule": json.dumps(document)})
+    return out
+
+
+def _setter(*keys, value):
+    def edit(document):
+        target = document
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return edit
+
+
+@pytest.fixture(scope="module")
+def fitted_classifier():
+    from chainrule.estimators import NeuralNetClassifier
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    return NeuralNetClassifier(hidden_layer_sizes=(3,), epochs=2, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+
+
+@pytest.mark.parametrize("keys, value, message", [
+    (("state", "loss_curve_"), [10**400], "loss_curve_ holds an integer too large for a float"),
+    (("state", "validation_scores_"), [0.5, 10**400], "validation_scores_ holds an integer too large for a float"),
+    (("state", "best_validation_score_"), 10**400, "best_validation_score_ holds an integer too large"),
+    (("state", "best_validation_score_"), "high", "best_validation_score_ must be a number, got 'high'"),
+    (("params", "l2"), 10**400, "l2 must be a finite number, got an integer too large for a float"),
+    (("params", "learning_rate"), 10**400, "learning_rate must be a finite number"),
+    (("class",), ["NeuralNetClassifier"], r"unknown estimator class \['NeuralNetClassifier'\]"),
+], ids=["loss_curve", "validation_scores", "best_score", "best_score_text", "l2", "learning_rate", "class_list"])
+def test_numbers_past_the_float_range_are_named(tmp_path, fitted_classifier, keys, value, message):
+    good = fitted_classifier.save(tmp_path / "good.chainrule")
+    bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", *keys, value=value))
+    with pytest.raises(ModelFileError, match=f"bad.chainrule: .*{message}"):
+        cr.load(bad)
+
+
+def test_the_cli_prints_one_line_for_a_number_past_the_float_range(tmp_path, fitted_classifier, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n0.1,0.2,0\n0.3,-0.4,1\n")
+    estimator = _edited(fitted_classifier.save(tmp_path / "good.chainrule"), tmp_path / "est.chainrule",
+                        _setter("estimator", "state", "loss_curve_", value=[10**400]))
+    network = tmp_path / "net.chainrule"
+    cr.mlp([2, 3, 1], rng=0).save(network, scaler_mean=[10**400, 0], features=["a", "b"])
+    for model in (estimator, network):
+        for argv in (["predict", str(model), str(table)], ["evaluate", str(model), str(table), "--target", "y"]):
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and err.startswith(f"chainrule: error: {model}: ") and "Traceback" not in err
+
+
+def test_the_cli_prints_one_line_for_any_failure_to_load(tmp_path, monkeypatch, capsys):
+    """Whatever goes wrong while loading (here an unforeseen error), the command names the file in one line."""
+    import chainrule
+
+    def broken(path, device=None):
+        raise LookupError("something nobody foresaw\nsecond line")
+
+    monkeypatch.setattr(chainrule, "load", broken)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n")
+    assert main(["predict", str(tmp_path / "m.chainrule"), str(table)]) == 2
+    err = capsys.readouterr().err
+    expected = f"{tmp_path / 'm.chainrule'} could not be loaded (LookupError: something nobody foresaw)"
+    assert err == f"chainrule: error: {expected}\n"

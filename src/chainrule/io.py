@@ -254,7 +254,7 @@ def load_model(path, device=None):
 
     try:
         return estimator_from_record(record, net)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise ModelFileError(f"{path}: {exc}") from None
 
 
@@ -294,7 +294,7 @@ def _read(path, device=None):
     if loss is not None:
         try:
             net.loss = LOSSES.get(loss["name"])(**loss.get("config", {}))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             raise ModelFileError(f"{path}: the loss record is invalid ({exc})") from None
     metadata = document.get("metadata", {})
     if not isinstance(metadata, dict):

@@ -15,10 +15,16 @@ def check_positive(name: str, value, *, integer: bool = False, allow_zero: bool 
     if integer and not isinstance(value, numbers.Integral):
         if not float(value).is_integer():
             raise TypeError(f"{name} must be an integer, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    finite = isinstance(value, numbers.Integral) or np.isfinite(value)  # (isfinite fails on ints past 1e308)
+    if not finite or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value!r}")
-    return int(value) if integer else float(value)
+    if integer:
+        return int(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number, got an integer too large for a float") from None
 
 
 def check_fraction(name: str, value, *, upper_open: bool = True) -> float:

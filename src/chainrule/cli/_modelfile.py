@@ -182,14 +182,35 @@ class EstimatorFile(TableModel):
 
 
 def open_model(path) -> TableModel:
-    """Load a model file as a ``TableModel`` (ValueError for files that are not chainrule models)."""
+    """Load a model file as a ``TableModel``.
+
+    Raises
+    ------
+    FileNotFoundError, OSError
+        No such file, or one that cannot be opened (each names the file).
+    ModelFileError
+        Anything else, naming the file in one line: a file that is not a chainrule model,
+        metadata that does not describe the network, and any other failure to load (the
+        command line prints a line, never a traceback).
+    """
     from .. import load
+    from ..io import ModelFileError
     from ..network import Sequential
 
-    model = load(path)
-    if isinstance(model, Sequential):
-        return NetworkFile(model)
-    return EstimatorFile(model)
+    try:
+        model = load(path)
+        return NetworkFile(model) if isinstance(model, Sequential) else EstimatorFile(model)
+    except (ModelFileError, OSError, MemoryError):
+        raise
+    except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+        raise ModelFileError(f"{path}: {_first_line(exc)}") from None
+    except Exception as exc:  # a failure nobody foresaw: still one line that names the file
+        raise ModelFileError(f"{path} could not be loaded ({type(exc).__name__}: {_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def read_table_for(model: TableModel, model_path, data_path, target=None):

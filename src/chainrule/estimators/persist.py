@@ -88,6 +88,22 @@ def _list_of(record: dict, key: str, kind, where: str) -> list:
     return values
 
 
+def _float(value, key: str, where: str) -> float:
+    """A record's number as a float; a JSON integer past the float range (1e400) is a
+    ValueError naming the field (``float`` raises OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{where}: {key} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{where}: {key} holds an integer too large for a float") from None
+
+
+def _floats(record: dict, key: str, where: str) -> list:
+    """A record's list of numbers (absent: empty) as floats."""
+    return [_float(v, key, where) for v in _list_of(record, key, numbers.Real, where)]
+
+
 def estimator_from_record(record, network):
     """Rebuild a fitted estimator around ``network`` from ``estimator_record`` output.
 
@@ -117,7 +133,7 @@ def estimator_from_record(record, network):
     where = "estimator record"
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
         raise ValueError(f"{where}: unsupported version {record.get('version') if isinstance(record, dict) else record!r}")
-    cls = estimator_classes().get(record.get("class"))
+    cls = estimator_classes().get(record.get("class")) if isinstance(record.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{where}: unknown estimator class {record.get('class')!r} "
                          f"(chainrule restores only {', '.join(estimator_classes())})")
@@ -145,12 +161,10 @@ def estimator_from_record(record, network):
         if len(names) != n_features:
             raise ValueError(f"{where}: {len(names)} feature names for {n_features} features")
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
-    estimator.loss_curve_ = [float(v) for v in _list_of(state, "loss_curve_", numbers.Real, where)]
-    estimator.validation_scores_ = [float(v) for v in _list_of(state, "validation_scores_", numbers.Real, where)]
+    estimator.loss_curve_ = _floats(state, "loss_curve_", where)
+    estimator.validation_scores_ = _floats(state, "validation_scores_", where)
     best = state.get("best_validation_score_")  # absent from files written before it was recorded
-    if best is not None and (isinstance(best, bool) or not isinstance(best, numbers.Real)):
-        raise ValueError(f"{where}: best_validation_score_ must be a number or null, got {best!r}")
-    estimator.best_validation_score_ = None if best is None else float(best)
+    estimator.best_validation_score_ = None if best is None else _float(best, "best_validation_score_", where)
     n_iter = state.get("n_iter_", 0)
     if not isinstance(n_iter, int) or n_iter < 0:
         raise ValueError(f"{where}: n_iter_ must be a non-negative integer, got {n_iter!r}")
