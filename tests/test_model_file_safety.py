@@ -410,3 +410,43 @@ def test_the_cli_prints_one_line_for_any_failure_to_load(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     expected = f"{tmp_path / 'm.chainrule'} could not be loaded (LookupError: something nobody foresaw)"
     assert err == f"chainrule: error: {expected}\n"
+
+
+# -- D9, D5: the command line's metadata is checked ---------------------------------------------------------
+
+@pytest.mark.parametrize("metadata, message", [
+    ({"features": 5}, "metadata features must be a list of column names, got 5"),
+    ({"features": "ab"}, "metadata features must be a list of column names, got 'ab'"),
+    ({"features": ["a", "a"]}, "metadata features must name the network's 2 input columns once each"),
+    ({"task": "binary", "classes": 5}, "metadata classes must be a list of labels"),
+    ({"task": "binary", "classes": "ab"}, "metadata classes must be a list of labels .*got 'ab'"),
+    ({"task": "binary", "classes": ["a", "a"]}, "metadata classes must be distinct"),
+    ({"task": "binary", "classes": [float("nan"), 1.0]}, "metadata classes must not hold NaN or infinity"),
+    ({"task": "binary", "classes": [["a"], "b"]}, "metadata classes must be a list of labels"),
+    ({"task": "evil"}, "metadata task must be one of binary, multiclass, regression, got 'evil'"),
+    ({"task": 5}, "metadata task must be binary, multiclass or regression, got 5"),
+    ({"target": {"a": 1}}, "metadata target must be a column name"),
+    ({"scaler_mean": "ab"}, "metadata scaler_mean must hold numbers, got 'ab'"),
+    ({"scaler_mean": [[1, 2]]}, "metadata scaler_mean must hold numbers"),
+    ({"scaler_mean": [1.0]}, r"metadata scaler_mean must hold 2 numbers for this network, got \[1.0\]"),
+    ({"scaler_mean": [10**400, 0]}, "metadata scaler_mean holds an integer too large for a float"),
+    ({"scaler_mean": [float("inf"), 0]}, "metadata scaler_mean must be finite"),
+    ({"scaler_std": [1.0, 0.0]}, "metadata scaler_std must be finite and > 0"),
+    ({"target_std": [1, 2, 3]}, "metadata target_std must hold 1 number for this network"),
+    ({"target_std": 0}, "metadata target_std must be finite and > 0"),
+    ({"target_mean": float("nan")}, "metadata target_mean must be finite"),
+    ({"target_mean": True}, "metadata target_mean must hold numbers"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 12 else None)
+def test_a_network_files_metadata_is_type_checked(tmp_path, capsys, metadata, message):
+    net = cr.mlp([2, 3, 1], rng=0)
+    if metadata.get("task") == "binary":
+        net.loss = cr.losses.get_loss("bce")
+    path = tmp_path / "m.chainrule"
+    net.save(path, **metadata)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n0.1,0.2,0\n0.3,-0.4,1\n")
+    for argv in (["predict", str(path), str(table)], ["evaluate", str(path), str(table), "--target", "y"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"chainrule: error: {path}: ")
+        assert __import__("re").search(message, err), err

@@ -8,6 +8,8 @@ become a ``TableModel``: raw feature columns in, labels or original units out.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -100,16 +102,27 @@ class TableModel:
 
 
 class NetworkFile(TableModel):
-    """A network written by ``chainrule train --data --save`` (or ``Sequential.save``)."""
+    """A network written by ``chainrule train --data --save`` (or ``Sequential.save``).
+
+    Raises
+    ------
+    ValueError
+        Metadata that does not describe the network (each field is type-checked: a file
+        may have been written by hand), or a class model whose network cannot give classes.
+    """
 
     def __init__(self, net, metadata=None):
         meta = (getattr(net, "metadata", None) or {}) if metadata is None else metadata
         self.network = net
-        self.features = meta.get("features")
-        self.target = meta.get("target")
-        self.task = meta.get("task") or ("regression" if net.loss is None or net.loss.task == "regression"
-                                         else ("binary" if net.n_outputs == 1 else "multiclass"))
-        classes = meta.get("classes")
+        d = net.n_inputs
+        self.features = _names(meta, "features", d)
+        self.target = _optional(meta, "target", str, "a column name")
+        self.task = _optional(meta, "task", str, "binary, multiclass or regression") or (
+            "regression" if net.loss is None or net.loss.task == "regression"
+            else ("binary" if net.n_outputs == 1 else "multiclass"))
+        if self.task not in TASKS:
+            raise ValueError(f"metadata task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        classes = _labels(meta)
         if self.task != "regression" and not classes:
             classes = list(range(max(2, net.n_outputs)))
         self.classes = classes
@@ -120,13 +133,11 @@ class NetworkFile(TableModel):
                 raise ValueError(f"the model is a {self.task} model of {k} classes, but its network has {outputs} "
                                  f"output(s) trained with loss {getattr(net.loss, 'name', None)}: it cannot give "
                                  "class predictions (an older chainrule saved such files); train it again")
-        d = net.n_inputs
-        self.mean = np.asarray(meta.get("scaler_mean", np.zeros(d)), dtype=float)
-        self.std = np.asarray(meta.get("scaler_std", np.ones(d)), dtype=float)
-        self.target_mean = np.asarray(meta.get("target_mean", 0.0), dtype=float)
-        self.target_std = np.asarray(meta.get("target_std", 1.0), dtype=float)
-        if self.mean.shape != (d,) or self.std.shape != (d,) or not np.all(self.std > 0):
-            raise ValueError(f"the model's feature scaling does not fit its {d} inputs")
+        self.mean = _scaling(meta, "scaler_mean", np.zeros(d), ((d,),))
+        self.std = _scaling(meta, "scaler_std", np.ones(d), ((d,),), positive=True)
+        outputs = ((), (net.n_outputs,))  # one value for every output, or one per output
+        self.target_mean = _scaling(meta, "target_mean", np.asarray(0.0), outputs)
+        self.target_std = _scaling(meta, "target_std", np.asarray(1.0), outputs, positive=True)
 
     def scaled(self, X):
         return (X - self.mean) / self.std
@@ -179,6 +190,65 @@ class EstimatorFile(TableModel):
     def loss_value(self, X, y_index):
         targets = self.estimator._targets(np.asarray(y_index))
         return float(self.network.evaluate(np.asarray(X, dtype=float), targets)["loss"])
+
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+def _optional(meta: dict, key: str, kind: type, what: str):
+    """``meta[key]``, None when absent, else of type ``kind``."""
+    value = meta.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f"metadata {key} must be {what}, got {value!r}")
+    return value
+
+
+def _names(meta: dict, key: str, count: int):
+    """A list of ``count`` distinct column names, or None."""
+    names = meta.get(key)
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"metadata {key} must be a list of column names, got {names!r}")
+    if len(names) != count or len(set(names)) != count:
+        raise ValueError(f"metadata {key} must name the network's {count} input columns once each, got {names!r}")
+    return names
+
+
+def _labels(meta: dict):
+    """The class labels (distinct strings, finite numbers or booleans), or None."""
+    labels = meta.get("classes")
+    if labels is None:
+        return None
+    if not isinstance(labels, list) or not all(isinstance(v, (str, numbers.Real)) for v in labels):
+        raise ValueError(f"metadata classes must be a list of labels (strings or numbers), got {labels!r}")
+    if any(isinstance(v, float) and not np.isfinite(v) for v in labels):
+        raise ValueError(f"metadata classes must not hold NaN or infinity, got {labels!r}")
+    if len({(type(v), v) for v in labels}) != len(labels):
+        raise ValueError(f"metadata classes must be distinct, got {labels!r}")
+    return labels
+
+
+def _scaling(meta: dict, key: str, default: np.ndarray, shapes: tuple, positive: bool = False) -> np.ndarray:
+    """A scaling vector (or scalar) of finite floats whose shape is one of ``shapes``
+    (> 0 when ``positive``); ``default`` when absent."""
+    value = meta.get(key)
+    if value is None:
+        return default
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+        raise ValueError(f"metadata {key} must hold numbers, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except OverflowError:
+        raise ValueError(f"metadata {key} holds an integer too large for a float") from None
+    if array.shape not in shapes:
+        counts = sorted({int(np.prod(shape)) for shape in shapes})
+        sizes = " or ".join(map(str, counts)) + (" number" if counts == [1] else " numbers")
+        raise ValueError(f"metadata {key} must hold {sizes} for this network, got {value!r}")
+    if not np.all(np.isfinite(array)) or (positive and not np.all(array > 0)):
+        raise ValueError(f"metadata {key} must be finite{' and > 0' if positive else ''}, got {value!r}")
+    return array
 
 
 def open_model(path) -> TableModel:
