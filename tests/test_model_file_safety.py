@@ -450,3 +450,35 @@ def test_a_network_files_metadata_is_type_checked(tmp_path, capsys, metadata, me
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith(f"chainrule: error: {path}: ")
         assert __import__("re").search(message, err), err
+
+
+# -- D5: an estimator record's fitted state is checked --------------------------------------------------------
+
+@pytest.mark.parametrize("keys, value, message", [
+    (("classes_", "values"), [1, 0], r"classes_ must be sorted and distinct, got \[1, 0\]"),
+    (("classes_", "values"), [0, 0], "classes_ must be sorted and distinct"),
+    (("classes_",), {"values": [float("nan"), 1.0], "dtype": "<f8"}, "classes_ must not hold NaN or infinity"),
+    (("classes_",), {"values": ["b", 1], "dtype": "object"}, "classes_ must be labels of one sortable kind"),
+    (("feature_names_in_",), ["a", "a"], "feature_names_in_ must be 2 distinct names"),
+], ids=["unsorted", "repeated", "nan", "mixed", "feature_names"])
+def test_a_classifiers_fitted_state_is_checked(tmp_path, fitted_classifier, keys, value, message):
+    good = fitted_classifier.save(tmp_path / "good.chainrule")
+    if keys == ("feature_names_in_",):
+        good = _edited(good, tmp_path / "named.chainrule", _setter("estimator", "state", "feature_names_in_",
+                                                                   value=["a", "b"]))
+        assert list(cr.load(good).feature_names_in_) == ["a", "b"]
+    bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", "state", *keys, value=value))
+    with pytest.raises(ModelFileError, match=f"bad.chainrule: estimator record: {message}"):
+        cr.load(bad)
+
+
+@pytest.mark.parametrize("value", ["no", 1, None])
+def test_a_regressors_single_output_flag_is_a_bool(tmp_path, value):
+    from chainrule.estimators import NeuralNetRegressor
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    good = NeuralNetRegressor(hidden_layer_sizes=(3,), epochs=2, random_state=0).fit(X, X[:, 0]).save(
+        tmp_path / "good.chainrule")
+    bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", "state", "single_output", value=value))
+    with pytest.raises(ModelFileError, match="single_output must be true or false"):
+        cr.load(bad)

@@ -158,8 +158,8 @@ def estimator_from_record(record, network):
     estimator.n_features_in_ = n_features
     if "feature_names_in_" in state:
         names = _list_of(state, "feature_names_in_", str, where)
-        if len(names) != n_features:
-            raise ValueError(f"{where}: {len(names)} feature names for {n_features} features")
+        if len(names) != n_features or len(set(names)) != n_features:
+            raise ValueError(f"{where}: feature_names_in_ must be {n_features} distinct names, got {names!r}")
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
     estimator.loss_curve_ = _floats(state, "loss_curve_", where)
     estimator.validation_scores_ = _floats(state, "validation_scores_", where)
@@ -183,7 +183,10 @@ def estimator_from_record(record, network):
         if not isinstance(n_outputs, int) or n_outputs != network.n_outputs:
             raise ValueError(f"{where}: n_outputs_={n_outputs!r} does not match the network's {network.n_outputs} outputs")
         estimator.n_outputs_ = n_outputs
-        estimator._single_output = bool(state.get("single_output", n_outputs == 1))
+        single = state.get("single_output", n_outputs == 1)
+        if not isinstance(single, bool) or (single and n_outputs != 1):
+            raise ValueError(f"{where}: single_output must be true or false (true for one output), got {single!r}")
+        estimator._single_output = single
     estimator.network_ = network
     # the network as loaded (device and dtype above, the loss it was trained with: the file's
     # loss record, which predictions follow) is what a partial_fit or warm fit continues
@@ -201,6 +204,14 @@ def _restore_labels(record, where: str) -> np.ndarray:
     values, dtype = record["values"], record.get("dtype")
     if len(values) < 2 or not all(isinstance(v, (str, bool, int, float)) for v in values):
         raise ValueError(f"{where}: classes_ must hold at least 2 numbers or strings, got {values!r}")
+    if any(isinstance(v, float) and not np.isfinite(v) for v in values):
+        raise ValueError(f"{where}: classes_ must not hold NaN or infinity, got {values!r}")
+    labels = _labels_array(values, dtype, where)
+    _check_sorted_and_distinct(labels, where)
+    return labels
+
+
+def _labels_array(values: list, dtype, where: str) -> np.ndarray:
     if dtype == "object":
         labels = np.empty(len(values), dtype=object)
         labels[:] = values
@@ -215,3 +226,14 @@ def _restore_labels(record, where: str) -> np.ndarray:
         return np.asarray(values, dtype=kind)
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{where}: classes_ values do not fit dtype {dtype}: {values!r}") from None
+
+
+def _check_sorted_and_distinct(labels: np.ndarray, where: str) -> None:
+    """Class labels as a fit leaves them: sorted and distinct (``np.unique``), which the label
+    encoder's ``searchsorted`` relies on: unsorted labels would be mapped to the wrong outputs."""
+    try:
+        ordered = np.unique(labels)
+    except TypeError:
+        raise ValueError(f"{where}: classes_ must be labels of one sortable kind, got {labels.tolist()!r}") from None
+    if len(ordered) != len(labels) or not all(a == b for a, b in zip(ordered.tolist(), labels.tolist())):
+        raise ValueError(f"{where}: classes_ must be sorted and distinct, got {labels.tolist()!r}")
