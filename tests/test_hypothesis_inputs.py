@@ -147,6 +147,7 @@ def test_model_loader_rejects_forged_records_cleanly(tmp_path_factory, key, inne
     from safetensors.numpy import load_file, save_file
 
     from chainrule.io import read_header
+    from chainrule.io_format import checksum
 
     folder = tmp_path_factory.mktemp("forged")
     good = FITTED[0].save(folder / "good.chainrule")
@@ -158,7 +159,9 @@ def test_model_loader_rejects_forged_records_cleanly(tmp_path_factory, key, inne
         target[0] = value
     else:
         document[key] = value
-    save_file(load_file(str(good)), str(folder / "bad.chainrule"), metadata={"chainrule": json.dumps(document)})
+    tensors = load_file(str(good))
+    document["sha256"] = checksum(document, tensors)  # as a forger would: the checks below must hold anyway
+    save_file(tensors, str(folder / "bad.chainrule"), metadata={"chainrule": json.dumps(document)})
     try:
         model = cr.load(folder / "bad.chainrule")
     except ModelFileError as exc:

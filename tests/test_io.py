@@ -196,14 +196,18 @@ def test_unsaveable_estimators(tmp_path):
 
 
 def _rewrite(path, out, edit):
-    """Copy a model file with its chainrule document edited (tensors unchanged)."""
+    """Copy a model file with its chainrule document edited (tensors unchanged) and its
+    checksum made to match, as a forger would."""
     import json
 
     from safetensors.numpy import load_file, save_file
 
-    document = read_header(path)
+    from chainrule.io_format import checksum
+
+    document, tensors = read_header(path), load_file(str(path))
     edit(document)
-    save_file(load_file(str(path)), str(out), metadata={"chainrule": json.dumps(document)})
+    document["sha256"] = checksum(document, tensors)
+    save_file(tensors, str(out), metadata={"chainrule": json.dumps(document)})
     return out
 
 
@@ -233,7 +237,7 @@ def _set(path, keys, value):
     (["loss", "name"], "evil", "the loss record is invalid"),
     (["metadata"], [1, 2], "metadata record must be an object"),
     (["format"], "other", "unknown format marker 'other'"),
-    (["format_version"], 2, "format version 2 is not supported"),
+    (["format_version"], 3, "format version 3 is not supported"),
 ])
 def test_damaged_or_forged_records_get_clear_errors(tmp_path, keys, value, message):
     clf = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, random_state=0).fit(IRIS_X, IRIS_Y)

@@ -340,12 +340,17 @@ def test_saving_refuses_metadata_the_loader_would_refuse(tmp_path):
 # -- D2: numbers past the float range ------------------------------------------------------------------------
 
 def _edited(path, out, edit):
-    """Copy a model file with its chainrule record changed by ``edit(document)`` (tensors unchanged)."""
+    """Copy a model file with its chainrule record changed by ``edit(document)`` (tensors
+    unchanged) and its checksum made to match, as a forger would."""
     from safetensors.numpy import load_file, save_file
 
-    document = cr.io.read_header(path)
+    document, tensors = cr.io.read_header(path), load_file(str(path))
     edit(document)
-    save_file(load_file(str(path)), str(out), metadata={"chainrule": json.dumps(document)})
+    if document.get("format_version") == 2:  # (the code before version 2 has no checksum())
+        from chainrule.io_format import checksum
+
+        document["sha256"] = checksum(document, tensors)
+    save_file(tensors, str(out), metadata={"chainrule": json.dumps(document)})
     return out
 
 
@@ -482,3 +487,55 @@ def test_a_regressors_single_output_flag_is_a_bool(tmp_path, value):
     bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", "state", "single_output", value=value))
     with pytest.raises(ModelFileError, match="single_output must be true or false"):
         cr.load(bad)
+
+
+# -- D5: the checksum covers the record ----------------------------------------------------------------------
+
+def _flip(path, out, old: bytes, new: bytes) -> None:
+    """Copy a file with the first ``old`` bytes replaced by as many ``new`` ones (a same-length
+    change: the JSON stays valid)."""
+    assert len(old) == len(new)
+    data = path.read_bytes()
+    assert old in data
+    out.write_bytes(data.replace(old, new, 1))
+
+
+def test_a_changed_digit_of_the_metadata_is_caught(tmp_path):
+    good = tmp_path / "good.chainrule"
+    cr.mlp([2, 3, 1], rng=0).save(good, scaler_mean=[51.125, -3.5], classes=["cat", "dog"])
+    bad = tmp_path / "bad.chainrule"
+    _flip(good, bad, b"51.125", b"91.125")
+    with pytest.raises(ModelFileError, match="bad.chainrule is corrupted: its record or weights do not match"):
+        cr.load(bad)
+    _flip(good, bad, b'\\"cat\\", \\"dog\\"', b'\\"dog\\", \\"cat\\"')  # the labels swapped
+    with pytest.raises(ModelFileError, match="is corrupted: its record or weights do not match"):
+        cr.load(bad)
+
+
+@pytest.mark.parametrize("old, new", [(b'"n_iter_": 2', b'"n_iter_": 3'), (b'"relu"', b'"tanh"'),
+                                      (b'"epochs": 2', b'"epochs": 7')])
+def test_a_changed_estimator_record_or_architecture_is_caught(tmp_path, fitted_classifier, old, new):
+    good = fitted_classifier.save(tmp_path / "good.chainrule")
+    bad = tmp_path / "bad.chainrule"
+    _flip(good, bad, old.replace(b'"', b'\\"'), new.replace(b'"', b'\\"'))
+    with pytest.raises(ModelFileError, match="is corrupted: its record or weights do not match"):
+        cr.load(bad)
+
+
+def test_new_files_are_version_2_and_version_1_files_still_load(tmp_path):
+    from chainrule.io_format import checksum
+
+    path = tmp_path / "new.chainrule"
+    cr.mlp([2, 3, 1], rng=0).save(path, note="é")
+    document = cr.io.read_header(path)
+    assert document["format_version"] == 2
+    from safetensors.numpy import load_file
+
+    assert document["sha256"] == checksum(document, load_file(str(path)))
+    tensors = {"layers.0.W": np.ones((1, 2)), "layers.0.b": np.zeros(1)}
+    old = tmp_path / "old.chainrule"
+    _forge(old, tensors, [_dense(2, 1)], metadata={"scaler_mean": [1.0, 2.0]})
+    assert cr.load(old).metadata == {"scaler_mean": [1.0, 2.0]}  # version 1: its checksum covers the tensors
+    (tmp_path / "bad.chainrule").write_bytes(old.read_bytes()[:-8] + np.full(1, 0.5).tobytes())  # the bias
+    with pytest.raises(ModelFileError, match="bad.chainrule is corrupted: the weights do not match their checksum"):
+        cr.load(tmp_path / "bad.chainrule")

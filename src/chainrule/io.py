@@ -5,8 +5,8 @@ buffers, named by where they live (``layers.0.W``, ``layers.0.b``, ``layers.3.1.
 second layer inside the residual block at position 3, ``layers.2.running_mean``); ``W`` keeps
 the ``(n_out, n_in)`` layout of PyTorch's ``nn.Linear.weight``. Its metadata holds one JSON
 document under the key ``"chainrule"``: format marker and version, chainrule's version, the
-layer specs, dtype, the loss, a training summary, a SHA-256 of the tensor data, and the
-caller's metadata (feature scaling, class labels...).
+layer specs, dtype, the loss, a training summary, a SHA-256 of the record and the tensors
+(``io_format.checksum``), and the caller's metadata (feature scaling, class labels...).
 
 A fitted scikit-learn estimator of ``chainrule.estimators`` / ``chainrule.models`` is saved
 the same way, with one more JSON record (``"estimator"``: class name, constructor parameters,
@@ -24,7 +24,6 @@ file gets the usual permissions (``0o666`` less the umask), a replaced one keeps
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from .atomic import replacing
 from .backend import array_module, assign, resolve_device, to_numpy
-from .io_format import FORMAT, FORMAT_VERSION, MAX_HEADER, ModelFileError, read_file_header
+from .io_format import FORMAT, FORMAT_VERSION, MAX_HEADER, ModelFileError, checksum, read_file_header
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "load_network", "read_header",
            "save_model", "tensors_of"]
@@ -77,14 +76,6 @@ def _targets(net) -> dict:
         for name, value in layer.buffers().items():
             out[f"{prefix}.{name}"] = value
     return out
-
-
-def _checksum(tensors: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(tensors):
-        digest.update(name.encode())
-        digest.update(tensors[name].tobytes())
-    return digest.hexdigest()
 
 
 def _network_and_record(model):
@@ -155,15 +146,16 @@ def save_model(model, path, **metadata) -> Path:
             "final_metric": history.metric[-1] if history.metric else None,
             "stop_reason": history.stop_reason,
         },
-        "sha256": _checksum(tensors),
         "metadata": metadata,
     }
     if record is not None:
         document["estimator"] = record
     try:
-        header = json.dumps(document, allow_nan=True)
+        document = json.loads(json.dumps(document, allow_nan=True))  # hashed as the loader will read it
     except (TypeError, ValueError) as exc:
         raise TypeError(f"model metadata must be JSON-serialisable: {exc}") from None
+    document["sha256"] = checksum(document, tensors)
+    header = json.dumps(document, allow_nan=True)
     _check_header_size(header, len(tensors))
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory; give a file name such as {path / 'model.chainrule'}")
@@ -274,8 +266,9 @@ def _read(path, device=None):
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelFileError(f"{path} is corrupted: {exc}") from None
-    if _checksum(tensors) != document.get("sha256"):
-        raise ModelFileError(f"{path} is corrupted: the weights do not match their checksum")
+    if checksum(document, tensors) != document.get("sha256"):
+        what = "the weights do not" if document["format_version"] == 1 else "its record or weights do not"
+        raise ModelFileError(f"{path} is corrupted: {what} match their checksum")
     try:
         layers = [layer_from_spec(spec) for spec in document["layers"]]
         net = Sequential(layers, dtype=document["dtype"], device=device)

@@ -16,7 +16,10 @@ import struct
 from pathlib import Path
 
 FORMAT = "chainrule-model"
-FORMAT_VERSION = 1
+# version 2: the checksum covers the whole record and the tensors' names, dtypes and shapes
+# (version 1's covered the tensor data only, so a damaged record loaded silently)
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # A chainrule header is small: a 200-class classifier with 1000 named features and two
 # 10000-epoch curves has 0.45 MB. The cap bounds the memory JSON parsing can take (a 16 MiB
 # header of empty objects parses to about 350 MB; safetensors' own cap, 100 MB, to 2 GB).
@@ -69,10 +72,10 @@ def read_file_header(path) -> tuple[dict, dict]:
         marker = document.get("format") if isinstance(document, dict) else document
         raise ModelFileError(f"{path}: unknown format marker {marker!r}")
     version = document.get("format_version")
-    if type(version) is not int or version != FORMAT_VERSION:  # not True, not 1.0
+    if type(version) is not int or version not in READABLE_VERSIONS:  # not True, not 1.0
         raise ModelFileError(
             f"{path}: model format version {version!r} is not supported "
-            f"(this chainrule reads version {FORMAT_VERSION})"
+            f"(this chainrule reads versions {' and '.join(map(str, READABLE_VERSIONS))})"
         )
     check_tensor_table(path, header, document)
     check_data_size(path, header, size - 8 - length)
@@ -144,6 +147,38 @@ def _read_header_bytes(path: Path, handle) -> tuple[bytes, int, int]:
         raise ModelFileError(f"{path} is not a chainrule model file (not safetensors, or truncated)")
     handle.seek(8)
     return handle.read(length), size, length
+
+
+def checksum(document: dict, tensors: dict) -> str:
+    """The SHA-256 a model file records as ``sha256``, by its ``format_version``.
+
+    Version 2 hashes the chainrule record (every field but ``sha256``, as canonical JSON:
+    sorted keys, no spaces, ASCII) and then each tensor, by name: its name, dtype and
+    shape, then its bytes. Version 1 hashed each tensor's name and bytes only.
+
+    Parameters
+    ----------
+    document : dict
+        The record as JSON gives it back (``json.loads`` of what is written).
+    tensors : dict of str to ndarray
+    """
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    version = document.get("format_version")
+    if version != 1:
+        record = {key: value for key, value in document.items() if key != "sha256"}
+        digest.update(json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=True).encode())
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        if version != 1:
+            digest.update(json.dumps([name, array.dtype.name, list(array.shape)]).encode())
+        else:
+            digest.update(name.encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _parse_json(text, message: str):
