@@ -7,7 +7,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ._output import save_figure
+from ._output import same_file, save_figure
+
+#: Every file ``write_plots`` may write into the --plots directory.
+PLOT_FILES = ("loss_curve.png", "decision_boundary.png", "fit.png", "parity.png", "confusion_matrix.png",
+              "network.png")
+
+
+def check_save_beside_plots(save, plots) -> None:
+    """Refuse a --save path that is the --plots directory or one of the figures written
+    there (which would replace the model, or the model them), before any work."""
+    if same_file(save, plots):
+        raise ValueError(f"--save {save} is the --plots directory; give another file name")
+    for name in PLOT_FILES:
+        if same_file(save, Path(plots) / name):
+            raise ValueError(f"--save {save} is {name}, a figure --plots {plots} writes; give another file name "
+                             "(or --no-plots)")
 
 
 def metrics_of(net, X, y, target_std: float = 1.0) -> dict:

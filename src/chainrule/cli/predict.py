@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -24,7 +22,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ._modelfile import open_model, read_table_for
-    from ._output import check_output_file, write_text_atomic
+    from ._output import check_output_file, refuse_overwriting, write_text_atomic
 
     if args.out is not None:
         check_output_file(args.out, "--out")
@@ -41,30 +39,3 @@ def run(args) -> int:
     else:
         write_text_atomic(args.out, text)
     return 0
-
-
-def refuse_overwriting(out, option: str, inputs: dict) -> None:
-    """Refuse an output path that is one of the command's input files, before any work.
-
-    Parameters
-    ----------
-    out : str or Path
-        The output file.
-    option : str
-        The option that named it, for the message (``"--out"``).
-    inputs : dict
-        What each input is (``"the model file"``) -> its path.
-
-    Raises
-    ------
-    ValueError
-        ``out`` is the same file as an input: by ``os.path.samefile`` when both exist
-        (symbolic and hard links included), otherwise by resolved path.
-    """
-    for role, path in inputs.items():
-        if os.path.exists(out) and os.path.exists(path):
-            same = os.path.samefile(out, path)
-        else:
-            same = Path(out).resolve() == Path(path).resolve()
-        if same:
-            raise ValueError(f"{option} {out} is {role}; writing there would overwrite it, give another file name")

@@ -153,16 +153,19 @@ def check_device(device: str) -> None:
 def run(args) -> int:
     from .. import EarlyStopping, StopOnDivergence, mlp
     from ..losses import get_loss
-    from ._output import check_output_dir, check_output_file
-    from ._train_report import metrics_of, print_report, write_plots
+    from ._output import check_output_dir, check_output_file, refuse_overwriting
+    from ._train_report import check_save_beside_plots, metrics_of, print_report, write_plots
 
     if not 0 < args.test_size < 1:
         raise ValueError(f"--test-size must be in (0, 1), got {args.test_size}")
     check_device(args.device)
-    if args.save:
-        check_output_file(args.save, "--save")
     if not args.no_plots:
         check_output_dir(args.plots, "--plots")
+    if args.save:
+        refuse_overwriting(args.save, "--save", {"the input table": args.data} if args.data else {})
+        if not args.no_plots:
+            check_save_beside_plots(args.save, args.plots)
+        check_output_file(args.save, "--save")
     problem = load_problem(args)
     task = problem.task
     loss = get_loss(args.loss or DEFAULT_LOSS[task])
