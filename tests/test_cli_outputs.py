@@ -2,6 +2,7 @@
 another, '-' is standard output, compressed CSV by extension, reports that are not
 hard-wrapped in logs."""
 
+import io
 import os
 
 import numpy as np
@@ -75,3 +76,74 @@ def test_a_missing_directory_with_a_trailing_slash_is_not_a_file_name(tmp_path, 
     err = _one_line_exit_2(argv, capsys)
     assert f"{option} {tmp_path}/newdir/: directory {tmp_path}/newdir/ does not exist" in err
     assert not (tmp_path / "newdir").exists()
+
+
+@pytest.fixture
+def model_and_table(tmp_path, iris_csv):
+    model = tmp_path / "m.chainrule"
+    assert main(_train(iris_csv, "--save", model, "--no-plots")) == 0
+    return model, iris_csv
+
+
+def test_predict_out_dash_is_standard_output(tmp_path, model_and_table, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["predict", *map(str, model_and_table)]) == 0
+    default = capsys.readouterr()
+    assert main(["predict", *map(str, model_and_table), "--out", "-"]) == 0
+    dash = capsys.readouterr()
+    assert dash.out == default.out and dash.out.startswith("prediction,p_setosa,") and dash.err == ""
+    assert not (tmp_path / "-").exists()
+    assert main(["predict", *map(str, model_and_table), "--out", "./-"]) == 0  # a file called '-'
+    assert (tmp_path / "-").read_text() == dash.out and capsys.readouterr().out == ""
+
+
+def test_predict_out_refuses_a_fifo_and_a_link_to_one(tmp_path, model_and_table, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link-to-pipe"
+    link.symlink_to(fifo)
+    for out, named in ((fifo, f"--out {fifo} is a FIFO"), (link, f"--out {link} (a link to {fifo}) is a FIFO")):
+        err = _one_line_exit_2(["predict", *map(str, model_and_table), "--out", str(out)], capsys)
+        assert named in err and "not a regular file; for standard output use --out -" in err
+    assert fifo.is_fifo() and link.is_symlink() and link.resolve() == fifo
+
+
+@pytest.mark.parametrize("name", ["p.csv.gz", "p.csv.bz2", "p.CSV.XZ", "p.csv.zip"])
+def test_predict_out_compresses_by_extension(tmp_path, model_and_table, name, capsys):
+    out = tmp_path / name
+    assert main(["predict", *map(str, model_and_table), "--out", str(out)]) == 0
+    assert main(["predict", *map(str, model_and_table)]) == 0
+    plain = capsys.readouterr().out
+    assert not out.read_bytes().startswith(b"prediction")  # compressed, not CSV under that name
+    kind = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}[out.suffix.lower()]
+    read = pd.read_csv(out, compression=kind)
+    pd.testing.assert_frame_equal(read, pd.read_csv(io.StringIO(plain)))
+    assert list(read.columns) == ["prediction", "p_setosa", "p_versicolor", "p_virginica"]
+
+
+def test_predict_json_out_compresses_too(tmp_path, model_and_table, capsys):
+    out = tmp_path / "p.json.gz"
+    assert main(["predict", *map(str, model_and_table), "--out", str(out), "--json"]) == 0
+    assert pd.read_json(out, compression="gzip").shape == (150, 4)
+
+
+@pytest.mark.parametrize("name, json, message", [
+    ("p.parquet", False, "predict does not write .parquet files; it writes CSV, compressed when"),
+    ("p.xlsx", False, "predict does not write .xlsx files"),
+    ("p.parquet.gz", False, "predict does not write .parquet files"),
+    ("p.json", False, "add --json to write JSON"),
+    ("p.csv", True, "--json writes JSON; name the file .json"),
+])
+def test_predict_out_refuses_formats_it_does_not_write(tmp_path, model_and_table, name, json, message, capsys):
+    out = tmp_path / name
+    err = _one_line_exit_2(["predict", *map(str, model_and_table), "--out", str(out), *(["--json"] if json else [])],
+                           capsys)
+    assert f"--out {out}: {message}" in err and not out.exists()
+
+
+def test_save_refuses_a_fifo(tmp_path, iris_csv, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    err = _one_line_exit_2(_train(iris_csv, "--save", fifo, "--no-plots"), capsys)
+    assert f"--save {fifo} is a FIFO (named pipe), not a regular file" in err and fifo.is_fifo()

@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
-def check_output_file(path, option: str) -> Path:
+def check_output_file(path, option: str, hint: str = "") -> Path:
     """Refuse an output path whose directory is missing or that names a directory (also one
     written with a trailing slash that does not exist yet: ``Path`` would drop the slash and
-    write a file of that name), before any work starts."""
+    write a file of that name) or an existing non-regular file (a FIFO, a device, also through
+    a symbolic link), before any work starts; ``hint`` ends that last message."""
     text = str(path)
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{option} {text} is a directory; give a file name")
+    kind = _special_kind(path)
+    if kind:
+        link = f" (a link to {os.path.realpath(path)})" if path.is_symlink() else ""
+        raise ValueError(f"{option} {text}{link} is {kind}, not a regular file{hint}")
     if text.endswith(("/", os.sep)):
         raise ValueError(f"{option} {text}: directory {text} does not exist (and a file name is needed)")
     if not path.parent.exists():
         raise ValueError(f"{option} {path}: directory {path.parent} does not exist")
     return path
+
+
+def _special_kind(path: Path) -> str | None:
+    """What an existing path is when it is neither a regular file nor a directory (its
+    link followed), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # missing, or a dangling link: a new file
+        return None
+    for test, kind in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return None
 
 
 def same_file(a, b) -> bool:
@@ -59,12 +79,39 @@ def check_output_dir(path, option: str) -> Path:
     return path
 
 
-def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically (``chainrule.atomic.replacing``)."""
+#: Compressions a text output takes from its file name's ending (pandas' compression="infer").
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
+
+
+def compression_of(path) -> str | None:
+    """The compression a file name asks for (``COMPRESSIONS``, case-insensitive), or None."""
+    name = str(path).lower()
+    return next((kind for ending, kind in COMPRESSIONS.items() if name.endswith(ending)), None)
+
+
+def write_text_atomic(path, text: str, compression: str | None = None) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (``chainrule.atomic.replacing``),
+    compressed when asked (``"gzip"``, ``"bz2"``, ``"xz"``, or ``"zip"``: one member named
+    like the file without ``.zip``, as pandas writes them). The compression is given, not
+    inferred: the atomic writer's temporary file has another name."""
     from ..atomic import replacing
 
+    data = text.encode("utf-8")
     with replacing(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        if compression is None:
+            tmp.write_text(text, encoding="utf-8")
+        elif compression == "zip":
+            import zipfile
+
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(Path(path).name[: -len(".zip")] or "data", data)
+        else:
+            import bz2
+            import gzip
+            import lzma
+
+            compress = {"gzip": lambda b: gzip.compress(b, mtime=0), "bz2": bz2.compress, "xz": lzma.compress}
+            tmp.write_bytes(compress[compression](data))
 
 
 def save_figure(figure, path) -> None:
