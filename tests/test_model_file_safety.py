@@ -539,3 +539,44 @@ def test_new_files_are_version_2_and_version_1_files_still_load(tmp_path):
     (tmp_path / "bad.chainrule").write_bytes(old.read_bytes()[:-8] + np.full(1, 0.5).tobytes())  # the bias
     with pytest.raises(ModelFileError, match="bad.chainrule is corrupted: the weights do not match their checksum"):
         cr.load(tmp_path / "bad.chainrule")
+
+
+# -- D10: the training record and the weights' values ---------------------------------------------------------
+
+@pytest.mark.parametrize("training, message", [
+    ("abc", "the training record must be an object or null, got 'abc'"),
+    ([1], "the training record must be an object or null"),
+    ({"epochs": -1}, "the training record's epochs must be a count or null, got -1"),
+    ({"epochs": 2.5}, "epochs must be a count or null"),
+    ({"final_loss": "low"}, "final_loss must be a number or null, got 'low'"),
+    ({"metric": 3}, "metric must be text or null, got 3"),
+])
+def test_the_training_record_is_type_checked(tmp_path, training, message):
+    tensors, document = _good_parts(tmp_path)
+    path = tmp_path / "t.chainrule"
+    _forge(path, tensors, document["layers"], training=training)
+    with pytest.raises(ModelFileError, match=f"t.chainrule: .*{message}"):
+        cr.load(path)
+
+
+def test_a_training_record_as_saved_loads(tmp_path):
+    net = cr.mlp([2, 3, 1], rng=0)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    net.fit(X, X[:, 0], loss="mse", epochs=2, verbose=0)
+    net.save(tmp_path / "m.chainrule")
+    assert cr.load(tmp_path / "m.chainrule").training_summary["epochs"] == 2
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_weights_that_are_not_finite_are_refused_at_save_and_at_load(tmp_path, bad):
+    net = cr.mlp([2, 3, 1], rng=0)
+    net.layers[2].b.value[0] = bad
+    path = tmp_path / "m.chainrule"
+    with pytest.raises(ValueError, match=f"cannot save {path}: tensor layers.2.b holds NaN or infinite values"):
+        net.save(path)
+    assert not path.exists()
+    W = np.ones((1, 2))
+    W[0, 1] = bad
+    _forge(path, {"layers.0.W": W, "layers.0.b": np.zeros(1)}, [_dense(2, 1)])
+    with pytest.raises(ModelFileError, match="m.chainrule: tensor layers.0.W holds NaN or infinite values"):
+        cr.load(path)

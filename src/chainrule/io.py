@@ -116,8 +116,9 @@ def save_model(model, path, **metadata) -> Path:
     TypeError
         Unsaveable model (unfitted, foreign estimator) or metadata that is not JSON.
     ValueError
-        A layer that cannot be rebuilt from a file (``CustomActivation``); metadata that
-        would make the header larger than the loader reads (16 MiB).
+        A layer that cannot be rebuilt from a file (``CustomActivation``); a parameter or
+        buffer holding NaN or infinities; metadata that would make the header larger than
+        the loader reads (16 MiB).
     FileNotFoundError
         The directory does not exist.
     """
@@ -130,6 +131,9 @@ def save_model(model, path, **metadata) -> Path:
     net, record = _network_and_record(model)
     specs = [layer_to_spec(layer) for layer in net.layers]
     tensors = tensors_of(net)
+    name = _first_not_finite(tensors)
+    if name is not None:
+        raise ValueError(f"cannot save {path}: tensor {name} holds NaN or infinite values (did the training diverge?)")
     history = net.history
     document = {
         "format": FORMAT,
@@ -164,6 +168,42 @@ def save_model(model, path, **metadata) -> Path:
     with replacing(path, fsync=True) as tmp:
         save_file(tensors, str(tmp), metadata={"chainrule": header})
     return path
+
+
+def _first_not_finite(tensors: dict):
+    """The name of the first tensor holding NaN or an infinity, or None."""
+    return next((name for name, array in sorted(tensors.items()) if not np.isfinite(array).all()), None)
+
+
+def _is_count(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+_TRAINING_FIELDS = {"epochs": (_is_count, "a count"), "final_loss": (_is_number, "a number"),
+                    "final_val_loss": (_is_number, "a number"), "final_metric": (_is_number, "a number"),
+                    "metric": (_is_text, "text"), "stop_reason": (_is_text, "text")}
+
+
+def _training_summary(path, training):
+    """The ``training`` record, type-checked: null, or an object whose known fields are
+    null or of their kind."""
+    if training is None:
+        return None
+    if not isinstance(training, dict):
+        raise ModelFileError(f"{path}: the training record must be an object or null, got {training!r}")
+    for key, (valid, kind) in _TRAINING_FIELDS.items():
+        value = training.get(key)
+        if value is not None and not valid(value):
+            raise ModelFileError(f"{path}: the training record's {key} must be {kind} or null, got {value!r}")
+    return training
 
 
 def _check_header_size(record: str, n_tensors: int) -> None:
@@ -269,6 +309,9 @@ def _read(path, device=None):
     if checksum(document, tensors) != document.get("sha256"):
         what = "the weights do not" if document["format_version"] == 1 else "its record or weights do not"
         raise ModelFileError(f"{path} is corrupted: {what} match their checksum")
+    name = _first_not_finite(tensors)
+    if name is not None:
+        raise ModelFileError(f"{path}: tensor {name} holds NaN or infinite values")
     try:
         layers = [layer_from_spec(spec) for spec in document["layers"]]
         net = Sequential(layers, dtype=document["dtype"], device=device)
@@ -293,5 +336,5 @@ def _read(path, device=None):
     if not isinstance(metadata, dict):
         raise ModelFileError(f"{path}: the metadata record must be an object, got {type(metadata).__name__}")
     net.metadata = metadata
-    net.training_summary = document.get("training")
+    net.training_summary = _training_summary(path, document.get("training"))
     return net, document
