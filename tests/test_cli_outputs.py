@@ -147,3 +147,21 @@ def test_save_refuses_a_fifo(tmp_path, iris_csv, capsys):
     os.mkfifo(fifo)
     err = _one_line_exit_2(_train(iris_csv, "--save", fifo, "--no-plots"), capsys)
     assert f"--save {fifo} is a FIFO (named pipe), not a regular file" in err and fifo.is_fifo()
+
+
+def test_reports_are_not_hard_wrapped_when_piped(tmp_path, iris_csv, monkeypatch, capsys):
+    """Standard output is a pipe here (captured): no line is cut at rich's 80 columns, nor at $COLUMNS."""
+    monkeypatch.setenv("COLUMNS", "80")
+    data = tmp_path / ("a_rather_long_name_for_a_measurements_table_" + "x" * 40 + ".csv")
+    data.write_bytes(iris_csv.read_bytes())
+    model = tmp_path / ("model_" + "y" * 60 + ".chainrule")
+    assert main(_train(data, "--save", model, "--no-plots")) == 0
+    out = capsys.readouterr().out
+    assert f"{data}: network 4-8-8-3 (tanh), loss cross_entropy, 3 epochs; standardised features\n" in out
+    assert f"wrote {model}\n" in out
+    assert main(["evaluate", str(model), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"{model.name} on {data.name}, target species\n" in out
+    assert "confusion matrix (rows: true class, columns: predicted)\n" in out
+    assert main(["datasets"]) == 0
+    assert "seed 002: make_moons(200, noise=0.2, random_state=42)" in capsys.readouterr().out

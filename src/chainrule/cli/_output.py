@@ -7,6 +7,23 @@ import stat
 from pathlib import Path
 
 
+#: The width of a report written to a pipe or a file: wide enough that rich never wraps a
+#: line or a table cell there (a log keeps one record per line).
+LOG_WIDTH = 10_000
+
+
+def report_console(stderr: bool = False):
+    """A rich Console for a command's report: a terminal's own width; in a pipe or a file
+    (not a terminal, not Jupyter) ``LOG_WIDTH``, not rich's 80 columns (or $COLUMNS), so
+    notes and table cells are not hard-wrapped in logs."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    if console.is_terminal or console.is_jupyter:
+        return console
+    return Console(stderr=stderr, width=LOG_WIDTH)
+
+
 def check_output_file(path, option: str, hint: str = "") -> Path:
     """Refuse an output path whose directory is missing or that names a directory (also one
     written with a trailing slash that does not exist yet: ``Path`` would drop the slash and

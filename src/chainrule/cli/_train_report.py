@@ -136,18 +136,19 @@ def _name_axes(ax, xlabel, ylabel) -> None:
 
 def print_report(results: dict, history) -> None:
     """The rich summary: network, loss, epochs, a train/test metrics table, files written."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    from ._output import report_console
+
+    console = report_console()
     metric = next(k for k in results["train"] if k not in ("loss", "rmse"))
     scaled = results["standardized"]
     notes = [name for name in ("features", "target") if scaled.get(name)]
     console.print(f"[bold]{escape(str(results['dataset']))}[/]: network {'-'.join(map(str, results['network']))} "
                   f"({results['activation'] or 'no hidden layer'}), loss {results['loss']}, "
                   f"{results['epochs_run']} epochs"
-                  + (f"; standardised {' and '.join(notes)}" if notes else ""))
+                  + (f"; standardised {' and '.join(notes)}" if notes else ""), soft_wrap=True)
     if results.get("note"):
         console.print(f"note: {results['note']}", markup=False, highlight=False, soft_wrap=True)
     table = Table()
@@ -166,7 +167,7 @@ def print_report(results: dict, history) -> None:
         table.add_row(*row)
     console.print(table)
     if history.stop_reason:
-        console.print(history.stop_reason, markup=False)
+        console.print(history.stop_reason, markup=False, soft_wrap=True)
     for path in results["plots"] + ([results["saved"]] if results.get("saved") else []):
-        console.print(f"wrote {path}", markup=False)
+        console.print(f"wrote {path}", markup=False, soft_wrap=True)
     sys.stdout.flush()

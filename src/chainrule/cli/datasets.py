@@ -30,9 +30,10 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(records, indent=2))
         return 0
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from ._output import report_console
 
     table = Table(title="built-in datasets (chainrule train --dataset NAME)")
     for column in ("name", "task", "samples", "features", "description"):
@@ -40,5 +41,5 @@ def run(args) -> int:
     for row in records:
         cells = (row["name"], row["task"], str(row["samples"]), str(row["features"]), row["description"])
         table.add_row(*map(Text, cells))  # Text: "[-π, π]" is data, not rich markup
-    Console().print(table)
+    report_console().print(table)
     return 0

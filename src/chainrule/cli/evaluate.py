@@ -38,13 +38,20 @@ def run(args) -> int:
     return 0
 
 
+#: The widest confusion matrix table printed when standard output is not a terminal.
+LOG_TABLE_WIDTH = 200
+
+
 def print_metrics(metrics: dict, title: str) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
-    view = Table(title=title)
+    from ._output import report_console
+
+    console = report_console()
+    # titles on lines of their own: a table's title is wrapped to the table's (narrow) width
+    console.print(title, markup=False, highlight=False, soft_wrap=True)
+    view = Table()
     view.add_column("metric")
     view.add_column("value", justify="right")
     for key, value in metrics.items():
@@ -54,12 +61,15 @@ def print_metrics(metrics: dict, title: str) -> None:
         view.add_row(Text(name), Text(f"{value:.6g}" if isinstance(value, float) else str(value)))
     console.print(view)
     confusion = metrics.get("confusion_matrix")
-    if confusion and _table_width(confusion) > console.width:
-        console.print(f"confusion matrix of {len(confusion['labels'])} classes not shown: wider than the "
-                      f"{console.width}-column terminal (--json has every count)", markup=False, highlight=False,
-                      soft_wrap=True)
+    terminal = console.is_terminal or console.is_jupyter
+    limit = console.width if terminal else LOG_TABLE_WIDTH
+    if confusion and _table_width(confusion) > limit:
+        where = f"the {limit}-column terminal" if terminal else f"{limit} columns"
+        console.print(f"confusion matrix of {len(confusion['labels'])} classes not shown: wider than {where} "
+                      "(--json has every count)", markup=False, highlight=False, soft_wrap=True)
     elif confusion:
-        matrix = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        console.print("confusion matrix (rows: true class, columns: predicted)", soft_wrap=True)
+        matrix = Table()
         matrix.add_column("true \\ predicted")
         for label in confusion["labels"]:
             matrix.add_column(Text(str(label)), justify="right")
