@@ -580,3 +580,211 @@ def test_weights_that_are_not_finite_are_refused_at_save_and_at_load(tmp_path, b
     _forge(path, {"layers.0.W": W, "layers.0.b": np.zeros(1)}, [_dense(2, 1)])
     with pytest.raises(ModelFileError, match="m.chainrule: tensor layers.0.W holds NaN or infinite values"):
         cr.load(path)
+
+
+# -- D4: what a save replaces ----------------------------------------------------------------------------------
+
+def test_saving_through_a_symbolic_link_writes_its_target_and_keeps_the_link(tmp_path):
+    from chainrule.cli._output import write_text_atomic
+
+    (tmp_path / "models").mkdir()
+    real = tmp_path / "models" / "real.chainrule"
+    cr.mlp([2, 3, 1], rng=0).save(real)
+    link = tmp_path / "current.chainrule"
+    link.symlink_to("models/real.chainrule")
+    cr.mlp([2, 3, 1], rng=1).save(link)
+    assert link.is_symlink() and link.readlink().as_posix() == "models/real.chainrule"
+    np.testing.assert_array_equal(cr.load(real).layers[0].W.value, cr.mlp([2, 3, 1], rng=1).layers[0].W.value)
+    text_link = tmp_path / "notes.txt"
+    text_link.symlink_to(tmp_path / "models" / "notes.txt")  # dangling: the target is created, as open() would
+    write_text_atomic(text_link, "new")
+    assert text_link.is_symlink() and (tmp_path / "models" / "notes.txt").read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["notes.txt", "real.chainrule"]
+
+
+def test_a_hard_link_keeps_the_old_contents(tmp_path):
+    """Documented: the new file is renamed over the old one, so another hard link keeps the old file."""
+    path, other = tmp_path / "m.chainrule", tmp_path / "other.chainrule"
+    cr.mlp([2, 1], rng=0).save(path)
+    __import__("os").link(path, other)
+    before = other.read_bytes()
+    cr.mlp([2, 1], rng=1).save(path)
+    assert other.read_bytes() == before and path.read_bytes() != before
+
+
+def test_saving_onto_a_fifo_refuses_and_keeps_the_fifo(tmp_path, no_hang):
+    import os
+    import stat
+
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    link = tmp_path / "link"
+    link.symlink_to(fifo)
+    for target in (fifo, link):
+        with pytest.raises(ValueError, match=f"{target} is a pipe \\(FIFO\\): chainrule writes a file by replacing it"):
+            cr.mlp([2, 1], rng=0).save(target)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["link", "out"]
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(ValueError, match="a is a symbolic link loop"):
+        cr.mlp([2, 1], rng=0).save(tmp_path / "a")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() != 0,
+                    reason="creating a device node needs root")
+def test_saving_onto_a_device_node_refuses_and_keeps_it(tmp_path):
+    """A copy of /dev/null made here (never the real one): as root, save replaced the node with a file."""
+    import os
+    import stat
+
+    node = tmp_path / "null"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    with pytest.raises(ValueError, match="null is a character device"):
+        cr.mlp([2, 1], rng=0).save(node)
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() != 0,
+                    reason="giving a file to another owner needs root")
+def test_overwriting_keeps_the_owner_and_group(tmp_path):
+    import os
+
+    path = tmp_path / "m.chainrule"
+    cr.mlp([2, 1], rng=0).save(path)
+    os.chown(path, 12345, 23456)
+    cr.mlp([2, 1], rng=1).save(path)
+    info = os.stat(path)
+    assert (info.st_uid, info.st_gid) == (12345, 23456)
+    np.testing.assert_array_equal(cr.load(path).layers[0].W.value, cr.mlp([2, 1], rng=1).layers[0].W.value)
+
+
+# -- D7: umasks, failures and long names -----------------------------------------------------------------------
+
+@pytest.fixture
+def umask():
+    import os
+
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o222, 0o277, 0o377, 0o777], ids=oct)
+def test_the_temporary_file_is_writable_by_its_owner_whatever_the_umask(tmp_path, umask, mask):
+    import os
+    import stat
+
+    from chainrule.atomic import replacing
+
+    umask(mask)
+    target = tmp_path / "t.txt"
+    with replacing(target, fsync=True) as tmp:
+        assert stat.S_IMODE(os.stat(tmp).st_mode) & 0o600 == 0o600
+        tmp.write_text("data")
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o666 & ~mask
+    os.chmod(target, 0o600)
+    assert target.read_text() == "data"
+
+
+def _as_unprivileged(action) -> None:
+    """Run ``action()`` without root's exemption from file permissions: directly for an
+    ordinary user; as root, in a forked child that has become ``nobody``."""
+    import os
+
+    if os.geteuid() != 0:
+        action()
+        return
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            action()
+            message = "ok"
+        except BaseException as exc:  # any failure goes back to the parent
+            message = f"{type(exc).__name__}: {exc}"
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert message == "ok", message
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory that ``nobody`` may write (tmp_path's parents are root's own)."""
+    import os
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="chainrule-")
+    os.chmod(folder, 0o777)
+    cr.mlp([2, 1], rng=0).save(os.path.join(folder, "warm.chainrule"))  # imports done before any fork
+    os.remove(os.path.join(folder, "warm.chainrule"))
+    yield __import__("pathlib").Path(folder)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("mask", [0o222, 0o277, 0o377], ids=oct)
+def test_saving_works_under_a_umask_without_owner_write(shared_dir, mask):
+    import os
+    import stat
+
+    def save():
+        os.umask(mask)
+        path = shared_dir / f"m{mask:o}.chainrule"
+        cr.mlp([2, 3, 1], rng=0).save(path)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask
+        os.chmod(path, 0o600)
+        assert isinstance(cr.load(path), cr.Sequential)
+
+    _as_unprivileged(save)
+
+
+def test_save_errors_name_the_file_not_the_temporary(shared_dir):
+    import os
+
+    def fail():
+        os.umask(0o022)
+        read_only = shared_dir / "ro"
+        read_only.mkdir()
+        os.chmod(read_only, 0o555)
+        locked = shared_dir / "locked.chainrule"
+        cr.mlp([2, 1], rng=0).save(locked)
+        os.chmod(locked, 0o444)
+        before = locked.read_bytes()
+        for path in (read_only / "m.chainrule", locked):
+            try:
+                cr.mlp([2, 1], rng=1).save(path)
+            except PermissionError as exc:
+                assert exc.filename == str(path) and ".tmp" not in str(exc), str(exc)
+            else:
+                raise AssertionError(f"{path} was written")
+        assert locked.read_bytes() == before
+        assert sorted(p.name for p in shared_dir.iterdir()) == ["locked.chainrule", "ro"]
+
+    _as_unprivileged(fail)
+
+
+def test_a_parent_that_is_a_file_is_named(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    target = tmp_path / "afile" / "m.chainrule"
+    with pytest.raises(NotADirectoryError) as info:
+        cr.mlp([2, 1], rng=0).save(target)
+    assert info.value.filename == str(target)
+
+
+def test_a_long_file_name_that_open_accepts_is_saved(tmp_path):
+    name = "x" * 240 + ".chainrule"  # 250 bytes: the temporary name must not pass 255
+    cr.mlp([2, 1], rng=0).save(tmp_path / name)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    wide = "é" * 120 + ".txt"  # 244 bytes of UTF-8: cut on a character boundary
+    from chainrule.cli._output import write_text_atomic
+
+    write_text_atomic(tmp_path / wide, "ok")
+    assert (tmp_path / wide).read_text() == "ok"

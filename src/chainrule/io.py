@@ -18,8 +18,9 @@ trained on a GPU is a float32 network on the CPU).
 
 Nothing is ever unpickled and loading runs no code: layers are rebuilt only from the
 registry of chainrule's own classes, estimators only from chainrule's own estimator classes.
-Writes are atomic (temporary file in the same directory, flushed to disk, then renamed); a new
-file gets the usual permissions (``0o666`` less the umask), a replaced one keeps its own.
+Writes are atomic (temporary file in the same directory, flushed to disk, then renamed:
+``chainrule.atomic``); a new file gets the usual permissions (``0o666`` less the umask), a
+replaced one keeps its own (and its owner where allowed); a symbolic link's target is written.
 """
 
 from __future__ import annotations
@@ -121,6 +122,9 @@ def save_model(model, path, **metadata) -> Path:
         the loader reads (16 MiB).
     FileNotFoundError
         The directory does not exist.
+    ValueError, PermissionError
+        ``path`` is an existing FIFO or device (never replaced), or a file or directory
+        this process may not write (see ``chainrule.atomic.replacing``).
     """
     from safetensors.numpy import save_file
 
