@@ -286,11 +286,7 @@ def check_architecture(path, header: dict, document: dict) -> None:
     layers = document.get("layers")
     if not isinstance(layers, list):
         raise ModelFileError(f"{path}: the architecture record has no layer list")
-    total = sum(_count(entry["shape"]) for entry in header.values())
-    largest = _largest_number(layers)
-    if largest > max(total, 1):
-        raise ModelFileError(f"{path}: the architecture asks for a size of {int(largest)}, but the file holds only "
-                             f"{total} weights (damaged or forged header)")
+    _check_layers_built_to_plan(path, layers, sum(_count(entry["shape"]) for entry in header.values()))
     count, limit = _count_layer_specs(layers), MAX_LAYERS + LAYERS_PER_TENSOR * len(header)
     if count > limit:
         raise ModelFileError(f"{path}: the architecture has {count} layers for {len(header)} tensors "
@@ -304,6 +300,24 @@ def check_architecture(path, header: dict, document: dict) -> None:
     for name, shape in expected.items():
         if found[name] != shape:
             raise ModelFileError(f"{path}: {name} has shape {found[name]}, the architecture needs {shape}")
+
+
+def _check_layers_built_to_plan(path, layers: list, total: int) -> None:
+    """A layer class without a ``shape_plan`` of its own (another library's) is built to find
+    its tensors: first, no number in its config may pass the file's weight count (a coarse
+    guard; integral floats such as 1e12 count, since a constructor may take them for sizes)."""
+    from .layers import LAYERS
+    from .layers.base import plans_by_building
+
+    for spec in _walk_json(layers):
+        try:
+            cls = LAYERS.get(spec["type"]) if isinstance(spec, dict) and "type" in spec else None
+        except (TypeError, ValueError):  # an unknown type is named when the layers are planned
+            cls = None
+        largest = _largest_number(spec.get("config")) if cls is not None else 0
+        if cls is not None and plans_by_building(cls) and largest > max(total, 1):
+            raise ModelFileError(f"{path}: the architecture asks for a size of {int(largest)}, but the file holds "
+                                 f"only {total} weights (damaged or forged header)")
 
 
 def _planned_tensors(path, layers: list) -> dict:
@@ -346,8 +360,8 @@ def _walk_json(value):
 
 
 def _largest_number(value) -> float:
-    """The largest whole number anywhere inside nested lists and dicts (0 if none); floats
-    such as 1e12 count, since a constructor may take them for sizes."""
+    """The largest whole number anywhere inside nested lists and dicts (0 if none), integral
+    floats included."""
     numbers = (v for v in _walk_json(value) if not isinstance(v, bool)
                and (isinstance(v, int) or (isinstance(v, float) and v.is_integer())))
     return max(numbers, default=0)

@@ -352,6 +352,12 @@ def tensor_shapes(layer: Layer) -> dict:
     return shapes
 
 
+def plans_by_building(cls: type) -> bool:
+    """Whether ``cls.shape_plan`` has to build the layer (a class with arrays of its own that
+    does not override it): the loader then checks its config's numbers against the file first."""
+    return _holds_arrays(cls) and getattr(cls.shape_plan, "__func__", None) is Layer.shape_plan.__func__
+
+
 def _holds_arrays(cls: type) -> bool:
     """Whether a layer class declares parameters, buffers or sublayers of its own."""
     return any(getattr(cls, name) is not getattr(Layer, name) for name in ("parameters", "buffers", "sublayers"))
