@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -80,21 +81,28 @@ class Problem:
     classes: list | None = None
     target: str | None = None
     note: str | None = None
+    warnings: list = field(default_factory=list)  # the table's TableWarnings, said before training
 
 
 def load_problem(args) -> Problem:
     """The built-in dataset, or the user's table (checked: numeric, complete, enough rows)."""
     from ..datasets import load_builtin, load_table
+    from ..datasets.tabular import TableWarning
 
     if args.data is not None:
         if not args.target:
             raise ValueError("--data needs --target COLUMN")
-        table = load_table(args.data, args.target, task=args.task)
+        with warnings.catch_warnings(record=True) as caught:  # said once every check has passed
+            warnings.simplefilter("always", TableWarning)
+            table = load_table(args.data, args.target, task=args.task)
+        for warning in caught:
+            if not issubclass(warning.category, TableWarning):
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         minimum = max(4, int(np.ceil(2 / min(args.test_size, 1 - args.test_size))))
         if table.X.shape[0] < minimum:
             raise ValueError(f"{args.data} has {table.X.shape[0]} rows; a train/test split needs at least {minimum}")
         return Problem(table.X, table.y, table.task, args.data, table.feature_names, table.classes, args.target,
-                       table.note)
+                       table.note, [str(w.message) for w in caught if issubclass(w.category, TableWarning)])
     if args.target:
         raise ValueError("--target needs --data FILE")
     X, y, task = load_builtin(args.dataset, seed=args.seed)
@@ -203,6 +211,7 @@ def run(args) -> int:
     parts = {"train": prepared(X_train_raw, y_train_raw), "test": prepared(X_test_raw, y_test_raw)}
     if X_val_raw is not None:
         parts["validation"] = prepared(X_val_raw, y_val_raw)
+    warn_about_table(problem)
     y = problem.y
     n_out = int(np.max(y) + 1) if loss.name == "cross_entropy" else (1 if y.ndim == 1 else y.shape[1])
     net = mlp([d, *args.hidden, n_out], activation=args.activation, init=args.init,
@@ -249,6 +258,15 @@ def run(args) -> int:
     else:
         print_report(results, history)
     return 0
+
+
+def warn_about_table(problem: Problem) -> None:
+    """The table's warnings (comment lines skipped, a label that reads like a missing value),
+    once the checks have passed, so that an error stays one line."""
+    from ..datasets.tabular import TableWarning
+
+    for message in problem.warnings:
+        warnings.warn(TableWarning(message), stacklevel=2)
 
 
 def check_loss_fits_task(loss, problem: Problem) -> None:

@@ -1,0 +1,294 @@
+"""Tables as other programs write them: separators and decimal commas, spaces and duplicates in
+the header, labels that look like numbers or missing values, booleans, files that are not UTF-8
+CSV, comment lines."""
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chainrule.cli import main
+from chainrule.datasets import load_table
+
+
+@pytest.fixture
+def iris():
+    from sklearn.datasets import load_iris
+
+    data = load_iris(as_frame=True)
+    frame = data.frame.drop(columns="target")
+    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    frame["species"] = [data.target_names[i] for i in data.target]
+    return frame
+
+
+def _train(path, target, capsys, *extra):
+    """Train briefly; the exit code, stdout and stderr."""
+    code = main(["train", "--data", str(path), "--target", target, "--epochs", "30", "--no-plots", "--quiet",
+                 *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_line_error(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+# 3: separators and decimal commas
+
+@pytest.mark.parametrize("name, options", [
+    ("excel_eu.csv", {"sep": ";", "decimal": ","}),
+    ("semicolons.csv", {"sep": ";"}),
+    ("tabs.tsv", {"sep": "\t"}),
+    ("tabs_named_csv.csv", {"sep": "\t"}),
+    ("pipes.csv", {"sep": "|"}),
+])
+def test_separators_and_decimal_commas_are_detected(tmp_path, iris, name, options, capsys):
+    path = tmp_path / name
+    iris.to_csv(path, index=False, **options)
+    table = load_table(path, "species")
+    np.testing.assert_array_equal(table.X, iris.drop(columns="species").to_numpy())
+    assert table.feature_names == list(iris.columns[:4]) and table.classes == ["setosa", "versicolor", "virginica"]
+    model = tmp_path / "m.chainrule"
+    assert _train(path, "species", capsys, "--save", str(model))[0] == 0
+    assert main(["evaluate", str(model), str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 150
+
+
+def test_excel_sep_line_names_the_separator(tmp_path, iris):
+    path = tmp_path / "sep_line.csv"
+    path.write_text("sep=;\n" + iris.to_csv(index=False, sep=";", decimal=","))
+    np.testing.assert_array_equal(load_table(path, "species").X, iris.drop(columns="species").to_numpy())
+
+
+def test_a_file_mixing_decimal_marks_is_named(tmp_path, capsys):
+    path = tmp_path / "mixed.csv"
+    path.write_text("x;y;t\n" + "".join(f"{i % 5},5;{i % 3}.5;{'ab'[i % 2]}\n" for i in range(30)))
+    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    assert "feature column 'x' is not numeric: data row 1 holds '0,5'" in err and "decimal commas" in err
+
+
+# 6: spaces around header names; columns listed with repr
+
+@pytest.mark.parametrize("header", ["sepal_length, sepal_width, petal_length, petal_width, species",
+                                    "sepal_length ,sepal_width ,petal_length ,petal_width ,species ",
+                                    " sepal_length , sepal_width , petal_length , petal_width , species "])
+def test_spaces_around_header_names_are_stripped(tmp_path, iris, header, capsys):
+    path = tmp_path / "spaces.csv"
+    path.write_text(header + "\n" + iris.to_csv(index=False, header=False).replace(",", ", "))
+    table = load_table(path, "species")
+    assert table.feature_names == list(iris.columns[:4]) and table.classes == ["setosa", "versicolor", "virginica"]
+    assert _train(path, "species", capsys)[0] == 0
+
+
+def test_names_that_collide_once_stripped_are_refused(tmp_path, capsys):
+    path = tmp_path / "collide.csv"
+    path.write_text("x,x ,t\n" + "".join(f"{i % 5}.1,2,{i % 2}\n" for i in range(30)))
+    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    assert "the header names column 'x' 2 times once its surrounding spaces are stripped (columns 1, 2)" in err
+
+
+def test_missing_columns_are_listed_with_repr(tmp_path, capsys):
+    path = tmp_path / "cols.csv"
+    path.write_text("x,Species\n" + "".join(f"{i % 5}.1,{'ab'[i % 2]}\n" for i in range(30)))
+    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--no-plots"], capsys)
+    assert "has no target column 'species' (columns: 'x', 'Species'); did you mean 'Species'?" in err
+
+
+# 7: labels compared as the text in the file
+
+def test_mixed_labels_evaluate_on_a_file_without_the_text_ones(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    frame["lab"] = np.where(frame.a > 0.5, "x", np.where(frame.b > 0, "2", "1"))
+    path, model = tmp_path / "mixed.csv", tmp_path / "m.chainrule"
+    frame.to_csv(path, index=False)
+    assert _train(path, "lab", capsys, "--save", str(model))[0] == 0
+    without_x = tmp_path / "numbers_only.csv"
+    frame[frame.lab != "x"].to_csv(without_x, index=False)  # pandas reads this 'lab' as integers
+    assert main(["evaluate", str(model), str(without_x), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["confusion_matrix"]["labels"] == ["1", "2", "x"] and metrics["rows"] == (frame.lab != "x").sum()
+
+
+def test_zero_padded_codes_stay_text(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=120)
+    path, model = tmp_path / "codes.csv", tmp_path / "m.chainrule"
+    path.write_text("x,grade\n" + "".join(f"{v:.4f},{'01' if v < 0 else '02'}\n" for v in x))
+    assert load_table(path, "grade").classes == ["01", "02"]
+    assert _train(path, "grade", capsys, "--save", str(model))[0] == 0
+    assert main(["predict", str(model), str(path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["prediction"] for row in rows} <= {"01", "02"} and "p_01" in rows[0]
+    assert main(["evaluate", str(model), str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] > 0.8
+    assert load_table(path, "grade", task="regression").task == "regression"  # numbers when asked
+
+
+# 10: NA, None, null as labels
+
+def test_na_is_a_label_in_a_text_target(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(150, 2))
+    region = np.array(["NA", "EU", "AS"])[np.argmax(np.column_stack([X[:, 0], X[:, 1], -X.sum(axis=1)]), axis=1)]
+    path, model = tmp_path / "region.csv", tmp_path / "m.chainrule"
+    path.write_text("x1,x2,region\n" + "".join(f"{a:.3f},{b:.3f},{r}\n" for (a, b), r in zip(X, region)))
+    code, _, err = _train(path, "region", capsys, "--save", str(model))
+    assert code == 0 and err.count("\n") == 1
+    assert ("chainrule: warning: " in err and "target column 'region' holds 'NA', read as class label(s), not as "
+            "missing values (only empty cells are missing)" in err)
+    assert main(["evaluate", str(model), str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["confusion_matrix"]["labels"] == ["AS", "EU", "NA"]
+    other = tmp_path / "other.csv"
+    other.write_text("x1,x2,region\n0,0,EU\n1,1,None\n")
+    err = _one_line_error(["evaluate", str(model), str(other)], capsys)
+    assert "has label 'None' in data row 2 (header not counted), unknown to the model" in err
+    assert "if 'None' marks a missing value, remove the row" in err
+
+
+@pytest.mark.parametrize("values", [["null", "None", "NA"], ["null", "a", "b"]])
+def test_labels_that_pandas_reads_as_missing(tmp_path, values):
+    path = tmp_path / "labels.csv"
+    path.write_text("x,t\n" + "".join(f"{i % 7}.5,{values[i % 3]}\n" for i in range(30)))
+    with pytest.warns(UserWarning, match="read as class label"):
+        assert load_table(path, "t").classes == sorted(values)
+
+
+def test_na_in_a_numeric_target_is_missing_and_an_empty_label_too(tmp_path, capsys):
+    path = tmp_path / "numeric.csv"
+    path.write_text("x,t\n" + "".join(f"{i % 7}.5,{'NA' if i == 4 else i * 1.5}\n" for i in range(30)))
+    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    assert "target column 't' has a missing value in data row 5 (header not counted) ('NA')" in err
+    path.write_text("x,t\n" + "".join(f"{i % 7}.5,{'' if i == 4 else 'ab'[i % 2]}\n" for i in range(30)))
+    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    assert "target column 't' has a missing value in data row 5 (header not counted)" in err
+
+
+# 11: duplicate names
+
+@pytest.mark.parametrize("header, target, message", [
+    ("a,b,a,y", "y", "the header names column 'a' 2 times (columns 1, 3)"),
+    ("y,x,y", "y", "the header names column 'y' 2 times (columns 1, 3)"),
+])
+def test_duplicate_column_names_are_refused(tmp_path, header, target, message, capsys):
+    path = tmp_path / "dup.csv"
+    width = header.count(",") + 1
+    path.write_text(header + "\n" + "".join(",".join([f"{i % 2}"] * width) + "\n" for i in range(30)))
+    model = tmp_path / "m.chainrule"
+    err = _one_line_error(["train", "--data", str(path), "--target", target, "--save", str(model), "--no-plots"],
+                          capsys)
+    assert message in err and not model.exists()
+
+
+# 13: booleans are 0/1; other non-numeric columns get advice
+
+def test_boolean_features_are_zero_and_one(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=100)
+    frame = pd.DataFrame({"x": x, "flag": x > 0.3, "y": (x > 0).astype(int)})
+    for path in (tmp_path / "b.csv", tmp_path / "b.parquet"):
+        frame.to_csv(path, index=False) if path.suffix == ".csv" else frame.to_parquet(path)
+        table = load_table(path, "y")
+        np.testing.assert_array_equal(table.X[:, 1], (x > 0.3).astype(float))
+        assert _train(path, "y", capsys)[0] == 0
+    excel = tmp_path / "excel.csv"
+    excel.write_text(frame.to_csv(index=False).replace("True", "TRUE").replace("False", "FALSE"))
+    np.testing.assert_array_equal(load_table(excel, "y").X[:, 1], (x > 0.3).astype(float))
+
+
+@pytest.mark.parametrize("values, advice", [
+    (["yes", "no"], "; encode it as numbers (yes/no as 1/0) or leave the column out"),
+    (["red", "green", "blue"], "; encode it as numbers (one 0/1 column per category: 3 categories, columns "
+                               "flag_red, flag_green, ...) or leave the column out"),
+    (["2024-01-01", "2024-01-02"], "; encode it as numbers (a date as a number, e.g. days since the first date)"),
+])
+def test_text_columns_get_advice(tmp_path, values, advice, capsys):
+    path = tmp_path / "text.csv"
+    path.write_text("x,flag,y\n" + "".join(f"{i}.5,{values[i % len(values)]},{i % 2}\n" for i in range(30)))
+    err = _one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
+    assert f"feature column 'flag' is not numeric: data row 1 holds {values[0]!r} (header not counted){advice}" in err
+
+
+# 9: formats and encodings
+
+@pytest.mark.parametrize("name, content, message", [
+    ("data.xlsx", b"PK\x03\x04 anything", "data.xlsx: Excel files are not supported; save the sheet as CSV UTF-8"),
+    ("data.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "data.xls: Excel files are not supported"),
+    ("renamed.csv", b"PK\x03\x04\x14\x00\x00\x00[Content_Types].xml xl/workbook.xml",
+     "renamed.csv is an Excel (.xlsx) or other Office file, which is not supported; save the sheet as CSV UTF-8"),
+    ("data.json", b'[{"x": 1, "y": 0}]', "data.json: JSON files are not supported; save the table as CSV (UTF-8) or "
+                                         "Parquet"),
+    ("data.feather", b"ARROW1\x00\x00", "data.feather: Feather files are not supported"),
+    ("arrow.csv", b"ARROW1\x00\x00", "arrow.csv is a Feather/Arrow file, which is not supported"),
+    ("latin1.csv", "Temperature \xb0C,y\n1.5,0\n".encode("cp1252"),
+     "latin1.csv is not UTF-8: line 1 has the byte 0xb0 ('°' in Latin-1/Windows-1252, which the file seems to use); "
+     "save it as CSV UTF-8"),
+    ("u16.csv", "x,y\n1,0\n".encode("utf-16-le"), "u16.csv is not UTF-8 (it looks like UTF-16 without a byte-order "
+                                                  "mark); save it as CSV UTF-8"),
+    ("binary.csv", bytes(range(256)), "binary.csv is not a CSV text file (it holds binary data)"),
+    ("empty.csv", b"", "empty.csv is empty"),
+    ("comments.csv", b"# only\n# comments\n", "comments.csv is empty (only comment lines)"),
+])
+def test_files_that_are_not_utf8_csv_are_named(tmp_path, name, content, message, capsys):
+    path = tmp_path / name
+    path.write_bytes(content)
+    err = _one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
+    assert message in err
+
+
+def test_a_latin1_byte_far_into_the_file_is_found(tmp_path, capsys):
+    path = tmp_path / "late.csv"
+    rows = "".join(f"{i % 5}.1,{'ab'[i % 2]}\n" for i in range(200_000))  # 1.4 MB: past the sniffed head
+    path.write_bytes(("x,t\n" + rows + "1.0,caf\xe9\n").encode("latin-1"))
+    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    assert "late.csv is not UTF-8: line 200002 has the byte 0xe9 ('é' in Latin-1/Windows-1252" in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_unicode_with_a_byte_order_mark_is_read(tmp_path, iris, encoding):
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(iris.rename(columns={"sepal_length": "Länge °C"}).to_csv(index=False).encode(encoding))
+    table = load_table(path, "species")
+    assert table.feature_names[0] == "Länge °C" and table.X.shape == (150, 4)
+
+
+def test_compressed_files_are_recognised_by_their_bytes(tmp_path, iris):
+    path = tmp_path / "no_extension"
+    path.write_bytes(gzip.compress(iris.to_csv(index=False, sep=";", decimal=",").encode()))
+    np.testing.assert_array_equal(load_table(path, "species").X, iris.drop(columns="species").to_numpy())
+    parquet = tmp_path / "table.dat"
+    iris.to_parquet(parquet)
+    assert load_table(parquet, "species").X.shape == (150, 4)
+
+
+def test_comment_lines_above_the_header_are_skipped_with_a_warning(tmp_path, iris, capsys):
+    path, model = tmp_path / "instrument.csv", tmp_path / "m.chainrule"
+    path.write_text("# Instrument: SpectraMax M5\n# Date: 2024-03-01\n" + iris.to_csv(index=False))
+    code, _, err = _train(path, "species", capsys, "--save", str(model))
+    assert code == 0
+    assert err == (f"chainrule: warning: {path}: skipped 2 line(s) starting with '#' above the header (line 3)\n")
+    assert main(["predict", str(model), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    assert capsys.readouterr().err.count("skipped 2 line(s)") == 1
+    err = _one_line_error(["train", "--data", str(path), "--target", "nope", "--no-plots"], capsys)
+    assert "2 line(s) starting with '#' above the header were skipped" in err
+
+
+def test_numpy_savetxt_header_is_the_header(tmp_path, iris):
+    path = tmp_path / "savetxt.csv"
+    data = iris.drop(columns="species").assign(kind=np.arange(150) // 50)
+    np.savetxt(path, data.to_numpy(), delimiter=",", header=",".join(data.columns), fmt="%g")
+    with pytest.warns(UserWarning, match="the header is the comment line 1"):
+        table = load_table(path, "kind")
+    assert table.feature_names == list(iris.columns[:4]) and table.X.shape == (150, 4) and table.classes == [0, 1, 2]
+
+
+def test_a_column_named_hash_is_not_a_comment(tmp_path):
+    path = tmp_path / "hash.csv"
+    path.write_text("#,x,y\n" + "".join(f"{i % 4},{i % 3}.5,{i % 2}\n" for i in range(30)))
+    assert load_table(path, "y").feature_names == ["#", "x"]
