@@ -1,6 +1,6 @@
 """Tables as other programs write them: separators and decimal commas, spaces and duplicates in
-the header, labels that look like numbers or missing values, booleans, files that are not UTF-8
-CSV, comment lines."""
+the header, labels that look like numbers or missing values, booleans, row IDs and --drop, files
+that are not UTF-8 CSV, comment lines."""
 
 import gzip
 import json
@@ -203,9 +203,9 @@ def test_boolean_features_are_zero_and_one(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("values, advice", [
-    (["yes", "no"], "; encode it as numbers (yes/no as 1/0) or leave the column out"),
+    (["yes", "no"], "; encode it as numbers (yes/no as 1/0) or leave it out with --drop flag"),
     (["red", "green", "blue"], "; encode it as numbers (one 0/1 column per category: 3 categories, columns "
-                               "flag_red, flag_green, ...) or leave the column out"),
+                               "flag_red, flag_green, ...) or leave it out with --drop flag"),
     (["2024-01-01", "2024-01-02"], "; encode it as numbers (a date as a number, e.g. days since the first date)"),
 ])
 def test_text_columns_get_advice(tmp_path, values, advice, capsys):
@@ -213,6 +213,61 @@ def test_text_columns_get_advice(tmp_path, values, advice, capsys):
     path.write_text("x,flag,y\n" + "".join(f"{i}.5,{values[i % len(values)]},{i % 2}\n" for i in range(30)))
     err = _one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
     assert f"feature column 'flag' is not numeric: data row 1 holds {values[0]!r} (header not counted){advice}" in err
+
+
+# 8: --drop and row IDs
+
+def test_drop_leaves_columns_out_and_predict_ignores_them(tmp_path, iris, capsys):
+    frame = iris.sort_values("species").reset_index(drop=True)
+    frame.insert(0, "sample_id", np.arange(1, 151))
+    path, model = tmp_path / "with_id.csv", tmp_path / "m.chainrule"
+    frame[["sample_id", "sepal_width", "species"]].to_csv(path, index=False)
+    code, _, err = _train(path, "species", capsys)
+    assert code == 0 and err.count("\n") == 1
+    assert ("chainrule: warning: " in err and "feature column 'sample_id' holds a different integer in every row, in "
+            "increasing order: it looks like a row ID" in err and "--drop sample_id if so" in err)
+    code, out, err = _train(path, "species", capsys, "--drop", "sample_id", "--save", str(model), "--json")
+    assert code == 0 and err == "" and json.loads(out)["network"][0] == 1
+    assert main(["predict", str(model), str(path), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 150
+    assert main(["evaluate", str(model), str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 150
+
+
+def test_a_shuffled_id_is_noticed_and_measurements_are_not(tmp_path):
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"id": rng.permutation(np.arange(500, 600)), "count": rng.integers(0, 1000, 100),
+                          "x": rng.normal(size=100), "y": np.arange(100) % 2})
+    path = tmp_path / "shuffled.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(UserWarning) as caught:
+        load_table(path, "y")
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "'id' holds a different integer in every row, every integer from 500 to 599" in \
+        messages[0]
+
+
+@pytest.mark.parametrize("drop, message", [
+    (["nope"], "has no column 'nope' to drop (columns: 'a', 'b', 'c', 'y')"),
+    (["a,nope"], "has no column 'nope' to drop"),
+    (["y"], "'y' is the target column; it cannot also be dropped"),
+    (["a,b", "c"], "has no feature columns besides the target and the dropped ones"),
+])
+def test_drop_names_must_be_columns(tmp_path, drop, message, capsys):
+    path = tmp_path / "abc.csv"
+    path.write_text("a,b,c,y\n" + "".join(f"{i % 3}.5,{i % 4}.5,{i % 5}.5,{i % 2}\n" for i in range(30)))
+    argv = ["train", "--data", str(path), "--target", "y", "--no-plots"]
+    for entry in drop:
+        argv += ["--drop", entry]
+    assert message in _one_line_error(argv, capsys)
+
+
+def test_drop_takes_a_name_with_a_comma_whole(tmp_path, capsys):
+    path = tmp_path / "comma.csv"
+    path.write_text('"length, cm",x,y\n' + "".join(f"{i}.5,{i % 4}.5,{i % 2}\n" for i in range(30)))
+    code, out, _ = _train(path, "y", capsys, "--drop", "length, cm", "--json")
+    assert code == 0 and json.loads(out)["network"][0] == 1
+    assert "--drop needs --data FILE" in _one_line_error(["train", "--drop", "x", "--no-plots"], capsys)
 
 
 # 9: formats and encodings

@@ -46,6 +46,9 @@ def register(subparsers) -> None:
     parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                         help="for --data: auto treats a non-numeric target, or an integer one with at most 20 "
                         "values, as classification (default: auto)")
+    parser.add_argument("--drop", action="append", default=[], metavar="COL[,COL...]",
+                        help="for --data: columns that are not features (a row ID, a free-text note); repeatable. "
+                        "The model records its feature columns, so predict and evaluate ignore these too")
     parser.add_argument("--save", default=None, metavar="FILE",
                         help="write the trained model (with its scaling and class labels) to FILE")
     parser.add_argument("--test-size", type=float, default=0.3, help="fraction held out for testing (default: 0.3)")
@@ -94,7 +97,7 @@ def load_problem(args) -> Problem:
             raise ValueError("--data needs --target COLUMN")
         with warnings.catch_warnings(record=True) as caught:  # said once every check has passed
             warnings.simplefilter("always", TableWarning)
-            table = load_table(args.data, args.target, task=args.task)
+            table = load_table(args.data, args.target, task=args.task, drop=args.drop, drop_option="--drop")
         for warning in caught:
             if not issubclass(warning.category, TableWarning):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -105,6 +108,8 @@ def load_problem(args) -> Problem:
                        table.note, [str(w.message) for w in caught if issubclass(w.category, TableWarning)])
     if args.target:
         raise ValueError("--target needs --data FILE")
+    if args.drop:
+        raise ValueError("--drop needs --data FILE")
     X, y, task = load_builtin(args.dataset, seed=args.seed)
     return Problem(X, y, task, args.dataset)
 
@@ -261,8 +266,8 @@ def run(args) -> int:
 
 
 def warn_about_table(problem: Problem) -> None:
-    """The table's warnings (comment lines skipped, a label that reads like a missing value),
-    once the checks have passed, so that an error stays one line."""
+    """The table's warnings (comment lines skipped, a column that looks like a row ID), once
+    the checks have passed, so that an error stays one line."""
     from ..datasets.tabular import TableWarning
 
     for message in problem.warnings:

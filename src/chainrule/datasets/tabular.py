@@ -26,6 +26,7 @@ import codecs
 import csv
 import io
 import re
+import shlex
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,8 @@ import numpy as np
 
 class TableWarning(UserWarning):
     """Something about a table worth a look that is not an error: comment lines skipped, a
-    label that reads like a missing value. The command line prints each as one line on
-    standard error."""
+    column that looks like a row ID, a label that reads like a missing value. The command
+    line prints each as one line on standard error."""
 
 
 @dataclass
@@ -483,7 +484,24 @@ def _no_column(layout: _Layout, names, name: str, role: str) -> ValueError:
     if layout.comment_lines:
         hints.append(f"{layout.comment_lines} line(s) starting with '#' above the header were skipped")
     hint = f"; {'; '.join(hints)}" if hints else ""
-    return ValueError(f"{layout.path} has no {role} {name!r} (columns: {_listing(names)}){hint}")
+    what = f"{role} {name!r}" if role == "target column" else f"column {name!r} to drop"
+    return ValueError(f"{layout.path} has no {what} (columns: {_listing(names)}){hint}")
+
+
+def _resolve_drop(layout: _Layout, names, drop, target) -> list:
+    """Column names from ``drop`` entries: a whole entry that names a column, or its
+    comma-separated parts."""
+    out = []
+    for entry in drop:
+        entry = str(entry)
+        parts = [entry.strip()] if entry.strip() in names else [p.strip() for p in entry.split(",") if p.strip()]
+        for part in parts:
+            if part not in names:
+                raise _no_column(layout, names, part, "column to drop")
+            if part == target:
+                raise ValueError(f"{layout.path}: {part!r} is the target column; it cannot also be dropped")
+            out.append(part)
+    return out
 
 
 def _feature_values(column):
@@ -503,7 +521,7 @@ def _feature_values(column):
     return None
 
 
-def _encoding_advice(column) -> str:
+def _encoding_advice(column, name: str, drop_option: str | None) -> str:
     """How to make a text, yes/no or date column numeric; empty for a numeric column with a
     stray cell (that is a cell to fix)."""
     import pandas as pd
@@ -526,12 +544,30 @@ def _encoding_advice(column) -> str:
         if numbers.notna().mean() >= 0.5:
             return ""
         categories = text.unique().tolist()
-        examples = ", ".join(f"{column.name}_{c}" for c in categories[:2]) + (", ..." if len(categories) > 2 else "")
+        examples = ", ".join(f"{name}_{c}" for c in categories[:2]) + (", ..." if len(categories) > 2 else "")
         how = f"one 0/1 column per category: {len(categories)} categories, columns {examples}"
-    return f"; encode it as numbers ({how}) or leave the column out"
+    drop = f" or leave it out with {drop_option} {shlex.quote(name)}" if drop_option else " or leave it out"
+    return f"; encode it as numbers ({how}){drop}"
 
 
-def load_table(path, target: str | None, task: str = "auto", features=None, classes=None, ignore=()) -> Table:
+def _looks_like_id(values: np.ndarray) -> str | None:
+    """How an integer column with a different value in every row is ordered: 'in increasing
+    order', 'in decreasing order', 'every integer from a to b', or None."""
+    n = values.shape[0]
+    if n < 10 or not np.all(np.mod(values, 1) == 0) or np.unique(values).size != n:
+        return None
+    steps = np.diff(values)
+    if np.all(steps > 0):
+        return "in increasing order"
+    if np.all(steps < 0):
+        return "in decreasing order"
+    if values.max() - values.min() == n - 1:
+        return f"every integer from {values.min():.0f} to {values.max():.0f}"
+    return None
+
+
+def load_table(path, target: str | None, task: str = "auto", features=None, classes=None, ignore=(), drop=(),
+               drop_option: str | None = None) -> Table:
     """Read ``path`` and split it into numeric features and the ``target`` column.
 
     Parameters
@@ -549,11 +585,18 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
     ignore : sequence of str
         Columns that are never features when ``features`` is not given (e.g. a model's
         recorded target in a file given for prediction).
+    drop : sequence of str
+        Columns the user leaves out of the features (each entry a column name, or
+        comma-separated names); an unknown name is an error.
+    drop_option : str, optional
+        The command-line option that drops a column (``"--drop"``), named in the advice
+        for a column that is not numeric.
 
     Warns
     -----
     TableWarning
-        Comment lines skipped above the header, a text label that pandas would read as
+        Comment lines skipped above the header, an integer feature column with a different
+        value in every row in order (a row ID?), a text label that pandas would read as
         missing ("NA"). Only after the table has passed every check.
     """
     layout = _inspect(path)
@@ -570,27 +613,34 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
     if frame.shape[0] == 0:
         raise ValueError(f"{path} has no rows")
     notes = list(layout.notes)
+    dropped = _resolve_drop(layout, names, drop, target)
     if features is None:
-        features = [c for c in names if c != target and c not in ignore]
+        features = [c for c in names if c != target and c not in ignore and c not in dropped]
         unnamed = [i for i, c in enumerate(names) if str(c).startswith("Unnamed: ") and c in features]
         if unnamed:
             i = unnamed[0]
             raise ValueError(f"{path}: column {i + 1} has no name in the header (pandas calls it "
                              f"{names[i]!r}); a saved index (DataFrame.to_csv without index=False) or a "
-                             "trailing comma would silently become a feature: drop the column or name it")
+                             "trailing comma would silently become a feature: "
+                             + (f"drop the column ({drop_option} {shlex.quote(names[i])}) or name it" if drop_option
+                                else "drop the column or name it"))
+        choose = target is not None
+    else:
+        choose = False
     missing = [c for c in features if c not in names]
     if missing:
         raise ValueError(f"{path} lacks the feature column(s) {', '.join(map(repr, missing))} the model needs "
                          f"(columns: {_listing(names)})")
     if not features:
-        raise ValueError(f"{path} has no feature columns besides the target")
+        raise ValueError(f"{path} has no feature columns besides the target"
+                         + (" and the dropped ones" if dropped else ""))
     columns = []
     for column in features:
         values = _feature_values(frame[column])
         if values is None:
             row, value = first_non_number(frame[column])
             raise ValueError(f"{path}: feature column {column!r} is not numeric: data row {row + 1} holds "
-                             f"{value!r}{HEADER_NOT_COUNTED}{_encoding_advice(frame[column])}")
+                             f"{value!r}{HEADER_NOT_COUNTED}{_encoding_advice(frame[column], column, drop_option)}")
         if np.isnan(values).any():
             row = int(np.flatnonzero(np.isnan(values))[0])
             raise ValueError(f"{path}: feature column {column!r} has a missing value in data row {row + 1}"
@@ -601,6 +651,14 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         row, col = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"{path}: feature column {features[col]!r} has {X[row, col]} in data row {row + 1}"
                          f"{HEADER_NOT_COUNTED}")
+    if choose:
+        for j, column in enumerate(features):
+            order = _looks_like_id(X[:, j])
+            if order:
+                drop_hint = f"{drop_option} {shlex.quote(column)}" if drop_option else "drop it"
+                notes.append(f"{path}: feature column {column!r} holds a different integer in every row, {order}: "
+                             f"it looks like a row ID, which a network can learn the row order from; {drop_hint} "
+                             "if so")
     if target is None:
         _emit(notes)
         return Table(X, None, list(features), None, None, classes)
