@@ -1,6 +1,6 @@
 """Tables as other programs write them: separators and decimal commas, spaces and duplicates in
-the header, labels that look like numbers or missing values, booleans, row IDs and --drop, files
-that are not UTF-8 CSV, comment lines."""
+the header, labels that look like numbers or missing values, booleans, row IDs, files that are
+not UTF-8 CSV, comment lines, and splits that cannot be made as asked."""
 
 import gzip
 import json
@@ -347,3 +347,31 @@ def test_a_column_named_hash_is_not_a_comment(tmp_path):
     path = tmp_path / "hash.csv"
     path.write_text("#,x,y\n" + "".join(f"{i % 4},{i % 3}.5,{i % 2}\n" for i in range(30)))
     assert load_table(path, "y").feature_names == ["#", "x"]
+
+
+# 17, 18: splits
+
+def test_test_size_too_small_names_the_sizes_that_work(tmp_path, iris, capsys):
+    path = tmp_path / "iris.csv"
+    iris.to_csv(path, index=False)
+    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--test-size", "0.01",
+                           "--no-plots"], capsys)
+    assert ("has 150 rows; a train/test split with --test-size 0.01 needs at least 200 (2 in the smaller part): "
+            "use --test-size 0.02 to 0.98 for 150 rows") in err
+    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--validation-size", "0.01",
+                           "--no-plots"], capsys)
+    assert ("cannot split 105 rows into training and validation: --validation-size 0.01 leaves 2 rows for "
+            "validation, fewer than the 3 classes a stratified split puts in each part; use --validation-size 0.02 "
+            "or more (or --no-stratify)") in err
+
+
+def test_no_stratify_allows_a_class_of_one_row(tmp_path, iris, capsys):
+    frame = iris.copy()
+    frame.loc[0, "species"] = "unknown"
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--no-plots"], capsys)
+    assert "1 of them in a single row (e.g. 'unknown')" in err and "--no-stratify splits at random instead" in err
+    code, out, _ = _train(path, "species", capsys, "--no-stratify", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["network"][-1] == 4 and report["rows"] == {"train": 105, "test": 45}

@@ -52,6 +52,9 @@ def register(subparsers) -> None:
     parser.add_argument("--save", default=None, metavar="FILE",
                         help="write the trained model (with its scaling and class labels) to FILE")
     parser.add_argument("--test-size", type=float, default=0.3, help="fraction held out for testing (default: 0.3)")
+    parser.add_argument("--no-stratify", action="store_true",
+                        help="split classification rows at random instead of keeping each class's share in every "
+                        "part; a class with a single row is then allowed (its row lands in one part only)")
     parser.add_argument("--validation-size", type=validation_fraction, default=None, metavar="FRACTION",
                         help="fraction of the training part held out for validation, in [0, 0.5]: not trained "
                         "on, reported on its own row and in the loss curve (default: 0; 0.2 with --early-stopping, "
@@ -101,9 +104,7 @@ def load_problem(args) -> Problem:
         for warning in caught:
             if not issubclass(warning.category, TableWarning):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-        minimum = max(4, int(np.ceil(2 / min(args.test_size, 1 - args.test_size))))
-        if table.X.shape[0] < minimum:
-            raise ValueError(f"{args.data} has {table.X.shape[0]} rows; a train/test split needs at least {minimum}")
+        check_enough_rows(args.data, table.X.shape[0], args.test_size)
         return Problem(table.X, table.y, table.task, args.data, table.feature_names, table.classes, args.target,
                        table.note, [str(w.message) for w in caught if issubclass(w.category, TableWarning)])
     if args.target:
@@ -114,14 +115,34 @@ def load_problem(args) -> Problem:
     return Problem(X, y, task, args.dataset)
 
 
-def split(problem: Problem, X, y, size: float, seed: int, parts: str):
-    """Stratified (classification) split of ``(X, y)`` into two parts, with the reason when
-    it cannot be made; ``parts`` names them for the message ("train and test")."""
+def rows_needed(size: float) -> int:
+    """Rows a train/test split with this test fraction needs: 2 in the smaller part."""
+    return max(4, int(np.ceil(2 / min(size, 1 - size))))
+
+
+def check_enough_rows(source, n: int, test_size: float) -> None:
+    """Enough rows for --test-size; when there are not, the test sizes that would do."""
+    minimum = rows_needed(test_size)
+    if n >= minimum:
+        return
+    usable = [s / 100 for s in range(1, 100) if n >= rows_needed(s / 100)]
+    if n < 4 or not usable:
+        raise ValueError(f"{source} has {n} rows; a train/test split needs at least 4")
+    raise ValueError(f"{source} has {n} rows; a train/test split with --test-size {test_size:g} needs at least "
+                     f"{minimum} (2 in the smaller part): use --test-size {usable[0]:g} to {usable[-1]:g} for {n} rows")
+
+
+def split(problem: Problem, X, y, size: float, seed: int, parts: str, option: str = "--test-size",
+          stratified: bool = True):
+    """Split of ``(X, y)`` into two parts, stratified for classification unless told
+    otherwise, with the reason when it cannot be made; ``parts`` names them for the message
+    ("train and test"), ``option`` is the size's option."""
     from sklearn.model_selection import train_test_split
 
-    stratify = y if problem.task != "regression" else None
+    stratify = y if problem.task != "regression" and stratified else None
     if stratify is not None:
         check_classes_have_two_rows(problem, y, parts)
+        check_parts_hold_every_class(problem, y, size, parts, option)
     try:
         return train_test_split(X, y, test_size=size, random_state=seed, stratify=stratify)
     except ValueError as exc:
@@ -140,10 +161,30 @@ def check_classes_have_two_rows(problem: Problem, y, parts: str) -> None:
     examples = ", ".join(f"{labels[i]:.6g}" if isinstance(labels[i], float) else repr(labels[i]) for i in single[:3])
     examples += ", ..." if single.size > 3 else ""
     target = f"target {problem.target!r}" if problem.target else "the target"
-    hint = "; is it a regression target (--task regression)?" if numeric_classes(problem) and len(counts) > 20 else ""
+    hint = ("; is it a regression target (--task regression)?" if numeric_classes(problem) and len(counts) > 20
+            else "; --no-stratify splits at random instead (such a row then lands in one part only)")
     raise ValueError(f"{problem.source}: cannot split {y.shape[0]} rows into {parts}: {target} has "
                      f"{np.count_nonzero(counts)} distinct values (classes), {single.size} of them in a single row "
                      f"(e.g. {examples}); a stratified split needs at least 2 rows per class{hint}")
+
+
+def check_parts_hold_every_class(problem: Problem, y, size: float, parts: str, option: str) -> None:
+    """A stratified split puts every class in both parts: each part needs as many rows as
+    there are classes (scikit-learn counts ``ceil(size * n)`` rows for the second part)."""
+    n, k = y.shape[0], np.unique(y).size
+    held = int(np.ceil(size * n))
+    if held >= k and n - held >= k:
+        return
+    first, second = parts.split(" and ")
+    short, rows = (second, held) if held < k else (first, n - held)
+    largest = 50 if option == "--validation-size" else 99
+    usable = [s / 100 for s in range(1, largest + 1)
+              if int(np.ceil(s / 100 * n)) >= k and n - int(np.ceil(s / 100 * n)) >= k]
+    advice = (f"use {option} {usable[0]:g} or more" if held < k else f"use {option} {usable[-1]:g} or less") \
+        if usable else f"{n} rows are too few for {k} classes"
+    raise ValueError(f"{problem.source}: cannot split {n} rows into {parts}: {option} {size:g} leaves {rows} rows "
+                     f"for {short}, fewer than the {k} classes a stratified split puts in each part; {advice} "
+                     "(or --no-stratify)")
 
 
 def numeric_classes(problem: Problem) -> bool:
@@ -184,14 +225,16 @@ def run(args) -> int:
     loss = get_loss(args.loss or DEFAULT_LOSS[task])
     check_loss_fits_task(loss, problem)
     X_train_raw, X_test_raw, y_train_raw, y_test_raw = split(problem, problem.X, problem.y, args.test_size,
-                                                             args.seed, "train and test")
+                                                             args.seed, "train and test",
+                                                             stratified=not args.no_stratify)
     validation_size = args.validation_size
     if validation_size is None:
         validation_size = 0.2 if args.early_stopping else 0.0
     X_val_raw = y_val_raw = None
     if validation_size:  # held out of the training part: trained on never, reported apart
         X_train_raw, X_val_raw, y_train_raw, y_val_raw = split(problem, X_train_raw, y_train_raw, validation_size,
-                                                               args.seed, "training and validation")
+                                                               args.seed, "training and validation",
+                                                               "--validation-size", not args.no_stratify)
 
     d = problem.X.shape[1]
     standardize = args.standardize == "yes" or (args.standardize == "auto" and (d > 2 or args.data is not None))
