@@ -83,14 +83,67 @@ def test_network_diagram_names_the_input_and_output_units():
     from chainrule import plot
 
     net = cr.mlp([3, 4, 2], rng=0)
-    fig = plot.network_diagram(net, input_names=["age", "dose", "a_rather_long_column_name_here"],
+    fig = plot.network_diagram(net, input_names=["age", "dose", "a_rather_long_column_name_here_and_longer_still"],
                                output_names=["healthy", "ill"])
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert {"age", "dose", "healthy", "ill"} <= set(texts)
-    assert any(t.startswith("a_rather_long_column") and t.endswith("…") for t in texts)
+    assert "a_rather_long_column…and_longer_still" in texts  # 40 characters at most, cut in the middle
     # the first unit is drawn on top, next to its name
     age = next(t for t in fig.axes[0].texts if t.get_text() == "age")
     dose = next(t for t in fig.axes[0].texts if t.get_text() == "dose")
     assert age.get_position()[1] > dose.get_position()[1]
     with pytest.raises(ValueError, match="output_names has 1 name.* for 2 output unit"):
         plot.network_diagram(net, output_names=["only one"])
+
+
+STRAINS = [f"Escherichia coli K-12 MG1655 {kind}" for kind in ("wild type", "ΔaraC mutant", "ΔlacZ mutant")]
+
+
+def test_short_labels_keep_labels_with_a_long_common_prefix_apart():
+    from chainrule.plot._labels import short_labels
+
+    names, numbered = short_labels(STRAINS, 24)
+    assert names == ["Escherichia…wild type", "Escherichia…ΔaraC mutant", "Escherichia…ΔlacZ mutant"]
+    assert not numbered
+    assert short_labels(["age", "dose"], 24) == (["age", "dose"], False)  # short ones stay as they are
+    names, numbered = short_labels(STRAINS, 14)  # no room for both ends: the part that differs
+    assert len(set(names)) == 3 and all(len(name) <= 14 for name in names) and not numbered
+    assert any("araC" in name for name in names) and any("lacZ" in name for name in names)
+    m = "m" * 30  # differing twice, far inside: numbered (the caller adds a key)
+    names, numbered = short_labels([m + x + m + y + m for x, y in ("aa", "ab", "ba")], 12)
+    assert numbered and [name[:4] for name in names] == ["[1] ", "[2] ", "[3] "]
+    assert all(len(name) <= 12 for name in names)
+
+
+def test_confusion_matrix_tells_classes_with_a_shared_prefix_apart(tmp_path):
+    truth = [STRAINS[i % 3] for i in range(30)]
+    fig = plot.confusion_matrix(truth, truth, labels=STRAINS)
+    ax = fig.axes[0]
+    for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+        assert [t.get_text() for t in ticks] == ["Escherichia…wild type", "Escherichia…ΔaraC mutant",
+                                                 "Escherichia…ΔlacZ mutant"]
+    fig.savefig(tmp_path / "cm.png", dpi=60)
+
+
+def test_confusion_matrix_numbers_labels_it_cannot_shorten_apart_and_keys_them():
+    m = "m" * 30
+    labels = [m + x + m + y + m for x, y in ("aa", "ab", "ba")]
+    fig = plot.confusion_matrix(labels, labels, labels=labels)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert [t[:3] for t in ticks] == ["[1]", "[2]", "[3]"]
+    key = [t.get_text() for t in fig.texts]
+    assert len(key) == 1 and key[0].startswith("[1] mmm")
+    numbered = {}  # the key has each full name, wrapped under its number
+    for line in key[0].splitlines():
+        if line.startswith("["):
+            number, _, line = line.partition(" ")
+        numbered[number] = numbered.get(number, "") + line.strip()
+    assert numbered == {f"[{i}]": label for i, label in enumerate(labels, start=1)}
+
+
+def test_network_diagram_tells_output_classes_with_a_shared_prefix_apart():
+    net = cr.mlp([2, 4, 3], rng=0)
+    fig = plot.network_diagram(net, input_names=["a", "b"], output_names=[f"strain = {s}" for s in STRAINS])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for kind in ("wild type", "ΔaraC mutant", "ΔlacZ mutant"):
+        assert f"strain = Escherichia…MG1655 {kind}" in texts

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ._backend import pyplot
+from ._labels import differing_part, short_labels
 
 __all__ = ["confusion_matrix", "network_diagram"]
 
@@ -16,6 +17,10 @@ MAX_ANNOTATED_CLASSES = 25
 MAX_NAMED_CLASSES = 40
 #: The confusion matrix's largest side.
 MAX_CONFUSION_INCHES = 16.0
+#: The longest class name along the confusion matrix's axes (shortened in the middle, kept distinct).
+CLASS_NAME_CHARS = 24
+#: The longest unit name beside the network diagram's input and output units.
+UNIT_NAME_CHARS = 40
 
 
 def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix"):
@@ -42,16 +47,20 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     # the figure grows with the classes up to a screen's size; beyond that the cells shrink,
     # lose their count labels and only every step-th class is named (all counts: --json / sklearn)
     size = min(max(3.8, 0.55 * k + 2.4), MAX_CONFUSION_INCHES)
-    longest = min(max(len(str(label)) for label in labels), 24)
-    fig, ax = plt.subplots(figsize=(size + 0.8 + 0.07 * longest, size + 0.05 * longest))
+    step = max(1, int(np.ceil(k / MAX_NAMED_CLASSES)))
+    # long names are shortened in the middle, still told apart ("Escherichia…ΔlacZ mutant"),
+    # else numbered with a key of the full names under the figure
+    names, numbered = short_labels(labels[::step], CLASS_NAME_CHARS)
+    longest = max(len(name) for name in names)
+    width = size + 0.8 + 0.07 * longest
+    key = _key_lines(list(zip(names, labels[::step])), width) if numbered else []
+    fig, ax = plt.subplots(figsize=(width, size + 0.05 * longest + _key_inches(key)))
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")  # auto: tight_layout sees the true box
     if k <= MAX_ANNOTATED_CLASSES:
         for i in range(k):
             for j in range(k):
                 ax.text(j, i, str(counts[i, j]), ha="center", va="center",
                         color="white" if share[i, j] > 0.6 else "black", fontsize=9)
-    step = max(1, int(np.ceil(k / MAX_NAMED_CLASSES)))
-    names = [str(label)[:24] for label in labels[::step]]
     ax.set_xticks(range(0, k, step), names, rotation=45 if len(names) * longest > 30 else 0)
     ax.set_yticks(range(0, k, step), names)
     ax.set_xlabel("predicted class")
@@ -59,8 +68,39 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     accuracy = float(np.trace(counts) / max(counts.sum(), 1))
     ax.set_title(f"{title} (accuracy {accuracy:.3f})")
     fig.colorbar(image, ax=ax, label="fraction of the true class", fraction=0.046)
-    fig.tight_layout()
+    _add_key(fig, key)
     return fig
+
+
+def _key_lines(key, inches: float) -> list[str]:
+    """The key of numbered names (``[(number and short name, full name)]``) as lines that
+    fit ``inches``: each full name wrapped on up to 3 lines, beyond that cut where it
+    differs from the others."""
+    import textwrap
+
+    chars = max(20, int(10 * inches))  # 7-point text, even of wide letters
+    lines = []
+    for short, full in key:
+        number = short.split(" ", 1)[0]
+        wrapped = textwrap.wrap(str(full), chars - len(number) - 1, break_long_words=True) or [""]
+        if len(wrapped) > 3:
+            wrapped = [differing_part(full, [f for _, f in key], chars - len(number) - 1)]
+        lines += [f"{number} {wrapped[0]}", *(" " * (len(number) + 1) + rest for rest in wrapped[1:])]
+    return lines
+
+
+def _key_inches(lines) -> float:
+    """Height of the key under a figure."""
+    return 0.13 * len(lines) + 0.12 if lines else 0.0
+
+
+def _add_key(fig, lines) -> None:
+    """Lay out the figure, with the key lines (``_key_lines``) at its bottom."""
+    if not lines:
+        fig.tight_layout()
+        return
+    fig.text(0.02, 0.01, "\n".join(lines), fontsize=7, va="bottom", ha="left")
+    fig.tight_layout(rect=(0, _key_inches(lines) / fig.get_figheight(), 1, 1))
 
 
 def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_names=None, output_names=None):
@@ -95,7 +135,15 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_na
         if names is not None and len(names) != width:
             raise ValueError(f"{which}_names has {len(names)} name(s) for {width} {which} unit(s)")
     shown = [min(w, max_neurons) for w in widths]
-    fig, ax = plt.subplots(figsize=(1.9 * len(widths) + 1.5, 0.42 * max(shown) + 2.3))
+    # names beside the shown units: shortened but told apart (else numbered, with a key below)
+    named = {column: short_labels(list(names)[: shown[column]], UNIT_NAME_CHARS)
+             for names, column in ((input_names, 0), (output_names, -1)) if names is not None}
+    margins = {column: max(1.0, 0.15 + 0.036 * max(map(len, named[column][0]))) if column in named else 0.0
+               for column in (0, -1)}  # x units beside the first and last column, for the names
+    width = 1.9 * len(widths) + 1.5 + 1.9 * sum(max(0.0, margin - 1.0) for margin in margins.values())
+    key = _key_lines([(name, full) for column, names in ((0, input_names), (-1, output_names))
+                      if column in named and named[column][1] for name, full in zip(named[column][0], names)], width)
+    fig, ax = plt.subplots(figsize=(width, 0.42 * max(shown) + 2.3 + _key_inches(key)))
     positions = [np.linspace((n - 1) / 2, -(n - 1) / 2, n) for n in shown]  # unit 1 on top
     largest = max(float(np.abs(to_numpy(layer.W.value)).max()) for layer in dense) or 1.0
     for l, layer in enumerate(dense):
@@ -114,9 +162,10 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_na
         units = "unit" if widths[l] == 1 else "units"
         lines = [label, f"{widths[l]} {units}{extra}", *notes[l]]
         ax.text(l, bottom - 0.7, "\n".join(lines), ha="center", va="top", fontsize=8)
-    for names, column, align, offset in ((input_names, 0, "right", -0.12), (output_names, len(positions) - 1, "left", 0.12)):
-        for name, y in zip(names if names is not None else [], positions[column]):
-            ax.text(column + offset, y, _short(str(name)), ha=align, va="center", fontsize=8)
+    for column, align, offset in ((0, "right", -0.12), (-1, "left", 0.12)):
+        for name, y in zip(named[column][0] if column in named else [], positions[column]):
+            ax.text(len(positions) - 1 + offset if column == -1 else offset, y, name, ha=align, va="center",
+                    fontsize=8)
     for start, end in skips:
         arc = FancyArrowPatch((start, top + 0.45), (end, top + 0.45), connectionstyle="arc3,rad=-0.35",
                               arrowstyle="-|>", mutation_scale=12, color="0.45", linewidth=1.4, zorder=3)
@@ -127,15 +176,11 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_na
         ax.plot([], [], color="0.45", label="skip connection (x + F(x))")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8)
     ax.set_title(f"{title}: edge width ∝ |W|")
-    ax.set_xlim(-0.5 - (1.0 if input_names is not None else 0.0), len(widths) - 0.5 + (1.0 if output_names is not None else 0.0))
+    ax.set_xlim(-0.5 - margins[0], len(widths) - 0.5 + margins[-1])
     ax.set_ylim(bottom - 2.6, top + (2.2 if skips else 1.2))
     ax.axis("off")
-    fig.tight_layout()
+    _add_key(fig, key)
     return fig
-
-
-def _short(name: str, limit: int = 26) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _diagram_columns(net):
