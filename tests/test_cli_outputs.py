@@ -165,3 +165,42 @@ def test_reports_are_not_hard_wrapped_when_piped(tmp_path, iris_csv, monkeypatch
     assert "confusion matrix (rows: true class, columns: predicted)\n" in out
     assert main(["datasets"]) == 0
     assert "seed 002: make_moons(200, noise=0.2, random_state=42)" in capsys.readouterr().out
+
+
+def _figures(monkeypatch):
+    """The figures train writes, by file name (drawn, then saved as usual)."""
+    import chainrule.cli._train_report as report
+
+    figures = {}
+    save = report.save_figure
+
+    def spy(figure, path):
+        figure.canvas.draw()
+        figures[path.name] = figure
+        save(figure, path)
+
+    monkeypatch.setattr(report, "save_figure", spy)
+    return figures
+
+
+def test_train_plots_small_units_and_classes_sharing_a_prefix(tmp_path, monkeypatch, capsys):
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(300, noise=0.15, random_state=0)
+    strains = [f"Escherichia coli K-12 MG1655 {kind}" for kind in ("ΔaraC mutant", "ΔlacZ mutant")]
+    frame = pd.DataFrame({"conc_A (mol/L)": 1e-3 * X[:, 0] + 5e-3, "conc_B (mol/L)": 1e-3 * X[:, 1] + 2e-3,
+                          "strain": [strains[i] for i in y]})
+    frame.to_csv(tmp_path / "conc.csv", index=False)
+    figures = _figures(monkeypatch)
+    assert main(["train", "--data", str(tmp_path / "conc.csv"), "--target", "strain", "--epochs", "20", "--quiet",
+                 "--plots", str(tmp_path / "plots")]) == 0
+    ax = figures["decision_boundary.png"].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"strain = {s}" for s in strains]
+    low, high = ax.get_xlim()  # the training rows' range and a tenth of it either side (it was ±0.5)
+    x = frame["conc_A (mol/L)"]
+    span = x.max() - x.min()
+    assert x.min() - 0.15 * span < low < x.min() + 0.1 * span and x.max() - 0.1 * span < high < x.max() + 0.15 * span
+    ticks = [t.get_text() for t in figures["confusion_matrix.png"].axes[0].get_xticklabels()]
+    assert ticks == ["Escherichia…ΔaraC mutant", "Escherichia…ΔlacZ mutant"]
+    names = {t.get_text() for t in figures["network.png"].axes[0].texts}
+    assert "strain = Escherichia…MG1655 ΔlacZ mutant" in names

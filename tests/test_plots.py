@@ -49,3 +49,47 @@ def test_model_figures(trained, tmp_path):
     assert len([line for line in ax.get_lines() if len(line.get_xdata()) == 2]) == n_edges
     with pytest.raises(ValueError, match="2 input features"):
         plot.decision_boundary(cr.mlp([3, 1]), np.zeros((4, 3)), np.zeros(4))
+
+
+class _Rescaled:
+    """The trained network, taking features in other units (x * scale + shift)."""
+
+    def __init__(self, net, scale, shift):
+        self.net, self.scale, self.shift = net, np.asarray(scale), np.asarray(shift)
+        self.loss, self.n_outputs, self.n_inputs = net.loss, net.n_outputs, net.n_inputs
+
+    def predict(self, X):
+        return self.net.predict((np.asarray(X) - self.shift) / self.scale)
+
+    def predict_classes(self, X):
+        return self.net.predict_classes((np.asarray(X) - self.shift) / self.scale)
+
+
+@pytest.mark.parametrize("scale, shift", [((1e-3, 1e-3), (5e-3, 2e-3)), ((2e5, 1e-4), (1e6, 0.0))])
+def test_decision_boundary_frames_the_data_in_its_own_units(trained, scale, shift):
+    """Concentrations of 1e-3 mol/L were drawn on a ±0.5 plane, every point on one dot."""
+    net, _, X, y, _, _ = trained
+    X_units = X * np.array(scale) + np.array(shift)
+    ax = plot.decision_boundary(_Rescaled(net, scale, shift), X_units, y).axes[0]
+    for (low, high), column in zip((ax.get_xlim(), ax.get_ylim()), X_units.T):
+        span = column.max() - column.min()
+        assert column.min() - 0.15 * span <= low < column.min() and column.max() < high <= column.max() + 0.15 * span
+
+
+def test_decision_boundary_legend_is_off_the_data_with_visible_markers(trained, tmp_path):
+    net, _, X, y, _, _ = trained
+    names = ["organism = Pseudomonas aeruginosa (clinical isolate)", "organism = Klebsiella pneumoniae"]
+    fig = plot.decision_boundary(net, X, y, class_names=names)
+    fig.savefig(tmp_path / "b.png", dpi=60)
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == names
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box, axes_box = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert box.y1 < axes_box.y0  # under the axes
+    label_box = ax.xaxis.label.get_window_extent(renderer)
+    assert box.y1 <= label_box.y0  # and under the x label
+    assert all(handle.get_markeredgecolor() == "k" for handle in legend.legend_handles)
+    with pytest.raises(ValueError, match="class_names has 1 name"):
+        plot.decision_boundary(net, X, y, class_names=["one"])

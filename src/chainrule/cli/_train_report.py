@@ -70,6 +70,7 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
         The network was trained on the standardised target, so its loss is in those units.
     """
     from .. import plot
+    from ..plot._labels import middle_ellipsis
 
     directory.mkdir(parents=True, exist_ok=True)
     (X, y), (X_test, y_test) = train, test
@@ -80,14 +81,12 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
         curve.axes[0].set_ylabel(f"loss ({net.loss.name}, standardised target)")
     figures = [("loss_curve.png", curve)]
     if X.shape[1] == 2 and task != "regression":
-        figure = plot.decision_boundary(raw, X, y, title="Decision boundary (training set)")
+        names = [f"{view.target} = {classes[c]}" for c in np.unique(y)] if named else None
+        figure = plot.decision_boundary(raw, X, y, title="Decision boundary (training set)", class_names=names)
         if named:
             _name_axes(figure.axes[0], view.features[0], view.features[1])
-            legend = figure.axes[0].get_legend()
-            for text, label in zip(legend.get_texts(), classes):
-                text.set_text(f"{view.target} = {label}")
             if len(figure.axes) > 1 and len(classes) == 2:  # the probability colour bar
-                figure.axes[1].set_ylabel(f"P({view.target} = {classes[1]})")
+                figure.axes[1].set_ylabel(f"P({middle_ellipsis(f'{view.target} = {classes[1]}', 48)})")
         figures.append(("decision_boundary.png", figure))
     elif X.shape[1] == 1 and task == "regression":
         figure = plot.regression_fit(raw, X, y, title="Network fit (training set)")
@@ -123,10 +122,21 @@ def _unit_names(net, task, view, classes):
     if task == "regression":
         outputs = [view.target] if view.target and net.n_outputs == 1 else None
     elif net.n_outputs == len(classes):
-        outputs = [f"{view.target} = {c}" if view.target else str(c) for c in classes]
+        outputs = [f"{view.target} = {c}" if view.target else str(c) for c in _short_classes(classes, view.target)]
     elif net.n_outputs == 1 and len(classes) == 2:
         outputs = [f"{view.target} = {classes[1]}" if view.target else str(classes[1])]
     return inputs, outputs
+
+
+def _short_classes(classes, target):
+    """Class labels shortened (kept distinct) to fit beside "target = " in the network
+    diagram's name width, so that the label, not the target's name, loses characters."""
+    from ..plot._labels import short_labels
+    from ..plot.models import UNIT_NAME_CHARS
+
+    prefix = len(f"{target} = ") if target else 0
+    short, numbered = short_labels(classes, max(UNIT_NAME_CHARS - prefix, 16))
+    return classes if numbered else short  # numbered: the diagram numbers the whole names, with a key
 
 
 def _name_axes(ax, xlabel, ylabel) -> None:

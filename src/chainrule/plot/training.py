@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._backend import pyplot as _pyplot
+from ._labels import short_labels
 
 __all__ = ["loss_curve", "decision_boundary", "regression_fit", "parity"]
 
@@ -43,8 +44,13 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
     return fig
 
 
-def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: int = 300, ax=None):
+def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: int = 300, ax=None,
+                      class_names=None):
     """Predicted class regions over the plane of a 2-feature classifier, with the points.
+
+    The plane spans the data with a margin of a tenth of each feature's own range (in its
+    own units, so features of size 1e-3 or 1e6 are framed alike); the legend sits under the
+    axes, off the data.
 
     Parameters
     ----------
@@ -53,6 +59,9 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     X : ndarray, shape (n, 2)
     y : ndarray, shape (n,)
         Class labels of the points.
+    class_names : sequence of str, optional
+        Legend entries, one per class in sorted order (default: "class <label>"); long
+        ones are shortened in the middle, kept distinct.
 
     Returns
     -------
@@ -63,12 +72,18 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     y = np.asarray(y).ravel()
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary needs 2 input features, got X of shape {X.shape}")
-    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.5
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    lo, hi = _padded_range(X)
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.c_[xx.ravel(), yy.ravel()]
     classes = np.unique(y)
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.2))
+    if class_names is None:
+        class_names = [f"class {c}" for c in classes]
+    elif len(class_names) != len(classes):
+        raise ValueError(f"class_names has {len(class_names)} name(s) for {len(classes)} class(es)")
+    names, _ = short_labels(class_names, LEGEND_NAME_CHARS)
+    columns = max(1, min(len(names), 64 // (max(map(len, names)) + 6)))
+    rows = -(-len(names) // columns)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.0 + 0.22 * rows))
     cmap = plt.get_cmap("RdYlBu", max(len(classes), 2))
     if net.loss is not None and net.loss.task == "binary" and net.n_outputs == 1:
         proba = net.predict(grid)[:, 0].reshape(xx.shape)
@@ -81,12 +96,30 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     scatter = ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap if len(classes) > 2 else "RdYlBu",
                          s=28, edgecolors="k", linewidths=0.6)
     handles, _ = scatter.legend_elements()
-    ax.legend(handles, [f"class {c}" for c in classes], loc="upper right", framealpha=0.85)
+    for handle in handles:  # the scatter's black edges: a pale class stays visible in the legend
+        handle.set_markeredgecolor("k")
+        handle.set_markeredgewidth(0.6)
+    # under the axes, below the x label (a fixed distance in font sizes), never over the data
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2, ncol=columns,
+              frameon=False)
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+#: The longest class name in the decision boundary's legend.
+LEGEND_NAME_CHARS = 60
+
+
+def _padded_range(X):
+    """The plotted range of each column: its data's range with a tenth of it either side
+    (of the value's size, or 1, when the column is constant)."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    span = high - low
+    span = np.where(span > 0, span, np.where(np.abs(low) > 0, np.abs(low), 1.0))
+    return low - 0.1 * span, high + 0.1 * span
 
 
 def regression_fit(net, X, y, title: str = "Fit", truth=None):
