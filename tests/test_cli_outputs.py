@@ -3,6 +3,7 @@ another, '-' is standard output, compressed CSV by extension, reports that are n
 hard-wrapped in logs."""
 
 import io
+import json
 import os
 
 import numpy as np
@@ -204,3 +205,19 @@ def test_train_plots_small_units_and_classes_sharing_a_prefix(tmp_path, monkeypa
     assert ticks == ["Escherichia…ΔaraC mutant", "Escherichia…ΔlacZ mutant"]
     names = {t.get_text() for t in figures["network.png"].axes[0].texts}
     assert "strain = Escherichia…MG1655 ΔlacZ mutant" in names
+
+
+def test_early_stopping_reports_the_restored_weights_validation_loss(iris_csv, capsys):
+    argv = ["train", "--data", str(iris_csv), "--target", "species", "--early-stopping", "10", "--epochs", "2000",
+            "--no-plots"]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    restored = report["restored_epoch"]
+    assert restored is not None and restored < report["epochs_run"]  # stopped past the best epoch
+    # final_val_loss is the returned (restored) weights', as the validation row; the last epoch's apart
+    assert report["final_val_loss"] == report["validation"]["loss"]
+    assert report["last_epoch_val_loss"] > report["final_val_loss"]
+    assert main([*argv, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert (f"restored the weights after epoch {restored} (lowest validation loss, {report['final_val_loss']:.6f}; "
+            f"the last epoch's was {report['last_epoch_val_loss']:.6f}): the table reports them") in out

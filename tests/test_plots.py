@@ -93,3 +93,29 @@ def test_decision_boundary_legend_is_off_the_data_with_visible_markers(trained, 
     assert all(handle.get_markeredgecolor() == "k" for handle in legend.legend_handles)
     with pytest.raises(ValueError, match="class_names has 1 name"):
         plot.decision_boundary(net, X, y, class_names=["one"])
+
+
+def test_loss_curve_of_few_epochs_marks_points_on_whole_epochs(tmp_path):
+    from chainrule.train import History
+
+    ax = plot.loss_curve(History(loss=[1.08], loss_name="cross_entropy")).axes[0]
+    (line,) = ax.get_lines()
+    assert line.get_marker() == "o"  # one epoch is a visible point, not an empty one-point line
+    assert list(ax.get_xticks()) == [1]
+    ax = plot.loss_curve(History(loss=list(np.linspace(1, 0.5, 7)), val_loss=list(np.linspace(1.1, 0.6, 7)))).axes[0]
+    assert list(ax.get_xticks()) == list(range(1, 8)) and all(line.get_marker() == "o" for line in ax.get_lines())
+    ax = plot.loss_curve(History(loss=list(np.linspace(1, 0.5, 200)))).axes[0]
+    ax.figure.canvas.draw()
+    assert ax.get_lines()[0].get_marker() in (None, "None", "") and all(t == int(t) for t in ax.get_xticks())
+
+
+def test_loss_curve_marks_the_epoch_early_stopping_restored():
+    from chainrule.train import History
+
+    val = [1.0, 0.6, 0.4, 0.45, 0.5, 0.55]
+    ax = plot.loss_curve(History(loss=[0.9, 0.5, 0.3, 0.2, 0.15, 0.1], val_loss=val, best_epoch=2)).axes[0]
+    assert "best epoch, 3: weights restored" in [t.get_text() for t in ax.get_legend().get_texts()]
+    vertical = [line for line in ax.get_lines() if list(line.get_xdata()) == [3, 3]]
+    assert len(vertical) == 1
+    circled = [line for line in ax.get_lines() if list(line.get_xdata()) == [3] and list(line.get_ydata()) == [0.4]]
+    assert len(circled) == 1

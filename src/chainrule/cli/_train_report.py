@@ -178,6 +178,14 @@ def print_report(results: dict, history) -> None:
     console.print(table)
     if history.stop_reason:
         console.print(history.stop_reason, markup=False, soft_wrap=True)
+    restored = results.get("restored_epoch")
+    if restored is not None and restored < results["epochs_run"]:
+        if results.get("final_val_loss") is not None:
+            which = (f"after epoch {restored} (lowest validation loss, {results['final_val_loss']:.6f}; the last "
+                     f"epoch's was {results['last_epoch_val_loss']:.6f})")
+        else:
+            which = f"epoch {restored} started from (lowest training loss)"
+        console.print(f"restored the weights {which}: the table reports them", markup=False, soft_wrap=True)
     for path in results["plots"] + ([results["saved"]] if results.get("saved") else []):
         console.print(f"wrote {path}", markup=False, soft_wrap=True)
     sys.stdout.flush()

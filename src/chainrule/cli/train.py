@@ -289,11 +289,16 @@ def run(args) -> int:
         "standardized": {"features": bool(standardize), "target": bool(scale_target)},
         "rows": {name: int(parts[name][0].shape[0]) for name in names},
         **{name: metrics_of(net, *parts[name], y_std) for name in names},
-        "final_val_loss": history.val_loss[-1] if history.val_loss else None,
+        # the returned weights' (early stopping's restored ones: the validation row's), and the last epoch's
+        "final_val_loss": None,
+        "last_epoch_val_loss": history.val_loss[-1] if history.val_loss else None,
+        "restored_epoch": None if history.best_epoch is None else history.best_epoch + 1,
         "plots": [],
         "saved": args.save,
         "note": problem.note,
     }
+    if "validation" in results:
+        results["final_val_loss"] = results["validation"]["loss"]
     if not args.no_plots:
         from ._modelfile import NetworkFile
 

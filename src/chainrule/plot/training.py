@@ -10,8 +10,16 @@ from ._labels import short_labels
 __all__ = ["loss_curve", "decision_boundary", "regression_fit", "parity"]
 
 
+#: Up to this many epochs the loss curve marks every epoch's point.
+MARKED_EPOCHS = 30
+
+
 def loss_curve(history, title: str = "Loss during training", log_scale: bool | None = None):
     """Training (and validation) loss per epoch.
+
+    Epochs are whole numbers on the axis; up to ``MARKED_EPOCHS`` epochs each point is
+    marked (one epoch is a point, not an empty line). When early stopping restored the
+    weights of an earlier epoch (``history.best_epoch``), a dashed line marks it.
 
     Parameters
     ----------
@@ -23,12 +31,27 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     epochs = np.arange(1, len(history.loss) + 1)
-    ax.plot(epochs, history.loss, label="training loss", color="tab:blue")
+    marker = "o" if len(epochs) <= MARKED_EPOCHS else None
+    ax.plot(epochs, history.loss, label="training loss", color="tab:blue", marker=marker, markersize=4)
     if history.val_loss:
-        ax.plot(epochs, history.val_loss, label="validation loss", color="tab:orange")
+        ax.plot(epochs, history.val_loss, label="validation loss", color="tab:orange", marker=marker, markersize=4)
+    best = getattr(history, "best_epoch", None)
+    if best is not None and 0 <= best < len(epochs):
+        ax.axvline(best + 1, color="0.25", linestyle="--", linewidth=1,
+                   label=f"best epoch, {best + 1}: weights restored")
+        curve = history.val_loss or history.loss
+        ax.plot([best + 1], [curve[best]], linestyle="none", marker="o", markersize=7, markerfacecolor="none",
+                markeredgecolor="0.25")
+    if len(epochs) <= 10:  # MaxNLocator falls back to fractions with fewer than 2 whole numbers in view
+        ax.set_xticks(epochs)
+        ax.set_xlim(0.5, len(epochs) + 0.5)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     losses = np.asarray(history.loss + history.val_loss, dtype=float)
     positive = losses[losses > 0]
     if log_scale is None:
