@@ -824,3 +824,12 @@ def test_a_long_file_name_that_open_accepts_is_saved(tmp_path):
 
     write_text_atomic(tmp_path / wide, "ok")
     assert (tmp_path / wide).read_text() == "ok"
+
+
+def test_an_estimator_files_recorded_target_is_type_checked(tmp_path, fitted_classifier, capsys):
+    path = fitted_classifier.save(tmp_path / "est.chainrule", target={"a": 1})
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n0.1,0.2,0\n0.3,-0.4,1\n")
+    assert main(["evaluate", str(path), str(table)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"chainrule: error: {path}: metadata target must be a column name, got {{'a': 1}}\n"

@@ -162,7 +162,7 @@ class EstimatorFile(TableModel):
         meta = self.network.metadata or {}
         names = getattr(estimator, "feature_names_in_", None)
         self.features = None if names is None else [str(n) for n in names]
-        self.target = meta.get("target")
+        self.target = _optional(meta, "target", str, "a column name")
         if hasattr(estimator, "classes_"):
             self.classes = estimator.classes_.tolist()
             self.task = "binary" if len(self.classes) == 2 else "multiclass"
