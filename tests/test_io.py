@@ -268,6 +268,22 @@ def test_metadata_and_training_summary_round_trip(tmp_path):
     assert loaded.training_summary["epochs"] == 4 and loaded.training_summary["metric"] == "accuracy"
     header = read_header(tmp_path / "m.chainrule")
     assert header["chainrule_version"] == cr.__version__ and header["dtype"] == "float64"
+    assert loaded.training_summary["restored_epoch"] is None
+
+
+def test_the_training_summary_names_the_epoch_early_stopping_restored(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.5 * rng.normal(size=120)
+    net = cr.mlp([3, 16, 1], rng=0)
+    history = net.fit(X[:90], y[:90], loss="mse", optimizer=cr.optim.Adam(0.05), epochs=300, batch_size=16,
+                      validation_data=(X[90:], y[90:]), verbose=0, callbacks=[cr.EarlyStopping(patience=5)])
+    assert history.best_epoch < history.epochs - 1
+    net.save(tmp_path / "m.chainrule")
+    summary = cr.load(tmp_path / "m.chainrule").training_summary
+    assert summary["restored_epoch"] == history.best_epoch + 1 and summary["epochs"] == history.epochs
+    assert summary["restored_val_loss"] == pytest.approx(net.evaluate(X[90:], y[90:])["loss"], rel=1e-12)
+    assert summary["final_val_loss"] == history.val_loss[-1]  # the last epoch's, as the name says
 
 
 # -- where a loaded network goes, and what a loaded estimator's parameters say --------------------------

@@ -153,6 +153,10 @@ def save_model(model, path, **metadata) -> Path:
             "metric": history.metric_name,
             "final_metric": history.metric[-1] if history.metric else None,
             "stop_reason": history.stop_reason,
+            # early stopping saved the best epoch's weights, not the last epoch's
+            "restored_epoch": None if history.best_epoch is None else history.best_epoch + 1,
+            "restored_val_loss": (history.val_loss[history.best_epoch]
+                                  if history.best_epoch is not None and history.val_loss else None),
         },
         "metadata": metadata,
     }
@@ -193,7 +197,8 @@ def _is_text(value) -> bool:
 
 _TRAINING_FIELDS = {"epochs": (_is_count, "a count"), "final_loss": (_is_number, "a number"),
                     "final_val_loss": (_is_number, "a number"), "final_metric": (_is_number, "a number"),
-                    "metric": (_is_text, "text"), "stop_reason": (_is_text, "text")}
+                    "metric": (_is_text, "text"), "stop_reason": (_is_text, "text"),
+                    "restored_epoch": (_is_count, "a count"), "restored_val_loss": (_is_number, "a number")}
 
 
 def _training_summary(path, training):
