@@ -1,5 +1,7 @@
 """The fit loop: batches, epochs, callbacks and ``History`` — nothing else.
 
+The state the loop shares with its callbacks is ``chainrule.trainer.Trainer``.
+
 ``batch_size=None`` is full-batch gradient descent (the seeds), ``1`` is SGD and ``k``
 mini-batches. Data is validated and moved to the network's device once per fit; an
 epoch does one shuffle-gather and then takes contiguous slices.
@@ -13,12 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend
-from .callbacks import Callback, DivergenceError, ProgressBar
+from .callbacks import Callback, ProgressBar
 from .initializers import as_generator
 from .losses import Loss, get_loss
 from .metrics import make_metric
 from .optim import get_optimizer
 from .train_data import check_loss_head, prepare_data
+from .trainer import Trainer
 from .validation import check_fraction, check_positive
 
 
@@ -60,140 +63,6 @@ class History:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items()}
-
-
-class _WeightCopy:
-    """A copy of a network's state — its parameters and its layers' buffers (BatchNorm's
-    running statistics) — refreshed and put back in place without allocating, on the
-    network's device (one flat copy when the parameters live in one contiguous buffer)."""
-
-    def __init__(self, net):
-        self._net = net
-        self._params = params = net.parameters()
-        flat = params.packed() if hasattr(params, "packed") else None
-        self._flat = None if flat is None else flat.value.copy()
-        self._arrays = [p.value.copy() for p in params] if flat is None else flat.split(self._flat)
-        self._buffers = [b.copy() for b in self._live_buffers()]
-
-    def _packed(self):
-        return self._params.packed() if self._flat is not None else None
-
-    def _live_buffers(self) -> list:
-        return [b for layer in self._net.layers for b in layer.buffers().values()]
-
-    def capture(self, source: "_WeightCopy | None" = None) -> None:
-        """Record the network's current state, or ``source``'s recorded one."""
-        if source is not None:
-            for mine, theirs in zip([self._flat] if self._flat is not None else self._arrays,
-                                    [source._flat] if source._flat is not None else source._arrays):
-                mine[...] = theirs
-            for mine, theirs in zip(self._buffers, source._buffers):
-                mine[...] = theirs
-            return
-        flat = self._packed()
-        if flat is not None:
-            self._flat[...] = flat.value
-        else:
-            for buffer, p in zip(self._arrays, self._params):
-                buffer[...] = p.value
-        for mine, live in zip(self._buffers, self._live_buffers()):
-            mine[...] = live
-
-    def restore(self) -> None:
-        flat = self._packed()
-        if flat is not None:
-            flat.value[...] = self._flat
-        else:
-            for buffer, p in zip(self._arrays, self._params):
-                p.value[...] = buffer
-        for mine, live in zip(self._buffers, self._live_buffers()):
-            live[...] = mine
-
-    def weights(self) -> list[np.ndarray]:
-        """NumPy copies of the recorded parameter values, in ``parameters()`` order (as
-        ``get_weights``)."""
-        return [a.copy() if isinstance(a, np.ndarray) else backend.to_numpy(a) for a in self._arrays]
-
-
-class Trainer:
-    """State shared between the loop and the callbacks of one ``fit``.
-
-    The epoch loss is measured while the epoch's updates happen, so it speaks for the
-    weights the epoch *started* with (exactly so for full-batch gradient descent). The
-    last good state is therefore the starting weights of the last epoch whose loss was
-    accepted, and a diverging epoch goes back to them, not to the weights it produced.
-    """
-
-    def __init__(self, net, epochs: int, has_validation: bool, history: History, data=None):
-        self.net = net
-        self._data = data  # (X, y, sample weights or None, loss): the training data on the device
-        self.epochs = epochs
-        self.has_validation = has_validation
-        self.history = history
-        self.stop_training = False
-        self.epoch = 0
-        self._good = _WeightCopy(net)  # the initial weights until an epoch is accepted
-        self._start = _WeightCopy(net)
-        self._good_epoch = self._good_loss = None
-
-    def begin_epoch(self) -> None:
-        """Record the weights the epoch starts with."""
-        self._start.capture()
-
-    def epoch_start_weights(self) -> list[np.ndarray]:
-        """The weights the current epoch started from (on which its training loss was
-        measured), as ``Sequential.get_weights`` gives them."""
-        return self._start.weights()
-
-    def state_copy(self) -> _WeightCopy:
-        """A new copy of the network's state (parameters and buffers) on its device, to
-        record into with ``record_state`` and put back with its ``restore()``."""
-        return _WeightCopy(self.net)
-
-    def record_state(self, copy: _WeightCopy, epoch_start: bool) -> None:
-        """Record into ``copy`` the state the current epoch started from (``epoch_start``)
-        or the one it ended with."""
-        copy.capture(self._start if epoch_start else None)
-
-    def epoch_start_loss(self, chunk: int = 4096) -> float:
-        """The training loss of the weights the current epoch started from, in inference
-        mode: one pass over the training data in chunks of ``chunk`` rows, for checks that
-        need it rarely (the epoch loss is measured during the updates)."""
-        X, y, weights, loss = self._data
-        current = _WeightCopy(self.net)
-        self._start.restore()
-        try:
-            n = X.shape[0]
-            scale = loss.scale_for(n, weights)
-            total = 0.0
-            for start in range(0, n, chunk):
-                rows = slice(start, start + chunk)
-                part = scale if isinstance(scale, float) else scale[rows]
-                total += loss.evaluate(self.net.forward(X[rows], training=False), y[rows], part)
-            return total
-        finally:
-            current.restore()
-
-    def accept_epoch(self, epoch: int, loss: float) -> None:
-        """The epoch's loss was fine: its starting weights become the last good state."""
-        self._good, self._start = self._start, self._good
-        self._good_epoch, self._good_loss = epoch, loss
-
-    def restore_good_state(self) -> str:
-        """Put the last good weights back; returns where they come from, for messages."""
-        self._good.restore()
-        if self._good_epoch is None:
-            return "the initial ones"
-        return f"those epoch {self._good_epoch + 1} started from (loss {self._good_loss:.6g})"
-
-    def diverged(self, reason: str, epoch: int, exact: bool = True, number: int | None = None):
-        """Restore the last good weights and raise ``DivergenceError`` for ``reason`` in
-        (``exact``) or by (not ``exact``) the 0-based ``epoch``; ``number`` is the epoch as the
-        message counts it (default ``epoch + 1``)."""
-        restored = self.restore_good_state()
-        number = epoch + 1 if number is None else number
-        message = f"training diverged {'at' if exact else 'by'} epoch {number}: {reason}; weights restored to {restored}"
-        raise DivergenceError(message, epoch + 1, self.history, reason=reason, exact=exact)
 
 
 def fit(
