@@ -55,3 +55,17 @@ def close_figures():
 
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
+
+
+@pytest.fixture
+def iris_table(tmp_path):
+    """Iris as a CSV a user would write (named columns, a text species column): (path, frame)."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris(as_frame=True)
+    frame = data.frame.drop(columns="target")
+    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    frame["species"] = [data.target_names[i] for i in data.target]
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    return path, frame

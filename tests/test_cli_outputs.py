@@ -14,16 +14,8 @@ from chainrule.cli import main
 
 
 @pytest.fixture
-def iris_csv(tmp_path):
-    from sklearn.datasets import load_iris
-
-    data = load_iris(as_frame=True)
-    frame = data.frame.drop(columns="target")
-    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    frame["species"] = [data.target_names[i] for i in data.target]
-    path = tmp_path / "iris.csv"
-    frame.to_csv(path, index=False)
-    return path
+def iris_csv(iris_table):
+    return iris_table[0]
 
 
 def _one_line_exit_2(argv, capsys):
