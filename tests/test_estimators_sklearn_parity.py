@@ -425,3 +425,13 @@ def test_a_model_trained_on_the_gpu_loads_and_saves_again_on_the_cpu(iris, tmp_p
     if not backend.gpu_available():  # the emulated lane loads onto a (fake) GPU
         with pytest.raises(RuntimeError, match="device='cuda'"):
             cr.load(path, device="cuda")
+
+
+def test_a_failed_partial_fit_leaves_the_regressors_prediction_shape():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = X @ [1.0, 2.0, -1.0]
+    reg = NeuralNetRegressor(epochs=3, random_state=0).fit(X, y)
+    with pytest.raises(ValueError):
+        reg.partial_fit(X, y.reshape(-1, 1), sample_weight=np.ones(5))  # 5 weights for 30 rows
+    assert reg.predict(X).shape == (30,)

@@ -238,9 +238,45 @@ def test_stop_on_divergence_after_a_first_epoch_loss_of_exactly_zero(rng):
     net = cr.mlp([2, 1], rng=0)
     net.layers[0].W.value[...] = [[100.0, 0.0]]  # margin ≥ 1 on every sample: hinge loss exactly 0
     net.layers[0].b.value[...] = 0.0
-    history = net.fit(X, y, loss="hinge", optimizer=cr.optim.SGD(0.1), epochs=3, verbose=0,
+    # the L2 penalty shrinks the weights until some margins fall below 1: the loss becomes positive
+    history = net.fit(X, y, loss="hinge", optimizer=cr.optim.SGD(1.0, l2=0.9), epochs=5, verbose=0,
                       callbacks=[cr.StopOnDivergence()])
-    assert history.loss[0] == 0.0 and history.epochs == 3
+    assert history.loss[0] == 0.0 and history.epochs == 5 and max(history.loss[1:]) > 0
+
+
+def test_divergence_after_early_stopping_kept_a_best_state_leaves_the_state_the_error_names(rng):
+    """EarlyStopping used to put its best weights back after the error had named the last good
+    state (its on_train_end runs as fit unwinds)."""
+    X = rng.normal(size=(60, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    net = cr.mlp([3, 8, 1], activation="tanh", rng=0)
+    with pytest.raises(cr.DivergenceError, match=r"restored to those epoch (\d+) started from") as info:
+        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.5), epochs=200, verbose=0,
+                callbacks=[cr.EarlyStopping(patience=50), cr.StopOnDivergence(factor=10)])
+    kept = int(re.search(r"epoch (\d+) started from", str(info.value)).group(1))
+    assert net.evaluate(X, y)["loss"] == pytest.approx(info.value.history.loss[kept - 1], rel=1e-12)
+    assert info.value.history.best_epoch is None
+
+
+def test_a_trainer_made_without_data_still_checks_a_first_epoch(rng):
+    from chainrule.train import History, Trainer
+
+    net = cr.mlp([2, 3], rng=0)
+    net.loss = cr.losses.get_loss("cross_entropy")
+    trainer, watch = Trainer(net, 5, False, History()), cr.StopOnDivergence()
+    watch.on_train_begin(trainer)
+    with pytest.raises(cr.DivergenceError, match="uninformed network"):
+        watch.on_epoch_end(trainer, 0, {"loss": 1e6})
+
+
+def test_float32_training_with_sample_weights_records_python_floats_and_saves(rng, tmp_path):
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = X @ np.array([1.0, -1.0, 2.0], dtype=np.float32)
+    net = cr.mlp([3, 4, 1], rng=0, dtype="float32")
+    history = net.fit(X, y, loss="mse", optimizer="adam", epochs=3, batch_size=8, sample_weight=np.ones(40),
+                      verbose=0)
+    assert all(type(value) is float for value in history.loss)
+    net.save(tmp_path / "m.chainrule")  # a float32 loss in the record was not JSON-serialisable
 
 
 def test_stop_on_divergence_ignores_noise_around_a_near_zero_loss(rng):

@@ -284,6 +284,15 @@ def test_the_training_summary_names_the_epoch_early_stopping_restored(tmp_path):
     assert summary["restored_epoch"] == history.best_epoch + 1 and summary["epochs"] == history.epochs
     assert summary["restored_val_loss"] == pytest.approx(net.evaluate(X[90:], y[90:])["loss"], rel=1e-12)
     assert summary["final_val_loss"] == history.val_loss[-1]  # the last epoch's, as the name says
+    # monitoring the training loss restores the weights an epoch started from: no validation
+    # loss was measured on them, so none is recorded
+    net = cr.mlp([3, 16, 1], rng=0)
+    history = net.fit(X[:90], y[:90], loss="mse", optimizer=cr.optim.Adam(0.05), epochs=300, batch_size=16,
+                      validation_data=(X[90:], y[90:]), verbose=0,
+                      callbacks=[cr.EarlyStopping(monitor="loss", patience=3)])
+    net.save(tmp_path / "t.chainrule")
+    summary = cr.load(tmp_path / "t.chainrule").training_summary
+    assert summary["restored_epoch"] == history.best_epoch + 1 and summary["restored_val_loss"] is None
 
 
 # -- where a loaded network goes, and what a loaded estimator's parameters say --------------------------

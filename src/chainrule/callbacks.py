@@ -130,9 +130,11 @@ class EarlyStopping(Callback):
                 )
 
     def on_train_end(self, trainer):
-        if self.restore_best and self._state is not None:
+        # after a divergence the network stays at the last good state the error names
+        if self.restore_best and self._state is not None and trainer.diverged_at is None:
             self._state.restore()
             trainer.history.best_epoch = self.best_epoch
+            trainer.history.restored_from = "end" if self._key.startswith("val_") else "start"
 
 
 class StopOnDivergence(Callback):
@@ -186,6 +188,9 @@ class StopOnDivergence(Callback):
         an uninformed network's and, only when it is that large, with where training began."""
         if self.uninformed is None or loss <= self.factor * self.uninformed:
             return
+        if not trainer.has_data:  # a Trainer made by hand: the uninformed loss is all there is
+            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× that of an uninformed network "
+                             f"({self.uninformed:.4g})", epoch, number=number)
         start = trainer.epoch_start_loss()  # a pass over the data, in this rare case only
         if start > self.uninformed:
             reference, name = start, f"that of the weights training began from ({start:.6g})"

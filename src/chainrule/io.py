@@ -155,8 +155,9 @@ def save_model(model, path, **metadata) -> Path:
             "stop_reason": history.stop_reason,
             # early stopping saved the best epoch's weights, not the last epoch's
             "restored_epoch": None if history.best_epoch is None else history.best_epoch + 1,
+            # measured on the saved weights only when they are those the epoch ended with
             "restored_val_loss": (history.val_loss[history.best_epoch]
-                                  if history.best_epoch is not None and history.val_loss else None),
+                                  if history.restored_from == "end" and history.val_loss else None),
         },
         "metadata": metadata,
     }

@@ -42,6 +42,9 @@ class History:
         Why training ended before ``epochs`` (early stopping, a hook).
     best_epoch : int or None
         The epoch whose weights early stopping restored (0-based).
+    restored_from : {"end", "start"} or None
+        Whether those are the weights ``best_epoch`` ended with (a validation value was
+        monitored, measured on them) or started from (a training value).
     gradient_flow : dict or None
         Per-layer gradient statistics, when a ``chainrule.inspect.GradientFlow`` callback ran.
     """
@@ -55,6 +58,7 @@ class History:
     loss_name: str | None = None
     stop_reason: str | None = None
     best_epoch: int | None = None
+    restored_from: str | None = None
     gradient_flow: dict | None = None
 
     @property
@@ -203,7 +207,7 @@ def fit(
                     nb = xb.shape[0]
                     scale, share = loss.scale_for(nb), nb / n
                 else:
-                    share = batch_weights[batch] / total_weight
+                    share = float(batch_weights[batch]) / total_weight  # a Python float: the history stays JSON-able
                     if share == 0.0:  # a batch of zero-weight samples has no loss to descend: no step
                         continue
                     scale = loss.scale_for(xb.shape[0], wb, total=batch_weights[batch])

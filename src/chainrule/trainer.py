@@ -30,13 +30,13 @@ class _WeightCopy:
         flat = params.packed() if hasattr(params, "packed") else None
         self._flat = None if flat is None else flat.value.copy()
         self._arrays = [p.value.copy() for p in params] if flat is None else flat.split(self._flat)
-        self._buffers = [b.copy() for b in self._live_buffers()]
+        # buffers are updated in place during a fit (BatchNorm's running statistics), so the
+        # arrays found now are the ones to copy from and into for the copy's lifetime
+        self._live = [b for layer in net.layers for b in layer.buffers().values()]
+        self._buffers = [b.copy() for b in self._live]
 
     def _packed(self):
         return self._params.packed() if self._flat is not None else None
-
-    def _live_buffers(self) -> list:
-        return [b for layer in self._net.layers for b in layer.buffers().values()]
 
     def capture(self, source: "_WeightCopy | None" = None) -> None:
         """Record the network's current state, or ``source``'s recorded one."""
@@ -53,7 +53,7 @@ class _WeightCopy:
         else:
             for buffer, p in zip(self._arrays, self._params):
                 buffer[...] = p.value
-        for mine, live in zip(self._buffers, self._live_buffers()):
+        for mine, live in zip(self._buffers, self._live):
             mine[...] = live
 
     def restore(self) -> None:
@@ -63,7 +63,7 @@ class _WeightCopy:
         else:
             for buffer, p in zip(self._arrays, self._params):
                 p.value[...] = buffer
-        for mine, live in zip(self._buffers, self._live_buffers()):
+        for mine, live in zip(self._buffers, self._live):
             live[...] = mine
 
     def weights(self) -> list[np.ndarray]:
@@ -92,6 +92,12 @@ class Trainer:
         self._good = _WeightCopy(net)  # the initial weights until an epoch is accepted
         self._start = _WeightCopy(net)
         self._good_epoch = self._good_loss = None
+        self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the training data was given (``epoch_start_loss`` needs it)."""
+        return self._data is not None
 
     def begin_epoch(self) -> None:
         """Record the weights the epoch starts with."""
@@ -116,6 +122,8 @@ class Trainer:
         """The training loss of the weights the current epoch started from, in inference
         mode: one pass over the training data in chunks of ``chunk`` rows, for checks that
         need it rarely (the epoch loss is measured during the updates)."""
+        if self._data is None:
+            raise ValueError("epoch_start_loss needs the training data: Trainer(..., data=(X, y, weights, loss))")
         X, y, weights, loss = self._data
         current = _WeightCopy(self.net)
         self._start.restore()
@@ -148,6 +156,7 @@ class Trainer:
         (``exact``) or by (not ``exact``) the 0-based ``epoch``; ``number`` is the epoch as the
         message counts it (default ``epoch + 1``)."""
         restored = self.restore_good_state()
+        self.diverged_at = epoch + 1
         number = epoch + 1 if number is None else number
         message = f"training diverged {'at' if exact else 'by'} epoch {number}: {reason}; weights restored to {restored}"
         raise DivergenceError(message, epoch + 1, self.history, reason=reason, exact=exact)

@@ -94,8 +94,9 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
                              f"overflows {dtype.name} (rescale the target)")
         if reset:
             self.n_outputs_ = self._n_targets(y)
-        self._single_output = y.ndim == 1  # predict's shape follows the latest y, (n,) or (n, 1)
-        return self._train(X, y.reshape(len(y), -1), self.n_outputs_, sample_weight, epochs, reset)
+        self._train(X, y.reshape(len(y), -1), self.n_outputs_, sample_weight, epochs, reset)
+        self._single_output = y.ndim == 1  # predict's shape follows the latest y that trained, (n,) or (n, 1)
+        return self
 
     def predict(self, X):
         """Predictions, shape (n_samples,) or (n_samples, n_outputs) like the ``y`` of the
