@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import validate_data
 
+from ..callbacks import DivergenceError
 from .base import FLOAT_DTYPES, NeuralNetBase
 
 
@@ -94,8 +95,14 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
                              f"overflows {dtype.name} (rescale the target)")
         if reset:
             self.n_outputs_ = self._n_targets(y)
-        self._train(X, y.reshape(len(y), -1), self.n_outputs_, sample_weight, epochs, reset)
-        self._single_output = y.ndim == 1  # predict's shape follows the latest y that trained, (n,) or (n, 1)
+        # predict's shape follows the latest y that trained, (n,) or (n, 1): also a run that
+        # diverged (it keeps its last good weights), not one refused before any work
+        try:
+            self._train(X, y.reshape(len(y), -1), self.n_outputs_, sample_weight, epochs, reset)
+        except DivergenceError:
+            self._single_output = y.ndim == 1
+            raise
+        self._single_output = y.ndim == 1
         return self
 
     def predict(self, X):
