@@ -6,7 +6,6 @@ import io
 import json
 import os
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -92,15 +92,6 @@ def _emit(notes) -> None:
         warnings.warn(TableWarning(note), stacklevel=3)
 
 
-def read_frame(path):
-    """A pandas DataFrame from a CSV or Parquet file, read as ``load_table`` reads it (every
-    column typed by pandas)."""
-    layout = _inspect(path)
-    frame = _read(layout)
-    _emit(layout.notes)
-    return frame
-
-
 def _listing(names) -> str:
     """Column names as Python writes them ('a ', 'b'); of many, the first 20 and the last 5."""
     names = list(names)
