@@ -95,6 +95,29 @@ def test_decision_boundary_legend_is_off_the_data_with_visible_markers(trained, 
         plot.decision_boundary(net, X, y, class_names=["one"])
 
 
+def test_decision_boundary_legend_has_one_entry_per_class_in_its_colour():
+    """With 15 classes matplotlib's legend_elements gave 10 entries, labelled with the first
+    10 class names (colours mislabelled), and warned about the mismatch."""
+    import warnings
+
+    from matplotlib.colors import to_rgba
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 2)), np.repeat(np.arange(15), 20)
+    net = cr.mlp([2, 8, 15], rng=0)
+    net.fit(X, y, loss="cross_entropy", epochs=2, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot.decision_boundary(net, X, y, class_names=[f"kind {i}" for i in range(15)])
+    ax = fig.axes[0]
+    legend, scatter = ax.get_legend(), ax.collections[-1]
+    assert [t.get_text() for t in legend.get_texts()] == [f"kind {i}" for i in range(15)]
+    fig.canvas.draw()  # maps the scatter's values to colours
+    point_colour = {int(label): tuple(colour) for label, colour in zip(y, scatter.get_facecolors())}
+    for label, handle in enumerate(legend.legend_handles):
+        np.testing.assert_allclose(to_rgba(handle.get_markerfacecolor()), point_colour[label], atol=1e-6)
+
+
 def test_loss_curve_of_few_epochs_marks_points_on_whole_epochs(tmp_path):
     from chainrule.train import History
 

@@ -118,10 +118,12 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
         ax.contourf(xx, yy, regions, levels=np.arange(regions.max() + 2) - 0.5, cmap=cmap, alpha=0.75)
     scatter = ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap if len(classes) > 2 else "RdYlBu",
                          s=28, edgecolors="k", linewidths=0.6)
-    handles, _ = scatter.legend_elements()
-    for handle in handles:  # the scatter's black edges: a pale class stays visible in the legend
-        handle.set_markeredgecolor("k")
-        handle.set_markeredgewidth(0.6)
+    from matplotlib.lines import Line2D
+
+    # one entry per class in the scatter's own colour (legend_elements picks "nice" values and
+    # gave 10 entries for 30 classes), with its black edge so a pale class stays visible
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=scatter.cmap(scatter.norm(c)),
+                      markeredgecolor="k", markeredgewidth=0.6) for c in classes]
     # under the axes, below the x label (a fixed distance in font sizes), never over the data
     ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2, ncol=columns,
               frameon=False)
