@@ -212,3 +212,15 @@ def test_early_stopping_reports_the_restored_weights_validation_loss(iris_csv, c
     out = capsys.readouterr().out
     assert (f"restored the weights after epoch {restored} (lowest validation loss, {report['final_val_loss']:.6f}; "
             f"the last epoch's was {report['last_epoch_val_loss']:.6f}): the table reports them") in out
+
+
+def test_a_fifo_where_a_figure_goes_is_refused_before_training(tmp_path, iris_csv, capsys):
+    """It was found only when that figure was written: after training, the model and the
+    earlier figures."""
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    os.mkfifo(plots / "network.png")
+    model = tmp_path / "m.chainrule"
+    err = _one_line_exit_2(_train(iris_csv, "--save", model, "--plots", plots), capsys)
+    assert "network.png is a FIFO" in err and "--plots" in err
+    assert not model.exists() and sorted(p.name for p in plots.iterdir()) == ["network.png"]

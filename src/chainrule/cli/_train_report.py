@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from ._output import same_file, save_figure
+from ._output import check_output_file, same_file, save_figure
 
 #: Every file ``write_plots`` may write into the --plots directory.
 PLOT_FILES = ("loss_curve.png", "decision_boundary.png", "fit.png", "parity.png", "confusion_matrix.png",
               "network.png")
+
+
+def check_plot_files(plots) -> None:
+    """Refuse, before any work, a figure path in --plots that exists as something other than
+    a regular file (a FIFO, a device, a directory, also through a link): found only when that
+    figure was written, it stopped the run after the model and the earlier figures."""
+    for name in PLOT_FILES:
+        path = Path(plots) / name
+        if os.path.lexists(path):
+            check_output_file(path, "--plots")
 
 
 def check_save_beside_plots(save, plots) -> None:

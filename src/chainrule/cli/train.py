@@ -32,8 +32,9 @@ def register(subparsers) -> None:
         "train",
         help="train a network and report train/test metrics",
         description="Train a feedforward network by backpropagation. With no arguments it trains a "
-        "2-8-8-1 tanh network on seed 002's moons, shows a progress bar (plain lines when not on a terminal), prints train and test "
-        "metrics and writes the loss curve and decision boundary as PNGs. With --data FILE --target "
+        "2-8-8-1 tanh network on seed 002's moons, shows a progress bar (plain lines when not on a "
+        "terminal), prints train and test metrics and writes the loss curve, decision boundary, "
+        "confusion matrix and network diagram as PNGs. With --data FILE --target "
         "COLUMN it trains on your own table (numeric feature columns; a categorical target means "
         "classification) and --save writes a model file for `chainrule predict` and `chainrule evaluate`.",
     )
@@ -66,8 +67,10 @@ def register(subparsers) -> None:
                         help="for regression, train on the standardised target and report in its own units "
                         "(default: auto, i.e. when the features are standardised)")
     parser.add_argument("--plots", default="chainrule-plots", metavar="DIR",
-                        help="directory for the PNGs: loss curve, decision boundary (2 features) or fit "
-                        "(1 feature), confusion matrix, network diagram (default: ./chainrule-plots)")
+                        help="directory for the PNGs: loss curve, decision boundary (2 features, "
+                        "classification), fit (1 feature, regression) or parity plot (several features, "
+                        "regression), confusion matrix (classification), network diagram "
+                        "(default: ./chainrule-plots)")
     parser.add_argument("--no-plots", action="store_true", help="write no PNGs")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     add_network_options(parser)
@@ -208,13 +211,14 @@ def run(args) -> int:
     from .. import EarlyStopping, StopOnDivergence, mlp
     from ..losses import get_loss
     from ._output import check_output_dir, check_output_file, refuse_overwriting
-    from ._train_report import check_save_beside_plots, metrics_of, print_report, write_plots
+    from ._train_report import check_plot_files, check_save_beside_plots, metrics_of, print_report, write_plots
 
     if not 0 < args.test_size < 1:
         raise ValueError(f"--test-size must be in (0, 1), got {args.test_size}")
     check_device(args.device)
     if not args.no_plots:
         check_output_dir(args.plots, "--plots")
+        check_plot_files(args.plots)
     if args.save:
         refuse_overwriting(args.save, "--save", {"the input table": args.data} if args.data else {})
         if not args.no_plots:
