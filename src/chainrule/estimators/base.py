@@ -18,7 +18,6 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..backend import resolve_device, resolve_dtype
@@ -29,6 +28,7 @@ from ..losses import LOSSES, check_sample_weight
 from ..network import mlp
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import check_fraction, check_positive
+from .holdout import holdout_size, holdout_split
 
 FLOAT_DTYPES = [np.float64, np.float32]
 
@@ -56,15 +56,6 @@ def hidden_sizes(value) -> tuple[int, ...]:
     if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
         raise ValueError(f"hidden_layer_sizes must be positive integers, got {value!r}")
     return tuple(int(s) for s in sizes)
-
-
-def _can_stratify(classes, n_val: int, n_train: int) -> bool:
-    """True when every class has 2 or more rows and both parts of the split can hold every
-    class (else ``train_test_split(stratify=...)`` raises)."""
-    if classes is None:
-        return False
-    counts = np.unique(classes, return_counts=True)[1]
-    return counts.min() >= 2 and min(n_val, n_train) >= len(counts)
 
 
 def _kept_score(history) -> float | None:
@@ -371,33 +362,16 @@ class NeuralNetBase(BaseEstimator):
         self._optimizer.l2 = self._l2_penalty(X, sample_weight)
 
     def _n_validation(self, n_samples: int) -> int:
-        """How many of ``n_samples`` early stopping holds out: ``ceil(validation_fraction ·
-        n_samples)``, scikit-learn's count, and at least 2 (as scikit-learn requires)."""
-        n_val = math.ceil(float(self.validation_fraction) * n_samples)
-        n_train = 2 if self.batch_norm else 1
-        if n_val < 2 or n_samples - n_val < n_train:
-            raise ValueError(f"early_stopping holds out validation_fraction={self.validation_fraction} of "
-                             f"n_samples={n_samples}, i.e. {n_val} validation and {n_samples - n_val} training "
-                             f"samples; it needs at least 2 validation samples and {n_train} to train on "
-                             "(change validation_fraction or give more data)")
-        return n_val
+        """How many of ``n_samples`` early stopping holds out (``holdout_size``)."""
+        return holdout_size(self.validation_fraction, n_samples, min_train=2 if self.batch_norm else 1)
 
     def _split(self, X, targets, sample_weight, n_val: int, classes):
-        """``((X, targets, sample_weight), validation)``: early stopping's validation split,
-        stratified by ``classes`` where every class can be in both parts (as scikit-learn's
-        MLP stratifies), sample weights split with their rows; no split when ``n_val`` is 0.
-
-        The validation loss and score are unweighted: the engine's validation data has no
-        weights.
-        """
+        """``((X, targets, sample_weight), validation)``: early stopping's split
+        (``holdout_split``), seeded from the estimator's generator; none when ``n_val`` is 0."""
         if not n_val:
             return (X, targets, sample_weight), None
-        stratify = classes if _can_stratify(classes, n_val, X.shape[0] - n_val) else None
-        arrays = [X, targets] if sample_weight is None else [X, targets, sample_weight]
-        parts = train_test_split(*arrays, test_size=n_val, stratify=stratify,
-                                 random_state=int(self._rng.integers(np.iinfo(np.int32).max)))
-        train, val = parts[0::2], parts[1::2]
-        return (train[0], train[1], train[2] if sample_weight is not None else None), (val[0], val[1])
+        return holdout_split(X, targets, sample_weight, n_val, classes,
+                             seed=int(self._rng.integers(np.iinfo(np.int32).max)))
 
     def _run_epochs(self, X, targets, sample_weight, validation, epochs: int):
         """The engine's fit on the training part, with early stopping when there is ``validation``."""
