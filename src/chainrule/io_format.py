@@ -25,7 +25,7 @@ READABLE_VERSIONS = (1, 2)
 # header of empty objects parses to about 350 MB; safetensors' own cap, 100 MB, to 2 GB).
 MAX_HEADER = 16 * 1024 * 1024
 SAFETENSORS_MAX_HEADER = 100_000_000
-PICKLE_SNIFF = 1 << 20  # bytes read to recognise a text or legacy PyTorch pickle
+PICKLE_SNIFF = 4  # bytes read to recognise a pickle by its opening opcodes
 SAFETENSORS_DTYPES = {"float64": "F64", "float32": "F32"}
 ITEMSIZE = {"float64": 8, "float32": 4}
 # a network's layers are bounded by its tensors: each activation, dropout or block beside them
@@ -194,32 +194,25 @@ def _parse_json(text, message: str):
 
 def _looks_like_pickle_or_zip(head: bytes, last: bytes) -> bool:
     """Whether a file is a pickle or a zip archive (``PK``, as in PyTorch's files), from its
-    first bytes ``head`` and its ``last`` byte. Nothing is unpickled.
+    first bytes ``head`` and its ``last`` byte, by byte patterns alone (nothing is unpickled
+    or decoded as a pickle):
 
-    A pickle is either a protocol marker (``0x80`` then 2 to 5) at the start and the STOP
-    opcode ``.`` as the last byte, or a start that ``pickletools`` reads as opcodes up to
-    a STOP: text pickles (protocols 0 and 1) and PyTorch's legacy ``torch.save`` files,
-    whose first pickle is a magic number followed by more pickles and raw data.
+    - binary pickles (protocols 2-5): ``0x80`` and the protocol, ending in the STOP opcode
+      ``.``, or followed by the 10-byte magic number legacy ``torch.save`` files start with
+      (more pickles and raw data follow it);
+    - text pickles (protocols 0 and 1): an opening opcode (a mark, an empty list, dict or
+      tuple, a global or a scalar) and the STOP opcode as the last byte.
 
     Only asked once the file has been found not to be safetensors: ``0x80 0x04`` is also
     a valid start of a safetensors header length (1152 bytes)."""
     protocol = head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
-    return (protocol and last == b".") or head[:2] == b"PK" or _starts_with_a_pickle(head)
+    legacy_torch = head[:4] == b"\x80\x02\x8a\x0a"
+    text = head[:1] != b"" and head[:1] in _TEXT_PICKLE_OPENINGS and last == b"."
+    return (protocol and last == b".") or legacy_torch or text or head[:2] == b"PK"
 
 
-def _starts_with_a_pickle(head: bytes) -> bool:
-    """Whether ``head`` begins with a whole pickle of at least 3 opcodes (fewer would take
-    random bytes such as ``N.`` for one); ``pickletools.genops`` only decodes opcodes."""
-    import io
-    import pickletools
-
-    try:
-        for count, (opcode, _, _) in enumerate(pickletools.genops(io.BytesIO(head)), start=1):
-            if opcode.name == "STOP":
-                return count >= 3
-    except Exception:  # any failure to decode (mostly ValueError) means it is not one
-        return False
-    return False
+#: First opcodes of protocol 0/1 pickles: MARK, EMPTY_LIST/DICT/TUPLE, GLOBAL and the scalars.
+_TEXT_PICKLE_OPENINGS = b"(]})cSVXILFNKJMGUT"
 
 
 def check_data_size(path, header: dict, available: int) -> None:
