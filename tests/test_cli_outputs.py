@@ -95,7 +95,7 @@ def test_predict_out_refuses_a_fifo_and_a_link_to_one(tmp_path, model_and_table,
     os.mkfifo(fifo)
     link = tmp_path / "link-to-pipe"
     link.symlink_to(fifo)
-    for out, named in ((fifo, f"--out {fifo} is a FIFO"), (link, f"--out {link} (a link to {fifo}) is a FIFO")):
+    for out, named in ((fifo, f"--out {fifo} is a pipe (FIFO)"), (link, f"--out {link} (a link to {fifo}) is a pipe (FIFO)")):
         err = _one_line_exit_2(["predict", *map(str, model_and_table), "--out", str(out)], capsys)
         assert named in err and "not a regular file; for standard output use --out -" in err
     assert fifo.is_fifo() and link.is_symlink() and link.resolve() == fifo
@@ -138,7 +138,7 @@ def test_save_refuses_a_fifo(tmp_path, iris_csv, capsys):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     err = _one_line_exit_2(_train(iris_csv, "--save", fifo, "--no-plots"), capsys)
-    assert f"--save {fifo} is a FIFO (named pipe), not a regular file" in err and fifo.is_fifo()
+    assert f"--save {fifo} is a pipe (FIFO), not a regular file" in err and fifo.is_fifo()
 
 
 def test_reports_are_not_hard_wrapped_when_piped(tmp_path, iris_csv, monkeypatch, capsys):
@@ -222,5 +222,5 @@ def test_a_fifo_where_a_figure_goes_is_refused_before_training(tmp_path, iris_cs
     os.mkfifo(plots / "network.png")
     model = tmp_path / "m.chainrule"
     err = _one_line_exit_2(_train(iris_csv, "--save", model, "--plots", plots), capsys)
-    assert "network.png is a FIFO" in err and "--plots" in err
+    assert "network.png is a pipe (FIFO)" in err and "--plots" in err
     assert not model.exists() and sorted(p.name for p in plots.iterdir()) == ["network.png"]

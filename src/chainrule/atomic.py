@@ -20,6 +20,13 @@ _KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFC
           stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
+def file_kind(mode: int) -> str | None:
+    """What an ``os.stat`` ``st_mode`` describes when it is not a regular file ("a pipe
+    (FIFO)", "a directory", ...), for messages; None for a regular file."""
+    kind = stat.S_IFMT(mode)
+    return None if kind == stat.S_IFREG else _KINDS.get(kind, "not a regular file")
+
+
 @contextmanager
 def replacing(path, *, fsync: bool = False):
     """Write to a temporary file beside ``path``, then rename it over ``path``.
@@ -81,9 +88,9 @@ def _writable_target(path: Path) -> Path:
         if exc.errno == errno.ELOOP:
             raise ValueError(f"{path} is a symbolic link loop, not a file to write") from None
         raise
-    kind = stat.S_IFMT(info.st_mode)
-    if kind != stat.S_IFREG:
-        raise ValueError(f"{path} is {_KINDS.get(kind, 'not a regular file')}: chainrule writes a file by "
+    kind = file_kind(info.st_mode)
+    if kind:
+        raise ValueError(f"{path} is {kind}: chainrule writes a file by "
                          "replacing it, which would replace the node itself; give the name of a regular file")
     if not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, "Permission denied (the file is read-only)", str(path))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import errno
 import json
 import os
-import stat
 import struct
 from pathlib import Path
+
+from .atomic import file_kind
 
 FORMAT = "chainrule-model"
 # version 2: the checksum covers the whole record and the tensors' names, dtypes and shapes
@@ -83,10 +84,6 @@ def read_file_header(path) -> tuple[dict, dict]:
     return header, document
 
 
-_FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFCHR: "a character device",
-               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
-
-
 def _open_regular_file(path: Path):
     """``path`` opened for binary reading, refused unless it is (a link to) a regular file.
 
@@ -108,10 +105,10 @@ def _open_regular_file(path: Path):
         if exc.errno == errno.ELOOP:
             raise ModelFileError(f"{path} is a symbolic link loop, not a model file") from None
         raise
-    kind = stat.S_IFMT(os.fstat(fd).st_mode)
-    if kind != stat.S_IFREG:
+    kind = file_kind(os.fstat(fd).st_mode)
+    if kind:
         os.close(fd)
-        raise ModelFileError(f"{path} is {_FILE_KINDS.get(kind, 'not a regular file')}, not a model file "
+        raise ModelFileError(f"{path} is {kind}, not a model file "
                              "(chainrule reads model files from regular files only)")
     return os.fdopen(fd, "rb")
 

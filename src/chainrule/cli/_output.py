@@ -46,16 +46,14 @@ def check_output_file(path, option: str, hint: str = "") -> Path:
 
 def _special_kind(path: Path) -> str | None:
     """What an existing path is when it is neither a regular file nor a directory (its
-    link followed), else None."""
+    link followed), else None (``chainrule.atomic.file_kind``)."""
+    from ..atomic import file_kind
+
     try:
         mode = os.stat(path).st_mode
     except OSError:  # missing, or a dangling link: a new file
         return None
-    for test, kind in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return kind
-    return None
+    return None if stat.S_ISDIR(mode) else file_kind(mode)
 
 
 def same_file(a, b) -> bool:
