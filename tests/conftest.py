@@ -69,3 +69,43 @@ def iris_table(tmp_path):
     path = tmp_path / "iris.csv"
     frame.to_csv(path, index=False)
     return path, frame
+
+
+def one_line_error(argv, capsys) -> str:
+    """Run the CLI with ``argv``; assert it exits 2 with one line on stderr (no traceback) and
+    return that line."""
+    from chainrule.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def set_key(*keys, value):
+    """An edit for a model file's record: set ``document[k1][k2]... = value``."""
+    def edit(document):
+        target = document
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return edit
+
+
+def rewrite_record(path, out, edit):
+    """Copy a model file with its chainrule record changed by ``edit(document)`` (tensors
+    unchanged) and, for format version 2, its checksum made to match, as a forger would."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    from chainrule.io import read_header
+    from chainrule.io_format import checksum
+
+    document, tensors = read_header(path), load_file(str(path))
+    edit(document)
+    if document.get("format_version") == 2:  # version 1's checksum covers the tensors only
+        document["sha256"] = checksum(document, tensors)
+    save_file(tensors, str(out), metadata={"chainrule": json.dumps(document)})
+    return out
+

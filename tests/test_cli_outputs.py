@@ -10,18 +10,12 @@ import pandas as pd
 import pytest
 
 from chainrule.cli import main
+from conftest import one_line_error
 
 
 @pytest.fixture
 def iris_csv(iris_table):
     return iris_table[0]
-
-
-def _one_line_exit_2(argv, capsys):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    return err
 
 
 def _train(data, *extra):
@@ -36,20 +30,20 @@ def test_save_refuses_to_overwrite_the_input_table(tmp_path, iris_csv, capsys):
     hard = tmp_path / "hard.csv"
     os.link(iris_csv, hard)
     for save in (iris_csv, tmp_path / "sub" / ".." / "iris.csv", link, hard):
-        err = _one_line_exit_2(_train(iris_csv, "--save", save, "--no-plots"), capsys)
+        err = one_line_error(_train(iris_csv, "--save", save, "--no-plots"), capsys)
         assert f"--save {save} is the input table" in err
     assert iris_csv.read_bytes() == before
 
 
 def test_save_refuses_a_figure_the_run_writes_into_plots(tmp_path, iris_csv, capsys):
     plots = tmp_path / "plots"
-    err = _one_line_exit_2(_train(iris_csv, "--save", plots / "loss_curve.png", "--plots", plots), capsys)
+    err = one_line_error(_train(iris_csv, "--save", plots / "loss_curve.png", "--plots", plots), capsys)
     assert f"--save {plots / 'loss_curve.png'} is loss_curve.png, a figure --plots {plots} writes" in err
     plots.mkdir()
-    err = _one_line_exit_2(_train(iris_csv, "--save", f"{tmp_path}/./plots/network.png", "--plots", f"{plots}/"),
+    err = one_line_error(_train(iris_csv, "--save", f"{tmp_path}/./plots/network.png", "--plots", f"{plots}/"),
                            capsys)
     assert "is network.png, a figure --plots" in err
-    err = _one_line_exit_2(_train(iris_csv, "--save", plots, "--plots", plots), capsys)
+    err = one_line_error(_train(iris_csv, "--save", plots, "--plots", plots), capsys)
     assert "is a directory" in err or "is the --plots directory" in err
     assert list(plots.iterdir()) == []
     # --no-plots writes no figure, so the name is free
@@ -65,7 +59,7 @@ def test_a_missing_directory_with_a_trailing_slash_is_not_a_file_name(tmp_path, 
         model = tmp_path / "m.chainrule"
         assert main(_train(iris_csv, "--save", model, "--no-plots")) == 0
         argv, option = ["predict", str(model), str(iris_csv), "--out", f"{tmp_path}/newdir/"], "--out"
-    err = _one_line_exit_2(argv, capsys)
+    err = one_line_error(argv, capsys)
     assert f"{option} {tmp_path}/newdir/: directory {tmp_path}/newdir/ does not exist" in err
     assert not (tmp_path / "newdir").exists()
 
@@ -96,7 +90,7 @@ def test_predict_out_refuses_a_fifo_and_a_link_to_one(tmp_path, model_and_table,
     link = tmp_path / "link-to-pipe"
     link.symlink_to(fifo)
     for out, named in ((fifo, f"--out {fifo} is a pipe (FIFO)"), (link, f"--out {link} (a link to {fifo}) is a pipe (FIFO)")):
-        err = _one_line_exit_2(["predict", *map(str, model_and_table), "--out", str(out)], capsys)
+        err = one_line_error(["predict", *map(str, model_and_table), "--out", str(out)], capsys)
         assert named in err and "not a regular file; for standard output use --out -" in err
     assert fifo.is_fifo() and link.is_symlink() and link.resolve() == fifo
 
@@ -129,7 +123,7 @@ def test_predict_json_out_compresses_too(tmp_path, model_and_table, capsys):
 ])
 def test_predict_out_refuses_formats_it_does_not_write(tmp_path, model_and_table, name, json, message, capsys):
     out = tmp_path / name
-    err = _one_line_exit_2(["predict", *map(str, model_and_table), "--out", str(out), *(["--json"] if json else [])],
+    err = one_line_error(["predict", *map(str, model_and_table), "--out", str(out), *(["--json"] if json else [])],
                            capsys)
     assert f"--out {out}: {message}" in err and not out.exists()
 
@@ -137,7 +131,7 @@ def test_predict_out_refuses_formats_it_does_not_write(tmp_path, model_and_table
 def test_save_refuses_a_fifo(tmp_path, iris_csv, capsys):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    err = _one_line_exit_2(_train(iris_csv, "--save", fifo, "--no-plots"), capsys)
+    err = one_line_error(_train(iris_csv, "--save", fifo, "--no-plots"), capsys)
     assert f"--save {fifo} is a pipe (FIFO), not a regular file" in err and fifo.is_fifo()
 
 
@@ -221,6 +215,6 @@ def test_a_fifo_where_a_figure_goes_is_refused_before_training(tmp_path, iris_cs
     plots.mkdir()
     os.mkfifo(plots / "network.png")
     model = tmp_path / "m.chainrule"
-    err = _one_line_exit_2(_train(iris_csv, "--save", model, "--plots", plots), capsys)
+    err = one_line_error(_train(iris_csv, "--save", model, "--plots", plots), capsys)
     assert "network.png is a pipe (FIFO)" in err and "--plots" in err
     assert not model.exists() and sorted(p.name for p in plots.iterdir()) == ["network.png"]

@@ -10,18 +10,13 @@ import pandas as pd
 import pytest
 
 from chainrule.cli import main
+from conftest import one_line_error
 from chainrule.datasets import load_table
 
 
 @pytest.fixture
-def iris():
-    from sklearn.datasets import load_iris
-
-    data = load_iris(as_frame=True)
-    frame = data.frame.drop(columns="target")
-    frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    frame["species"] = [data.target_names[i] for i in data.target]
-    return frame
+def iris(iris_table):
+    return iris_table[1]
 
 
 def _train(path, target, capsys, *extra):
@@ -30,13 +25,6 @@ def _train(path, target, capsys, *extra):
                  *extra])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def _one_line_error(argv, capsys):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    return err
 
 
 # 3: separators and decimal commas
@@ -69,7 +57,7 @@ def test_excel_sep_line_names_the_separator(tmp_path, iris):
 def test_a_file_mixing_decimal_marks_is_named(tmp_path, capsys):
     path = tmp_path / "mixed.csv"
     path.write_text("x;y;t\n" + "".join(f"{i % 5},5;{i % 3}.5;{'ab'[i % 2]}\n" for i in range(30)))
-    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
     assert "feature column 'x' is not numeric: data row 1 holds '0,5'" in err and "decimal commas" in err
 
 
@@ -89,14 +77,14 @@ def test_spaces_around_header_names_are_stripped(tmp_path, iris, header, capsys)
 def test_names_that_collide_once_stripped_are_refused(tmp_path, capsys):
     path = tmp_path / "collide.csv"
     path.write_text("x,x ,t\n" + "".join(f"{i % 5}.1,2,{i % 2}\n" for i in range(30)))
-    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
     assert "the header names column 'x' 2 times once its surrounding spaces are stripped (columns 1, 2)" in err
 
 
 def test_missing_columns_are_listed_with_repr(tmp_path, capsys):
     path = tmp_path / "cols.csv"
     path.write_text("x,Species\n" + "".join(f"{i % 5}.1,{'ab'[i % 2]}\n" for i in range(30)))
-    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "species", "--no-plots"], capsys)
     assert "has no target column 'species' (columns: 'x', 'Species'); did you mean 'Species'?" in err
 
 
@@ -147,7 +135,7 @@ def test_na_is_a_label_in_a_text_target(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["confusion_matrix"]["labels"] == ["AS", "EU", "NA"]
     other = tmp_path / "other.csv"
     other.write_text("x1,x2,region\n0,0,EU\n1,1,None\n")
-    err = _one_line_error(["evaluate", str(model), str(other)], capsys)
+    err = one_line_error(["evaluate", str(model), str(other)], capsys)
     assert "has label 'None' in data row 2 (header not counted), unknown to the model" in err
     assert "if 'None' marks a missing value, remove the row" in err
 
@@ -163,10 +151,10 @@ def test_labels_that_pandas_reads_as_missing(tmp_path, values):
 def test_na_in_a_numeric_target_is_missing_and_an_empty_label_too(tmp_path, capsys):
     path = tmp_path / "numeric.csv"
     path.write_text("x,t\n" + "".join(f"{i % 7}.5,{'NA' if i == 4 else i * 1.5}\n" for i in range(30)))
-    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
     assert "target column 't' has a missing value in data row 5 (header not counted) ('NA')" in err
     path.write_text("x,t\n" + "".join(f"{i % 7}.5,{'' if i == 4 else 'ab'[i % 2]}\n" for i in range(30)))
-    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
     assert "target column 't' has a missing value in data row 5 (header not counted)" in err
 
 
@@ -181,7 +169,7 @@ def test_duplicate_column_names_are_refused(tmp_path, header, target, message, c
     width = header.count(",") + 1
     path.write_text(header + "\n" + "".join(",".join([f"{i % 2}"] * width) + "\n" for i in range(30)))
     model = tmp_path / "m.chainrule"
-    err = _one_line_error(["train", "--data", str(path), "--target", target, "--save", str(model), "--no-plots"],
+    err = one_line_error(["train", "--data", str(path), "--target", target, "--save", str(model), "--no-plots"],
                           capsys)
     assert message in err and not model.exists()
 
@@ -211,7 +199,7 @@ def test_boolean_features_are_zero_and_one(tmp_path, capsys):
 def test_text_columns_get_advice(tmp_path, values, advice, capsys):
     path = tmp_path / "text.csv"
     path.write_text("x,flag,y\n" + "".join(f"{i}.5,{values[i % len(values)]},{i % 2}\n" for i in range(30)))
-    err = _one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
     assert f"feature column 'flag' is not numeric: data row 1 holds {values[0]!r} (header not counted){advice}" in err
 
 
@@ -259,7 +247,7 @@ def test_drop_names_must_be_columns(tmp_path, drop, message, capsys):
     argv = ["train", "--data", str(path), "--target", "y", "--no-plots"]
     for entry in drop:
         argv += ["--drop", entry]
-    assert message in _one_line_error(argv, capsys)
+    assert message in one_line_error(argv, capsys)
 
 
 def test_drop_takes_a_name_with_a_comma_whole(tmp_path, capsys):
@@ -267,7 +255,7 @@ def test_drop_takes_a_name_with_a_comma_whole(tmp_path, capsys):
     path.write_text('"length, cm",x,y\n' + "".join(f"{i}.5,{i % 4}.5,{i % 2}\n" for i in range(30)))
     code, out, _ = _train(path, "y", capsys, "--drop", "length, cm", "--json")
     assert code == 0 and json.loads(out)["network"][0] == 1
-    assert "--drop needs --data FILE" in _one_line_error(["train", "--drop", "x", "--no-plots"], capsys)
+    assert "--drop needs --data FILE" in one_line_error(["train", "--drop", "x", "--no-plots"], capsys)
 
 
 # 9: formats and encodings
@@ -293,7 +281,7 @@ def test_drop_takes_a_name_with_a_comma_whole(tmp_path, capsys):
 def test_files_that_are_not_utf8_csv_are_named(tmp_path, name, content, message, capsys):
     path = tmp_path / name
     path.write_bytes(content)
-    err = _one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
     assert message in err
 
 
@@ -301,7 +289,7 @@ def test_a_latin1_byte_far_into_the_file_is_found(tmp_path, capsys):
     path = tmp_path / "late.csv"
     rows = "".join(f"{i % 5}.1,{'ab'[i % 2]}\n" for i in range(200_000))  # 1.4 MB: past the sniffed head
     path.write_bytes(("x,t\n" + rows + "1.0,caf\xe9\n").encode("latin-1"))
-    err = _one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
     assert "late.csv is not UTF-8: line 200002 has the byte 0xe9 ('é' in Latin-1/Windows-1252" in err
 
 
@@ -330,7 +318,7 @@ def test_comment_lines_above_the_header_are_skipped_with_a_warning(tmp_path, iri
     assert err == (f"chainrule: warning: {path}: skipped 2 line(s) starting with '#' above the header (line 3)\n")
     assert main(["predict", str(model), str(path), "--out", str(tmp_path / "p.csv")]) == 0
     assert capsys.readouterr().err.count("skipped 2 line(s)") == 1
-    err = _one_line_error(["train", "--data", str(path), "--target", "nope", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "nope", "--no-plots"], capsys)
     assert "2 line(s) starting with '#' above the header were skipped" in err
 
 
@@ -354,11 +342,11 @@ def test_a_column_named_hash_is_not_a_comment(tmp_path):
 def test_test_size_too_small_names_the_sizes_that_work(tmp_path, iris, capsys):
     path = tmp_path / "iris.csv"
     iris.to_csv(path, index=False)
-    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--test-size", "0.01",
+    err = one_line_error(["train", "--data", str(path), "--target", "species", "--test-size", "0.01",
                            "--no-plots"], capsys)
     assert ("has 150 rows; a train/test split with --test-size 0.01 needs at least 200 (2 in the smaller part): "
             "use --test-size 0.02 to 0.98 for 150 rows") in err
-    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--validation-size", "0.01",
+    err = one_line_error(["train", "--data", str(path), "--target", "species", "--validation-size", "0.01",
                            "--no-plots"], capsys)
     assert ("cannot split 105 rows into training and validation: --validation-size 0.01 leaves 2 rows for "
             "validation, fewer than the 3 classes a stratified split puts in each part; use --validation-size 0.02 "
@@ -370,7 +358,7 @@ def test_no_stratify_allows_a_class_of_one_row(tmp_path, iris, capsys):
     frame.loc[0, "species"] = "unknown"
     path = tmp_path / "rare.csv"
     frame.to_csv(path, index=False)
-    err = _one_line_error(["train", "--data", str(path), "--target", "species", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", str(path), "--target", "species", "--no-plots"], capsys)
     assert "1 of them in a single row (e.g. 'unknown')" in err and "--no-stratify splits at random instead" in err
     code, out, _ = _train(path, "species", capsys, "--no-stratify", "--json")
     report = json.loads(out)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from chainrule.cli import main
+from conftest import one_line_error
 
 
 @pytest.fixture
@@ -20,13 +21,6 @@ def _csv(tmp_path, name, frame):
     path = tmp_path / name
     frame.to_csv(path, index=False)
     return str(path)
-
-
-def _one_line_exit_2(argv, capsys):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    return err
 
 
 @pytest.mark.parametrize("loss, keep, message", [
@@ -41,7 +35,7 @@ def test_regression_loss_on_classes_is_refused(tmp_path, iris_csv, loss, keep, m
     if keep:
         frame = frame[frame.species.isin(keep)]
     model = tmp_path / "m.chainrule"
-    err = _one_line_exit_2(["train", "--data", _csv(tmp_path, "t.csv", frame), "--target", "species",
+    err = one_line_error(["train", "--data", _csv(tmp_path, "t.csv", frame), "--target", "species",
                             "--loss", loss, "--save", str(model), "--no-plots", "--quiet"], capsys)
     assert message in err and "--task regression" not in err  # string labels cannot be regressed
     assert not model.exists()
@@ -50,13 +44,13 @@ def test_regression_loss_on_classes_is_refused(tmp_path, iris_csv, loss, keep, m
 def test_regression_loss_on_numbered_classes_suggests_task_regression(tmp_path, iris_csv, capsys):
     _, frame = iris_csv
     frame = frame.assign(species=frame.species.map({"setosa": 1, "versicolor": 2, "virginica": 3}))
-    err = _one_line_exit_2(["train", "--data", _csv(tmp_path, "k.csv", frame), "--target", "species",
+    err = one_line_error(["train", "--data", _csv(tmp_path, "k.csv", frame), "--target", "species",
                             "--loss", "mse", "--no-plots"], capsys)
     assert "use --loss cross_entropy (or --task regression)" in err
 
 
 def test_regression_loss_on_a_builtin_classification_dataset_is_refused(capsys):
-    err = _one_line_exit_2(["train", "--dataset", "moons", "--loss", "mse", "--no-plots"], capsys)
+    err = one_line_error(["train", "--dataset", "moons", "--loss", "mse", "--no-plots"], capsys)
     assert "loss mse is a regression loss but dataset moons is categorical (2 classes)" in err
 
 
@@ -73,7 +67,7 @@ def test_non_numeric_feature_quotes_the_offending_cell_and_its_row(tmp_path, iri
     _, frame = iris_csv
     frame = frame.astype({"sepal_width": object})
     frame.loc[100, "sepal_width"] = "?"  # data row 101, line 102 of the file
-    err = _one_line_exit_2(["train", "--data", _csv(tmp_path, "q.csv", frame), "--target", "species",
+    err = one_line_error(["train", "--data", _csv(tmp_path, "q.csv", frame), "--target", "species",
                             "--no-plots"], capsys)
     assert "feature column 'sepal_width' is not numeric: data row 101 holds '?' (header not counted)" in err
 
@@ -87,7 +81,7 @@ def test_cuda_without_cupy_or_gpu_is_one_line_before_reading_data(tmp_path, monk
         raise RuntimeError(backend_error)
 
     monkeypatch.setattr(chainrule.backend, "cupy_module", unavailable)
-    err = _one_line_exit_2(["train", "--data", str(tmp_path / "absent.csv"), "--target", "y", "--device", "cuda",
+    err = one_line_error(["train", "--data", str(tmp_path / "absent.csv"), "--target", "y", "--device", "cuda",
                             "--no-plots"], capsys)
     assert f"--device cuda: {backend_error}" in err and "absent.csv" not in err
 
@@ -127,12 +121,12 @@ def test_early_stopping_holds_out_a_fifth_unless_told_otherwise(capsys):
     ("-0.1", "--validation-size: must be a finite number >= 0, got -0.1"),
 ])
 def test_validation_size_must_leave_most_rows_for_training(value, message, capsys):
-    err = _one_line_exit_2(["train", "--validation-size", value, "--no-plots"], capsys)
+    err = one_line_error(["train", "--validation-size", value, "--no-plots"], capsys)
     assert message in err
 
 
 def test_hidden_zero_is_refused_and_none_is_labelled_honestly(capsys):
-    err = _one_line_exit_2(["train", "--hidden", "0", "--no-plots"], capsys)
+    err = one_line_error(["train", "--hidden", "0", "--no-plots"], capsys)
     assert "--hidden: layer sizes must be >= 1, got '0'; 'none' means no hidden layer" in err
     assert main(["train", "--dataset", "iris", "--hidden", "none", "--epochs", "5", "--no-plots", "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -150,7 +144,7 @@ def test_hidden_zero_is_refused_and_none_is_labelled_honestly(capsys):
     (["--lr", "-x"], "--lr: expected one argument"),  # not a number: argparse's own message stays
 ])
 def test_seed_and_negative_numbers_are_checked_when_parsing(argv, message, capsys):
-    err = _one_line_exit_2(["train", *argv, "--no-plots"], capsys)
+    err = one_line_error(["train", *argv, "--no-plots"], capsys)
     assert message in err
 
 
@@ -158,7 +152,7 @@ def test_classification_of_a_continuous_target_is_a_short_message(tmp_path, caps
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(size=120), "y": rng.normal(size=120)})
     data = _csv(tmp_path, "c.csv", frame)
-    err = _one_line_exit_2(["train", "--data", data, "--target", "y", "--task", "classification", "--no-plots"], capsys)
+    err = one_line_error(["train", "--data", data, "--target", "y", "--task", "classification", "--no-plots"], capsys)
     assert ("cannot split 120 rows into train and test: target 'y' has 120 distinct values (classes), "
             "120 of them in a single row") in err
     assert "(e.g. " in err and "is it a regression target (--task regression)?" in err

@@ -8,6 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule.io import ModelFileError, load_model, save_model
 from chainrule.layers import LAYERS
+from conftest import rewrite_record, set_key
 
 
 def _network_with(layer_cls, rng):
@@ -195,30 +196,6 @@ def test_unsaveable_estimators(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rs.chainrule"]
 
 
-def _rewrite(path, out, edit):
-    """Copy a model file with its chainrule document edited (tensors unchanged) and its
-    checksum made to match, as a forger would."""
-    import json
-
-    from safetensors.numpy import load_file, save_file
-
-    from chainrule.io_format import checksum
-
-    document, tensors = read_header(path), load_file(str(path))
-    edit(document)
-    document["sha256"] = checksum(document, tensors)
-    save_file(tensors, str(out), metadata={"chainrule": json.dumps(document)})
-    return out
-
-
-def _set(path, keys, value):
-    def edit(document):
-        target = document
-        for key in keys[:-1]:
-            target = target[key]
-        target[keys[-1]] = value
-    return edit
-
 
 @pytest.mark.parametrize("keys, value, message", [
     (["estimator", "class"], "os.system", "unknown estimator class 'os.system'"),
@@ -242,7 +219,7 @@ def _set(path, keys, value):
 def test_damaged_or_forged_records_get_clear_errors(tmp_path, keys, value, message):
     clf = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, random_state=0).fit(IRIS_X, IRIS_Y)
     good = clf.save(tmp_path / "good.chainrule")
-    bad = _rewrite(good, tmp_path / "bad.chainrule", _set(good, keys, value))
+    bad = rewrite_record(good, tmp_path / "bad.chainrule", set_key(*keys, value=value))
     with pytest.raises(ModelFileError, match=message):
         cr.load(bad)
 
@@ -323,13 +300,13 @@ def test_a_loaded_estimator_has_the_dtype_of_its_network(tmp_path):
     assert cr.load(path).get_params()["dtype"] is None  # None still means the network's float64 here
     # files written before dtype=None was the default record "float64"; one whose record
     # disagrees with its weights (save did not always refuse a dtype set after the fit) gets the weights'
-    old = _rewrite(path, tmp_path / "old.chainrule", _set(path, ["estimator", "params", "dtype"], "float64"))
+    old = rewrite_record(path, tmp_path / "old.chainrule", set_key("estimator", "params", "dtype", value="float64"))
     assert cr.load(old).get_params()["dtype"] == "float64"
     single = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=2, dtype="float32", random_state=0).fit(IRIS_X, IRIS_Y)
     single_path = single.save(tmp_path / "single.chainrule")
     for dtype in (None, "float64"):
-        edit = _set(single_path, ["estimator", "params", "dtype"], dtype)
-        odd = _rewrite(single_path, tmp_path / "odd.chainrule", edit)
+        edit = set_key("estimator", "params", "dtype", value=dtype)
+        odd = rewrite_record(single_path, tmp_path / "odd.chainrule", edit)
         loaded = cr.load(odd)
         assert loaded.get_params()["dtype"] == "float32" and loaded.network_.dtype == np.float32
         np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), single.predict_proba(IRIS_X))
@@ -342,7 +319,7 @@ def test_a_loaded_estimator_predicts_with_the_loss_its_network_was_fitted_with(t
     y = IRIS_Y > 0
     clf = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=5, random_state=0).fit(IRIS_X, y)  # bce
     path = clf.save(tmp_path / "clf.chainrule")
-    odd = _rewrite(path, tmp_path / "odd.chainrule", _set(path, ["estimator", "params", "loss"], "hinge"))
+    odd = rewrite_record(path, tmp_path / "odd.chainrule", set_key("estimator", "params", "loss", value="hinge"))
     loaded = cr.load(odd)
     assert loaded.get_params()["loss"] == "hinge" and hasattr(loaded, "predict_proba")
     np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), clf.predict_proba(IRIS_X))

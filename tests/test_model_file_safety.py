@@ -14,6 +14,7 @@ import pytest
 import chainrule as cr
 from chainrule.cli import main
 from chainrule.io import ModelFileError
+from conftest import rewrite_record, set_key
 
 
 def _raw_file(path, tensors: dict, document_text: str) -> None:
@@ -375,29 +376,6 @@ def test_saving_refuses_metadata_the_loader_would_refuse(tmp_path):
 
 # -- D2: numbers past the float range ------------------------------------------------------------------------
 
-def _edited(path, out, edit):
-    """Copy a model file with its chainrule record changed by ``edit(document)`` (tensors
-    unchanged) and its checksum made to match, as a forger would."""
-    from safetensors.numpy import load_file, save_file
-
-    document, tensors = cr.io.read_header(path), load_file(str(path))
-    edit(document)
-    if document.get("format_version") == 2:  # (the code before version 2 has no checksum())
-        from chainrule.io_format import checksum
-
-        document["sha256"] = checksum(document, tensors)
-    save_file(tensors, str(out), metadata={"chainrule": json.dumps(document)})
-    return out
-
-
-def _setter(*keys, value):
-    def edit(document):
-        target = document
-        for key in keys[:-1]:
-            target = target[key]
-        target[keys[-1]] = value
-    return edit
-
 
 @pytest.fixture(scope="module")
 def fitted_classifier():
@@ -418,7 +396,7 @@ def fitted_classifier():
 ], ids=["loss_curve", "validation_scores", "best_score", "best_score_text", "l2", "learning_rate", "class_list"])
 def test_numbers_past_the_float_range_are_named(tmp_path, fitted_classifier, keys, value, message):
     good = fitted_classifier.save(tmp_path / "good.chainrule")
-    bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", *keys, value=value))
+    bad = rewrite_record(good, tmp_path / "bad.chainrule", set_key("estimator", *keys, value=value))
     with pytest.raises(ModelFileError, match=f"bad.chainrule: .*{message}"):
         cr.load(bad)
 
@@ -426,8 +404,8 @@ def test_numbers_past_the_float_range_are_named(tmp_path, fitted_classifier, key
 def test_the_cli_prints_one_line_for_a_number_past_the_float_range(tmp_path, fitted_classifier, capsys):
     table = tmp_path / "t.csv"
     table.write_text("a,b,y\n0.1,0.2,0\n0.3,-0.4,1\n")
-    estimator = _edited(fitted_classifier.save(tmp_path / "good.chainrule"), tmp_path / "est.chainrule",
-                        _setter("estimator", "state", "loss_curve_", value=[10**400]))
+    estimator = rewrite_record(fitted_classifier.save(tmp_path / "good.chainrule"), tmp_path / "est.chainrule",
+                        set_key("estimator", "state", "loss_curve_", value=[10**400]))
     network = tmp_path / "net.chainrule"
     cr.mlp([2, 3, 1], rng=0).save(network, scaler_mean=[10**400, 0], features=["a", "b"])
     for model in (estimator, network):
@@ -505,10 +483,10 @@ def test_a_network_files_metadata_is_type_checked(tmp_path, capsys, metadata, me
 def test_a_classifiers_fitted_state_is_checked(tmp_path, fitted_classifier, keys, value, message):
     good = fitted_classifier.save(tmp_path / "good.chainrule")
     if keys == ("feature_names_in_",):
-        good = _edited(good, tmp_path / "named.chainrule", _setter("estimator", "state", "feature_names_in_",
+        good = rewrite_record(good, tmp_path / "named.chainrule", set_key("estimator", "state", "feature_names_in_",
                                                                    value=["a", "b"]))
         assert list(cr.load(good).feature_names_in_) == ["a", "b"]
-    bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", "state", *keys, value=value))
+    bad = rewrite_record(good, tmp_path / "bad.chainrule", set_key("estimator", "state", *keys, value=value))
     with pytest.raises(ModelFileError, match=f"bad.chainrule: estimator record: {message}"):
         cr.load(bad)
 
@@ -520,7 +498,7 @@ def test_a_regressors_single_output_flag_is_a_bool(tmp_path, value):
     X = np.random.default_rng(0).normal(size=(30, 2))
     good = NeuralNetRegressor(hidden_layer_sizes=(3,), epochs=2, random_state=0).fit(X, X[:, 0]).save(
         tmp_path / "good.chainrule")
-    bad = _edited(good, tmp_path / "bad.chainrule", _setter("estimator", "state", "single_output", value=value))
+    bad = rewrite_record(good, tmp_path / "bad.chainrule", set_key("estimator", "state", "single_output", value=value))
     with pytest.raises(ModelFileError, match="single_output must be true or false"):
         cr.load(bad)
 
