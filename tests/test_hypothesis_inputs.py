@@ -126,6 +126,9 @@ def test_table_loader_rejects_malformed_tables_cleanly(tmp_path_factory, rows, n
                 table = load_table(path, names[-1], task=task)
             except (ValueError, TypeError):
                 continue
+            except OSError as exc:  # bytes that start like zstd ask for the optional zstandard package
+                assert "needs the zstandard package" in str(exc)
+                continue
             assert np.isfinite(table.X).all() and len(table.y) == table.X.shape[0]
 
 
