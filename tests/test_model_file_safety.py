@@ -811,3 +811,23 @@ def test_an_estimator_files_recorded_target_is_type_checked(tmp_path, fitted_cla
     assert main(["evaluate", str(path), str(table)]) == 2
     err = capsys.readouterr().err
     assert err == f"chainrule: error: {path}: metadata target must be a column name, got {{'a': 1}}\n"
+
+
+def test_a_large_realistic_header_is_far_below_the_cap(tmp_path):
+    """The 16 MiB header cap leaves room: a 200-class classifier with 1000 named features and
+    two 10000-epoch curves writes a header of under half a MiB (interfaces.md: 0.45 MB)."""
+    import pandas as pd
+
+    from chainrule.estimators import NeuralNetClassifier
+    from chainrule.io_format import MAX_HEADER
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(400, 1000)), columns=[f"feature_{i:04d}" for i in range(1000)])
+    y = np.repeat([f"class_{k:03d}" for k in range(200)], 2)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, y)
+    clf.loss_curve_ = list(rng.random(10000))
+    clf.validation_scores_ = list(rng.random(10000))
+    path = clf.save(tmp_path / "big.chainrule")
+    with open(path, "rb") as handle:
+        header_bytes = struct.unpack("<Q", handle.read(8))[0]
+    assert 0.3e6 < header_bytes < 0.5e6 and header_bytes < MAX_HEADER / 30
