@@ -80,8 +80,7 @@ def namespace(array):
 
 def to_device(array, device: str, dtype=None):
     """Move (and cast) an array to a device; no copy when nothing changes."""
-    xp = array_module(device)
-    return xp.asarray(array, dtype=dtype)
+    return convert(array, array_module(device), dtype)
 
 
 def fused(array):
@@ -122,5 +121,4 @@ def assign(target, value) -> None:
     target : ndarray (NumPy or CuPy)
     value : array-like, broadcastable to ``target.shape``
     """
-    xp = np if isinstance(target, np.ndarray) else namespace(target)
-    target[...] = convert(value, xp, target.dtype)
+    target[...] = convert(value, namespace(target), target.dtype)

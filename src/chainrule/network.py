@@ -222,7 +222,7 @@ class Sequential:
         if len(weights) != len(params):
             raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
         for p, w in zip(params, weights):
-            p.assign(self.xp.asarray(w, dtype=self.dtype))
+            p.assign(w if hasattr(w, "shape") else np.asarray(w, dtype=self.dtype))  # moved and cast there
 
     def to_device(self, array):
         """An array on this network's device in its dtype (integers kept as integers)."""
