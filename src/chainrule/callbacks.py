@@ -216,27 +216,28 @@ class ProgressBar(Callback):
     ----------
     console : rich.console.Console, optional
         Where to draw (default: standard output).
-    log_every : int
-        0 for the bar (or, when the console is neither a terminal nor Jupyter, a line
-        every ``epochs // 20`` epochs); k > 0 for a line every k epochs. Lines are never
-        wrapped, so logs keep one record per line.
+    log_every : int or "auto"
+        0 for the bar (or, when the console is neither a terminal nor Jupyter, lines as
+        for "auto"); k > 0 for a line every k epochs; "auto" for a line every
+        ``epochs // 20`` epochs (``fit(verbose=2)``). Lines are never wrapped, so logs keep
+        one record per line.
     """
 
-    def __init__(self, console=None, log_every: int = 0):
+    def __init__(self, console=None, log_every: int | str = 0):
         self.console = console
-        self.log_every = check_positive("log_every", log_every, integer=True, allow_zero=True)
+        self.log_every = log_every if log_every == "auto" else check_positive(
+            "log_every", log_every, integer=True, allow_zero=True)
 
     def on_train_begin(self, trainer):
         self._progress = None
         self._unlogged = None  # the last epoch's line when it has not been printed
-        self._every = self.log_every
         if self.console is None:
             from rich.console import Console
 
             self.console = Console()
-        if not self._every and not (self.console.is_terminal or self.console.is_jupyter):
-            # a bar written to a file or pipe leaves one cut-off line: log lines instead
-            self._every = max(1, trainer.epochs // 20)
+        # a bar written to a file or pipe leaves one cut-off line: log lines instead
+        lines = self.log_every == "auto" or not (self.log_every or self.console.is_terminal or self.console.is_jupyter)
+        self._every = max(1, trainer.epochs // 20) if lines else self.log_every
         if self._every:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -148,7 +148,7 @@ def fit(
     if verbose == 1:
         callbacks.append(ProgressBar())
     elif verbose == 2:
-        callbacks.append(ProgressBar(log_every=max(1, epochs // 20)))
+        callbacks.append(ProgressBar(log_every="auto"))
     trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss))
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
