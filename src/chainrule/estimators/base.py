@@ -387,8 +387,13 @@ class NeuralNetBase(BaseEstimator):
         )
 
     def _warm(self) -> bool:
-        """True when ``fit`` should continue the previous network."""
-        return bool(self.warm_start) and hasattr(self, "network_")
+        """True when ``fit`` should continue the previous network, after refusing parameters
+        that define the network and changed since it was built."""
+        warm = bool(self.warm_start) and hasattr(self, "network_")
+        if warm:
+            self._check_same_network("warm_start=True continues the fitted network",
+                                     "set warm_start=False to start a new network")
+        return warm
 
     def _raw_output(self, X):
         """The network's output (after the loss's link) for validated ``X``."""

@@ -72,9 +72,6 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         """
         self._check_params()
         warm = self._warm()
-        if warm:
-            self._check_same_network("warm_start=True continues the fitted network",
-                                     "set warm_start=False to start a new network")
         X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, reset=not warm)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)

@@ -46,9 +46,6 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         """
         self._check_params()
         warm = self._warm()
-        if warm:
-            self._check_same_network("warm_start=True continues the fitted network",
-                                     "set warm_start=False to start a new network")
         X, y = self._validate_xy(X, y, reset=not warm)
         if warm and self._n_targets(y) != self.n_outputs_:
             raise ValueError(f"warm_start needs {self.n_outputs_} target(s) as in the previous fit, "
