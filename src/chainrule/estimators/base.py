@@ -352,13 +352,11 @@ class NeuralNetBase(BaseEstimator):
         ``learning_rate`` changed (moments and step count carry on: every optimizer reads its
         ``lr`` at each step), and the L2 penalty every time."""
         name = OPTIMIZERS.get(self.optimizer).name
-        used = getattr(self, "_optimizer_params", (name, self.learning_rate))
-        if getattr(self, "_optimizer", None) is None or name != used[0]:
+        if getattr(self, "_optimizer", None) is None or name != self._optimizer.name:
             self._optimizer = get_optimizer(name, lr=self._learning_rate(X, sample_weight))
-        elif self.learning_rate != used[1]:
-            lr = self._learning_rate(X, sample_weight)
-            self._optimizer.base_lr = self._optimizer.lr = type(self._optimizer).default_lr if lr is None else lr
-        self._optimizer_params = (name, self.learning_rate)
+        elif self.learning_rate != getattr(self, "_optimizer_learning_rate", self.learning_rate):
+            self._optimizer.set_lr(self._learning_rate(X, sample_weight))
+        self._optimizer_learning_rate = self.learning_rate
         self._optimizer.l2 = self._l2_penalty(X, sample_weight)
 
     def _n_validation(self, n_samples: int) -> int:

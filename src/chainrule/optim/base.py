@@ -59,8 +59,7 @@ class Optimizer:
         OPTIMIZERS.add_if_named(cls)
 
     def __init__(self, lr=None, *, l2=0.0, l1=0.0, clip_norm=None, clip_value=None, schedule=None):
-        self.base_lr = check_positive("lr", self.default_lr if lr is None else lr)
-        self.lr = self.base_lr
+        self.set_lr(lr)
         self.l2 = check_positive("l2", l2, allow_zero=True)
         self.l1 = check_positive("l1", l1, allow_zero=True)
         self.clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
@@ -72,6 +71,12 @@ class Optimizer:
         self._params = None
         self._states = None
         self._flat = self._flat_state = None
+
+    def set_lr(self, lr=None) -> None:
+        """Set the base learning rate α (None: the optimizer's default); the moments and the
+        step count carry on, and a schedule scales the new rate from the next epoch."""
+        self.base_lr = check_positive("lr", self.default_lr if lr is None else lr)
+        self.lr = self.base_lr
 
     # -- the public step ---------------------------------------------------------------
     def step(self, params) -> None:
