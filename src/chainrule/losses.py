@@ -19,6 +19,7 @@ import numpy as np
 
 from .backend import fused, namespace, to_numpy
 from .registry import Registry
+from .validation import check_sample_weight
 
 LOSSES = Registry("loss")
 
@@ -149,20 +150,6 @@ class Loss:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def check_sample_weight(sample_weight, n: int) -> np.ndarray:
-    """Validate per-sample weights: shape (n,), finite, non-negative, not all zero."""
-    from .validation import as_float_array
-
-    w = as_float_array("sample_weight", sample_weight, ndim=(1,))
-    if w.shape != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
-    if (w < 0).any():
-        raise ValueError(f"sample_weight must be >= 0, got {w.min()}")
-    if w.sum() <= 0:
-        raise ValueError("sample_weight sums to zero; at least one sample needs a positive weight")
-    return w
 
 
 def _check_range(name, y, allowed: str, ok) -> None:

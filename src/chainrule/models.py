@@ -20,7 +20,7 @@ import numpy as np
 
 from .backend import to_numpy
 from .estimators import NeuralNetClassifier, NeuralNetRegressor
-from .losses import check_sample_weight
+from .validation import check_sample_weight
 from .validation import check_positive
 
 # A run whose loss still fell by more than this fraction over its last twentieth of epochs (at

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .losses import Loss, check_sample_weight
+from .losses import Loss
+from .validation import check_sample_weight
 from .validation import as_float_array
 
 

@@ -72,3 +72,15 @@ def check_finite(name: str, array) -> None:
         where = tuple(int(i) for i in bad)
         value = array[where]
         raise ValueError(f"{name} contains {value} at index {where if len(where) > 1 else where[0]}")
+
+
+def check_sample_weight(sample_weight, n: int) -> np.ndarray:
+    """Validate per-sample weights: shape (n,), finite, non-negative, not all zero."""
+    w = as_float_array("sample_weight", sample_weight, ndim=(1,))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+    if (w < 0).any():
+        raise ValueError(f"sample_weight must be >= 0, got {w.min()}")
+    if w.sum() <= 0:
+        raise ValueError("sample_weight sums to zero; at least one sample needs a positive weight")
+    return w

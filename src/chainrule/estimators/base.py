@@ -24,10 +24,10 @@ from ..backend import resolve_device, resolve_dtype
 from ..callbacks import EarlyStopping, StopOnDivergence
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
-from ..losses import LOSSES, check_sample_weight
+from ..losses import LOSSES
 from ..network import mlp
 from ..optim import OPTIMIZERS, get_optimizer
-from ..validation import check_fraction, check_positive
+from ..validation import check_fraction, check_positive, check_sample_weight
 from .holdout import holdout_size, holdout_split
 
 FLOAT_DTYPES = [np.float64, np.float32]
