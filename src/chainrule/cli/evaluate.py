@@ -43,6 +43,7 @@ LOG_TABLE_WIDTH = 200
 
 
 def print_metrics(metrics: dict, title: str) -> None:
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -63,24 +64,18 @@ def print_metrics(metrics: dict, title: str) -> None:
     confusion = metrics.get("confusion_matrix")
     terminal = console.is_terminal or console.is_jupyter
     limit = console.width if terminal else LOG_TABLE_WIDTH
-    if confusion and _table_width(confusion) > limit:
+    if not confusion:
+        return
+    matrix = Table()
+    matrix.add_column("true \\ predicted")
+    for label in confusion["labels"]:
+        matrix.add_column(Text(str(label)), justify="right")
+    for label, row in zip(confusion["labels"], confusion["counts"]):
+        matrix.add_row(Text(str(label)), *map(str, row))  # Text: a label like "[a]" is not markup
+    if Measurement.get(console, console.options, matrix).maximum > limit:
         where = f"the {limit}-column terminal" if terminal else f"{limit} columns"
         console.print(f"confusion matrix of {len(confusion['labels'])} classes not shown: wider than {where} "
                       "(--json has every count)", markup=False, highlight=False, soft_wrap=True)
-    elif confusion:
+    else:
         console.print("confusion matrix (rows: true class, columns: predicted)", soft_wrap=True)
-        matrix = Table()
-        matrix.add_column("true \\ predicted")
-        for label in confusion["labels"]:
-            matrix.add_column(Text(str(label)), justify="right")
-        for label, row in zip(confusion["labels"], confusion["counts"]):
-            matrix.add_row(Text(str(label)), *map(str, row))  # Text: a label like "[a]" is not markup
         console.print(matrix)
-
-
-def _table_width(confusion: dict) -> int:
-    """Characters the confusion matrix table needs: a column per class plus the row labels."""
-    labels = [str(label) for label in confusion["labels"]]
-    cells = [max(len(label), *(len(str(row[j])) for row in confusion["counts"])) for j, label in enumerate(labels)]
-    first = max(len("true \\ predicted"), *(len(label) for label in labels))
-    return first + sum(width + 3 for width in cells) + 4
