@@ -363,3 +363,18 @@ def test_no_stratify_allows_a_class_of_one_row(tmp_path, iris, capsys):
     code, out, _ = _train(path, "species", capsys, "--no-stratify", "--json")
     report = json.loads(out)
     assert code == 0 and report["network"][-1] == 4 and report["rows"] == {"train": 105, "test": 45}
+
+
+def test_load_table_warns_from_python_and_leaves_the_command_line_its_own_lines(tmp_path):
+    import warnings
+
+    from chainrule.datasets.tabular import TableWarning
+
+    path = tmp_path / "commented.csv"
+    path.write_text("# instrument X\na,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    with pytest.warns(TableWarning, match="skipped 1 line"):
+        table = load_table(path, "y")
+    assert len(table.warnings) == 1 and "skipped 1 line" in table.warnings[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_table(path, "y", warn=False).warnings == table.warnings

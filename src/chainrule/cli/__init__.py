@@ -12,7 +12,6 @@ import importlib
 import pkgutil
 import re
 import sys
-import warnings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -50,9 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the console script; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    with warnings.catch_warnings():
-        _table_warnings_as_lines()
-        return _run(argv)
+    return _run(argv)
 
 
 def _run(argv: list[str]) -> int:
@@ -102,23 +99,6 @@ def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespac
             if token in names and _NUMBER.fullmatch(value):
                 return parse(parser, [*argv[:i], f"{token}={value}", *argv[i + 2:]])
         raise
-
-
-def _table_warnings_as_lines() -> None:
-    """A ``TableWarning`` (comment lines skipped, a column that looks like a row ID) is one
-    line on standard error, every time; other warnings are shown as Python shows them."""
-    from ..datasets.tabular import TableWarning
-
-    shown = warnings.showwarning
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, TableWarning):
-            print(f"chainrule: warning: {message}", file=sys.stderr)
-        else:
-            shown(message, category, filename, lineno, file, line)
-
-    warnings.simplefilter("always", TableWarning)
-    warnings.showwarning = show
 
 
 def _message(exc: BaseException) -> str:

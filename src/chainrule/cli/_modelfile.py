@@ -294,6 +294,7 @@ def read_table_for(model: TableModel, model_path, data_path, target=None):
         Class indices into ``model.classes``, or target values.
     """
     from ..datasets import load_table
+    from ._output import print_warnings
 
     if model.task == "regression" and model.network.n_outputs > 1 and target is not None:
         raise ValueError(f"{model_path} predicts {model.network.n_outputs} targets; evaluating it on a table "
@@ -301,8 +302,9 @@ def read_table_for(model: TableModel, model_path, data_path, target=None):
     # a model fitted on an array takes the columns by position: its recorded target is not one of them
     ignore = (model.target,) if target is None and model.features is None and model.target else ()
     table = load_table(data_path, target, task="regression" if model.task == "regression" else "classification",
-                       features=model.features, classes=model.classes, ignore=ignore)
+                       features=model.features, classes=model.classes, ignore=ignore, warn=False)
     if table.X.shape[1] != model.n_features:
         raise ValueError(f"{data_path} has {table.X.shape[1]} feature columns but {model_path} takes "
                          f"{model.n_features}")
+    print_warnings(table.warnings)  # after the checks: an error stays one line
     return table.X, table.y

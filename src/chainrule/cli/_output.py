@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 
@@ -22,6 +23,12 @@ def report_console(stderr: bool = False):
     if console.is_terminal or console.is_jupyter:
         return console
     return Console(stderr=stderr, width=LOG_WIDTH)
+
+
+def print_warnings(messages) -> None:
+    """Each of a table's warnings (``Table.warnings``) as one line on standard error."""
+    for message in messages:
+        print(f"chainrule: warning: {message}", file=sys.stderr)
 
 
 def check_output_file(path, option: str, hint: str = "") -> Path:

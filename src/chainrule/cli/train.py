@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,20 +95,15 @@ class Problem:
 def load_problem(args) -> Problem:
     """The built-in dataset, or the user's table (checked: numeric, complete, enough rows)."""
     from ..datasets import load_builtin, load_table
-    from ..datasets.tabular import TableWarning
 
     if args.data is not None:
         if not args.target:
             raise ValueError("--data needs --target COLUMN")
-        with warnings.catch_warnings(record=True) as caught:  # said once every check has passed
-            warnings.simplefilter("always", TableWarning)
-            table = load_table(args.data, args.target, task=args.task, drop=args.drop, drop_option="--drop")
-        for warning in caught:
-            if not issubclass(warning.category, TableWarning):
-                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        # the table's warnings are said once every check has passed (warn_about_table)
+        table = load_table(args.data, args.target, task=args.task, drop=args.drop, drop_option="--drop", warn=False)
         check_enough_rows(args.data, table.X.shape[0], args.test_size)
         return Problem(table.X, table.y, table.task, args.data, table.feature_names, table.classes, args.target,
-                       table.note, [str(w.message) for w in caught if issubclass(w.category, TableWarning)])
+                       table.note, table.warnings)
     if args.target:
         raise ValueError("--target needs --data FILE")
     if args.drop:
@@ -320,10 +314,9 @@ def run(args) -> int:
 def warn_about_table(problem: Problem) -> None:
     """The table's warnings (comment lines skipped, a column that looks like a row ID), once
     the checks have passed, so that an error stays one line."""
-    from ..datasets.tabular import TableWarning
+    from ._output import print_warnings
 
-    for message in problem.warnings:
-        warnings.warn(TableWarning(message), stacklevel=2)
+    print_warnings(problem.warnings)
 
 
 def check_loss_fits_task(loss, problem: Problem) -> None:

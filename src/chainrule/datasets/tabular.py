@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import shlex
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,8 @@ class Table:
         Original class labels; ``y`` indexes them.
     note : str or None
         How an ambiguous target was read (an integer target taken as regression), for the report.
+    warnings : list of str
+        What ``load_table`` found worth a look (the ``TableWarning`` messages).
     """
 
     X: np.ndarray
@@ -56,6 +58,7 @@ class Table:
     task: str | None
     classes: list | None
     note: str | None = None
+    warnings: list = field(default_factory=list)
 
 
 def is_numeric(column) -> bool:
@@ -85,11 +88,6 @@ def first_non_number(column) -> tuple[int, object]:
     row = int(np.flatnonzero(bad)[0]) if bad.any() and not is_bool_dtype(column) else 0
     value = column.iloc[row]
     return row, value.item() if isinstance(value, np.generic) else value
-
-
-def _emit(notes) -> None:
-    for note in notes:
-        warnings.warn(TableWarning(note), stacklevel=3)
 
 
 def _listing(names) -> str:
@@ -196,7 +194,7 @@ def _looks_like_id(values: np.ndarray) -> str | None:
 
 
 def load_table(path, target: str | None, task: str = "auto", features=None, classes=None, ignore=(), drop=(),
-               drop_option: str | None = None) -> Table:
+               drop_option: str | None = None, warn: bool = True) -> Table:
     """Read ``path`` and split it into numeric features and the ``target`` column.
 
     Parameters
@@ -220,6 +218,9 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
     drop_option : str, optional
         The command-line option that drops a column (``"--drop"``), named in the advice
         for a column that is not numeric.
+    warn : bool
+        Issue the table's warnings as ``TableWarning`` (they are in ``Table.warnings``
+        either way; the command line prints them itself once its own checks have passed).
 
     Warns
     -----
@@ -289,10 +290,13 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
                              f"it looks like a row ID, which a network can learn the row order from; {drop_hint} "
                              "if so")
     if target is None:
-        _emit(notes)
-        return Table(X, None, list(features), None, None, classes)
-    from .table_target import target_table  # it builds a Table: imported here, not in a cycle
+        table = Table(X, None, list(features), None, None, classes)
+    else:
+        from .table_target import target_table  # it builds a Table: imported here, not in a cycle
 
-    table = target_table(frame[target], layout, target, task, classes, X, list(features), notes)
-    _emit(notes)
+        table = target_table(frame[target], layout, target, task, classes, X, list(features), notes)
+    table.warnings = notes
+    if warn:
+        for note in notes:
+            warnings.warn(TableWarning(note), stacklevel=2)
     return table
