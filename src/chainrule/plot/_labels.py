@@ -39,29 +39,18 @@ def short_labels(labels, limit: int) -> tuple[list[str], bool]:
     if all(len(text) <= limit for text in texts):
         return texts, False
     wanted = len(set(texts))
-    for shorten in (_middle, lambda text, n: _differing(text, texts, n)):
+    for shorten in (middle_ellipsis, lambda text, n: differing_part(text, texts, n)):
         short = [shorten(text, limit) for text in texts]
         if len(set(short)) == wanted:
             return short, False
     numbered = []
     for i, text in enumerate(texts, start=1):
         prefix = f"[{i}] "
-        numbered.append(prefix + _middle(text, max(limit - len(prefix), 3)))
+        numbered.append(prefix + middle_ellipsis(text, max(limit - len(prefix), 3)))
     return numbered, True
 
 
-def middle_ellipsis(text, limit: int) -> str:
-    """``text`` shortened to ``limit`` characters in the middle (step 1 of ``short_labels``)."""
-    return _middle(str(text), limit)
-
-
-def differing_part(text, texts, limit: int) -> str:
-    """The stretch of ``text`` where it differs from the other ``texts``, in ``limit``
-    characters (step 2 of ``short_labels``)."""
-    return _differing(str(text), [str(other) for other in texts], limit)
-
-
-def _middle(text: str, limit: int) -> str:
+def middle_ellipsis(text: str, limit: int) -> str:
     """``text`` in at most ``limit`` characters: a head and a tail joined by an ellipsis,
     cut at word boundaries where that keeps about as much (a cut inside a word costs 8
     characters in the choice), the two parts about equally long."""
@@ -88,7 +77,7 @@ def _middle(text: str, limit: int) -> str:
     return text[:head].rstrip() + "…" + text[start:].lstrip()
 
 
-def _differing(text: str, texts: list[str], limit: int) -> str:
+def differing_part(text: str, texts: list[str], limit: int) -> str:
     """The stretch of ``text`` where it differs from the others, cut to ``limit``."""
     if len(text) <= limit:
         return text
