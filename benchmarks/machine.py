@@ -54,3 +54,16 @@ def describe() -> dict:
     except ImportError:
         info["pytorch"] = "(not installed)"
     return info
+
+
+def blas_kernels() -> str:
+    """The kernel families NumPy's BLAS runs here (OpenBLAS's 'architecture': Haswell means
+    AVX2, SkylakeX AVX-512), as threadpoolctl reports them; '?' without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "?"
+    import numpy  # noqa: F401  (loads NumPy's BLAS, so that it is listed)
+
+    found = [p.get("architecture") or "?" for p in threadpool_info() if p.get("user_api") == "blas"]
+    return ", ".join(dict.fromkeys(found)) or "?"

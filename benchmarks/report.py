@@ -64,6 +64,15 @@ def workload_table(key, wl) -> list[str]:
 
 def text(results) -> str:
     """The plain-text summary printed at the end of a run."""
+    lines = _text_run(results)
+    native = results.get("native")
+    if native:
+        lines += ["", f"with OpenBLAS's own kernels ({native['kernels']}; OPENBLAS_CORETYPE unset):"]
+        lines += _text_run(native)
+    return "\n".join(lines)
+
+
+def _text_run(results) -> list[str]:
     lines = []
     for key, wl in results["workloads"].items():
         lines.append(f"{key} {wl['title']}")
@@ -74,11 +83,68 @@ def text(results) -> str:
     for m in results.get("memory") or []:
         lines.append(f"W3 peak RSS {m['tool']:<14} {m['peak_rss_mib']:8.1f} MiB")
     if results["targets"]:
-        lines.append("targets" + (" (quick sizes: not a measurement)" if results["quick"] else ""))
+        lines.append(f"targets (OpenBLAS kernels: {results.get('kernels', '?')})"
+                     + (" (quick sizes: not a measurement)" if results["quick"] else ""))
         for t in results["targets"]:
             lines.append(f"  {t['target']:<50} {t['measured']:6.3f} (goal {t['goal']}) "
                          f"{'met' if t['met'] else 'NOT MET'}")
-    return "\n".join(lines)
+    return lines
+
+
+def _yes_no(target) -> str:
+    return "yes" if target["met"] else "**no**"
+
+
+def targets_table(results) -> list[str]:
+    """The targets of this run, and of the run with OpenBLAS's own kernels beside them."""
+    native = results.get("native")
+    if not native:
+        lines = ["| target | measured | goal | met |", "|---|---|---|---|"]
+        return lines + [f"| {t['target']} | {t['measured']:.3f} | {t['goal']} | {_yes_no(t)} |"
+                        for t in results["targets"]]
+    pinned = results["machine"].get("OPENBLAS_CORETYPE", "?")
+    lines = [f"| target | goal | measured, OPENBLAS_CORETYPE={pinned} ({results.get('kernels', '?')} kernels) | met "
+             f"| measured, OpenBLAS's own choice ({native.get('kernels', '?')} kernels) | met |",
+             "|---|---|---|---|---|---|"]
+    by_name = {t["target"]: t for t in native["targets"]}
+    for t in results["targets"]:
+        other = by_name.get(t["target"])
+        theirs = f"{other['measured']:.3f} | {_yes_no(other)}" if other else "– | –"
+        lines.append(f"| {t['target']} | {t['goal']} | {t['measured']:.3f} | {_yes_no(t)} | {theirs} |")
+    return lines
+
+
+def workload_sections(results) -> list[str]:
+    lines = []
+    for key, wl in results["workloads"].items():
+        lines += ["", f"## {key}: {wl['title']}", ""] + [f"- {n}" for n in wl["notes"]] + [""]
+        lines += workload_table(key, wl)
+        if key in results["agreement"]:
+            lines += ["", f"chainrule's trained weights differ from the seed loop's by at most "
+                          f"{results['agreement'][key]:.1e}."]
+    if results.get("memory"):
+        lines += ["", "## W3 peak memory (fresh process per tool)", "",
+                  "| tool | peak RSS MiB | RSS before training MiB |", "|---|---|---|"]
+        lines += [f"| {r['tool']} | {r['peak_rss_mib']:.1f} | {r['before_fit_rss_mib']:.1f} |"
+                  for r in results["memory"]]
+        lines += ["", "Peak RSS is the whole process: interpreter, the tool's imports, the 60000×784 "
+                      "float32 data and training."]
+    return lines
+
+
+def native_section(results) -> list[str]:
+    """The run without OPENBLAS_CORETYPE, its sections demoted one level."""
+    native = results["native"]
+    pinned = results["machine"].get("OPENBLAS_CORETYPE", "?")
+    lines = ["", f"## The same suite with OpenBLAS's own kernels ({native.get('kernels', '?')})", "",
+             f"This machine's environment sets `OPENBLAS_CORETYPE={pinned}`, which makes OpenBLAS run its "
+             f"{results.get('kernels', '?')} kernels whatever the CPU offers. NumPy's matrix products, and with "
+             "them chainrule's and scikit-learn's, run on OpenBLAS; PyTorch brings its own BLAS and is not "
+             "affected. The tables below are the same command run in a child process without "
+             "`OPENBLAS_CORETYPE`, where OpenBLAS picks its kernels from the CPU "
+             f"(NumPy's BLAS: {native['machine'].get('blas', '?')}).", ""]
+    lines += ["#" + line if line.startswith("## ") else line for line in workload_sections(native)]
+    return lines
 
 
 def markdown(results, gpu) -> str:
@@ -93,22 +159,10 @@ def markdown(results, gpu) -> str:
               "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in m.items() if k != "date"]
     if results["targets"]:
-        lines += ["", "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
-        lines += [f"| {t['target']} | {t['measured']:.3f} | {t['goal']} | {'yes' if t['met'] else '**no**'} |"
-                  for t in results["targets"]]
-    for key, wl in results["workloads"].items():
-        lines += ["", f"## {key}: {wl['title']}", ""] + [f"- {n}" for n in wl["notes"]] + [""]
-        lines += workload_table(key, wl)
-        if key in results["agreement"]:
-            lines += ["", f"chainrule's trained weights differ from the seed loop's by at most "
-                          f"{results['agreement'][key]:.1e}."]
-    if results.get("memory"):
-        lines += ["", "## W3 peak memory (fresh process per tool)", "",
-                  "| tool | peak RSS MiB | RSS before training MiB |", "|---|---|---|"]
-        lines += [f"| {r['tool']} | {r['peak_rss_mib']:.1f} | {r['before_fit_rss_mib']:.1f} |"
-                  for r in results["memory"]]
-        lines += ["", "Peak RSS is the whole process: interpreter, the tool's imports, the 60000×784 "
-                      "float32 data and training."]
+        lines += ["", "## Targets", ""] + targets_table(results)
+    lines += workload_sections(results)
+    if results.get("native"):
+        lines += native_section(results)
     if gpu:
         lines += ["", gpu.get("markdown", "").strip()]
     return "\n".join(lines) + "\n"

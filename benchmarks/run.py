@@ -3,6 +3,13 @@
     python benchmarks/run.py                 # everything, writes benchmarks/RESULTS.md
     python benchmarks/run.py --only W1,W3    # a subset
     python benchmarks/run.py --quick         # tiny sizes, one round (a smoke test, not a measurement)
+    python benchmarks/run.py --blas native   # only with OpenBLAS's own choice of kernels
+
+When the environment pins OpenBLAS's kernels (``OPENBLAS_CORETYPE``, as on the machine of
+``RESULTS.md``, where it selects AVX2 kernels on a CPU with AVX-512), the default ``--blas both``
+runs the suite twice: here, as the environment sets it, and in a child process without
+``OPENBLAS_CORETYPE``, where OpenBLAS picks its kernels from the CPU. NumPy's matrix products
+(chainrule's and scikit-learn's) run on those kernels; PyTorch brings its own BLAS.
 
 Every case of a workload runs in this process, interleaved: each round runs every tool once,
 in an order rotated from round to round, after one untimed warm-up run each. Times are
@@ -18,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +36,9 @@ import report  # noqa: E402
 import workloads  # noqa: E402
 
 DEFAULT_ROUNDS = {"W1": 11, "W2": 7, "W3": 7, "W4": 5}
+BLAS_MODES = ("environment", "native", "both")
+#: The variable that overrides OpenBLAS's detection of the CPU (read when NumPy loads OpenBLAS).
+CORETYPE = "OPENBLAS_CORETYPE"
 
 
 def parse_args(argv=None):
@@ -37,6 +48,11 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds per workload (default: per workload)")
     parser.add_argument("--no-memory", action="store_true", help="skip W3's per-tool peak-memory processes")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="Markdown file to write ('-': none)")
+    parser.add_argument("--blas", choices=BLAS_MODES, default="both",
+                        help="OpenBLAS kernels: 'environment' as OPENBLAS_CORETYPE selects them, 'native' "
+                             "OpenBLAS's own choice from the CPU (OPENBLAS_CORETYPE removed, in a child "
+                             "process), 'both' (default) the two when OPENBLAS_CORETYPE is set")
+    parser.add_argument("--results-json", default=None, help=argparse.SUPPRESS)  # a child's results, for its parent
     args = parser.parse_args(argv)
     only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
     unknown = [w for w in only if w not in workloads.WORKLOADS]
@@ -104,8 +120,8 @@ def measure_memory(quick: bool) -> list[dict]:
     return rows
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def measure(args) -> dict:
+    """Run the chosen workloads in this process; the results as ``report`` reads them."""
     sizes = workloads.QUICK if args.quick else workloads.FULL
     results = {"quick": args.quick, "workloads": {}, "memory": None, "agreement": {}}
     for key in args.only:
@@ -126,8 +142,38 @@ def main(argv=None) -> int:
     import machine
 
     results["machine"] = machine.describe()
+    results["kernels"] = machine.blas_kernels()
     results["targets"] = report.targets(results)
+    return results
+
+
+def measure_native(args) -> dict:
+    """The same measurements in a child process without ``OPENBLAS_CORETYPE``, so that OpenBLAS
+    chooses its kernels from the CPU (the variable is read only when OpenBLAS loads)."""
+    env = {k: v for k, v in os.environ.items() if k != CORETYPE}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "results.json"
+        cmd = [sys.executable, str(HERE / "run.py"), "--only", ",".join(args.only), "--blas", "native",
+               "--output", "-", "--results-json", str(out)]
+        cmd += (["--quick"] if args.quick else []) + (["--no-memory"] if args.no_memory else [])
+        cmd += ["--rounds", str(args.rounds)] if args.rounds else []
+        log(f"the same suite with OpenBLAS's own kernels ({CORETYPE} unset), in a child process")
+        done = subprocess.run(cmd, env=env, cwd=HERE, stdout=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise RuntimeError(f"the run without {CORETYPE} failed (exit status {done.returncode})")
+        return json.loads(out.read_text())
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    pinned = os.environ.get(CORETYPE) is not None
+    results = measure_native(args) if args.blas == "native" and pinned else measure(args)
+    results["blas"] = "native" if args.blas == "native" or not pinned else "environment"
+    if args.blas == "both" and pinned:
+        results["native"] = measure_native(args)
     results["command"] = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.results_json:
+        Path(args.results_json).write_text(json.dumps(results))
     print(report.text(results))
     if args.output != "-":
         report.write_markdown(results, Path(args.output), HERE / "gpu_results.json")

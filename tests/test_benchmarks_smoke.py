@@ -33,3 +33,42 @@ def test_bad_workload_name_is_refused():
     )
     assert done.returncode == 2
     assert "W9" in done.stderr
+
+
+def _run_suite(args, env_update, tmp_path):
+    import os
+    import platform
+
+    safe_core = {"x86_64": "Prescott", "AMD64": "Prescott", "aarch64": "ARMV8"}.get(platform.machine())
+    if safe_core is None:
+        import pytest
+
+        pytest.skip(f"no OpenBLAS core type known to be safe on {platform.machine()}")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    env.update({k: (safe_core if v == "SAFE" else v) for k, v in env_update.items()})
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "W1",
+                           "--output", str(out), *args], capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out.read_text(), safe_core
+
+
+def test_a_pinned_openblas_also_gets_a_run_with_its_own_kernels(tmp_path):
+    text, core = _run_suite([], {"OPENBLAS_CORETYPE": "SAFE"}, tmp_path)
+    assert f"measured, OPENBLAS_CORETYPE={core}" in text
+    assert "## The same suite with OpenBLAS's own kernels" in text
+    assert text.count("W1: seed 000 network") == 2
+    # the child ran without the variable: its machine description says so
+    assert "The tables below are the same command run in a child process" in text
+
+
+def test_blas_environment_runs_once_and_unpinned_runs_once(tmp_path):
+    text, _ = _run_suite(["--blas", "environment"], {"OPENBLAS_CORETYPE": "SAFE"}, tmp_path)
+    assert "own kernels" not in text and text.count("W1: seed 000 network") == 1
+    text, _ = _run_suite([], {}, tmp_path)
+    assert "own kernels" not in text and "| OPENBLAS_CORETYPE | (unset) |" in text
+
+
+def test_blas_native_reports_only_the_unpinned_run(tmp_path):
+    text, _ = _run_suite(["--blas", "native"], {"OPENBLAS_CORETYPE": "SAFE"}, tmp_path)
+    assert "own kernels" not in text and "| OPENBLAS_CORETYPE | (unset) |" in text
