@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 import platform
 
@@ -63,7 +64,7 @@ def blas_kernels() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "?"
-    import numpy  # noqa: F401  (loads NumPy's BLAS, so that it is listed)
+    importlib.import_module("numpy")  # loads NumPy's BLAS, so that it is listed
 
     found = [p.get("architecture") or "?" for p in threadpool_info() if p.get("user_api") == "blas"]
     return ", ".join(dict.fromkeys(found)) or "?"
