@@ -103,3 +103,30 @@ def test_predict_checks_input(data):
         net.predict(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="X contains nan"):
         net.predict(np.array([[np.nan, 1.0]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (1999, 99), (777, 41)])
+def test_large_inputs_name_every_kind_of_non_finite_entry(dtype, bad, where):
+    # large contiguous arrays take the quick matrix-vector check first: it must not miss one
+    from chainrule.validation import as_float_array
+
+    X = np.random.default_rng(0).standard_normal((2000, 100)).astype(dtype)
+    X[where] = bad
+    with pytest.raises(ValueError, match=rf"X contains {bad} at index \({where[0]}, {where[1]}\)"):
+        as_float_array("X", X, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_finite_inputs_whose_row_sums_overflow_are_accepted(dtype):
+    from chainrule.validation import as_float_array
+
+    X = np.full((2000, 100), np.finfo(dtype).max / 4, dtype=dtype)
+    X[::2] *= -1  # rows of +max/4 and -max/4: the sums overflow, the entries are finite
+    X[:, ::3] *= -1
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert as_float_array("X", X, dtype=dtype) is X
