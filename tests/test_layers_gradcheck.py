@@ -135,3 +135,25 @@ def test_same_seed_same_weights():
 def test_all_layers_importable_from_top_level():
     for name in ["Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax", "XTanh", "CustomActivation"]:
         assert hasattr(cr, name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_forward_matches_maximum_with_zero_for_every_shape_and_dtype(dtype):
+    # ReLU keeps an array of zeros for NumPy's quick loop: it must follow each new shape and
+    # dtype, never change its input, and give np.maximum(z, 0) exactly (NaN stays NaN)
+    import chainrule as cr
+
+    relu = cr.ReLU()
+    rng = np.random.default_rng(0)
+    for shape in [(4, 3), (4, 3), (7, 3), (2, 5), (1 << 10, 1 << 9)]:  # the last: above the cache size
+        z = rng.standard_normal(shape).astype(dtype)
+        z[0, 0], z[-1, -1] = np.nan, -np.inf
+        before = z.copy()
+        a = relu.forward(z)
+        assert a.dtype == dtype and a is not z
+        np.testing.assert_array_equal(a, np.maximum(before, 0))
+        np.testing.assert_array_equal(z, before)
+    z64 = relu.forward(np.array([[-1.0, 2.0]]))
+    z32 = relu.forward(np.array([[-1.0, 2.0]], dtype=np.float32))
+    assert z64.dtype == np.float64 and z32.dtype == np.float32
+    np.testing.assert_array_equal(z32, [[0.0, 2.0]])
