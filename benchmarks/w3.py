@@ -16,6 +16,8 @@ TOOLS = ("chainrule", "scikit-learn", "pytorch")
 
 #: Not a tool: only the epoch's matrix products, the floor for any NumPy implementation.
 GEMM_FLOOR = "matrix products only"
+#: Not a tool: the whole epoch as one hand-written NumPy loop with nothing but the arithmetic.
+NUMPY_LOOP = "hand-written NumPy loop"
 
 
 def make_data(sizes, seed: int = 0):
@@ -56,6 +58,8 @@ def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = 
         return _torch_epoch(X, y, sizes, device, batch)
     if tool == GEMM_FLOOR:
         return _gemm_epoch(X, sizes, batch)
+    if tool == NUMPY_LOOP:
+        return _numpy_epoch(X, y, sizes, batch)
     raise ValueError(f"unknown W3 tool {tool!r}; choose one of {', '.join(TOOLS)}")
 
 
@@ -124,3 +128,79 @@ def flops_per_epoch(sizes, n_samples: int | None = None) -> float:
     macs = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
     per_sample = 2 * (3 * macs - dims[0] * dims[1])
     return float(per_sample * (n_samples or sizes.w3_samples))
+
+
+def _numpy_epoch(X, y, sizes, batch):
+    """The same training as chainrule's, written as one NumPy loop with every trick chainrule
+    uses (float32, a gather per batch from a shuffled order, biases and weights as views of
+    one flat buffer, bias gradients as ``1ᵀ dZ``, ReLU in place against an array of zeros,
+    Adam in place in 10 passes)
+    and nothing else: no input checks, metric, history, callbacks or divergence checks."""
+    import math
+
+    dims = layer_sizes(sizes)
+    rng = np.random.default_rng(0)
+    shapes = [(n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])]
+    total = sum(o * i + o for o, i in shapes)
+    flat, grad, m, v, scratch = (np.zeros(total, np.float32) for _ in range(5))
+    weights, biases, dweights, dbiases, offset = [], [], [], [], 0
+    for n_out, n_in in shapes:
+        weights.append(flat[offset:offset + n_out * n_in].reshape(n_out, n_in))
+        dweights.append(grad[offset:offset + n_out * n_in].reshape(n_out, n_in))
+        offset += n_out * n_in
+        biases.append(flat[offset:offset + n_out])
+        dbiases.append(grad[offset:offset + n_out])
+        offset += n_out
+        limit = math.sqrt(6.0 / (n_in + n_out))
+        weights[-1][...] = rng.uniform(-limit, limit, (n_out, n_in))
+    n, last = X.shape[0], len(shapes) - 1
+    ones = np.ones(batch, np.float32)
+    zeros = {n_out: np.zeros((batch, n_out), np.float32) for n_out, _ in shapes}
+    step = [0]
+
+    def adam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        step[0] += 1
+        t = step[0]
+        np.multiply(m, b1, out=m)  # in-place ufuncs with out=: m, v, flat are the closure's arrays
+        np.add(m, grad, out=m)
+        np.multiply(grad, grad, out=scratch)
+        np.multiply(v, b2, out=v)
+        np.add(v, scratch, out=v)
+        c = math.sqrt((1.0 - b2) / (1.0 - b2**t))
+        np.sqrt(v, out=scratch)
+        np.add(scratch, eps / c, out=scratch)
+        np.divide(m, scratch, out=scratch)
+        np.multiply(scratch, lr * (1.0 - b1) / ((1.0 - b1**t) * c), out=scratch)
+        np.subtract(flat, scratch, out=flat)
+
+    def run():
+        order = rng.permutation(n)
+        loss = 0.0
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            a, labels = X.take(idx, axis=0), y.take(idx)
+            rows = np.arange(a.shape[0])
+            inputs = []
+            for layer, (W, b) in enumerate(zip(weights, biases)):
+                inputs.append(a)
+                a = a @ W.T
+                a += b
+                if layer != last:
+                    np.maximum(a, zeros[a.shape[1]][:a.shape[0]], out=a)
+            a -= a.max(axis=1, keepdims=True)  # softmax cross-entropy, in place on the logits
+            np.exp(a, out=a)
+            a /= a.sum(axis=1, keepdims=True)
+            loss -= float(np.log(a[rows, labels]).sum())
+            a[rows, labels] -= 1.0
+            a *= 1.0 / a.shape[0]
+            d = a
+            for layer in range(last, -1, -1):
+                np.matmul(d.T, inputs[layer], out=dweights[layer])
+                np.matmul(ones[:d.shape[0]], d, out=dbiases[layer])
+                if layer:
+                    d = d @ weights[layer]
+                    d *= inputs[layer] > 0
+            adam()
+        return loss / n
+
+    return run

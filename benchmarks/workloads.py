@@ -254,12 +254,15 @@ def w3(sizes: Sizes) -> Workload:
     tools = ["chainrule"]
     tools += ["scikit-learn"] if optional("sklearn") is not None else []
     tools += ["pytorch"] if optional("torch") is not None else []
-    tools.append(w3mod.GEMM_FLOOR)
+    tools += [w3mod.NUMPY_LOOP, w3mod.GEMM_FLOOR]
     cases = [Case(tool, lambda tool=tool: w3mod.build(tool, X, y, sizes)) for tool in tools]
     dims = "-".join(map(str, w3mod.layer_sizes(sizes)))
     notes = [f"{sizes.w3_samples}×{sizes.w3_features} float32 random data, {dims} ReLU, softmax "
              f"cross-entropy, Adam lr 0.001, batch {sizes.w3_batch}, shuffled, one epoch; no L2 "
              "(scikit-learn alpha=0)",
+             f"'{w3mod.NUMPY_LOOP}' is not a tool: the same training as one plain NumPy loop with "
+             "chainrule's tricks and nothing but the arithmetic (no input checks, metric, history or "
+             "divergence checks), the most a NumPy implementation of this epoch does here",
              f"'{w3mod.GEMM_FLOOR}' is not a tool: it runs only the epoch's matrix products in NumPy "
              "(float32, no bias, activation, loss, optimizer or shuffle), the floor under any NumPy "
              "implementation on this machine"]
