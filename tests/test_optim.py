@@ -229,3 +229,44 @@ def test_trajectory_matches_torch(case, rng):
         theirs.grad = torch.tensor(grad)
         torch_opt.step()
     np.testing.assert_allclose(ours.value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_updates_large_parameters_in_blocks_exactly_as_one_expression(kwargs, dtype):
+    # above optim.base.BLOCK elements the update runs block by block (small temporaries):
+    # every element must be what the whole-array expression gives, bit for bit
+    from chainrule.optim.base import BLOCK
+
+    rng = np.random.default_rng(0)
+    n = 3 * BLOCK + 17
+    value = rng.standard_normal(n).astype(dtype)
+    p = Parameter(value.copy(), "W")
+    opt = cr.optim.SGD(0.05, **kwargs)
+    want, velocity = value.copy(), np.zeros_like(value)
+    for _ in range(3):
+        grad = rng.standard_normal(n).astype(dtype)
+        p.grad[...] = grad
+        opt.step([p])
+        if kwargs:
+            velocity = velocity * dtype(0.9) + grad
+            step = grad + dtype(0.9) * velocity if kwargs.get("nesterov") else velocity
+        else:
+            step = grad
+        want = want - dtype(0.05) * step
+    np.testing.assert_array_equal(p.value, want)
+
+
+def test_blocks_are_views_and_leave_odd_arrays_whole():
+    from chainrule.optim.base import BLOCK, blocks
+
+    a, b = np.zeros(2 * BLOCK + 3), np.arange(2 * BLOCK + 3, dtype=float)
+    parts = list(blocks(a, b))
+    assert [x.size for x, _ in parts] == [BLOCK, BLOCK, 3]
+    for x, y in parts:
+        x += y  # writes through to a
+    np.testing.assert_array_equal(a, b)
+    strided = np.zeros((2 * BLOCK + 3) * 2)[::2]
+    assert len(list(blocks(strided, b))) == 1  # a flat view would be a copy: one piece, the arrays
+    small = np.zeros(5)
+    assert list(blocks(small, small))[0][0] is small

@@ -200,6 +200,34 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+#: Elements per block when an update is a NumPy expression with temporaries: they stay
+#: this small (in cache) instead of as large as all the parameters.
+BLOCK = 1 << 16
+
+
+def blocks(*arrays):
+    """Matching 1-D blocks of same-shaped arrays, ``BLOCK`` elements each, for updates whose
+    expression makes temporaries (``value -= lr * grad``). The arrays themselves when they are
+    small, not NumPy arrays, or not all contiguous (where a flat view would be a copy).
+
+    Parameters
+    ----------
+    *arrays : ndarray, all of one shape
+
+    Yields
+    ------
+    list of ndarray
+        Views of the arrays, the same elements of each; writing into them writes the arrays.
+    """
+    first = arrays[0]
+    if (first.size <= BLOCK or any(type(a) is not np.ndarray or not a.flags.c_contiguous for a in arrays)):
+        yield list(arrays)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, first.size, BLOCK):
+        yield [f[start : start + BLOCK] for f in flat]
+
+
 def get_optimizer(spec, **kwargs) -> Optimizer:
     """An Optimizer from a registry name (with constructor ``kwargs``) or an instance."""
     return OPTIMIZERS.create(spec, base=Optimizer, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..backend import fused
 from ..validation import check_fraction
-from .base import Optimizer
+from .base import Optimizer, blocks
 
 
 class SGD(Optimizer):
@@ -45,15 +45,18 @@ class SGD(Optimizer):
                 kernels.sgd(value, grad, lr)
             return
         if not self.momentum:
-            value -= lr * grad
+            for val, g in blocks(value, grad):
+                val -= lr * g
             return
         v = state["velocity"]
         v *= self.momentum
         v += grad
         if self.nesterov:
-            value -= lr * (grad + self.momentum * v)
+            for val, g, vel in blocks(value, grad, v):
+                val -= lr * (g + self.momentum * vel)
         else:
-            value -= lr * v
+            for val, vel in blocks(value, v):
+                val -= lr * vel
 
     def get_config(self):
         config = super().get_config()
