@@ -139,15 +139,17 @@ def test_all_layers_importable_from_top_level():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_forward_matches_maximum_with_zero_for_every_shape_and_dtype(dtype):
-    # ReLU keeps an array of zeros for NumPy's quick loop: it must follow each new shape and
-    # dtype, never change its input, and give np.maximum(z, 0) exactly (NaN stays NaN)
+    # ReLU compares with blocks of a shared array of zeros (NumPy's quick loop): every shape,
+    # size and dtype must give np.maximum(z, 0) exactly (NaN stays NaN), in a new array
     import chainrule as cr
 
     relu = cr.ReLU()
     rng = np.random.default_rng(0)
-    for shape in [(4, 3), (4, 3), (7, 3), (2, 5), (1 << 10, 1 << 9)]:  # the last: above the cache size
+    from chainrule.layers.activations import ZEROS_BLOCK
+
+    for shape in [(4, 3), (4, 3), (7, 3), (2, 5), (5,), (2, 3, 4), (3, ZEROS_BLOCK + 7), (ZEROS_BLOCK,)]:
         z = rng.standard_normal(shape).astype(dtype)
-        z[0, 0], z[-1, -1] = np.nan, -np.inf
+        z.reshape(-1)[0], z.reshape(-1)[-1] = np.nan, -np.inf
         before = z.copy()
         a = relu.forward(z)
         assert a.dtype == dtype and a is not z
@@ -157,3 +159,5 @@ def test_relu_forward_matches_maximum_with_zero_for_every_shape_and_dtype(dtype)
     z32 = relu.forward(np.array([[-1.0, 2.0]], dtype=np.float32))
     assert z64.dtype == np.float64 and z32.dtype == np.float32
     np.testing.assert_array_equal(z32, [[0.0, 2.0]])
+    strided = np.arange(-6.0, 6.0).reshape(3, 4)[:, ::2]  # not contiguous: the plain path
+    np.testing.assert_array_equal(relu.forward(strided), np.maximum(strided, 0))
