@@ -50,7 +50,7 @@ FLOWS = [
     "load_onto_the_device",
     "predict_device_input", "predict_classes_device_input", "predict_host_input", "evaluate_host_input",
     "pickle_and_train_on", "playground_model", "cross_entropy_kernel_label_out_of_range",
-    "command_line_train_and_predict", "estimator_classifier", "estimator_regressor",
+    "command_line_train_and_predict", "command_line_info", "estimator_classifier", "estimator_regressor",
     "estimator_default_dtype_is_float32", "estimator_save_and_load",
 ]
 PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]

@@ -446,6 +446,26 @@ def command_line_train_and_predict():
     return {}
 
 
+@flow
+def command_line_info():
+    import contextlib
+    import io
+
+    from chainrule.cli import main
+
+    as_json, as_table = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(as_json):
+        assert main(["info", "--json", "--no-probe"]) == 0
+    with contextlib.redirect_stdout(as_table):
+        assert main(["info", "--no-probe"]) == 0
+    gpu = json.loads(as_json.getvalue())["gpu"]
+    assert gpu["available"] and gpu["reason"] is None, gpu
+    assert gpu["devices"] == [{"index": 0, "name": "fake GPU (tests/fakecupy)", "memory_gib": 16.0}], gpu
+    assert gpu["cuda_runtime"] == 12000
+    assert "GPU 0" in as_table.getvalue() and "fake GPU (tests/fakecupy), 16.0 GiB" in as_table.getvalue()
+    return {}
+
+
 # -- estimators ------------------------------------------------------------------------------------
 @flow
 def estimator_classifier():
