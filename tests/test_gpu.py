@@ -253,3 +253,11 @@ def test_targets_already_on_the_gpu_are_checked_there():
     bad[5, 0] = cupy.inf
     with pytest.raises(ValueError, match="inf"):
         reg_gpu.fit(cupy.asarray(X), bad, loss="mse", epochs=1, verbose=0)
+
+
+def test_environment_describes_the_gpu():
+    from chainrule.environment import gpu_description
+
+    gpu = gpu_description()
+    assert gpu["available"] and gpu["devices"] and gpu["cuda_runtime"] > 0
+    assert all(d["name"] and d["memory_gib"] > 0 for d in gpu["devices"])
