@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 import os
 import platform
 
@@ -32,16 +31,12 @@ def describe() -> dict:
         "numpy": np.__version__,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
     }
-    try:
-        from threadpoolctl import threadpool_info
+    from chainrule.environment import blas_libraries
 
-        blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        info["blas"] = "; ".join(
-            f"{p['internal_api']} {p.get('version')} ({p.get('architecture', '?')}, {p['num_threads']} threads, "
-            f"{os.path.basename(p['filepath'])})" for p in blas
-        ) or "(none found)"
-    except ImportError:
-        info["blas"] = "(threadpoolctl not installed)"
+    info["blas"] = "; ".join(
+        f"{b['library']} {b['version']} ({b['kernels'] or '?'}, {b['threads']} threads, {b['file']})"
+        for b in blas_libraries()
+    ) or "(unknown: threadpoolctl is not installed)"
     try:
         import sklearn
 
@@ -58,13 +53,8 @@ def describe() -> dict:
 
 
 def blas_kernels() -> str:
-    """The kernel families NumPy's BLAS runs here (OpenBLAS's 'architecture': Haswell means
-    AVX2, SkylakeX AVX-512), as threadpoolctl reports them; '?' without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "?"
-    importlib.import_module("numpy")  # loads NumPy's BLAS, so that it is listed
+    """The kernel families the BLAS libraries loaded here run (OpenBLAS's 'architecture':
+    Haswell means AVX2, SkylakeX AVX-512); '?' when unknown."""
+    from chainrule.environment import blas_libraries
 
-    found = [p.get("architecture") or "?" for p in threadpool_info() if p.get("user_api") == "blas"]
-    return ", ".join(dict.fromkeys(found)) or "?"
+    return ", ".join(dict.fromkeys(b["kernels"] or "?" for b in blas_libraries())) or "?"
