@@ -327,6 +327,22 @@ def test_logit_losses_say_how_the_lectures_output_layer_maps_onto_the_trace(loss
         Y, factor = np.eye(k)[y], 4
     dZ_lecture = A_lecture - Y
     np.testing.assert_allclose(dZ_lecture, factor * out.dZ, rtol=1e-12)
-    np.testing.assert_allclose(dZ_lecture.T @ out.A_prev / factor, out.dW, rtol=1e-12)
-    assert f"its dZ and dA are {'n·k' if loss == 'bce' else 'n'} = {factor} times these" in trace.to_text(width=400)
+    # the lecture's dW keeps 1/m, m the samples: k× the trace's for k sigmoid outputs (it sums
+    # their losses; bce averages them), the same for one output and for softmax
+    dW_lecture = dZ_lecture.T @ out.A_prev / 4
+    times = k if loss == "bce" else 1
+    np.testing.assert_allclose(dW_lecture, times * out.dW, rtol=1e-12)
+    text = trace.to_text(width=400)
+    assert f"its dZ and dA are {'n·k' if loss == 'bce' else 'n'} = {factor} times these" in text
+    if times == 1:
+        assert "dW, db and the update are the same." in text
+    else:
+        assert f"its dW, db and update are k = {k} times these" in text and "the same" not in text
     assert "The lecture's output layer" not in explain(net, X, y if loss == "bce" else np.eye(k)[y], "mse").to_text()
+
+
+def test_the_lecture_note_names_db_only_when_the_output_layer_has_a_bias():
+    X, y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([1.0, 0.0])
+    net = cr.Sequential([cr.Dense(2, 3, rng=0), cr.Sigmoid(), cr.Dense(3, 1, bias=False, rng=1)])
+    text = explain(net, X, y, "bce").to_text(width=400)
+    assert "with 1/m in dW[2])" in text and "db[2]" not in text

@@ -122,16 +122,28 @@ def _header_lines(trace):
 
 def _lecture_output_layer(trace) -> str | None:
     """How a loss on logits maps onto the lecture's output layer, which applies the sigmoid
-    (softmax) itself and keeps the 1/m for dW and db: the same step, other intermediate numbers."""
+    (softmax) itself and keeps the 1/m for dW and db: the same step, other intermediate numbers.
+
+    Seed 002's binary cross-entropy has one output; with k outputs its dZ = A − Y sums the
+    outputs' losses where chainrule's ``bce`` averages them, so its dW, db and update are k
+    times the trace's."""
     link = {"bce": "σ", "cross_entropy": "softmax"}.get(trace.loss_name)
-    if link is None or trace.layers[-1].activation != "identity":
+    last = trace.layers[-1]
+    if link is None or last.activation != "identity":
         return None
-    L = len(trace.layers)
-    factor = trace.n_samples * (trace.sizes[-1] if trace.loss_name == "bce" else 1)
-    m = "n·k" if trace.loss_name == "bce" else "n"
+    L, k = len(trace.layers), trace.sizes[-1]
+    bce = trace.loss_name == "bce"
+    factor = trace.n_samples * (k if bce else 1)
+    m = "n·k" if bce else "n"
+    grads = f"dW[{L}] and db[{L}]" if last.b is not None else f"dW[{L}]"
+    if bce and k > 1:
+        same = (f"its dW, db and update are k = {k} times these (it sums the {k} outputs' losses, "
+                f"chainrule's bce averages them).")
+    else:
+        same = "dW, db and the update are the same."
     return (f"The lecture's output layer applies {link} itself (A[{L}] = {link}(Z[{L}]), dZ[{L}] = A[{L}] − Y, "
-            f"with 1/m in dW[{L}] and db[{L}]): its A[{L}] is ŷ here, and its dZ and dA are {m} = {factor} times "
-            f"these; dW, db and the update are the same.")
+            f"with 1/m in {grads}): its A[{L}] is ŷ here, and its dZ and dA are {m} = {factor} times "
+            f"these; {same}")
 
 
 # -- rich text ----------------------------------------------------------------------------------
