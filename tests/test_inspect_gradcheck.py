@@ -145,7 +145,26 @@ def test_a_derivative_that_is_not_element_wise_is_named_by_its_label(derivative,
 def test_a_pass_on_the_absolute_tolerance_alone_is_pointed_out(rng):
     wrong = cr.CustomActivation(lambda z: z ** 3, lambda z: 0 * z, label="cube_wrong")
     tiny = gradcheck(wrong, rng.normal(size=(4, 3)) * 1e-4)
-    assert tiny.passed and any("absolute tolerance only" in note for note in tiny.notes)
+    assert tiny.passed and [e.name for e in tiny.unresolved] == ["input of layer 1"]
+    assert tiny.entries[0].status == "unresolved" and "unresolved" in tiny.table()
+    for text in (tiny.summary(), str(tiny)):  # a learner printing the report sees it
+        assert "1 unresolved (input of layer 1: passed on the absolute tolerance only" in text
+    assert tiny.to_dict()["unresolved"] == ["input of layer 1"]
     assert not gradcheck(wrong, rng.normal(size=(4, 3))).passed  # at ordinary magnitudes it fails
     sound = gradcheck(cr.mlp([2, 3, 1], activation="tanh", rng=0), rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
-    assert sound.passed and sound.notes == []
+    assert sound.passed and sound.notes == [] and sound.unresolved == []
+    assert "unresolved" not in str(sound)
+
+
+def test_a_derivative_twice_too_large_on_small_gradients_is_unresolved_not_a_clean_pass():
+    # the learner audit's case: Exercise 1's network, a 2× sigmoid derivative, y ≈ ŷ
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    doubled = cr.CustomActivation(sig, lambda z: 2 * sig(z) * (1 - sig(z)), label="sig_2x")
+    net = cr.Sequential([cr.Dense.from_arrays([[0.5, 0.3], [0.2, 0.8]], [0.1, 0.4]), doubled,
+                         cr.Dense.from_arrays([[0.9, 0.7]], [0.2]), cr.Sigmoid()])
+    report = gradcheck(net, [[1.0, 2.0]], [[0.82081]], "mse")
+    assert {e.name for e in report.unresolved} == {"W[1]", "b[1]", "dA[0]", "dZ[1]"}
+    assert all(abs(e.rel_error - 1 / 3) < 1e-3 for e in report.unresolved)  # a factor 2 gives exactly 1/3
+    assert "4 unresolved" in str(report)
+    # with a target far from the output the same derivative fails outright
+    assert not gradcheck(net, [[1.0, 2.0]], [[0.0]], "mse").passed
