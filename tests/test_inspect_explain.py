@@ -346,3 +346,42 @@ def test_the_lecture_note_names_db_only_when_the_output_layer_has_a_bias():
     net = cr.Sequential([cr.Dense(2, 3, rng=0), cr.Sigmoid(), cr.Dense(3, 1, bias=False, rng=1)])
     text = explain(net, X, y, "bce").to_text(width=400)
     assert "with 1/m in dW[2])" in text and "db[2]" not in text
+
+
+@pytest.mark.parametrize("width", [60, 110, 400])
+def test_the_text_report_shows_every_number_at_any_width(width):
+    # a section whose widest row does not fit is laid out row by row, the values wrapped
+    # between numbers: nothing is cut off with "…", no line is wider than asked
+    from rich.cells import cell_len
+
+    from chainrule.inspect.explain_render import number
+
+    rng = np.random.default_rng(0)
+    net = cr.Sequential([cr.Dense(2, 8, rng=0), cr.Tanh(), cr.Dense(8, 8, rng=1), cr.Tanh(), cr.Dense(8, 1, rng=2)])
+    trace = explain(net, rng.normal(size=(1, 2)), np.array([[1.0]]), "mse", lr=0.1)
+    text = trace.to_text(width=width)
+    assert "…" not in text
+    assert max(cell_len(line.rstrip()) for line in text.splitlines()) <= width
+    words = set(text.replace(",", " ").replace("[", " ").replace("]", " ").split())
+    for layer in trace.layers:
+        for array in (layer.Z, layer.A, layer.W, layer.dW, layer.dZ, layer.W_new):
+            assert {number(v) for v in np.ravel(array)} <= words
+
+
+def test_explain_on_a_terminal_takes_the_width_asked_for(tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    from chainrule.cli import main
+
+    config = tmp_path / "net.json"
+    config.write_text(json.dumps({"x": [[0.3, -1.2]], "y": [[1.0]], "loss": "mse", "lr": 0.1, "layers": [
+        {"W": np.round(np.random.default_rng(1).normal(size=(8, 2)), 4).tolist(), "b": [0.0] * 8, "activation": "tanh"},
+        {"W": np.round(np.random.default_rng(2).normal(size=(1, 8)), 4).tolist(), "b": [0.0]}]}))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["explain", "--config", str(config), "--width", "70"]) == 0
+    import re
+
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # the terminal's colours
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 70 and "…" not in out

@@ -21,8 +21,9 @@ def register(subparsers) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (terminal report), markdown (with LaTeX) or json (default: text)")
     parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of standard output")
-    parser.add_argument("--width", type=_width, default=110,
-                        help="text width of the terminal report, at least 40 (default: 110)")
+    parser.add_argument("--width", type=_width, default=None,
+                        help="text width of the report, at least 40 (default: the terminal's, or 110 in a "
+                             "pipe or file)")
     parser.set_defaults(handler=run)
 
 
@@ -52,10 +53,10 @@ def run(args) -> int:
     elif args.output is None and sys.stdout.isatty():
         from rich.console import Console
 
-        Console().print(trace)
+        Console(width=args.width).print(trace)
         return 0
     else:
-        text = trace.to_text(width=args.width)
+        text = trace.to_text(width=args.width or 110)
     if args.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -148,24 +148,43 @@ def _lecture_output_layer(trace) -> str | None:
 
 # -- rich text ----------------------------------------------------------------------------------
 def renderable(trace):
-    """A rich renderable (a Group of a header and one table per section)."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+    """A rich renderable of the report: a header, then one table per section (quantity,
+    equation, value) where the console is wide enough for the widest row, else each row as
+    its equation with the value below it, wrapped between numbers, so that no number is cut."""
+    return _Report(trace)
 
-    parts = [Text("One step of backpropagation (chainrule.inspect.explain)", style="bold")]
-    parts += [Text(line) for line in _header_lines(trace)]
-    for title, rows in _sections(trace):
-        table = Table(title=title, title_justify="left", title_style="bold cyan", show_lines=False,
-                      expand=False, pad_edge=False)
-        table.add_column("quantity", style="bold", no_wrap=True)
-        table.add_column("equation", style="green")
-        table.add_column("value", no_wrap=True)
-        for label, text, _latex, value in rows:
-            # Text, not str: rich would read "[y_i]" or "[inf, 1]" as markup and drop it
-            table.add_row(Text(label), Text(text), Text(matrix_text(value)))
-        parts.append(table)
-    return Group(*parts)
+
+class _Report:
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+        from rich.padding import Padding
+        from rich.table import Table
+        from rich.text import Text
+
+        yield Text("One step of backpropagation (chainrule.inspect.explain)", style="bold")
+        for line in _header_lines(self.trace):
+            yield Text(line)
+        for title, rows in _sections(self.trace):
+            table = Table(title=title, title_justify="left", title_style="bold cyan", show_lines=False,
+                          expand=False, pad_edge=False)
+            table.add_column("quantity", style="bold", no_wrap=True)
+            table.add_column("equation", style="green", no_wrap=True)
+            table.add_column("value", no_wrap=True)
+            for label, text, _latex, value in rows:
+                # Text, not str: rich would read "[y_i]" or "[inf, 1]" as markup and drop it
+                table.add_row(Text(label), Text(text), Text(matrix_text(value)))
+            # measured without the console's limit (Measurement.get clamps to it)
+            if Measurement.get(console, options.update_width(1 << 20), table).maximum <= options.max_width:
+                yield table
+                continue
+            yield Text(title, style="bold cyan")
+            for label, text, _latex, value in rows:
+                named = text.startswith(label)  # "dW[1] = dZ[1]ᵀ A[0]" names itself
+                yield Text.assemble(*([] if named else [(label, "bold"), "  "]), (text, "green"))
+                yield Padding(Text(matrix_text(value)), (0, 0, 0, 4))
 
 
 def render_text(trace, width: int = 110) -> str:
