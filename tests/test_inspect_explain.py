@@ -385,3 +385,31 @@ def test_explain_on_a_terminal_takes_the_width_asked_for(tmp_path, monkeypatch, 
 
     out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # the terminal's colours
     assert max(len(line.rstrip()) for line in out.splitlines()) <= 70 and "…" not in out
+
+
+def test_leaky_relu_equations_write_the_slope_not_the_learning_rates_alpha():
+    X, y = np.array([[1.0, -2.0], [-1.0, 0.5]]), np.array([[1.0], [0.0]])
+    net = cr.Sequential([cr.Dense(2, 2, rng=0), cr.LeakyReLU(0.05), cr.Dense(2, 1, rng=1)])
+    trace = explain(net, X, y, "mse", lr=0.1)
+    layer = trace.layer(1)
+    assert layer.equations["g_prime"] == "LeakyReLU'(Z[1]) = 1 if Z[1] > 0 else 0.05"
+    assert layer.formula == "max(z, 0.05z)" and "α" not in layer.derivative_formula
+    assert r"\text{ else } 0.05" in layer.latex["g_prime"]
+    assert "learning rate α = 0.1" in trace.to_text(width=400)  # α keeps one meaning
+
+
+def test_a_layer_without_activation_is_the_linear_output_only_at_the_end():
+    X, y = np.array([[1.0, -2.0]]), np.array([[1.0]])
+    net = cr.Sequential([cr.Dense(2, 2, rng=0), cr.Dense(2, 1, rng=1), cr.Sigmoid()])
+    trace = explain(net, X, y, "mse")
+    assert trace.layer(1).equations["dZ"] == "dZ[1] = dA[1]   (no activation: g'(z) = 1)"
+    last = explain(cr.Sequential([cr.Dense(2, 3, rng=0), cr.Tanh(), cr.Dense(3, 1, rng=1)]), X, y, "mse")
+    assert last.layer(2).equations["dZ"] == "dZ[2] = dA[2]   (linear output: g'(z) = 1)"
+
+
+def test_a_constant_custom_derivative_is_shown_at_every_entry():
+    X, y = np.array([[1.0, -2.0], [0.5, 0.25]]), np.array([[1.0], [0.0]])
+    half = cr.CustomActivation(lambda z: 0.5 * z, lambda z: 0.5, label="half")
+    trace = explain(cr.Sequential([cr.Dense(2, 3, rng=0), half, cr.Dense(3, 1, rng=1)]), X, y, "mse")
+    np.testing.assert_array_equal(trace.layer(1).g_prime, np.full((2, 3), 0.5))
+    assert json.loads(trace.to_json())["layers"][0]["g_prime"] == [[0.5] * 3] * 2

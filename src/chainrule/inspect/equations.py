@@ -20,7 +20,7 @@ _LATEX_DERIVATIVE = {
     "sigmoid": r"\sigma({Z})\left(1 - \sigma({Z})\right)",
     "tanh": r"1 - \tanh^2({Z})",
     "relu": r"\mathbb{{1}}\left[{Z} > 0\right]",
-    "leaky_relu": r"1 \text{{ if }} {Z} > 0 \text{{ else }} \alpha",
+    "leaky_relu": r"1 \text{{ if }} {Z} > 0 \text{{ else }} {slope}",
     "xtanh": r"\tanh({Z}) + {Z}\left(1 - \tanh^2({Z})\right)",
 }
 
@@ -48,12 +48,14 @@ def latex_symbol(name: str, symbol: str) -> str:
 
 
 def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bias: bool,
-                    l1: float = 0.0, l2: float = 0.0):
+                    l1: float = 0.0, l2: float = 0.0, slope: float | None = None, output: bool = True):
     """``(text, latex)`` dicts of the equations of layer ``l``, keyed by the quantity.
 
     Keys: ``W``, ``b``, ``Z``, ``A``, ``g_prime``, ``dZ``, ``dW``, ``db``, ``dA_prev``, ``W_new``, ``b_new``
     (the ``b`` keys only when the layer has a bias). ``l1``/``l2`` add the penalty's gradient to
-    the weight update (biases are not penalised).
+    the weight update (biases are not penalised). ``slope`` is LeakyReLU's negative slope,
+    written as a number (α is the learning rate here). ``output``: whether layer ``l`` is the
+    network's last (a layer without activation is "linear output" there, "no activation" below).
     """
     p = l - 1
     g = latex_symbol(name, symbol)
@@ -71,13 +73,14 @@ def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bia
         "Z": rf"Z^{{[{l}]}} = A^{{[{p}]}} W^{{[{l}]\top}}" + (rf" + b^{{[{l}]}}" if bias else ""),
         "A": rf"A^{{[{l}]}} = Z^{{[{l}]}}" if name == "identity" else rf"A^{{[{l}]}} = {g}\left(Z^{{[{l}]}}\right)",
         "g_prime": rf"{g}'\left(Z^{{[{l}]}}\right)" + (
-            " = " + _LATEX_DERIVATIVE[name].format(Z=rf"Z^{{[{l}]}}") if name in _LATEX_DERIVATIVE else ""),
+            " = " + _LATEX_DERIVATIVE[name].format(Z=rf"Z^{{[{l}]}}", slope=f"{slope:g}" if slope is not None else "a")
+            if name in _LATEX_DERIVATIVE else ""),
         "dW": rf"dW^{{[{l}]}} = dZ^{{[{l}]\top}} A^{{[{p}]}}",
         "dA_prev": rf"dA^{{[{p}]}} = dZ^{{[{l}]}} W^{{[{l}]}}",
         "W_new": rf"W^{{[{l}]}} \leftarrow W^{{[{l}]}} - \alpha\, " + _penalised_latex(l, l1, l2),
     }
     if name == "identity":
-        text["dZ"] = f"dZ[{l}] = dA[{l}]   (linear output: g'(z) = 1)"
+        text["dZ"] = f"dZ[{l}] = dA[{l}]   ({'linear output' if output else 'no activation'}: g'(z) = 1)"
         latex["dZ"] = rf"dZ^{{[{l}]}} = dA^{{[{l}]}}"
     elif name == "softmax":
         text["dZ"] = f"dZ[{l}] = A[{l}] * (dA[{l}] − Σ_k dA[{l}]_k A[{l}]_k)   (softmax Jacobian)"

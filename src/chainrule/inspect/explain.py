@@ -299,7 +299,7 @@ def _trace_step(work: Sequential, groups, X_arr, targets, loss_obj, lr, l1, l2):
     A = work.to_device(X_arr)
     steps = []
     for l, (dense, act) in enumerate(groups, start=1):
-        step = _new_step(l, dense, act, A, l1, l2)
+        step = _new_step(l, dense, act, A, l1, l2, output=l == len(groups))
         Z = dense.forward(A, training=True)
         step.Z = _copy(Z)
         A = act.forward(Z, training=True) if act is not None else Z
@@ -344,17 +344,20 @@ def _dense_groups(net: Sequential):
     return [tuple(g) for g in groups]
 
 
-def _new_step(l: int, dense: Dense, act, A_prev, l1: float = 0.0, l2: float = 0.0) -> LayerStep:
+def _new_step(l: int, dense: Dense, act, A_prev, l1: float = 0.0, l2: float = 0.0, output: bool = True) -> LayerStep:
     name = "identity" if act is None else (act.name or getattr(act, "label", type(act).__name__))
     symbol = "id" if act is None else act.symbol
+    formula, derivative_formula = ("z", "1") if act is None else (act.formula, act.derivative_formula)
+    slope = getattr(act, "alpha", None) if name == "leaky_relu" else None
+    if slope is not None:  # α is the learning rate in this report: write the slope's value
+        formula, derivative_formula = (f.replace("α", f"{slope:g}") for f in (formula, derivative_formula))
     step = LayerStep(
         l=l, n_in=dense.n_in, n_out=dense.n_out, activation=name, symbol=symbol,
-        formula="z" if act is None else act.formula,
-        derivative_formula="1" if act is None else act.derivative_formula,
+        formula=formula, derivative_formula=derivative_formula,
         A_prev=_copy(A_prev), W=_copy(dense.W.value), b=_copy(dense.b.value) if dense.b is not None else None,
     )
     step.equations, step.latex = eq.layer_equations(l, name, symbol, step.derivative_formula, dense.b is not None,
-                                                   l1=l1, l2=l2)
+                                                   l1=l1, l2=l2, slope=slope, output=output)
     return step
 
 
@@ -362,9 +365,11 @@ def _derivative(act, Z, A):
     if act is None:
         return np.ones(Z.shape)
     try:
-        return _copy(act.derivative(Z, A))
+        g_prime = _copy(act.derivative(Z, A))
     except NotImplementedError:
         return None  # softmax: full Jacobian
+    # a constant slope (CustomActivation's ``lambda z: 0.5``) is g' at every entry of Z
+    return np.broadcast_to(g_prime, Z.shape).copy()
 
 
 def _has_non_finite(array) -> bool:
