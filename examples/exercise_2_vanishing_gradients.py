@@ -84,10 +84,11 @@ def main(out_dir="."):
     per_layer = {label: float(np.exp(np.mean(np.log(m[:-1] / m[1:])))) for label, m in mean.items()}
 
     print("a) Working backwards from the output layer (magnitude 1.0), each sigmoid layer multiplies the")
-    print("   error signal by σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4 (weights of order 1):")
+    print("   error signal by σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4 and by the weights Wᵀ; with weights of order 1")
+    print("   the estimate is (1/4) per layer (not a bound: the weights can make it larger or smaller):")
     for l in range(N_LAYERS, 0, -1):
-        print(f"   layer {l}: ≤ (1/4)^{N_LAYERS - l} = {sigmoid_estimate[l - 1]:.6g}")
-    print(f"b) At the input layer it is ≤ (1/4)^{N_LAYERS - 1} = {sigmoid_estimate[0]:.3g}: about 256× smaller, so the")
+        print(f"   layer {l}: ≈ (1/4)^{N_LAYERS - l} = {sigmoid_estimate[l - 1]:.6g}")
+    print(f"b) At the input layer it is ≈ (1/4)^{N_LAYERS - 1} = {sigmoid_estimate[0]:.3g}: about 256× smaller, so the")
     print("   first layer barely learns; every extra sigmoid layer costs another factor of 4 (exponential decay).")
     print("c) Remedies: ReLU activations (gradient 1 or 0), careful initialisation (He for ReLU, Glorot for")
     print("   sigmoid/tanh), residual connections, batch normalisation (and gradient clipping against the")
