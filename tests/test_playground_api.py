@@ -671,3 +671,15 @@ def test_cli_defaults_to_localhost_and_checks_the_port(capsys):
     assert err == "chainrule: error: --port must be between 1 and 65535, got 70000"
     assert main(["playground", "--port", "http"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_numbers_too_large_for_a_float_get_a_message_not_a_server_error(client):
+    huge = 10 ** 400
+    for key in ("seed", "points", "batch", "lr"):
+        assert f"{key} must be between" in error(client.post("/api/sessions", json={"config": {key: huge}}))
+        assert f"{key} must be between" in error(client.post("/api/sessions", json={"config": {key: str(huge)}}))
+    assert "seed must be between" in error(client.get(f"/api/preview?dataset=circle&seed={huge}"))
+    sid, _ = new(client)
+    assert "must be between" in error(client.put(f"/api/sessions/{sid}/weight",
+                                                 json={"layer": 0, "kind": "W", "row": 0, "col": 0, "value": huge}))
+    assert client.get(f"/api/sessions/{sid}/state").status_code == 200  # the server carries on

@@ -191,16 +191,20 @@ def _choice(name, value, choices):
 
 
 def _number(name, value, low, high, integer):
+    shown = value
     if isinstance(value, str):
-        text = value.strip()
+        text = shown = value.strip()
         try:
-            value = int(text) if integer and text.lstrip("+-").isdigit() else float(text)
+            value = int(text) if text.lstrip("+-").isdigit() else float(text)
         except ValueError:
             raise ValueError(f"{name} must be a number between {low} and {high}; got {_show(text)}") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number between {low} and {high}; got {_show(value)}")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}; got {_show(value)}")
+    # a Python int compares exactly with the bounds whatever its size (math.isfinite would
+    # overflow converting a 400-digit one to a float)
+    finite = isinstance(value, numbers.Integral) or math.isfinite(value)
+    if not finite or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}; got {_show(shown)}")
     if integer:
         if float(value) != int(value):
             raise ValueError(f"{name} must be a whole number between {low} and {high}; got {_show(value)}")
