@@ -683,3 +683,18 @@ def test_numbers_too_large_for_a_float_get_a_message_not_a_server_error(client):
     assert "must be between" in error(client.put(f"/api/sessions/{sid}/weight",
                                                  json={"layer": 0, "kind": "W", "row": 0, "col": 0, "value": huge}))
     assert client.get(f"/api/sessions/{sid}/state").status_code == 200  # the server carries on
+
+
+def test_the_output_map_draws_the_class_the_network_predicts():
+    # MSE on several classes: outputs can all be negative or exceed 1; the map's class must
+    # still be the predicted one (the largest raw output), as the accuracy counts it
+    import chainrule as cr
+    from chainrule.playground.model import decide, output_scores
+
+    net = cr.Sequential([cr.Dense.from_arrays(np.eye(3))])
+    net.loss = cr.losses.get_loss("mse")
+    points = np.array([[-0.05, -0.007, -0.139], [1.4, 1.2, 0.3], [0.2, 0.9, 0.1]])
+    shown = output_scores(net, "mse", "multiclass", points)
+    np.testing.assert_array_equal(shown["label"], decide("mse", points))
+    np.testing.assert_array_equal(shown["label"], [1, 0, 1])
+    np.testing.assert_allclose(shown["confidence"], [0.0, 1.0, 0.9])

@@ -93,8 +93,11 @@ def output_scores(net, loss: str, task: str, features: np.ndarray) -> dict:
         if loss == "hinge":
             return {"score": np.clip(out[:, 0], -1, 1)}
         return {"score": np.clip(2 * out[:, 0] - 1, -1, 1)}
+    # the class drawn is the one the network predicts (``decide``: the largest raw output);
+    # the confidence is its softmax probability, or its MSE output clipped to [0, 1]
+    label = decide(loss, out)
     probs = net.loss.link(out) if loss == "cross_entropy" else np.clip(out, 0, 1)
-    return {"label": probs.argmax(axis=1), "confidence": probs.max(axis=1)}
+    return {"label": label, "confidence": probs[np.arange(len(label)), label]}
 
 
 def decide(loss: str, out: np.ndarray) -> np.ndarray:
