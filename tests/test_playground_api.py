@@ -698,3 +698,16 @@ def test_the_output_map_draws_the_class_the_network_predicts():
     np.testing.assert_array_equal(shown["label"], decide("mse", points))
     np.testing.assert_array_equal(shown["label"], [1, 0, 1])
     np.testing.assert_allclose(shown["confidence"], [0.0, 1.0, 0.9])
+
+
+@pytest.mark.parametrize("dataset", sorted(GENERATORS))
+def test_every_point_lies_inside_the_plot_even_at_the_highest_noise(dataset):
+    for noise in (0, 50):
+        data = generate(parse_config({"dataset": dataset, "noise": noise, "points": 500, "seed": 3}))
+        x0, x1, y0, y1 = data.extent
+        for X, y in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
+            vertical = y if data.task == "regression" else X[:, 1]
+            assert (x0 <= X[:, 0]).all() and (X[:, 0] <= x1).all()
+            assert (y0 <= vertical).all() and (vertical <= y1).all()
+        if noise == 0 and dataset not in ("linear", "sine"):
+            assert data.extent == (-6.0, 6.0, -6.0, 6.0)  # the usual plane when everything fits

@@ -168,11 +168,17 @@ def generate(config) -> PlaygroundData:
         X, y = GENERATORS[config.dataset](config.points, noise, classes, rng)
     if config.dataset == "sine":
         # the plot runs 0.6 past the data on each side: room for the y-axis labels beside the points
+        h = _half_width(1.6, y)
         return split(X, y.astype(np.float64), "regression", 0, config.ratio, rng,
-                     extent=(-np.pi - 0.6, np.pi + 0.6, -1.6, 1.6))
-    if config.dataset == "linear":
-        return split(X, y, "binary", 2, config.ratio, rng, extent=(-4.0, 4.0, -4.0, 4.0))
-    return split(X, y, "binary" if classes == 2 else "multiclass", classes, config.ratio, rng)
+                     extent=(-np.pi - 0.6, np.pi + 0.6, -h, h))
+    h = _half_width(4.0 if config.dataset == "linear" else PLANE, X)
+    return split(X, y, "binary" if classes == 2 else "multiclass", classes, config.ratio, rng,
+                 extent=(-h, h, -h, h))
+
+
+def _half_width(default: float, values) -> float:
+    """The plot's half-width: ``default``, or wider to show every point (high noise)."""
+    return max(default, 1.05 * float(np.abs(values).max()))
 
 
 def split(X, y, task, classes, ratio, rng, extent=None) -> PlaygroundData:
