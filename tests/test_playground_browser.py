@@ -354,3 +354,27 @@ def test_the_page_fits_the_window(open_page, width, height, tmp_path):
         target = Path(os.environ["CHAINRULE_ARTIFACT_DIR"])
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, target / shot.name)
+
+
+def test_empty_or_unreadable_numbers_are_named_not_sent(open_page):
+    page = open_page("/?layers=3&act=tanh")
+    page.click("#step")
+    wait_for(page, "() => window.playground.state.epoch === 1")
+    # "Explain this point" with an empty index: a message, not point #0
+    page.fill("#explain-index", "")
+    page.click("#explain-btn")
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('enter the number of a point')")
+    assert page.evaluate("() => window.playground.trace") in (None, {})  # nothing was explained
+    # a seed the browser cannot read as a number: the field is named, "got ''" is not shown
+    seed = state(page, "config")["seed"]
+    page.fill("#seed", "9" * 400)
+    page.press("#seed", "Enter")
+    page.locator("#seed").blur()
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('Seed: enter a whole number')")
+    assert "got ''" not in page.inner_text("#message") and state(page, "config")["seed"] == seed
+    # a weight editor open when the network is rebuilt closes (its weight may be gone)
+    page.locator("path.hit").first.click(force=True)
+    assert page.is_visible("#weight-input")
+    page.click("#add-layer")
+    wait_for(page, "() => window.playground.state.config.layers.length === 2")
+    wait_for(page, "() => !document.querySelector('#weight-input')")

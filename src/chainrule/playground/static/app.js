@@ -95,7 +95,15 @@ function setupControls() {
   $("batch").min = o.batch[0]; $("batch").max = o.batch[1];
   $("seed").min = o.seed[0]; $("seed").max = o.seed[1];
   for (const el of document.querySelectorAll("[data-key]")) {
-    el.addEventListener("change", () => changeSetting(el.dataset.key, el.value));
+    el.addEventListener("change", () => {
+      // an <input type=number> reads "" when empty or when the browser cannot read it as a
+      // number (400 digits, 1e999): say so, rather than send "" and be told "got ''"
+      if (el.type === "number" && (el.value.trim() === "" || el.validity.badInput)) {
+        showMessage(`${fieldLabel(el)}: enter a whole number from ${el.min} to ${el.max} (the field is empty or not a number).`);
+        return;
+      }
+      changeSetting(el.dataset.key, el.value);
+    });
   }
   const box = $("datasets");
   for (const name of o.datasets) {
@@ -134,7 +142,15 @@ function setupControls() {
   $("show-test").addEventListener("change", drawOutput);
   $("discretize").addEventListener("change", drawOutput);
   $("output-canvas").addEventListener("click", pickPoint);
-  $("explain-btn").addEventListener("click", () => explain($("explain-split").value, Number($("explain-index").value)));
+  $("explain-btn").addEventListener("click", () => {
+    const field = $("explain-index");
+    const text = field.value.trim();  // Number("") would be 0: the first point, unasked
+    if (text === "" || field.validity.badInput || !Number.isInteger(Number(text)) || Number(text) < 0) {
+      showMessage("Point: enter the number of a point (0, 1, 2, ...), or click a point on the output map.");
+      return;
+    }
+    explain($("explain-split").value, Number(text));
+  });
   $("stage-prev").addEventListener("click", () => showStage(app.stage - 1));
   $("stage-next").addEventListener("click", () => showStage(app.stage + 1));
   const stages = $("stages");
@@ -145,6 +161,12 @@ function setupControls() {
     stages.appendChild(b);
   });
   window.addEventListener("pagehide", () => { if (app.sid) navigator.sendBeacon(session("close")); });
+}
+
+// The text of the <label for=...> of a control, for messages about it.
+function fieldLabel(el) {
+  const label = el.id && document.querySelector(`label[for="${el.id}"]`);
+  return label ? label.textContent.trim() : el.dataset.key;
 }
 
 function changeSetting(key, value) {
@@ -401,7 +423,13 @@ function connect() {
   const source = new EventSource(session("events"));
   source.addEventListener("state", (ev) => { app.events += 1; applyState(JSON.parse(ev.data)); });
   source.onerror = async () => {
-    try { await api("GET", session("state")); } catch (e) { source.close(); showMessage(e.message); }
+    try { await api("GET", session("state")); } catch (e) {
+      source.close();
+      // fetch's own TypeError ("Failed to fetch") means no server answered at all
+      showMessage(e instanceof TypeError
+        ? "Lost the connection to the playground server (it stopped or restarted): reload the page once it runs again."
+        : e.message);
+    }
   };
   app.source = source;
 }

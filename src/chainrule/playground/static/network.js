@@ -9,6 +9,7 @@ const FEATURE_FN = {
   x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
   x1x2: (a, b) => a * b, sinx1: (a) => Math.sin(a), sinx2: (a, b) => Math.sin(b),
 };
+const PANEL_HINT = "Hover a line to read its weight (click it to edit); hover a neuron for its bias.";
 const sub = (n) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
 
 export class NetworkView {
@@ -40,6 +41,10 @@ export class NetworkView {
 
   build(state, available, options) {
     const net = state.network;
+    if (this.editing) {  // the weight being edited may no longer exist: close the editor
+      this.editing = null;
+      this.panel.innerHTML = PANEL_HINT;
+    }
     this.columns.innerHTML = "";
     this.nodes = []; // nodes[c][i] = element; column 0 = active features
     // features
@@ -293,7 +298,7 @@ export class NetworkView {
     this.panel.innerHTML = `${d.label} ${d.text}: <input id="weight-input" type="number" step="0.01" value="${d.value}"> ` +
       `<button id="weight-set" class="primary">set</button> <button id="weight-cancel" class="text">cancel</button>`;
     const input = this.panel.querySelector("#weight-input");
-    const done = () => { this.editing = null; this.panel.innerHTML = "Hover a line to read its weight (click it to edit); hover a neuron for its bias."; };
+    const done = () => { this.editing = null; this.panel.innerHTML = PANEL_HINT; };
     const commit = async () => {
       const ok = await this.handlers.editWeight(spec, input.value, d.name);
       if (ok) done();
