@@ -711,3 +711,26 @@ def test_every_point_lies_inside_the_plot_even_at_the_highest_noise(dataset):
             assert (y0 <= vertical).all() and (vertical <= y1).all()
         if noise == 0 and dataset not in ("linear", "sine"):
             assert data.extent == (-6.0, 6.0, -6.0, 6.0)  # the usual plane when everything fits
+
+
+def test_the_divergence_message_gives_the_kept_weights_loss_and_the_runs_lowest():
+    # Adam trains well, then a learning rate of 10 blows the loss up by steps that stay under
+    # the growth test until it overflows: the kept weights are poor, and the message says so
+    import re
+
+    session = _diverge({"dataset": "circle", "layers": "8", "act": "xtanh", "opt": "adam", "lr": 0.03}, [1] * 20)
+    assert session.status == "paused"
+    session.apply({"lr": 10})
+    for _ in range(60):
+        if not session._train(1):
+            break
+    assert session.status == "diverged"
+    kept_loss = session.history[-1][1]
+    lowest_loss, lowest_epoch = session._watch.lowest
+    message = session.message
+    assert f"the weights after epoch {session.epoch}, the last ones the divergence check accepted" in message
+    assert f"(training loss {kept_loss:.4g}" in message
+    if kept_loss > 2 * lowest_loss:
+        assert f"this run's lowest epoch loss was {lowest_loss:.4g}, from the weights after epoch {lowest_epoch}" in message
+        assert lowest_epoch > 10 and lowest_loss < 0.1 < kept_loss  # the good epochs before the rise
+    assert "not growing without bound" not in message

@@ -71,6 +71,7 @@ class _Watch(StopOnDivergence):
         """Forget the losses seen so far (a new run, or weights changed by hand)."""
         self.first = None
         self.uninformed = uninformed_loss(self.session.net)
+        self.lowest = None  # (epoch loss, number of the epoch whose start weights it measured)
 
     def on_train_begin(self, trainer):
         pass  # the run goes on across fit calls: keep the first loss
@@ -79,6 +80,8 @@ class _Watch(StopOnDivergence):
         number = self.session.epoch + epoch + 1  # this epoch's number in the session's run
         self.check(trainer, epoch, logs["loss"], number, first_name="that of the run's first epoch")
         self.session._good = (trainer.epoch_start_weights(), number - 1)
+        if self.lowest is None or logs["loss"] < self.lowest[0]:
+            self.lowest = (logs["loss"], number - 1)
 
 
 class Session:
@@ -301,16 +304,23 @@ class Session:
             self.optimizer = build_optimizer(self.config)  # its moments may hold the blow-up
             self.status = "diverged"
             self._stop.set()
+            lowest = self._watch.lowest
+            self.history = [row for row in self.history if row[0] < self.epoch]
+            self._record()
             if self.epoch == self._edited_epoch:  # the good state is never older than the last edit
                 kept = f"the weights as you edited them (epoch {self.epoch})"
             elif self.epoch == 0:
                 kept = "its initial weights"
             else:
-                kept = f"the weights after epoch {self.epoch}, the last where the loss was finite and not growing without bound"
+                kept = f"the weights after epoch {self.epoch}, the last ones the divergence check accepted"
+            kept_loss = self.history[-1][1]
+            if kept_loss is not None:
+                kept += f" (training loss {kept_loss:.4g}"
+                if lowest is not None and lowest[1] != self.epoch and kept_loss > 2 * lowest[0]:
+                    kept += f"; this run's lowest epoch loss was {lowest[0]:.4g}, from the weights after epoch {lowest[1]}"
+                kept += ")"
             self.message = (f"diverged {how} epoch {failed}: {exc.reason} (learning rate {self.config.lr:g}). "
                             f"The network is back at {kept}: {CONTINUE_HINT}.")
-            self.history = [row for row in self.history if row[0] < self.epoch]
-            self._record()
             return False
         self.epoch += epochs
         self._record()
