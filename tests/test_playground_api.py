@@ -716,8 +716,6 @@ def test_every_point_lies_inside_the_plot_even_at_the_highest_noise(dataset):
 def test_the_divergence_message_gives_the_kept_weights_loss_and_the_runs_lowest():
     # Adam trains well, then a learning rate of 10 blows the loss up by steps that stay under
     # the growth test until it overflows: the kept weights are poor, and the message says so
-    import re
-
     session = _diverge({"dataset": "circle", "layers": "8", "act": "xtanh", "opt": "adam", "lr": 0.03}, [1] * 20)
     assert session.status == "paused"
     session.apply({"lr": 10})
