@@ -130,3 +130,11 @@ def test_large_finite_inputs_whose_row_sums_overflow_are_accepted(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert as_float_array("X", X, dtype=dtype) is X
+
+
+def test_the_quick_finiteness_check_takes_only_matrices_it_speeds_up():
+    from chainrule.validation import _finite_by_product
+
+    assert _finite_by_product(np.zeros((2000, 100)))
+    for shape in [(200_000,), (100_000, 4), (4, 50_000), (2000, 100, 1)]:  # vectors, few columns, few rows
+        assert not _finite_by_product(np.zeros(shape))  # left to np.isfinite, which is quicker there

@@ -81,16 +81,18 @@ _PRODUCT_CHECK_MIN_SIZE = 1 << 16
 
 
 def _finite_by_product(array) -> bool:
-    """True when every entry of a large contiguous float array is finite, read off the row
+    """True when every entry of a large contiguous float matrix is finite, read off the row
     sums ``A 1``: a NaN or an infinity in a row makes its sum NaN or infinite, and the
     matrix-vector product is one multithreaded BLAS pass over the data, several times quicker
     than ``np.isfinite`` (which writes a boolean array as large as the data). False means
     "not shown": a NaN or infinity, or finite entries whose sum overflows, for the exact
     check to settle."""
-    if (type(array) is not np.ndarray or array.dtype not in (np.float32, np.float64)
+    if (type(array) is not np.ndarray or array.dtype not in (np.float32, np.float64) or array.ndim < 2
             or array.size < _PRODUCT_CHECK_MIN_SIZE or not array.flags.c_contiguous):
         return False
     rows = array.reshape(-1, array.shape[-1])
+    if rows.shape[1] < 16 or rows.shape[0] < 8:  # a vector of ones near the data's size, or few columns: no gain
+        return False
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow or inf - inf only means "not shown"
         sums = rows @ np.ones(rows.shape[1], dtype=array.dtype)
     return bool(np.isfinite(sums).all())
