@@ -161,3 +161,6 @@ def test_relu_forward_matches_maximum_with_zero_for_every_shape_and_dtype(dtype)
     np.testing.assert_array_equal(z32, [[0.0, 2.0]])
     strided = np.arange(-6.0, 6.0).reshape(3, 4)[:, ::2]  # not contiguous: the plain path
     np.testing.assert_array_equal(relu.forward(strided), np.maximum(strided, 0))
+    for odd in (np.array(-2.0), np.array([[-1.0, 3.0]], dtype=">f8")):  # 0-d, byte-swapped
+        got, want = relu.forward(odd), np.maximum(odd, 0)
+        assert type(got) is type(want) and got.dtype == want.dtype and got.shape == want.shape

@@ -137,8 +137,8 @@ class ReLU(Activation):
     caches_output = True
 
     def function(self, z):
-        if type(z) is np.ndarray and z.flags.c_contiguous:
-            return _maximum_with_zeros(z)
+        if type(z) is np.ndarray and z.ndim and z.flags.c_contiguous and z.dtype.isnative:
+            return _maximum_with_zeros(z)  # a 0-d or byte-swapped input: np.maximum's own result type
         return namespace(z).maximum(z, 0)
 
     def backward(self, da):
