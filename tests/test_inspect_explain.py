@@ -345,7 +345,11 @@ def test_the_lecture_note_names_db_only_when_the_output_layer_has_a_bias():
     X, y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([1.0, 0.0])
     net = cr.Sequential([cr.Dense(2, 3, rng=0), cr.Sigmoid(), cr.Dense(3, 1, bias=False, rng=1)])
     text = explain(net, X, y, "bce").to_text(width=400)
-    assert "with 1/m in dW[2])" in text and "db[2]" not in text
+    assert "with 1/m in dW[2])" in text and "db" not in text.split("The lecture's output layer")[1].split("\n")[0]
+    assert "dW and the update are the same." in text
+    two = cr.Sequential([cr.Dense(2, 3, rng=0), cr.Sigmoid(), cr.Dense(3, 2, bias=False, rng=1)])
+    text = explain(two, X, np.array([[1.0, 0.0], [0.0, 1.0]]), "bce").to_text(width=400)
+    assert "its dW and update are k = 2 times these" in text
 
 
 @pytest.mark.parametrize("width", [60, 110, 400])

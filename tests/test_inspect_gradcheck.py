@@ -168,3 +168,15 @@ def test_a_derivative_twice_too_large_on_small_gradients_is_unresolved_not_a_cle
     assert "4 unresolved" in str(report)
     # with a target far from the output the same derivative fails outright
     assert not gradcheck(net, [[1.0, 2.0]], [[0.0]], "mse").passed
+
+
+def test_a_pass_with_a_large_relative_error_is_unresolved_even_beside_a_large_entry():
+    # one entry of magnitude 1 does not make the many small wrong ones conclusive
+    from chainrule.inspect.gradcheck import _compare
+
+    numeric = np.full(10_000, 5e-4)
+    numeric[0] = 1.0
+    analytic = numeric * 2
+    analytic[0] = 1.0
+    entry = _compare("W", "Dense", 1, "parameter", analytic, numeric, tol=1e-3)
+    assert entry.passed and entry.rel_error > 1e-2 and entry.unresolved and entry.status == "unresolved"

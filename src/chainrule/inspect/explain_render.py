@@ -136,11 +136,12 @@ def _lecture_output_layer(trace) -> str | None:
     factor = trace.n_samples * (k if bce else 1)
     m = "n·k" if bce else "n"
     grads = f"dW[{L}] and db[{L}]" if last.b is not None else f"dW[{L}]"
+    named = "dW, db" if last.b is not None else "dW"
     if bce and k > 1:
-        same = (f"its dW, db and update are k = {k} times these (it sums the {k} outputs' losses, "
+        same = (f"its {named} and update are k = {k} times these (it sums the {k} outputs' losses, "
                 f"chainrule's bce averages them).")
     else:
-        same = "dW, db and the update are the same."
+        same = f"{named} and the update are the same."
     return (f"The lecture's output layer applies {link} itself (A[{L}] = {link}(Z[{L}]), dZ[{L}] = A[{L}] − Y, "
             f"with 1/m in {grads}): its A[{L}] is ŷ here, and its dZ and dA are {m} = {factor} times "
             f"these; {same}")
