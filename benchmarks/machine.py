@@ -33,10 +33,11 @@ def describe() -> dict:
     }
     from chainrule.environment import blas_libraries
 
+    blas = blas_libraries()
     info["blas"] = "; ".join(
         f"{b['library']} {b['version']} ({b['kernels'] or '?'}, {b['threads']} threads, {b['file']})"
-        for b in blas_libraries()
-    ) or "(unknown: threadpoolctl is not installed)"
+        for b in blas or ()
+    ) or ("(unknown: threadpoolctl is not installed)" if blas is None else "(not recognised by threadpoolctl)")
     try:
         import sklearn
 
@@ -57,4 +58,4 @@ def blas_kernels() -> str:
     Haswell means AVX2, SkylakeX AVX-512); '?' when unknown."""
     from chainrule.environment import blas_libraries
 
-    return ", ".join(dict.fromkeys(b["kernels"] or "?" for b in blas_libraries())) or "?"
+    return ", ".join(dict.fromkeys(b["kernels"] or "?" for b in blas_libraries() or ())) or "?"

@@ -22,8 +22,8 @@ def test_info_json_describes_this_process(capsys):
     assert info["cpu"]["cores"] == len(os.sched_getaffinity(0))
     assert info["openblas_coretype"] == os.environ.get("OPENBLAS_CORETYPE")
     assert info["openblas_native_kernels"] is None  # --no-probe
-    # NumPy's own BLAS is listed, with its thread count
-    assert info["blas"] and all(b["threads"] >= 1 for b in info["blas"])
+    # NumPy's BLAS, with its thread count (threadpoolctl recognises OpenBLAS and MKL, not Accelerate)
+    assert isinstance(info["blas"], list) and all(b["threads"] >= 1 for b in info["blas"])
     from chainrule.backend import gpu_available
 
     assert info["gpu"]["available"] is gpu_available()
@@ -70,3 +70,19 @@ def test_cpu_description_reads_vector_extensions():
     assert cpu["cores"] >= 1 and isinstance(cpu["model"], str) and cpu["model"]
     if platform.machine() == "x86_64" and os.path.exists("/proc/cpuinfo"):
         assert "sse4_2" in cpu["vector"] or "avx" in cpu["vector"]
+
+
+def test_an_unrecognised_blas_is_not_blamed_on_a_missing_threadpoolctl(monkeypatch, capsys):
+    import threadpoolctl
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: [])
+    assert environment.blas_libraries() == []
+    assert main(["info", "--no-probe"]) == 0
+    out = capsys.readouterr().out
+    assert "threadpoolctl does not recognise it" in out and "not installed" not in out.split("BLAS")[1].split("\n")[0]
+    import sys
+
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # an import of it now fails
+    assert environment.blas_libraries() is None
+    assert main(["info", "--no-probe"]) == 0
+    assert "unknown (threadpoolctl is not installed)" in capsys.readouterr().out

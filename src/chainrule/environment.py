@@ -54,15 +54,15 @@ def package_versions() -> list[dict]:
     return out
 
 
-def blas_libraries() -> list[dict]:
+def blas_libraries() -> list[dict] | None:
     """The BLAS libraries loaded in this process (NumPy's first): library, version,
-    kernels (OpenBLAS's architecture, else None), threads and file name. Empty without
-    threadpoolctl."""
+    kernels (OpenBLAS's architecture, else None), threads and file name. None without
+    threadpoolctl; empty when threadpoolctl does not recognise the BLAS (Apple's Accelerate)."""
     importlib.import_module("numpy")  # loads NumPy's BLAS, so that it is listed
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return []
+        return None
     return [{"library": p.get("internal_api"), "version": p.get("version"),
              "kernels": p.get("architecture"), "threads": p.get("num_threads"),
              "file": os.path.basename(p.get("filepath") or "")}
@@ -173,5 +173,5 @@ def describe(probe_native: bool = True) -> dict:
         "openblas_coretype": coretype,
         "openblas_native_kernels": native,
         "gpu": gpu_description(),
-        "hints": blas_hints(coretype, [b["kernels"] for b in blas if b["library"] == "openblas"], native),
+        "hints": blas_hints(coretype, [b["kernels"] for b in blas or () if b["library"] == "openblas"], native),
     }

@@ -22,8 +22,8 @@ def register(subparsers) -> None:
                         help="text (terminal report), markdown (with LaTeX) or json (default: text)")
     parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of standard output")
     parser.add_argument("--width", type=_width, default=None,
-                        help="text width of the report, at least 40 (default: the terminal's, or 110 in a "
-                             "pipe or file)")
+                        help="width of the text report, at least 40 (default: the terminal's, or 110 in a "
+                             "pipe or file); Markdown and JSON are not wrapped")
     parser.set_defaults(handler=run)
 
 

@@ -42,10 +42,10 @@ def run(args) -> int:
     table.add_column("value")
     cpu = info["cpu"]
     table.add_row("CPU", Text(f"{cpu['model']}, {cpu['cores']} usable cores, {' '.join(cpu['vector']) or '?'}"))
-    for blas in info["blas"] or [None]:
-        if blas is None:
-            table.add_row("BLAS", "unknown (threadpoolctl is not installed)")
-            continue
+    if not info["blas"]:
+        why = "threadpoolctl is not installed" if info["blas"] is None else "threadpoolctl does not recognise it"
+        table.add_row("BLAS", f"unknown ({why})")
+    for blas in info["blas"] or ():
         kernels = f", {blas['kernels']} kernels" if blas["kernels"] else ""
         table.add_row("BLAS", Text(f"{blas['library']} {blas['version']}{kernels}, {blas['threads']} threads "
                                    f"({blas['file']})"))
