@@ -71,7 +71,7 @@ class _Watch(StopOnDivergence):
         """Forget the losses seen so far (a new run, or weights changed by hand)."""
         self.first = None
         self.uninformed = uninformed_loss(self.session.net)
-        self.lowest = None  # (epoch loss, number of the epoch whose start weights it measured)
+        self.lowest = None  # (training loss, epoch): the lowest the chart would show, and when
 
     def on_train_begin(self, trainer):
         pass  # the run goes on across fit calls: keep the first loss
@@ -80,8 +80,15 @@ class _Watch(StopOnDivergence):
         number = self.session.epoch + epoch + 1  # this epoch's number in the session's run
         self.check(trainer, epoch, logs["loss"], number, first_name="that of the run's first epoch")
         self.session._good = (trainer.epoch_start_weights(), number - 1)
-        if self.lowest is None or logs["loss"] < self.lowest[0]:
-            self.lowest = (logs["loss"], number - 1)
+        # the training loss of the weights after this epoch, evaluated as the chart evaluates it
+        # (logs["loss"] is a mean over batches while the weights moved): epoch by epoch, so the
+        # lowest is the same however the run was split into steps and plays
+        session = self.session
+        with np.errstate(all="ignore"):
+            loss = evaluate(session.net, session.config.loss, session.data.task, session.F_train,
+                            session.t_train, session.data.y_train)[0]
+        if math.isfinite(loss) and (self.lowest is None or loss < self.lowest[0]):
+            self.lowest = (loss, number)
 
 
 class Session:
@@ -317,7 +324,7 @@ class Session:
             if kept_loss is not None:
                 kept += f" (training loss {kept_loss:.4g}"
                 if lowest is not None and lowest[1] != self.epoch and kept_loss > 2 * lowest[0]:
-                    kept += f"; this run's lowest epoch loss was {lowest[0]:.4g}, from the weights after epoch {lowest[1]}"
+                    kept += f"; this run's lowest was {lowest[0]:.4g}, after epoch {lowest[1]}"
                 kept += ")"
             self.message = (f"diverged {how} epoch {failed}: {exc.reason} (learning rate {self.config.lr:g}). "
                             f"The network is back at {kept}: {CONTINUE_HINT}.")
