@@ -173,8 +173,17 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", default=str(HERE / "gpu_results.json"))
     args = parser.parse_args(argv)
-    import cupy
-    import torch
+    from chainrule.backend import cupy_module
+
+    try:
+        cupy = cupy_module()
+        import torch
+
+        if not torch.cuda.is_available():
+            raise RuntimeError("PyTorch sees no CUDA GPU (a CPU build of torch?)")
+    except (RuntimeError, ImportError) as exc:
+        print(f"gpu.py needs an NVIDIA GPU with CuPy and a CUDA build of PyTorch: {exc}", file=sys.stderr)
+        return 2
 
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False

@@ -72,3 +72,16 @@ def test_blas_environment_runs_once_and_unpinned_runs_once(tmp_path):
 def test_blas_native_reports_only_the_unpinned_run(tmp_path):
     text, _ = _run_suite(["--blas", "native"], {"OPENBLAS_CORETYPE": "SAFE"}, tmp_path)
     assert "own kernels" not in text and "| OPENBLAS_CORETYPE | (unset) |" in text
+
+
+def test_the_gpu_benchmark_says_what_it_needs_without_a_gpu():
+    from chainrule.backend import gpu_available
+
+    if gpu_available():
+        import pytest
+
+        pytest.skip("a GPU is here: gpu.py would run")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu.py")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "needs an NVIDIA GPU with CuPy" in done.stderr
