@@ -378,3 +378,18 @@ def test_empty_or_unreadable_numbers_are_named_not_sent(open_page):
     page.click("#add-layer")
     wait_for(page, "() => window.playground.state.config.layers.length === 2")
     wait_for(page, "() => !document.querySelector('#weight-input')")
+
+
+def test_a_wide_network_in_a_narrow_window_scrolls_instead_of_squeezing(open_page):
+    page = open_page("/?dataset=spiral&layers=8,8,8,8,8,8&act=relu,relu,relu,relu,relu,relu"
+                     "&features=x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2", 400, 900)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 400  # the page itself does not scroll
+    columns = page.evaluate("() => [...document.querySelectorAll('#columns .column')]"
+                            ".map(c => { const r = c.getBoundingClientRect(); return [r.left, r.right]; })")
+    assert all(a[1] <= b[0] for a, b in zip(columns, columns[1:]))  # no column overlaps the next
+    widths = page.evaluate("() => { const n = document.getElementById('network'); return [n.scrollWidth, n.clientWidth]; }")
+    assert widths[0] > widths[1]  # the diagram scrolls sideways within its card
+    # every feature's label is inside the diagram, not clipped at its left edge
+    left = page.evaluate("() => document.getElementById('network').getBoundingClientRect().left")
+    tags = page.evaluate("() => [...document.querySelectorAll('.feature-col .tag')].map(t => t.getBoundingClientRect().left)")
+    assert tags and min(tags) >= left
