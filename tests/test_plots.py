@@ -142,3 +142,61 @@ def test_loss_curve_marks_the_epoch_early_stopping_restored():
     assert len(vertical) == 1
     circled = [line for line in ax.get_lines() if list(line.get_xdata()) == [3] and list(line.get_ydata()) == [0.4]]
     assert len(circled) == 1
+
+
+def _region_colour(fig, index):
+    """The colour the decision boundary's filled regions give class ``index``."""
+    filled = fig.axes[0].collections[0]
+    return tuple(filled.cmap(filled.norm(index)))
+
+
+def test_regions_and_points_share_one_colour_per_class_whatever_is_predicted():
+    # class 2 never predicted (its output bias pushed down), or only classes 1 and 2 plotted:
+    # each class keeps its colour in the regions, the points and the legend
+    from matplotlib.colors import to_rgba
+
+    rng = np.random.default_rng(1)
+    centres = np.array([[-3, 0], [0, 3], [3, 0]])
+    y = rng.integers(0, 3, 300)
+    X = centres[y] + rng.normal(size=(300, 2))
+    net = cr.mlp([2, 8, 3], activation="tanh", rng=0)
+    net.fit(X, y, loss="cross_entropy", epochs=200, verbose=0, rng=0)
+    net.layers[-1].b.value[2] -= 100
+    assert set(np.unique(net.predict_classes(X))) == {0, 1}
+    for points, labels in ((X, y), (X[y > 0], y[y > 0])):
+        fig = plot.decision_boundary(net, points, labels)
+        fig.canvas.draw()
+        scatter, legend = fig.axes[0].collections[-1], fig.axes[0].get_legend()
+        for label, colour in zip(labels, scatter.get_facecolors()):
+            np.testing.assert_allclose(colour, _region_colour(fig, label), atol=1e-6)
+        named = {t.get_text(): to_rgba(h.get_markerfacecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
+        for c in np.unique(np.concatenate([labels, net.predict_classes(X)])):
+            np.testing.assert_allclose(named[f"class {c}"], _region_colour(fig, c), atol=1e-6)
+    colours = {_region_colour(fig, c) for c in range(3)}
+    assert len(colours) == 3  # three classes, three colours
+
+
+def test_a_hinge_network_shows_its_margin_with_the_line_at_zero():
+    X, _, y, _ = moons()
+    net = cr.mlp([2, 8, 1], activation="tanh", rng=0)
+    net.fit(X, 2 * y - 1, loss="hinge", optimizer=cr.optim.Adam(0.05), epochs=100, verbose=0)
+    fig = plot.decision_boundary(net, X, 2 * y - 1)
+    filled = fig.axes[0].collections[0]
+    assert filled.extend == "both"  # the whole plane is coloured, not only margins in [0, 1]
+    assert "margin f (class 1 where f ≥ 0)" == fig.axes[1].get_ylabel()
+    line = fig.axes[0].collections[1]
+    assert list(line.levels) == [0.0]
+    bce = cr.mlp([2, 8, 1], activation="tanh", rng=0)
+    bce.fit(X, y, loss="bce", epochs=5, verbose=0)
+    fig = plot.decision_boundary(bce, X, y, class_names=["left", "right"])
+    assert fig.axes[1].get_ylabel() == "P(right)"
+
+
+def test_decision_boundary_says_what_y_must_be():
+    X, _, y, _ = moons()
+    net = cr.mlp([2, 4, 1], rng=0)
+    net.fit(X, y, loss="bce", epochs=2, verbose=0)
+    with pytest.raises(ValueError, match="takes class indices 0..K-1 as y"):
+        plot.decision_boundary(net, X, np.where(y > 0, "cat", "dog"))
+    with pytest.raises(ValueError, match="one-output network tells 2 classes apart"):
+        plot.decision_boundary(net, X, y + 1)

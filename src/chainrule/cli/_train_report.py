@@ -81,7 +81,6 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
         The network was trained on the standardised target, so its loss is in those units.
     """
     from .. import plot
-    from ..plot._labels import middle_ellipsis
 
     directory.mkdir(parents=True, exist_ok=True)
     (X, y), (X_test, y_test) = train, test
@@ -92,12 +91,10 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
         curve.axes[0].set_ylabel(f"loss ({net.loss.name}, standardised target)")
     figures = [("loss_curve.png", curve)]
     if X.shape[1] == 2 and task != "regression":
-        names = [f"{view.target} = {classes[c]}" for c in np.unique(y)] if named else None
+        names = [f"{view.target} = {c}" for c in classes] if named else None  # every class, by index
         figure = plot.decision_boundary(raw, X, y, title="Decision boundary (training set)", class_names=names)
         if named:
             _name_axes(figure.axes[0], view.features[0], view.features[1])
-            if len(figure.axes) > 1 and len(classes) == 2:  # the probability colour bar
-                figure.axes[1].set_ylabel(f"P({middle_ellipsis(f'{view.target} = {classes[1]}', 48)})")
         figures.append(("decision_boundary.png", figure))
     elif X.shape[1] == 1 and task == "regression":
         figure = plot.regression_fit(raw, X, y, title="Network fit (training set)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._backend import pyplot as _pyplot
-from ._labels import short_labels
+from ._labels import middle_ellipsis, short_labels
 
 __all__ = ["loss_curve", "decision_boundary", "regression_fit", "parity"]
 
@@ -71,9 +71,13 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
                       class_names=None):
     """Predicted class regions over the plane of a 2-feature classifier, with the points.
 
-    The plane spans the data with a margin of a tenth of each feature's own range (in its
-    own units, so features of size 1e-3 or 1e6 are framed alike); the legend sits under the
-    axes, off the data.
+    Every class has one colour, used for its region and its points alike, whatever classes
+    the points or the predictions happen to include. A one-output binary network shows its
+    output instead of hard regions: P(class 1) for binary cross-entropy, the margin for the
+    hinge loss (class 1 where it is ≥ 0), the raw output otherwise (class 1 above 0.5), with
+    the decision line drawn. The plane spans the data with a margin of a tenth of each
+    feature's own range (in its own units, so features of size 1e-3 or 1e6 are framed alike);
+    the legend sits under the axes, off the data.
 
     Parameters
     ----------
@@ -81,57 +85,133 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
         A trained network with 2 inputs.
     X : ndarray, shape (n, 2)
     y : ndarray, shape (n,)
-        Class labels of the points.
+        Class indices of the points, 0..K-1 as ``net.predict_classes`` gives them (-1/+1
+        for the hinge loss is read as 0/1).
     class_names : sequence of str, optional
-        Legend entries, one per class in sorted order (default: "class <label>"); long
-        ones are shortened in the middle, kept distinct.
+        Legend entries: one per class the network tells apart (K), or one per class present
+        in ``y`` in sorted order (default: "class <index>"); long ones are shortened in the
+        middle, kept distinct.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.lines import Line2D
+
     plt = _pyplot()
     X = np.asarray(X, dtype=float)
-    y = np.asarray(y).ravel()
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary needs 2 input features, got X of shape {X.shape}")
+    index = _class_indices(y, X.shape[0])
+    single = net.n_outputs == 1
+    if single and index.max() > 1:
+        raise ValueError(f"a one-output network tells 2 classes apart, but y has class index {int(index.max())}")
+    k = 2 if single else max(net.n_outputs, int(index.max()) + 1)
     lo, hi = _padded_range(X)
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.c_[xx.ravel(), yy.ravel()]
-    classes = np.unique(y)
-    if class_names is None:
-        class_names = [f"class {c}" for c in classes]
-    elif len(class_names) != len(classes):
-        raise ValueError(f"class_names has {len(class_names)} name(s) for {len(classes)} class(es)")
-    names, _ = short_labels(class_names, LEGEND_NAME_CHARS)
-    columns = max(1, min(len(names), 64 // (max(map(len, names)) + 6)))
-    rows = -(-len(names) // columns)
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.0 + 0.22 * rows))
-    cmap = plt.get_cmap("RdYlBu", max(len(classes), 2))
-    if net.loss is not None and net.loss.task == "binary" and net.n_outputs == 1:
-        proba = net.predict(grid)[:, 0].reshape(xx.shape)
-        filled = ax.contourf(xx, yy, proba, levels=np.linspace(0, 1, 11), cmap="RdYlBu", alpha=0.75)
-        ax.contour(xx, yy, proba, levels=[0.5], colors="k", linewidths=1.2)
-        fig.colorbar(filled, ax=ax, label="P(class 1)")
+    colors = _class_colors(k)
+    cmap, norm = ListedColormap(colors), BoundaryNorm(np.arange(k + 1) - 0.5, k)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.0 + 0.22 * _legend_rows(k)))
+    names = _class_names(class_names, k, index)
+    if single:
+        value, levels, threshold, label = _binary_output(net, grid, middle_ellipsis(names[1], 48))
+        value = value.reshape(xx.shape)
+        filled = ax.contourf(xx, yy, value, levels=levels, cmap="RdYlBu", alpha=0.75, extend="both")
+        if np.nanmin(value) < threshold < np.nanmax(value):
+            ax.contour(xx, yy, value, levels=[threshold], colors="k", linewidths=1.2)
+        fig.colorbar(filled, ax=ax, label=label)
+        shown = np.unique(np.concatenate([index, (value.ravel() >= threshold).astype(int)]))
     else:
-        regions = net.predict_classes(grid).reshape(xx.shape)
-        ax.contourf(xx, yy, regions, levels=np.arange(regions.max() + 2) - 0.5, cmap=cmap, alpha=0.75)
-    scatter = ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap if len(classes) > 2 else "RdYlBu",
-                         s=28, edgecolors="k", linewidths=0.6)
-    from matplotlib.lines import Line2D
-
-    # one entry per class in the scatter's own colour (legend_elements picks "nice" values and
-    # gave 10 entries for 30 classes), with its black edge so a pale class stays visible
-    handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=scatter.cmap(scatter.norm(c)),
-                      markeredgecolor="k", markeredgewidth=0.6) for c in classes]
+        regions = np.asarray(net.predict_classes(grid)).reshape(xx.shape)
+        ax.contourf(xx, yy, regions, levels=np.arange(k + 1) - 0.5, cmap=cmap, norm=norm, alpha=0.75)
+        shown = np.unique(np.concatenate([index, regions.ravel()]))
+    ax.scatter(X[:, 0], X[:, 1], c=index, cmap=cmap, norm=norm, s=28, edgecolors="k", linewidths=0.6)
+    shown = [c for c in shown if 0 <= c < k]
+    legend_names, _ = short_labels([names[c] for c in shown], LEGEND_NAME_CHARS)
+    columns = max(1, min(len(legend_names), 64 // (max(map(len, legend_names)) + 6)))
+    # one entry per class (in its own colour, with the points' black edge so a pale class stays
+    # visible): the classes of the points and of the regions
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=colors[c],
+                      markeredgecolor="k", markeredgewidth=0.6) for c in shown]
     # under the axes, below the x label (a fixed distance in font sizes), never over the data
-    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2, ncol=columns,
-              frameon=False)
+    ax.legend(handles, legend_names, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2,
+              ncol=columns, frameon=False)
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _class_indices(y, n: int) -> np.ndarray:
+    """``y`` as integer class indices 0..K-1 (hinge's -1/+1 as 0/1), or a ValueError that
+    says what is expected."""
+    y = np.asarray(y).ravel()
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} labels for {n} points")
+    numeric = np.issubdtype(y.dtype, np.number) or y.dtype == bool
+    if not numeric or not np.all(np.isfinite(y.astype(float))) or np.any(y.astype(float) != np.round(y.astype(float))):
+        raise ValueError("decision_boundary takes class indices 0..K-1 as y (as net.predict_classes gives "
+                         f"them), got values like {y[0]!r}; map labels to indices and pass the labels as class_names")
+    index = y.astype(np.int64)
+    if index.min() == -1 and set(np.unique(index).tolist()) <= {-1, 1}:
+        index = (index > 0).astype(np.int64)  # the hinge loss's -1/+1
+    if index.min() < 0:
+        raise ValueError(f"class indices must be 0 or more, got {int(index.min())}")
+    return index
+
+
+def _binary_output(net, grid, positive: str):
+    """What a one-output binary network shows over the plane: (value, contour levels, the
+    decision threshold, the colour bar's label naming the ``positive`` class)."""
+    value = np.asarray(net.predict(grid), dtype=float)[:, 0]
+    name = getattr(net.loss, "name", None)
+    if name == "hinge":
+        reach = float(np.nanmax(np.abs(value))) if np.isfinite(value).any() else 1.0
+        reach = max(1.0, reach if np.isfinite(reach) else 1.0)
+        return value, np.linspace(-reach, reach, 11), 0.0, f"margin f ({positive} where f ≥ 0)"
+    if name == "bce":
+        return value, np.linspace(0, 1, 11), 0.5, f"P({positive})"
+    return value, np.linspace(0, 1, 11), 0.5, f"network output ({positive} above 0.5)"
+
+
+def _class_colors(k: int) -> list:
+    """One colour per class: the two ends of the probability map for two classes (so the
+    points match P(class 1)'s shading), a qualitative palette up to 20, then evenly spaced
+    hues."""
+    from matplotlib import colormaps
+
+    if k <= 2:
+        ends = colormaps["RdYlBu"]
+        return [ends(0.0), ends(1.0)][:max(k, 2)]
+    if k <= 10:
+        return [colormaps["tab10"](i) for i in range(k)]
+    if k <= 20:
+        return [colormaps["tab20"](i) for i in range(k)]
+    return [colormaps["turbo"](i / (k - 1)) for i in range(k)]
+
+
+def _class_names(class_names, k: int, index) -> list:
+    """A name for every class index 0..k-1."""
+    present = np.unique(index)
+    names = [f"class {c}" for c in range(k)]
+    if class_names is None:
+        return names
+    class_names = [str(name) for name in class_names]
+    if len(class_names) == k:
+        return class_names
+    if len(class_names) == len(present):
+        for c, name in zip(present, class_names):
+            names[c] = name
+        return names
+    raise ValueError(f"class_names has {len(class_names)} name(s) for {k} class(es) "
+                     f"({len(present)} of them in y)")
+
+
+def _legend_rows(k: int) -> int:
+    return -(-k // 4)
 
 
 #: The longest class name in the decision boundary's legend.
