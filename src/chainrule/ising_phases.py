@@ -107,6 +107,23 @@ def symmetric_copies(X, y, L: int, translations: int, rng):
     return X_aug, np.tile(y, len(copies))
 
 
+def training_epochs(n_train: int, epochs: int, translations: int) -> int:
+    """The epochs :func:`train_phase_network` runs on ``n_train`` configurations: ``epochs``, or
+    more where that gives fewer than :data:`MIN_STEPS` Adam steps (mini-batches of :data:`BATCH`
+    over the configurations and their ``2 + translations`` symmetric copies)."""
+    steps_per_epoch = math.ceil(n_train * (2 + translations) / BATCH)
+    return max(epochs, math.ceil(MIN_STEPS / steps_per_epoch))
+
+
+def _epochs_note(used: int, asked: int) -> str:
+    """What a refusal adds about the training length: with a raised epoch count, more epochs
+    only help beyond it."""
+    if used > asked:
+        return (f" (each network trained {used} epochs, not the {asked} given: {used} is the fewest that make "
+                f"{MIN_STEPS} Adam steps on this training set, so only more than {used} epochs train longer)")
+    return f" (each network trained {used} epochs)"
+
+
 def train_phase_network(X, y, L: int, *, epochs: int, translations: int, rng):
     """One paper network trained on ``(X, y)`` and its symmetric copies.
 
@@ -121,7 +138,7 @@ def train_phase_network(X, y, L: int, *, epochs: int, translations: int, rng):
 
     X_aug, y_aug = symmetric_copies(X, y, L, translations, rng)
     net = paper_network(X.shape[1], rng)
-    epochs = max(epochs, math.ceil(MIN_STEPS / math.ceil(len(y_aug) / BATCH)))
+    epochs = training_epochs(len(y), epochs, translations)
     net.fit(X_aug, y_aug, loss="cross_entropy", optimizer=Adam(1e-3, l2=1e-4, schedule=CosineDecay(period=epochs)),
             epochs=epochs, batch_size=BATCH, verbose=0, rng=rng)
     return net
@@ -136,7 +153,8 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
     samples : IsingSamples
         Configurations at several temperatures on both sides of ``tc_label``.
     epochs : int
-        Passes over the (enlarged) training set.
+        Passes over the (enlarged) training set; raised where it gives fewer than :data:`MIN_STEPS`
+        Adam steps (:func:`training_epochs`).
     seed : int
         Seeds the held-out split, the initial weights and the shuffling.
     networks : int
@@ -151,8 +169,14 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
     -------
     dict
         ``tc`` (the crossing), ``temperatures`` (n_T,), ``p_ordered`` (n_T,) the ensemble's mean
-        output "ordered" per temperature, ``tc_members`` (the crossing of each network alone) and
-        ``test_accuracy`` of the ensemble.
+        output "ordered" per temperature, ``tc_members`` (the crossing of each network alone),
+        ``test_accuracy`` of the ensemble and ``epochs`` (those each network trained).
+
+    Raises
+    ------
+    ValueError
+        As :func:`crossing` where the ensemble did not separate the phases, with the number of
+        epochs each network trained (more epochs help only beyond a raised count).
     """
     epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
     translations = check_count("translations", translations, minimum=0)
@@ -162,6 +186,7 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
     X, temps, test = split_samples(samples, seed)
     y = (temps >= tc_label).astype(np.int64)  # 0: ordered, 1: disordered
     rng = np.random.default_rng(seed)
+    used = training_epochs(int((~test).sum()), epochs, translations)
     outputs = []
     for _ in range(networks):
         net = train_phase_network(X[~test], y[~test], samples.L, epochs=epochs, translations=translations, rng=rng)
@@ -175,8 +200,12 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
         except ValueError:
             members.append(float("nan"))
     p_ordered = np.array([p_test[mask].mean() for mask in at_T])
-    return {"tc": crossing(T, p_ordered), "temperatures": T, "p_ordered": p_ordered, "tc_members": members,
-            "test_accuracy": float(((p_test < 0.5) == y[test]).mean())}
+    try:
+        tc = crossing(T, p_ordered)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{_epochs_note(used, epochs)}") from None
+    return {"tc": tc, "temperatures": T, "p_ordered": p_ordered, "tc_members": members,
+            "test_accuracy": float(((p_test < 0.5) == y[test]).mean()), "epochs": used}
 
 
 def crossing(T, p_ordered) -> float:
@@ -300,4 +329,4 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
 
 
 __all__ = ["CROSSING_WINDOW", "classify", "crossing", "default_temperatures", "extrapolate", "extrapolate_error",
-           "paper_network", "split_samples", "symmetric_copies", "train_phase_network"]
+           "paper_network", "split_samples", "symmetric_copies", "train_phase_network", "training_epochs"]

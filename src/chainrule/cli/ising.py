@@ -9,12 +9,13 @@ import sys
 import numpy as np
 
 from ..ising_confusion import confusion
-from ..ising_phases import classify, default_temperatures, extrapolate, extrapolate_error
+from ..ising_phases import MIN_STEPS, classify, default_temperatures, extrapolate, extrapolate_error
 from ._options import non_negative_int, positive_int
 
 
-EPOCHS_HELP = ("passes over the training set and its symmetry copies (default: 8; small data sets get more, "
-               "enough for 1500 Adam steps per network)")
+EPOCHS_HELP = (f"passes over the training set and its symmetry copies (default: 8); a number that makes fewer than "
+               f"{MIN_STEPS} Adam steps per network is raised to the fewest that make {MIN_STEPS}, so on a small data "
+               "set only a larger number trains longer")
 PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")
 
 
@@ -185,9 +186,17 @@ def run_classify(args) -> int:
     else:
         error = 100 * (result["tc"] - T_C) / T_C
         print(f"L = {samples.L}: outputs cross at T = {result['tc']:.4f} (exact T_c = {T_C:.6f}, {error:+.2f}%); "
-              f"test accuracy {result['test_accuracy']:.3f}" + (f"; plot: {plot_path}" if plot_path else ""))
+              f"test accuracy {result['test_accuracy']:.3f}; {_epochs_trained(result['epochs'], args.epochs)}"
+              + (f"; plot: {plot_path}" if plot_path else ""))
     sys.stdout.flush()
     return 0
+
+
+def _epochs_trained(used: int, asked: int) -> str:
+    """The epochs each network trained, and why where that is more than --epochs."""
+    if used > asked:
+        return f"{used} epochs per network (--epochs {asked} raised to make {MIN_STEPS} Adam steps)"
+    return f"{used} epochs per network"
 
 
 def run_confusion(args) -> int:
