@@ -71,3 +71,17 @@ def test_diverging_training_exits_1(capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "training failed" in err and "epoch" in err and err.count("\n") == 1
+
+
+def test_a_figure_that_cannot_be_drawn_leaves_no_model_file(tmp_path, monkeypatch, capsys):
+    # the figures are drawn before the model is saved: an error in one writes nothing at all
+    from chainrule import plot
+
+    def broken(*args, **kwargs):
+        raise ValueError("this figure cannot be drawn")
+
+    monkeypatch.setattr(plot, "network_diagram", broken)
+    model, plots = tmp_path / "m.chainrule", tmp_path / "plots"
+    assert main(["train", "--epochs", "5", "--quiet", "--save", str(model), "--plots", str(plots)]) == 2
+    assert "this figure cannot be drawn" in capsys.readouterr().err
+    assert not model.exists() and not plots.exists()

@@ -200,3 +200,30 @@ def test_decision_boundary_says_what_y_must_be():
         plot.decision_boundary(net, X, np.where(y > 0, "cat", "dog"))
     with pytest.raises(ValueError, match="one-output network tells 2 classes apart"):
         plot.decision_boundary(net, X, y + 1)
+
+
+def test_confusion_matrix_takes_any_labels_and_counts_them():
+    fig = plot.confusion_matrix([0.5, 1.5, 0.5, 2.25], [0.5, 1.5, 1.5, 2.25])  # floats: sklearn calls them continuous
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0.5", "1.5", "2.25"]
+    assert fig.axes[0].get_title() == "Confusion matrix (accuracy 0.750)"
+    fig = plot.confusion_matrix([1, "dog", 1], ["dog", "dog", 1])  # mixed kinds: sorted as text
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "dog"]
+    with pytest.raises(ValueError, match="labels does not list 'cat'"):
+        plot.confusion_matrix(["cat", "dog"], ["dog", "dog"], labels=["dog"])
+
+
+def test_dollar_signs_in_names_from_the_data_are_shown_literally():
+    # "$...$" would be read as maths: the signs and spaces vanished, and "x^^2" failed to draw
+    rng = np.random.default_rng(0)
+    names = ["$5 to $10", "x^^2 in $x^^2$ units"]
+    fig = plot.confusion_matrix(list(rng.choice(names, 20)), list(rng.choice(names, 20)))
+    fig.canvas.draw()  # raised a mathtext ParseException before
+    assert {t.get_text() for t in fig.axes[0].get_xticklabels()} == {r"\$5 to \$10", r"x^^2 in \$x^^2\$ units"}
+    X, _, y, _ = moons()
+    net = cr.mlp([2, 4, 1], rng=0)
+    net.fit(X, y, loss="bce", epochs=2, verbose=0)
+    fig = plot.decision_boundary(net, X, y, class_names=names)
+    fig.canvas.draw()
+    assert fig.axes[1].get_ylabel() == r"P(x^^2 in \$x^^2\$ units)"
+    fig = plot.network_diagram(net, input_names=["price ($)", "$x^^2$"], output_names=["$ out"])
+    fig.canvas.draw()

@@ -63,11 +63,24 @@ class _RawUnits:
         return self.view.label_indices(np.asarray(X, dtype=float))
 
 
-def write_plots(net, history, task, directory: Path, view, train, test, named: bool = False,
-                scaled_target: bool = False) -> list[str]:
-    """Write the loss curve, the decision boundary (2-feature classification) or the fit
+def write_plots(directory: Path, figures) -> list[str]:
+    """Save ``make_plots``'s figures into ``directory`` (atomically, each); return the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, figure in figures:
+        path = directory / name
+        save_figure(figure, path)
+        written.append(str(path))
+    return written
+
+
+def make_plots(net, history, task, view, train, test, named: bool = False,
+               scaled_target: bool = False) -> list:
+    """The loss curve, the decision boundary (2-feature classification) or the fit
     (1-feature regression), a parity plot (regression on several features), the test-set
-    confusion matrix (classification) and the network diagram; return the paths.
+    confusion matrix (classification) and the network diagram, as ``[(file name, figure)]``:
+    drawn before anything is written, so that a figure that cannot be drawn leaves no model
+    file or half the plots behind.
 
     Parameters
     ----------
@@ -82,7 +95,6 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
     """
     from .. import plot
 
-    directory.mkdir(parents=True, exist_ok=True)
     (X, y), (X_test, y_test) = train, test
     raw = _RawUnits(view)
     classes = view.classes or []
@@ -102,7 +114,9 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
             _name_axes(figure.axes[0], view.features[0], view.target)
         figures.append(("fit.png", figure))
     elif task == "regression":
-        quantity = view.target or "y"
+        from ..plot._labels import plain
+
+        quantity = plain(view.target or "y")
         figures.append(("parity.png", plot.parity(y_test, raw.predict(X_test)[:, 0], title="Test set: predicted against true",
                                                   quantity=quantity)))
     if task != "regression":
@@ -115,12 +129,9 @@ def write_plots(net, history, task, directory: Path, view, train, test, named: b
     inputs, outputs = _unit_names(net, task, view, classes) if named else (None, None)
     figures.append(("network.png", plot.network_diagram(net, title="Trained network", input_names=inputs,
                                                        output_names=outputs)))
-    written = []
-    for name, figure in figures:
-        path = directory / name
-        save_figure(figure, path)
-        written.append(str(path))
-    return written
+    for _, figure in figures:
+        figure.canvas.draw()  # text and layout errors surface here, before any file is written
+    return figures
 
 
 def _unit_names(net, task, view, classes):
@@ -148,8 +159,10 @@ def _short_classes(classes, target):
 
 
 def _name_axes(ax, xlabel, ylabel) -> None:
-    ax.set_xlabel(str(xlabel))
-    ax.set_ylabel(str(ylabel))
+    from ..plot._labels import plain
+
+    ax.set_xlabel(plain(xlabel))
+    ax.set_ylabel(plain(ylabel))
 
 
 def print_report(results: dict, history) -> None:

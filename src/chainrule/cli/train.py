@@ -205,7 +205,8 @@ def run(args) -> int:
     from .. import EarlyStopping, StopOnDivergence, mlp
     from ..losses import get_loss
     from ._output import check_output_dir, check_output_file, refuse_overwriting
-    from ._train_report import check_plot_files, check_save_beside_plots, metrics_of, print_report, write_plots
+    from ._train_report import (check_plot_files, check_save_beside_plots, make_plots, metrics_of, print_report,
+                                write_plots)
 
     if not 0 < args.test_size < 1:
         raise ValueError(f"--test-size must be in (0, 1), got {args.test_size}")
@@ -274,6 +275,13 @@ def run(args) -> int:
                 "dataset": problem.source}
     if scale_target:
         metadata.update(target_mean=y_mean, target_std=y_std)
+    figures = []
+    if not args.no_plots:  # drawn first: a figure that fails leaves nothing written
+        from ._modelfile import NetworkFile
+
+        figures = make_plots(net, history, task, view=NetworkFile(net, metadata),
+                             train=(X_train_raw, y_train_raw), test=(X_test_raw, y_test_raw),
+                             named=args.data is not None, scaled_target=scale_target)
     if args.save:
         net.save(args.save, **metadata)
     names = [name for name in ("train", "validation", "test") if name in parts]
@@ -297,13 +305,8 @@ def run(args) -> int:
     }
     if "validation" in results:
         results["final_val_loss"] = results["validation"]["loss"]
-    if not args.no_plots:
-        from ._modelfile import NetworkFile
-
-        view = NetworkFile(net, metadata)
-        results["plots"] = write_plots(net, history, task, Path(args.plots), view=view,
-                                       train=(X_train_raw, y_train_raw), test=(X_test_raw, y_test_raw),
-                                       named=args.data is not None, scaled_target=scale_target)
+    if figures:
+        results["plots"] = write_plots(Path(args.plots), figures)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -11,6 +11,13 @@ import re
 _SEPARATOR = re.compile(r"[\s_]+")
 
 
+def plain(text) -> str:
+    """``text`` as matplotlib shows it literally: a ``$`` in a name from the data ("price ($)")
+    would otherwise start maths (dropping the signs, or failing on "x^^2"); applied once,
+    where the text is drawn."""
+    return str(text).replace("$", r"\$")
+
+
 def short_labels(labels, limit: int) -> tuple[list[str], bool]:
     """Labels of at most ``limit`` characters that stay distinct when the labels are.
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ._backend import pyplot
-from ._labels import differing_part, short_labels
+from ._labels import differing_part, plain, short_labels
 
 __all__ = ["confusion_matrix", "network_diagram"]
 
@@ -36,12 +36,12 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     labels : list, optional
         Class order (default: sorted union of both).
     """
-    from sklearn.metrics import confusion_matrix as counts_of
-
     plt = pyplot()
-    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
-    labels = list(np.unique(np.concatenate([y_true, y_pred]))) if labels is None else list(labels)
-    counts = counts_of(y_true, y_pred, labels=labels)
+    y_true, y_pred = list(np.asarray(y_true, dtype=object).ravel()), list(np.asarray(y_pred, dtype=object).ravel())
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels and y_pred {len(y_pred)}")
+    labels = _sorted_labels(y_true + y_pred) if labels is None else list(labels)
+    counts = _counts(y_true, y_pred, labels)
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     k = len(labels)
     # the figure grows with the classes up to a screen's size; beyond that the cells shrink,
@@ -61,8 +61,12 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
             for j in range(k):
                 ax.text(j, i, str(counts[i, j]), ha="center", va="center",
                         color="white" if share[i, j] > 0.6 else "black", fontsize=9)
-    ax.set_xticks(range(0, k, step), names, rotation=45 if len(names) * longest > 30 else 0)
-    ax.set_yticks(range(0, k, step), names)
+    shown = [plain(name) for name in names]
+    if len(names) * longest > 30:  # slanted, each name ending under its own column
+        ax.set_xticks(range(0, k, step), shown, rotation=45, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(range(0, k, step), shown)
+    ax.set_yticks(range(0, k, step), shown)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     accuracy = float(np.trace(counts) / max(counts.sum(), 1))
@@ -70,6 +74,27 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     fig.colorbar(image, ax=ax, label="fraction of the true class", fraction=0.046)
     _add_key(fig, key)
     return fig
+
+
+def _sorted_labels(values) -> list:
+    """The distinct labels, sorted (as text where they cannot be compared: 3 and "dog")."""
+    distinct = list(dict.fromkeys(values))
+    try:
+        return sorted(distinct)
+    except TypeError:
+        return sorted(distinct, key=str)
+
+
+def _counts(y_true, y_pred, labels) -> np.ndarray:
+    """counts[i, j]: samples of class ``labels[i]`` predicted as ``labels[j]``, for labels of
+    any kind (numbers, floats such as 0.5, text), compared by value."""
+    position = {label: i for i, label in enumerate(labels)}
+    missing = [v for v in dict.fromkeys(y_true + y_pred) if v not in position]
+    if missing:
+        raise ValueError(f"labels does not list {missing[0]!r}, a class of y_true or y_pred")
+    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    np.add.at(counts, ([position[v] for v in y_true], [position[v] for v in y_pred]), 1)
+    return counts
 
 
 def _key_lines(key, inches: float) -> list[str]:
@@ -99,7 +124,7 @@ def _add_key(fig, lines) -> None:
     if not lines:
         fig.tight_layout()
         return
-    fig.text(0.02, 0.01, "\n".join(lines), fontsize=7, va="bottom", ha="left")
+    fig.text(0.02, 0.01, plain("\n".join(lines)), fontsize=7, va="bottom", ha="left")
     fig.tight_layout(rect=(0, _key_inches(lines) / fig.get_figheight(), 1, 1))
 
 
@@ -164,7 +189,7 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_na
         ax.text(l, bottom - 0.7, "\n".join(lines), ha="center", va="top", fontsize=8)
     for column, align, offset in ((0, "right", -0.12), (-1, "left", 0.12)):
         for name, y in zip(named[column][0] if column in named else [], positions[column]):
-            ax.text(len(positions) - 1 + offset if column == -1 else offset, y, name, ha=align, va="center",
+            ax.text(len(positions) - 1 + offset if column == -1 else offset, y, plain(name), ha=align, va="center",
                     fontsize=8)
     for start, end in skips:
         arc = FancyArrowPatch((start, top + 0.45), (end, top + 0.45), connectionstyle="arc3,rad=-0.35",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._backend import pyplot as _pyplot
-from ._labels import middle_ellipsis, short_labels
+from ._labels import middle_ellipsis, plain, short_labels
 
 __all__ = ["loss_curve", "decision_boundary", "regression_fit", "parity"]
 
@@ -116,7 +116,7 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.0 + 0.22 * _legend_rows(k)))
     names = _class_names(class_names, k, index)
     if single:
-        value, levels, threshold, label = _binary_output(net, grid, middle_ellipsis(names[1], 48))
+        value, levels, threshold, label = _binary_output(net, grid, plain(middle_ellipsis(names[1], 48)))
         value = value.reshape(xx.shape)
         filled = ax.contourf(xx, yy, value, levels=levels, cmap="RdYlBu", alpha=0.75, extend="both")
         if np.nanmin(value) < threshold < np.nanmax(value):
@@ -136,7 +136,7 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=colors[c],
                       markeredgecolor="k", markeredgewidth=0.6) for c in shown]
     # under the axes, below the x label (a fixed distance in font sizes), never over the data
-    ax.legend(handles, legend_names, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2,
+    ax.legend(handles, [plain(name) for name in legend_names], loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2,
               ncol=columns, frameon=False)
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
