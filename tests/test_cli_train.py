@@ -85,3 +85,14 @@ def test_a_figure_that_cannot_be_drawn_leaves_no_model_file(tmp_path, monkeypatc
     assert main(["train", "--epochs", "5", "--quiet", "--save", str(model), "--plots", str(plots)]) == 2
     assert "this figure cannot be drawn" in capsys.readouterr().err
     assert not model.exists() and not plots.exists()
+
+
+def test_weights_restored_by_the_training_loss_are_reported_even_at_the_last_epoch(capsys):
+    # without validation, early stopping restores the weights the best epoch *started* from:
+    # other than the last epoch's weights even when the best epoch is the last one
+    args = ["train", "--early-stopping", "20", "--validation-size", "0", "--epochs", "60", "--no-plots"]
+    assert main([*args, "--json"]) == 0
+    restored = json.loads(capsys.readouterr().out)["restored_epoch"]
+    assert restored is not None
+    assert main([*args, "--quiet"]) == 0
+    assert f"restored the weights epoch {restored} started from (lowest training loss)" in capsys.readouterr().out

@@ -137,7 +137,7 @@ def test_loss_curve_marks_the_epoch_early_stopping_restored():
 
     val = [1.0, 0.6, 0.4, 0.45, 0.5, 0.55]
     ax = plot.loss_curve(History(loss=[0.9, 0.5, 0.3, 0.2, 0.15, 0.1], val_loss=val, best_epoch=2)).axes[0]
-    assert "best epoch, 3: weights restored" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "best epoch, 3: its weights restored" in [t.get_text() for t in ax.get_legend().get_texts()]
     vertical = [line for line in ax.get_lines() if list(line.get_xdata()) == [3, 3]]
     assert len(vertical) == 1
     circled = [line for line in ax.get_lines() if list(line.get_xdata()) == [3] and list(line.get_ydata()) == [0.4]]
@@ -227,3 +227,29 @@ def test_dollar_signs_in_names_from_the_data_are_shown_literally():
     assert fig.axes[1].get_ylabel() == r"P(x^^2 in \$x^^2\$ units)"
     fig = plot.network_diagram(net, input_names=["price ($)", "$x^^2$"], output_names=["$ out"])
     fig.canvas.draw()
+
+
+def test_loss_curve_says_what_each_loss_measured_and_which_weights_came_back():
+    from chainrule.train import History
+
+    loss, val = [0.9, 0.5, 0.3, 0.2], [1.0, 0.6, 0.5, 0.55]
+    ax = plot.loss_curve(History(loss=loss, val_loss=val, best_epoch=3, restored_from="start")).axes[0]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0].startswith("training loss (mean over each epoch's batches, while training)")
+    assert texts[1] == "validation loss (after each epoch)"
+    assert "best epoch, 4: the weights it started from restored" in texts
+    # chosen by the training loss: the circle is on the training curve, not the validation one
+    assert [line for line in ax.get_lines() if list(line.get_xdata()) == [4] and list(line.get_ydata()) == [0.2]]
+
+
+def test_loss_curve_with_zero_or_non_finite_losses_keeps_a_linear_axis_and_names_them():
+    from chainrule.train import History
+
+    ax = plot.loss_curve(History(loss=[1.0, 0.1, 0.001, 0.0, 0.0])).axes[0]  # hinge reaches 0
+    assert ax.get_yscale() == "linear"
+    ax = plot.loss_curve(History(loss=[1.0, 2.0, float("inf"), float("nan")])).axes[0]
+    assert ax.get_yscale() == "linear"
+    assert any("loss not finite (inf or NaN) at epochs 3, 4" in t.get_text() for t in ax.texts)
+    assert plot.loss_curve(History(loss=[1.0, 0.1, 0.001])).axes[0].get_yscale() == "log"
+    with pytest.raises(ValueError, match="history.val_loss has 2 values for 3 epochs"):
+        plot.loss_curve(History(loss=[1.0, 0.5, 0.2], val_loss=[1.0, 0.6]))

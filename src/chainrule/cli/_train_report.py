@@ -200,7 +200,10 @@ def print_report(results: dict, history) -> None:
     if history.stop_reason:
         console.print(history.stop_reason, markup=False, soft_wrap=True)
     restored = results.get("restored_epoch")
-    if restored is not None and restored < results["epochs_run"]:
+    # chosen by the training loss, the weights an epoch started from: other than the last
+    # epoch's even when that epoch is the best
+    started = getattr(history, "restored_from", None) == "start"
+    if restored is not None and (restored < results["epochs_run"] or started):
         if results.get("final_val_loss") is not None:
             which = (f"after epoch {restored} (lowest validation loss, {results['final_val_loss']:.6f}; the last "
                      f"epoch's was {results['last_epoch_val_loss']:.6f})")

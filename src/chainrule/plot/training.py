@@ -17,15 +17,20 @@ MARKED_EPOCHS = 30
 def loss_curve(history, title: str = "Loss during training", log_scale: bool | None = None):
     """Training (and validation) loss per epoch.
 
+    The training loss of an epoch is the mean over its batches, each measured as it was
+    trained (before its update, with dropout on); the validation loss is measured after the
+    epoch, in inference mode: the legend says so, since the two differ even on the same rows.
     Epochs are whole numbers on the axis; up to ``MARKED_EPOCHS`` epochs each point is
     marked (one epoch is a point, not an empty line). When early stopping restored the
-    weights of an earlier epoch (``history.best_epoch``), a dashed line marks it.
+    weights of an earlier epoch (``history.best_epoch``), a dashed line marks it, and a
+    circle the value it was chosen by. Epochs whose loss is not finite are named on the axes.
 
     Parameters
     ----------
     history : History
     log_scale : bool, optional
-        Logarithmic loss axis; by default when the loss falls by more than 100×.
+        Logarithmic loss axis; by default when every loss is finite and positive and the
+        loss falls by more than 100× (a loss of exactly 0 has no place on a log axis).
 
     Returns
     -------
@@ -33,18 +38,26 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
     """
     from matplotlib.ticker import MaxNLocator
 
+    loss = np.asarray(history.loss, dtype=float)
+    val = np.asarray(history.val_loss, dtype=float)
+    if val.size and val.size != loss.size:
+        raise ValueError(f"history.val_loss has {val.size} values for {loss.size} epochs of history.loss")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    epochs = np.arange(1, len(history.loss) + 1)
+    epochs = np.arange(1, loss.size + 1)
     marker = "o" if len(epochs) <= MARKED_EPOCHS else None
-    ax.plot(epochs, history.loss, label="training loss", color="tab:blue", marker=marker, markersize=4)
-    if history.val_loss:
-        ax.plot(epochs, history.val_loss, label="validation loss", color="tab:orange", marker=marker, markersize=4)
+    ax.plot(epochs, loss, label="training loss (mean over each epoch's batches, while training)",
+            color="tab:blue", marker=marker, markersize=4)
+    if val.size:
+        ax.plot(epochs, val, label="validation loss (after each epoch)", color="tab:orange", marker=marker,
+                markersize=4)
     best = getattr(history, "best_epoch", None)
     if best is not None and 0 <= best < len(epochs):
+        start = getattr(history, "restored_from", None) == "start"  # chosen by the training loss
         ax.axvline(best + 1, color="0.25", linestyle="--", linewidth=1,
-                   label=f"best epoch, {best + 1}: weights restored")
-        curve = history.val_loss or history.loss
+                   label=f"best epoch, {best + 1}: " + ("the weights it started from restored" if start
+                                                        else "its weights restored"))
+        curve = loss if start or not val.size else val
         ax.plot([best + 1], [curve[best]], linestyle="none", marker="o", markersize=7, markerfacecolor="none",
                 markeredgecolor="0.25")
     if len(epochs) <= 10:  # MaxNLocator falls back to fractions with fewer than 2 whole numbers in view
@@ -52,17 +65,23 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
         ax.set_xlim(0.5, len(epochs) + 0.5)
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    losses = np.asarray(history.loss + history.val_loss, dtype=float)
-    positive = losses[losses > 0]
+    values = np.concatenate([loss, val])
+    finite = np.isfinite(values)
     if log_scale is None:
-        log_scale = positive.size > 0 and positive.max() / positive.min() > 100
+        positive = values[finite & (values > 0)]
+        log_scale = bool(finite.all() and (values > 0).all() and positive.max() / positive.min() > 100)
     if log_scale:
         ax.set_yscale("log")
+    bad = sorted({int(e) for e in np.concatenate([epochs[~np.isfinite(loss)], epochs[~np.isfinite(val)]])})
+    if bad:
+        shown = ", ".join(map(str, bad[:8])) + (", ..." if len(bad) > 8 else "")
+        ax.text(0.02, 0.97, f"loss not finite (inf or NaN) at epoch{'s' if len(bad) > 1 else ''} {shown}",
+                transform=ax.transAxes, ha="left", va="top", color="darkred", fontsize=8)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({history.loss_name})" if history.loss_name else "loss")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
