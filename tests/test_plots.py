@@ -253,3 +253,18 @@ def test_loss_curve_with_zero_or_non_finite_losses_keeps_a_linear_axis_and_names
     assert plot.loss_curve(History(loss=[1.0, 0.1, 0.001])).axes[0].get_yscale() == "log"
     with pytest.raises(ValueError, match="history.val_loss has 2 values for 3 epochs"):
         plot.loss_curve(History(loss=[1.0, 0.5, 0.2], val_loss=[1.0, 0.6]))
+
+
+def test_regression_fit_names_what_it_cannot_draw_and_draws_a_constant_x():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (30, 1))
+    three = cr.mlp([1, 4, 3], rng=0)
+    with pytest.raises(ValueError, match="regression_fit draws one output; the network has 3"):
+        plot.regression_fit(three, x, np.c_[x, x, x])
+    two = cr.mlp([2, 4, 1], rng=0)
+    with pytest.raises(ValueError, match="a network of 2 inputs"):
+        plot.regression_fit(two, rng.normal(size=(30, 2)), x)
+    one = cr.mlp([1, 4, 1], rng=0)
+    ax = plot.regression_fit(one, np.full((10, 1), 2.0), np.arange(10.0)).axes[0]
+    network = [line for line in ax.get_lines() if line.get_label() == "network"][0]
+    assert np.ptp(network.get_xdata()) > 0  # a visible line around x = 2, not a single point

@@ -257,9 +257,20 @@ def regression_fit(net, X, y, title: str = "Fit", truth=None):
         The true function, drawn as a line.
     """
     plt = _pyplot()
-    X = np.asarray(X, dtype=float).reshape(-1, 1)
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2 or X.shape[1] != 1 or getattr(net, "n_inputs", 1) != 1:
+        raise ValueError(f"regression_fit draws a network of 1 input against X of shape (n, 1); got X of shape "
+                         f"{X.shape} for a network of {getattr(net, 'n_inputs', '?')} inputs (parity() draws any)")
+    if getattr(net, "n_outputs", 1) != 1 or np.asarray(y).reshape(len(X), -1).shape[1] != 1:
+        raise ValueError(f"regression_fit draws one output; the network has {net.n_outputs} (parity() draws one "
+                         "output at a time)")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    grid = np.linspace(X.min(), X.max(), 400).reshape(-1, 1)
+    low, high = X.min(), X.max()
+    if low == high:  # a constant x: the network's value there, over a small span around it
+        low, high = low - max(abs(low), 1.0) * 0.1, high + max(abs(high), 1.0) * 0.1
+    grid = np.linspace(low, high, 400).reshape(-1, 1)
     ax.scatter(X[:, 0], np.asarray(y).ravel(), s=14, color="tab:gray", label="data")
     if truth is not None:
         ax.plot(grid[:, 0], truth(grid[:, 0]), color="k", linestyle="--", label="truth")
