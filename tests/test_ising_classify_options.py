@@ -84,3 +84,14 @@ def test_epochs_help_says_small_values_are_raised(command, capsys):
         main(["ising", command, "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "is raised to the fewest that make 1500" in help_text, help_text
+
+
+def test_confusion_refusal_and_output_give_the_epochs_trained(tmp_path, capsys):
+    noise = _dataset(tmp_path, separable=False)
+    code = main(["ising", "confusion", str(noise), "--epochs", "5", "--networks", "1", "--plot", "none"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    import re
+
+    trained = re.search(r"\(each network trained (\d+) epochs, not the 5 given", err)
+    assert trained and int(trained.group(1)) > 40  # --epochs 40 would have trained as long: said so

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets.ising_lattice import check_count
-from .ising_phases import split_samples, train_phase_network
+from .ising_phases import _epochs_note, split_samples, train_phase_network, training_epochs
 
 #: The inner peak's held-out accuracy must beat that of always predicting the larger side of its
 #: split by this much (:func:`confusion_peak`).
@@ -42,7 +42,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
     dict
         ``tc``, ``trials`` (n_T - 1,), ``accuracy`` (n_T - 1,), ``peak`` (the trials fitted),
         ``baseline`` (n_T - 1,): the held-out accuracy of always predicting the larger side of
-        each trial's split.
+        each trial's split; ``epochs``, those each network trained (``--epochs`` raised where it
+        gives too few Adam steps, :func:`chainrule.ising_phases.training_epochs`).
 
     Raises
     ------
@@ -70,8 +71,12 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
             p_disordered = p_disordered + net.predict(X[test])[:, 1] / networks
         accuracy.append(float(((p_disordered >= 0.5) == y[test]).mean()))
     accuracy, baseline = np.array(accuracy), np.array(baseline)
-    tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
-    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline}
+    used = training_epochs(int((~test).sum()), epochs, translations)
+    try:
+        tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{_epochs_note(used, epochs)}") from None
+    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline, "epochs": used}
 
 
 def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION_MARGIN):

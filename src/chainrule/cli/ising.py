@@ -224,7 +224,8 @@ def run_confusion(args) -> int:
         print(json.dumps({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
     else:
         print(f"L = {samples.L}: confusion estimate T_c = {result['tc']:.4f} "
-              f"({100 * (result['tc'] - T_C) / T_C:+.2f}% from the exact {T_C:.6f})"
+              f"({100 * (result['tc'] - T_C) / T_C:+.2f}% from the exact {T_C:.6f}); "
+              f"{_epochs_trained(result['epochs'], args.epochs)}"
               + (f"; plot: {plot_path}" if plot_path else ""))
     return 0
 
