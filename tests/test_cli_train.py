@@ -96,3 +96,13 @@ def test_weights_restored_by_the_training_loss_are_reported_even_at_the_last_epo
     assert restored is not None
     assert main([*args, "--quiet"]) == 0
     assert f"restored the weights epoch {restored} started from (lowest training loss)" in capsys.readouterr().out
+
+
+def test_a_figure_left_from_an_earlier_run_is_pointed_out(tmp_path, capsys):
+    plots = tmp_path / "plots"
+    assert main(["train", "--epochs", "5", "--quiet", "--plots", str(plots)]) == 0  # moons: a decision boundary
+    capsys.readouterr()
+    assert main(["train", "--dataset", "sine", "--epochs", "5", "--quiet", "--plots", str(plots)]) == 0
+    err = capsys.readouterr().err
+    assert f"{plots / 'decision_boundary.png'} is from an earlier run: this one did not write it" in err
+    assert (plots / "decision_boundary.png").exists() and (plots / "fit.png").exists()  # nothing deleted

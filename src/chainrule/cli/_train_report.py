@@ -64,13 +64,20 @@ class _RawUnits:
 
 
 def write_plots(directory: Path, figures) -> list[str]:
-    """Save ``make_plots``'s figures into ``directory`` (atomically, each); return the paths."""
+    """Save ``make_plots``'s figures into ``directory`` (atomically, each); return the paths.
+    A figure of an earlier run that this one does not write (a decision boundary beside a new
+    fit) is left alone, with a warning that it is not from this run."""
+    from ._output import print_warnings
+
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, figure in figures:
         path = directory / name
         save_figure(figure, path)
         written.append(str(path))
+    names = {name for name, _ in figures}
+    print_warnings(f"{directory / name} is from an earlier run: this one did not write it"
+                   for name in PLOT_FILES if name not in names and (directory / name).exists())
     return written
 
 
