@@ -268,3 +268,17 @@ def test_regression_fit_names_what_it_cannot_draw_and_draws_a_constant_x():
     ax = plot.regression_fit(one, np.full((10, 1), 2.0), np.arange(10.0)).axes[0]
     network = [line for line in ax.get_lines() if line.get_label() == "network"][0]
     assert np.ptp(network.get_xdata()) > 0  # a visible line around x = 2, not a single point
+
+
+def test_parity_says_what_it_leaves_out_and_draws_constant_values():
+    import warnings
+
+    ax = plot.parity([1.0, 2.0, np.nan, 4.0], [1.1, np.inf, 3.0, 3.9]).axes[0]
+    assert ax.get_legend().get_texts()[0].get_text() == "held-out samples (2 with a non-finite value not shown)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warned of singular limits
+        ax = plot.parity([5.0, 5.0, 5.0], [5.0, 5.0, 5.0]).axes[0]
+    low, high = ax.get_xlim()
+    assert low < 5.0 < high and high - low >= 1.0
+    with pytest.raises(ValueError, match="no pair of finite values"):
+        plot.parity([np.nan], [1.0])

@@ -295,10 +295,20 @@ def parity(y_true, y_pred, title: str = "Parity", quantity: str = "y", label: st
     """
     plt = _pyplot()
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} values and y_pred {y_pred.size}")
+    finite = np.isfinite(y_true) & np.isfinite(y_pred)
+    if not finite.any():
+        raise ValueError("parity has no pair of finite values to draw")
+    missing = int((~finite).sum())
+    if missing:  # said in the legend, not dropped silently
+        label = f"{label} ({missing} with a non-finite value not shown)"
+    y_true, y_pred = y_true[finite], y_pred[finite]
     fig, ax = plt.subplots(figsize=(5.6, 5.2))
     ax.scatter(y_true, y_pred, s=10, alpha=0.6, color="tab:blue", label=label)
-    span = max(y_true.max(), y_pred.max()) - min(y_true.min(), y_pred.min())
-    lims = [min(y_true.min(), y_pred.min()) - 0.03 * span, max(y_true.max(), y_pred.max()) + 0.03 * span]
+    low, high = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+    span = high - low if high > low else max(abs(low), 1.0)  # all equal: a span around the value
+    lims = [low - 0.03 * span, high + 0.03 * span] if high > low else [low - 0.5 * span, high + 0.5 * span]
     ax.plot(lims, lims, "k--", linewidth=1, label="perfect prediction")
     ax.set_xlim(lims)
     ax.set_ylim(lims)
