@@ -437,3 +437,104 @@ def test_digits_multiclass_softmax():
     net = cr.mlp([64, 32, 10], "relu", rng=0)
     net.fit(X_train, y_train, loss="cross_entropy", optimizer="adam", epochs=40, batch_size=32, verbose=0, rng=0)
     assert net.evaluate(X_test, y_test)["accuracy"] >= 0.95
+
+
+# -- callbacks' errors, EarlyStopping's checks and counts, a retry after divergence ---------------
+def _small_regression(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X @ np.array([[1.0], [-2.0], [0.5]]) + 0.1 * rng.normal(size=(n, 1))
+
+
+def test_an_error_in_on_train_begin_reaches_the_user_not_a_cleanup_error():
+    X, y = _small_regression()
+
+    class Broken(cr.callbacks.Callback):
+        def on_train_begin(self, trainer):
+            raise RuntimeError("user setup failed")
+
+    net = cr.mlp([3, 4, 1], rng=0)
+    with pytest.raises(RuntimeError, match="user setup failed"):  # the progress bar's cleanup hid it
+        net.fit(X, y, epochs=2, callbacks=[Broken()], verbose=1)
+    with pytest.raises(ValueError, match="monitors 'val_loss' but fit has no validation data"):
+        net.fit(X, y, epochs=2, callbacks=[cr.callbacks.EarlyStopping(monitor="val_loss")], verbose=0)
+
+
+def test_early_stopping_checks_its_monitor_before_any_weight_changes():
+    X, y = _small_regression()
+    net = cr.mlp([3, 4, 1], rng=0)
+    before = net.get_weights()
+    with pytest.raises(ValueError, match=r"monitors 'nonsense', which fit does not record \(loss, lr, r2\)"):
+        net.fit(X, y, epochs=3, callbacks=[cr.callbacks.EarlyStopping(monitor="nonsense")], verbose=0)
+    for a, b in zip(before, net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="monitor must be a key of the epoch logs"):
+        cr.callbacks.EarlyStopping(monitor=None)
+    with pytest.raises(TypeError, match="restore_best must be True or False"):
+        cr.callbacks.EarlyStopping(restore_best="no")
+
+
+def test_early_stopping_says_how_many_epochs_did_not_improve():
+    X, y = _small_regression()
+    net = cr.mlp([3, 8, 1], rng=0)
+    stopper = cr.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)  # nothing improves after epoch 1
+    history = net.fit(X, y, epochs=10, callbacks=[stopper], verbose=0)
+    assert history.epochs == 2
+    assert history.stop_reason == "early stopping: loss did not improve for 1 epochs in a row (patience 0; best at epoch 1)"
+
+
+def test_a_stop_asked_for_in_the_last_epoch_is_no_early_stop():
+    X, y = _small_regression()
+
+    class StopNow(cr.callbacks.Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            trainer.stop_training = True
+
+    history = cr.mlp([3, 4, 1], rng=0).fit(X, y, epochs=1, callbacks=[StopNow()], verbose=0)
+    assert history.epochs == 1 and history.stop_reason is None
+
+
+def test_every_callback_is_ended_even_after_one_raises_in_on_train_end():
+    X, y = _small_regression()
+
+    class BadEnd(cr.callbacks.Callback):
+        def on_train_end(self, trainer):
+            raise RuntimeError("user on_train_end failed")
+
+    net = cr.mlp([3, 8, 1], rng=0)
+    stopper = cr.callbacks.EarlyStopping(patience=3)
+    with pytest.raises(RuntimeError, match="user on_train_end failed"):
+        net.fit(X, y, epochs=30, validation_split=0.25, callbacks=[BadEnd(), stopper], verbose=0, rng=0)
+    assert net.history.best_epoch == stopper.best_epoch is not None  # EarlyStopping still restored
+
+
+def test_a_diverged_fit_resets_the_optimizer_so_a_gentler_retry_trains():
+    X, y = _small_regression()
+    net = cr.mlp([3, 8, 1], rng=0)
+    opt = cr.optim.SGD(1e3, momentum=0.9)
+    with pytest.raises(cr.DivergenceError):
+        net.fit(X, y * 1e100, optimizer=opt, epochs=50, batch_size=8, verbose=0)
+    assert opt.iterations == 0  # the moments that held the blow-up are gone
+    opt.set_lr(1e-6)
+    history = net.fit(X, y, optimizer=opt, epochs=3, verbose=0)
+    assert all(np.isfinite(history.loss)) and history.loss[-1] < 1e3
+
+
+def test_a_validation_divergence_leaves_history_lists_aligned():
+    X, y = _small_regression()
+    X_val = X.copy()
+    X_val[0, 0] = 1e308  # overflows in the network: the validation loss is not finite
+    net = cr.mlp([3, 4, 1], activation="relu", rng=0)
+    with pytest.raises(cr.DivergenceError, match="validation loss") as info:
+        net.fit(X, y, epochs=3, validation_data=(X_val, y), verbose=0)
+    h = info.value.history
+    assert len(h.loss) == len(h.lr) == len(h.val_loss) == len(h.metric) == len(h.val_metric)
+
+
+def test_callbacks_may_be_none_or_a_single_callback_and_shuffle_must_be_a_bool():
+    X, y = _small_regression()
+    net = cr.mlp([3, 4, 1], rng=0)
+    assert net.fit(X, y, epochs=2, callbacks=None, verbose=0).epochs == 2
+    assert net.fit(X, y, epochs=5, callbacks=cr.callbacks.EarlyStopping(patience=1), verbose=0).epochs >= 1
+    with pytest.raises(TypeError, match="shuffle must be True or False, got 'no'"):
+        net.fit(X, y, epochs=2, shuffle="no", verbose=0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .validation import check_positive
 
 
@@ -77,7 +79,9 @@ class EarlyStopping(Callback):
         ``"auto"`` (``val_loss`` when there is validation data, else ``loss``), or a
         key of the epoch logs.
     patience : int
-        Epochs without improvement before stopping.
+        Epochs without improvement tolerated: training stops at the ``patience + 1``-th in
+        a row (as scikit-learn's ``n_iter_no_change`` and PyTorch's ``ReduceLROnPlateau``
+        count).
     min_delta : float
         The smallest decrease that counts as an improvement.
     restore_best : bool
@@ -88,10 +92,15 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0, restore_best: bool = True):
+        if not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping monitor must be a key of the epoch logs (a str) or 'auto', got {monitor!r}")
+        if not isinstance(restore_best, (bool, np.bool_)):
+            raise TypeError(f"EarlyStopping restore_best must be True or False, got {restore_best!r}")
         self.monitor = monitor
         self.patience = check_positive("patience", patience, integer=True, allow_zero=True)
         self.min_delta = check_positive("min_delta", min_delta, allow_zero=True)
-        self.restore_best = restore_best
+        self.restore_best = bool(restore_best)
+        self._state = None
         self.best_epoch = None
         self.stopped_epoch = None
 
@@ -102,6 +111,9 @@ class EarlyStopping(Callback):
             self._key = self.monitor
             if self._key.startswith("val_") and not trainer.has_validation:
                 raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
+            if self._key not in trainer.log_keys:  # before the first epoch changes any weight
+                raise ValueError(f"EarlyStopping monitors {self._key!r}, which fit does not record "
+                                 f"({', '.join(sorted(trainer.log_keys))})")
         self._best = math.inf
         self._wait = 0
         self._state = None  # the best epoch's weights and buffers, on the network's device
@@ -121,12 +133,13 @@ class EarlyStopping(Callback):
                 trainer.record_state(self._state, epoch_start=not self._key.startswith("val_"))
         else:
             self._wait += 1
-            if self._wait > self.patience:
+            if self._wait > self.patience and epoch < trainer.epochs - 1:  # the last epoch ends it anyway
                 self.stopped_epoch = epoch
                 trainer.stop_training = True
+                best = "no epoch gave a number" if self.best_epoch is None else f"best at epoch {self.best_epoch + 1}"
                 trainer.history.stop_reason = (
-                    f"early stopping: {self._key} did not improve for {self.patience} epochs "
-                    f"(best at epoch {self.best_epoch + 1})"
+                    f"early stopping: {self._key} did not improve for {self._wait} epochs in a row "
+                    f"(patience {self.patience}; {best})"
                 )
 
     def on_train_end(self, trainer):

@@ -98,6 +98,14 @@ def fit(
         raise ValueError("give either validation_data or validation_split, not both")
     if verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if callbacks is None:
+        callbacks = ()
+    elif isinstance(callbacks, Callback):
+        callbacks = (callbacks,)  # one callback, not in a list
+    elif isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -168,10 +176,13 @@ def fit(
     # the epoch; NumPy's own overflow warnings would only repeat that, less clearly.
     quiet_overflow = np.errstate(over="ignore", invalid="ignore")
     quiet_overflow.__enter__()
+    started = []  # the callbacks whose on_train_begin ran: only they are ended
+    failed = False
     try:
         optimizer.plan(epochs)
         for cb in callbacks:
             cb.on_train_begin(trainer)
+            started.append(cb)
         monitor = None
         for epoch in range(epochs):
             trainer.epoch = epoch
@@ -233,36 +244,57 @@ def fit(
                         trainer.diverged(f"the loss became {value}", epoch)
                     epoch_loss += value if sum_reduced else value * share
             logs = {"loss": epoch_loss}
+            if metric_obj is not None:
+                logs[metric_obj.name] = metric_obj.result()
+            if validation is not None:
+                val_loss, val_value = evaluate_arrays(net, loss, validation[0], validation[1], val_metric)
+                if not math.isfinite(val_loss):  # before this epoch's record: History's lists stay aligned
+                    trainer.diverged(f"the validation loss became {val_loss}", epoch)
+                logs["val_loss"] = val_loss
+                if val_metric is not None:
+                    logs["val_" + val_metric.name] = val_value
             history.loss.append(epoch_loss)
             history.lr.append(optimizer.lr)
             if metric_obj is not None:
-                logs[metric_obj.name] = metric_obj.result()
                 history.metric.append(logs[metric_obj.name])
             if validation is not None:
-                val_loss, val_value = evaluate_arrays(net, loss, validation[0], validation[1], val_metric)
-                if not math.isfinite(val_loss):
-                    trainer.diverged(f"the validation loss became {val_loss}", epoch)
-                logs["val_loss"] = val_loss
-                history.val_loss.append(val_loss)
+                history.val_loss.append(logs["val_loss"])
                 if val_metric is not None:
-                    logs["val_" + val_metric.name] = val_value
-                    history.val_metric.append(val_value)
+                    history.val_metric.append(logs["val_" + val_metric.name])
             monitor = logs.get("val_loss", epoch_loss)
             logs["lr"] = optimizer.lr
             for cb in callbacks:
                 cb.on_epoch_end(trainer, epoch, logs)
             trainer.accept_epoch(epoch, epoch_loss)
             if trainer.stop_training:
-                if history.stop_reason is None:
+                if history.stop_reason is None and epoch < epochs - 1:  # before the epochs asked for
                     history.stop_reason = f"stopped by a callback after epoch {epoch + 1}"
                 break
         if not _params_finite(params, xp):
             trainer.diverged("a weight became non-finite", trainer.epoch, exact=False)
+    except BaseException:
+        failed = True
+        raise
     finally:
         quiet_overflow.__exit__(None, None, None)
-        for cb in callbacks:
-            cb.on_train_end(trainer)
+        if trainer.diverged_at is not None:
+            optimizer.reset()  # its moments hold the blow-up the weights were taken back from
+        error = _end_callbacks(started, trainer)
+        if error is not None and not failed:  # an error of training itself goes first
+            raise error
     return history
+
+
+def _end_callbacks(callbacks, trainer):
+    """``on_train_end`` of every callback, even after one raises (EarlyStopping still restores
+    its weights); the first exception raised, or None."""
+    first = None
+    for cb in callbacks:
+        try:
+            cb.on_train_end(trainer)
+        except Exception as exc:  # noqa: BLE001 - re-raised by the caller
+            first = first or exc
+    return first
 
 
 def _params_finite(params, xp) -> bool:

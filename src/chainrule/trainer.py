@@ -95,6 +95,16 @@ class Trainer:
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
 
     @property
+    def log_keys(self) -> set:
+        """The keys ``fit`` puts in every epoch's logs: ``loss``, ``lr``, the metric's name
+        and, with validation data, ``val_loss`` and ``val_`` + the metric's name."""
+        metric = self.history.metric_name
+        keys = {"loss", "lr"} | ({metric} if metric else set())
+        if self.has_validation:
+            keys |= {"val_loss"} | ({"val_" + metric} if metric else set())
+        return keys
+
+    @property
     def has_data(self) -> bool:
         """Whether the training data was given (``epoch_start_loss`` needs it)."""
         return self._data is not None

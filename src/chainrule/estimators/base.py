@@ -88,8 +88,8 @@ class NeuralNetBase(BaseEstimator):
     epochs : int, default 200
         Passes over the data per ``fit`` (``partial_fit`` makes one).
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the data, stop after ``patience`` epochs without
-        a lower validation loss, and keep the best epoch's weights. The held-out part is
+        Hold out ``validation_fraction`` of the data, stop after more than ``patience``
+        epochs in a row without a lower validation loss, and keep the best epoch's weights. The held-out part is
         ``ceil(validation_fraction · n_samples)`` rows (at least 2), stratified by class for
         the classifier where every class has 2 or more rows (as scikit-learn's MLP); sample
         weights are split with their rows and weight the training loss only (the validation

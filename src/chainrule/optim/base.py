@@ -35,7 +35,9 @@ class Optimizer:
     clip_value : float, optional
         Clip each gradient element to ``[-clip_value, clip_value]``.
     schedule : str or Schedule, optional
-        Learning-rate schedule, evaluated at the start of every epoch.
+        Learning-rate schedule, evaluated at the start of every epoch. It runs over each
+        ``fit`` call: a second ``fit`` starts it again from its first epoch, while the moments
+        and the step count carry on (``reset`` forgets those too).
 
     Attributes
     ----------
@@ -111,7 +113,8 @@ class Optimizer:
             self.lr = self.schedule(epoch, self.base_lr, monitor)
 
     def reset(self) -> None:
-        """Forget all state (moments, step count, schedule position)."""
+        """Forget all state: moments, step count and the rate in force (back to the base
+        rate). ``fit`` calls it after a divergence, whose moments hold the blow-up."""
         self.iterations, self.epoch, self.lr = 0, 0, self.base_lr
         self._params = self._states = None
         self._flat = self._flat_state = None

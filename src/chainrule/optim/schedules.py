@@ -98,7 +98,8 @@ class CosineDecay(Schedule):
 
 class ReduceOnPlateau(Schedule):
     """Multiply the rate by ``factor`` when the monitored loss has not improved by
-    more than ``threshold`` (relative) for ``patience`` epochs."""
+    more than ``threshold`` (relative) for more than ``patience`` epochs in a row (as PyTorch's
+    ``ReduceLROnPlateau``)."""
 
     name, aliases = "plateau", ("reduce_on_plateau",)
 
