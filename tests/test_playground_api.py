@@ -737,3 +737,15 @@ def test_the_divergence_message_gives_the_kept_weights_loss_and_the_runs_lowest(
         assert f"this run's lowest was {lowest_loss:.4g}, after epoch {lowest_epoch}" in message
         assert lowest_epoch > 10 and lowest_loss < 0.1 < kept_loss  # the good epochs before the rise
     assert "not growing without bound" not in message
+
+
+def test_the_runs_lowest_counts_the_starting_weights():
+    # full-batch SGD at a rate that ruins the starting weights' loss at once: the lowest is theirs
+    session = _diverge({"dataset": "sine", "features": "x1", "layers": "8", "act": "relu", "lr": 0.3,
+                        "batch": 1000}, [1] * 200)
+    assert session._watch.lowest[1] == 0
+    assert session._watch.lowest[0] == pytest.approx(
+        [row[1] for row in _diverge({"dataset": "sine", "features": "x1", "layers": "8", "act": "relu",
+                                     "lr": 0.3, "batch": 1000}, []).history][0], rel=1e-12)
+    if session.status == "diverged" and session.history[-1][1] > 2 * session._watch.lowest[0]:
+        assert "this run's lowest was" in session.message and "its starting weights" in session.message

@@ -72,6 +72,7 @@ class _Watch(StopOnDivergence):
         self.first = None
         self.uninformed = uninformed_loss(self.session.net)
         self.lowest = None  # (training loss, epoch): the lowest the chart would show, and when
+        self._note_loss(self.session.epoch)  # the starting (or edited) weights count too
 
     def on_train_begin(self, trainer):
         pass  # the run goes on across fit calls: keep the first loss
@@ -80,9 +81,13 @@ class _Watch(StopOnDivergence):
         number = self.session.epoch + epoch + 1  # this epoch's number in the session's run
         self.check(trainer, epoch, logs["loss"], number, first_name="that of the run's first epoch")
         self.session._good = (trainer.epoch_start_weights(), number - 1)
-        # the training loss of the weights after this epoch, evaluated as the chart evaluates it
-        # (logs["loss"] is a mean over batches while the weights moved): epoch by epoch, so the
-        # lowest is the same however the run was split into steps and plays
+        self._note_loss(number)
+
+    def _note_loss(self, number: int) -> None:
+        """Keep the training loss of the weights now (after epoch ``number``) when it is the
+        run's lowest: evaluated as the chart evaluates it (``logs["loss"]`` is a mean over
+        batches while the weights moved), epoch by epoch, so the lowest is the same however
+        the run was split into steps and plays."""
         session = self.session
         with np.errstate(all="ignore"):
             loss = evaluate(session.net, session.config.loss, session.data.task, session.F_train,
@@ -324,7 +329,8 @@ class Session:
             if kept_loss is not None:
                 kept += f" (training loss {kept_loss:.4g}"
                 if lowest is not None and lowest[1] != self.epoch and kept_loss > 2 * lowest[0]:
-                    kept += f"; this run's lowest was {lowest[0]:.4g}, after epoch {lowest[1]}"
+                    where = "its starting weights" if lowest[1] == 0 else f"after epoch {lowest[1]}"
+                    kept += f"; this run's lowest was {lowest[0]:.4g}, {where}"
                 kept += ")"
             self.message = (f"diverged {how} epoch {failed}: {exc.reason} (learning rate {self.config.lr:g}). "
                             f"The network is back at {kept}: {CONTINUE_HINT}.")
