@@ -142,7 +142,8 @@ def native_section(results) -> list[str]:
              "them chainrule's and scikit-learn's, run on OpenBLAS; PyTorch brings its own BLAS and is not "
              "affected. The tables below are the same command run in a child process without "
              "`OPENBLAS_CORETYPE`, where OpenBLAS picks its kernels from the CPU "
-             f"(NumPy's BLAS: {native['machine'].get('blas', '?')}).", ""]
+             f"(the BLAS libraries loaded in that process, NumPy's and those of SciPy and others: "
+             f"{native['machine'].get('blas', '?')}).", ""]
     lines += ["#" + line if line.startswith("## ") else line for line in workload_sections(native)]
     return lines
 
