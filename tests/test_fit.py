@@ -446,16 +446,19 @@ def _small_regression(n=64, seed=0):
     return X, X @ np.array([[1.0], [-2.0], [0.5]]) + 0.1 * rng.normal(size=(n, 1))
 
 
+def _raising(hook: str, message: str):
+    """A Callback whose ``hook`` (on_train_begin, on_train_end) raises RuntimeError(message)."""
+    def fail(self, trainer):
+        raise RuntimeError(message)
+
+    return type("Raising", (cr.callbacks.Callback,), {hook: fail})()
+
+
 def test_an_error_in_on_train_begin_reaches_the_user_not_a_cleanup_error():
     X, y = _small_regression()
-
-    class Broken(cr.callbacks.Callback):
-        def on_train_begin(self, trainer):
-            raise RuntimeError("user setup failed")
-
     net = cr.mlp([3, 4, 1], rng=0)
     with pytest.raises(RuntimeError, match="user setup failed"):  # the progress bar's cleanup hid it
-        net.fit(X, y, epochs=2, callbacks=[Broken()], verbose=1)
+        net.fit(X, y, epochs=2, callbacks=[_raising("on_train_begin", "user setup failed")], verbose=1)
     with pytest.raises(ValueError, match="monitors 'val_loss' but fit has no validation data"):
         net.fit(X, y, epochs=2, callbacks=[cr.callbacks.EarlyStopping(monitor="val_loss")], verbose=0)
 
@@ -496,15 +499,11 @@ def test_a_stop_asked_for_in_the_last_epoch_is_no_early_stop():
 
 def test_every_callback_is_ended_even_after_one_raises_in_on_train_end():
     X, y = _small_regression()
-
-    class BadEnd(cr.callbacks.Callback):
-        def on_train_end(self, trainer):
-            raise RuntimeError("user on_train_end failed")
-
     net = cr.mlp([3, 8, 1], rng=0)
     stopper = cr.callbacks.EarlyStopping(patience=3)
+    bad_end = _raising("on_train_end", "user on_train_end failed")
     with pytest.raises(RuntimeError, match="user on_train_end failed"):
-        net.fit(X, y, epochs=30, validation_split=0.25, callbacks=[BadEnd(), stopper], verbose=0, rng=0)
+        net.fit(X, y, epochs=30, validation_split=0.25, callbacks=[bad_end, stopper], verbose=0, rng=0)
     assert net.history.best_epoch == stopper.best_epoch is not None  # EarlyStopping still restored
 
 
