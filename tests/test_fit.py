@@ -537,3 +537,16 @@ def test_callbacks_may_be_none_or_a_single_callback_and_shuffle_must_be_a_bool()
     assert net.fit(X, y, epochs=5, callbacks=cr.callbacks.EarlyStopping(patience=1), verbose=0).epochs >= 1
     with pytest.raises(TypeError, match="shuffle must be True or False, got 'no'"):
         net.fit(X, y, epochs=2, shuffle="no", verbose=0)
+
+
+def test_early_stopping_may_monitor_a_key_another_callback_adds():
+    X, y = _small_regression()
+
+    def add_error(epoch, logs, net):
+        logs["train_error"] = 1.0  # a value of the user's own that never improves
+        return False
+
+    history = cr.mlp([3, 4, 1], rng=0).fit(
+        X, y, epochs=8, verbose=0,
+        callbacks=[cr.callbacks.EpochHook(add_error), cr.callbacks.EarlyStopping(monitor="train_error", patience=2)])
+    assert history.epochs == 4 and "train_error did not improve for 3 epochs in a row" in history.stop_reason

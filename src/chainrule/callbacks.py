@@ -111,7 +111,10 @@ class EarlyStopping(Callback):
             self._key = self.monitor
             if self._key.startswith("val_") and not trainer.has_validation:
                 raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
-            if self._key not in trainer.log_keys:  # before the first epoch changes any weight
+            # before the first epoch changes any weight, unless another callback (a user's, an
+            # EpochHook) may add the key to the epoch logs itself
+            others = [cb for cb in getattr(trainer, "callbacks", ()) if cb is not self]
+            if self._key not in trainer.log_keys and all(isinstance(cb, _ADDS_NO_LOG_KEYS) for cb in others):
                 raise ValueError(f"EarlyStopping monitors {self._key!r}, which fit does not record "
                                  f"({', '.join(sorted(trainer.log_keys))})")
         self._best = math.inf
@@ -286,3 +289,7 @@ class ProgressBar(Callback):
             self._progress.stop()
         elif self._unlogged is not None:  # stopped early (or diverged) between two log lines
             self._log_line()
+
+
+#: Callbacks that never put keys of their own into the epoch logs.
+_ADDS_NO_LOG_KEYS = (EarlyStopping, StopOnDivergence, ProgressBar)

@@ -93,6 +93,7 @@ class Trainer:
         self._start = _WeightCopy(net)
         self._good_epoch = self._good_loss = None
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
+        self.callbacks = ()  # the fit's callbacks, in order (set by fit)
 
     @property
     def log_keys(self) -> set:

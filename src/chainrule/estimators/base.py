@@ -118,7 +118,7 @@ class NeuralNetBase(BaseEstimator):
         Jupyter), 2 a line every few epochs.
     warm_start : bool, default False
         ``fit`` continues the previous network (its weights, optimizer state and random
-        generator) instead of starting a new one. Training parameters changed in between
+        generator; a fit that diverged reset the optimizer) instead of starting a new one. Training parameters changed in between
         apply to the next fit (and to ``partial_fit``): ``epochs``, ``batch_size``, ``l2``,
         ``early_stopping``, ``patience``, ``validation_fraction``, ``verbose``,
         ``learning_rate`` (the optimizer keeps its moments and step count) and ``optimizer``

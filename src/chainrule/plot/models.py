@@ -34,7 +34,8 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     ----------
     y_true, y_pred : array-like, shape (n,)
     labels : list, optional
-        Class order (default: sorted union of both).
+        Class order (default: sorted union of both); listing some classes only draws those
+        (pairs with another class are not counted).
     """
     plt = pyplot()
     y_true, y_pred = list(np.asarray(y_true, dtype=object).ravel()), list(np.asarray(y_pred, dtype=object).ravel())
@@ -87,13 +88,18 @@ def _sorted_labels(values) -> list:
 
 def _counts(y_true, y_pred, labels) -> np.ndarray:
     """counts[i, j]: samples of class ``labels[i]`` predicted as ``labels[j]``, for labels of
-    any kind (numbers, floats such as 0.5, text), compared by value."""
+    any kind (numbers, floats such as 0.5, text), compared by value; a pair with a label that
+    ``labels`` does not list is not counted (``labels`` may select some classes, as in
+    scikit-learn). A NaN label is refused: it equals no class, not even itself."""
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if any(isinstance(v, (float, np.floating)) and v != v for v in values):
+            raise ValueError(f"{name} contains NaN, which is no class")
     position = {label: i for i, label in enumerate(labels)}
-    missing = [v for v in dict.fromkeys(y_true + y_pred) if v not in position]
-    if missing:
-        raise ValueError(f"labels does not list {missing[0]!r}, a class of y_true or y_pred")
+    pairs = [(position[t], position[p]) for t, p in zip(y_true, y_pred) if t in position and p in position]
     counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    np.add.at(counts, ([position[v] for v in y_true], [position[v] for v in y_pred]), 1)
+    if pairs:
+        rows, cols = zip(*pairs)
+        np.add.at(counts, (list(rows), list(cols)), 1)
     return counts
 
 

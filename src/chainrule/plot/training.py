@@ -62,14 +62,17 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
                 markeredgecolor="0.25")
     if len(epochs) <= 10:  # MaxNLocator falls back to fractions with fewer than 2 whole numbers in view
         ax.set_xticks(epochs)
-        ax.set_xlim(0.5, len(epochs) + 0.5)
+        ax.set_xlim(0.5, max(len(epochs), 1) + 0.5)
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     values = np.concatenate([loss, val])
     finite = np.isfinite(values)
     if log_scale is None:
         positive = values[finite & (values > 0)]
-        log_scale = bool(finite.all() and (values > 0).all() and positive.max() / positive.min() > 100)
+        log_scale = bool(positive.size and finite.all() and (values > 0).all()
+                         and positive.max() / positive.min() > 100)
+    if not loss.size:  # a fit that diverged in its first epoch records none
+        ax.text(0.5, 0.5, "no epoch was completed", transform=ax.transAxes, ha="center", va="center")
     if log_scale:
         ax.set_yscale("log")
     bad = sorted({int(e) for e in np.concatenate([epochs[~np.isfinite(loss)], epochs[~np.isfinite(val)]])})
@@ -168,6 +171,8 @@ def _class_indices(y, n: int) -> np.ndarray:
     """``y`` as integer class indices 0..K-1 (hinge's -1/+1 as 0/1), or a ValueError that
     says what is expected."""
     y = np.asarray(y).ravel()
+    if y.dtype == object:  # numbers held as objects (a list of Python ints, a pandas object column)
+        y = np.asarray(y.tolist())
     if y.shape[0] != n:
         raise ValueError(f"y has {y.shape[0]} labels for {n} points")
     numeric = np.issubdtype(y.dtype, np.number) or y.dtype == bool
