@@ -550,3 +550,16 @@ def test_early_stopping_may_monitor_a_key_another_callback_adds():
         X, y, epochs=8, verbose=0,
         callbacks=[cr.callbacks.EpochHook(add_error), cr.callbacks.EarlyStopping(monitor="train_error", patience=2)])
     assert history.epochs == 4 and "train_error did not improve for 3 epochs in a row" in history.stop_reason
+
+
+def test_only_callbacks_that_may_add_log_keys_defer_early_stoppings_check():
+    X, y = _small_regression()
+    from chainrule.inspect import GradientFlow
+
+    builtins = [GradientFlow(warn=False), cr.callbacks.StopOnDivergence(), cr.callbacks.EarlyStopping(monitor="nonsense")]
+    net = cr.mlp([3, 4, 1], rng=0)
+    before = net.get_weights()
+    with pytest.raises(ValueError, match="which fit does not record"):  # none of these adds a key: refused at once
+        net.fit(X, y, epochs=3, callbacks=builtins, verbose=1)
+    for a, b in zip(before, net.get_weights()):
+        np.testing.assert_array_equal(a, b)  # before the first epoch

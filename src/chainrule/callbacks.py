@@ -40,7 +40,17 @@ class DivergenceError(RuntimeError):
 
 
 class Callback:
-    """Base class; override the hooks you need."""
+    """Base class; override the hooks you need.
+
+    Attributes
+    ----------
+    adds_log_keys : bool
+        Whether the callback may put keys of its own into the epoch logs (an ``EarlyStopping``
+        that monitors such a key can only be checked once the logs exist); False for the
+        built-in callbacks that never do.
+    """
+
+    adds_log_keys = True
 
     def on_train_begin(self, trainer) -> None: ...
 
@@ -91,6 +101,8 @@ class EarlyStopping(Callback):
         training loss is measured while its updates happen.
     """
 
+    adds_log_keys = False
+
     def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0, restore_best: bool = True):
         if not isinstance(monitor, str):
             raise TypeError(f"EarlyStopping monitor must be a key of the epoch logs (a str) or 'auto', got {monitor!r}")
@@ -113,8 +125,8 @@ class EarlyStopping(Callback):
                 raise ValueError(f"EarlyStopping monitors {self._key!r} but fit has no validation data")
             # before the first epoch changes any weight, unless another callback (a user's, an
             # EpochHook) may add the key to the epoch logs itself
-            others = [cb for cb in getattr(trainer, "callbacks", ()) if cb is not self]
-            if self._key not in trainer.log_keys and all(isinstance(cb, _ADDS_NO_LOG_KEYS) for cb in others):
+            added = any(cb.adds_log_keys for cb in trainer.callbacks if cb is not self)
+            if self._key not in trainer.log_keys and not added:
                 raise ValueError(f"EarlyStopping monitors {self._key!r}, which fit does not record "
                                  f"({', '.join(sorted(trainer.log_keys))})")
         self._best = math.inf
@@ -175,6 +187,8 @@ class StopOnDivergence(Callback):
     factor : float
         How many times worse counts as diverged (> 1), default 1000.
     """
+
+    adds_log_keys = False
 
     def __init__(self, factor: float = 1e3):
         self.factor = check_positive("factor", factor)
@@ -239,6 +253,8 @@ class ProgressBar(Callback):
         one record per line.
     """
 
+    adds_log_keys = False
+
     def __init__(self, console=None, log_every: int | str = 0):
         self.console = console
         self.log_every = log_every if log_every == "auto" else check_positive(
@@ -289,7 +305,3 @@ class ProgressBar(Callback):
             self._progress.stop()
         elif self._unlogged is not None:  # stopped early (or diverged) between two log lines
             self._log_line()
-
-
-#: Callbacks that never put keys of their own into the epoch logs.
-_ADDS_NO_LOG_KEYS = (EarlyStopping, StopOnDivergence, ProgressBar)

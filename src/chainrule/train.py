@@ -157,8 +157,7 @@ def fit(
         callbacks.append(ProgressBar())
     elif verbose == 2:
         callbacks.append(ProgressBar(log_every="auto"))
-    trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss))
-    trainer.callbacks = tuple(callbacks)
+    trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss), callbacks=callbacks)
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     n = X.shape[0]

@@ -81,7 +81,7 @@ class Trainer:
     accepted, and a diverging epoch goes back to them, not to the weights it produced.
     """
 
-    def __init__(self, net, epochs: int, has_validation: bool, history: History, data=None):
+    def __init__(self, net, epochs: int, has_validation: bool, history: History, data=None, callbacks=()):
         self.net = net
         self._data = data  # (X, y, sample weights or None, loss): the training data on the device
         self.epochs = epochs
@@ -93,7 +93,7 @@ class Trainer:
         self._start = _WeightCopy(net)
         self._good_epoch = self._good_loss = None
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
-        self.callbacks = ()  # the fit's callbacks, in order (set by fit)
+        self.callbacks = tuple(callbacks)  # the fit's callbacks, in order
 
     @property
     def log_keys(self) -> set:

@@ -92,6 +92,8 @@ class GradientFlow(Callback):
         One per layer and kind (the first time it happened).
     """
 
+    adds_log_keys = False
+
     def __init__(self, vanishing_ratio: float = 1e-2, exploding_factor: float = 1e3, warn: bool = True):
         from ..validation import check_positive
 
