@@ -7,32 +7,21 @@ import os
 import platform
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def describe() -> dict:
     """A flat dict of facts about this machine and the libraries the benchmark uses."""
     import numpy as np
 
+    from chainrule.environment import CORETYPE, blas_libraries, cpu_description
+
+    cpu = cpu_description()
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu_model(),
-        "cores": f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} usable "
-                 f"({os.cpu_count()} online)",
+        "cpu": cpu["model"],
+        "cores": f"{cpu['cores']} usable ({os.cpu_count()} online)",
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "OPENBLAS_CORETYPE": os.environ.get(CORETYPE, "(unset)"),
     }
-    from chainrule.environment import blas_libraries
-
     blas = blas_libraries()
     info["blas"] = "; ".join(
         f"{b['library']} {b['version']} ({b['kernels'] or '?'}, {b['threads']} threads, {b['file']})"

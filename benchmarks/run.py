@@ -34,11 +34,10 @@ sys.path.insert(0, str(HERE))
 
 import report  # noqa: E402
 import workloads  # noqa: E402
+from chainrule.environment import CORETYPE  # noqa: E402
 
 DEFAULT_ROUNDS = {"W1": 11, "W2": 7, "W3": 7, "W4": 5}
 BLAS_MODES = ("environment", "native", "both")
-#: The variable that overrides OpenBLAS's detection of the CPU (read when NumPy loads OpenBLAS).
-CORETYPE = "OPENBLAS_CORETYPE"
 
 
 def parse_args(argv=None):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets.ising_lattice import check_count
-from .ising_phases import _epochs_note, split_samples, train_phase_network, training_epochs
+from .ising_phases import epochs_note, split_samples, train_phase_network, training_epochs
 
 #: The inner peak's held-out accuracy must beat that of always predicting the larger side of its
 #: split by this much (:func:`confusion_peak`).
@@ -75,7 +75,7 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
     try:
         tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
     except ValueError as exc:
-        raise ValueError(f"{exc}{_epochs_note(used, epochs)}") from None
+        raise ValueError(f"{exc}{epochs_note(used, epochs)}") from None
     return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline, "epochs": used}
 
 

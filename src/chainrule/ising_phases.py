@@ -115,7 +115,7 @@ def training_epochs(n_train: int, epochs: int, translations: int) -> int:
     return max(epochs, math.ceil(MIN_STEPS / steps_per_epoch))
 
 
-def _epochs_note(used: int, asked: int) -> str:
+def epochs_note(used: int, asked: int) -> str:
     """What a refusal adds about the training length: with a raised epoch count, more epochs
     only help beyond it."""
     if used > asked:
@@ -203,7 +203,7 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
     try:
         tc = crossing(T, p_ordered)
     except ValueError as exc:
-        raise ValueError(f"{exc}{_epochs_note(used, epochs)}") from None
+        raise ValueError(f"{exc}{epochs_note(used, epochs)}") from None
     return {"tc": tc, "temperatures": T, "p_ordered": p_ordered, "tc_members": members,
             "test_accuracy": float(((p_test < 0.5) == y[test]).mean()), "epochs": used}
 
