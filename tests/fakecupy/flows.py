@@ -37,6 +37,16 @@ def flow(fn):
     return fn
 
 
+def flows_over(prefix: str, names, fit_for) -> None:
+    """One flow ``prefix + name`` per name, running ``fit_for(name)``."""
+    for name in names:
+        def run(name=name):
+            return fit_for(name)
+
+        run.__name__ = prefix + name
+        flow(run)
+
+
 def _data():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(N, D)).astype(np.float32)
@@ -96,16 +106,8 @@ def the_fake_refuses_what_cupy_refuses():
 
 
 # -- fit: layers -----------------------------------------------------------------------------------
-def _activation_flow(name):
-    def run():
-        return _fits(lambda: _net(activation=name), Y_BINARY, loss="bce", optimizer="adam")
-
-    run.__name__ = f"fit_activation_{name}"
-    return run
-
-
-for _name in cr.layers.ACTIVATIONS.names():
-    flow(_activation_flow(_name))
+flows_over("fit_activation_", cr.layers.ACTIVATIONS.names(),
+           lambda name: _fits(lambda: _net(activation=name), Y_BINARY, loss="bce", optimizer="adam"))
 
 
 @flow
@@ -153,17 +155,8 @@ LOSS_TARGETS = {"bce": (1, Y_BINARY), "cross_entropy": (3, Y_CLASSES), "hinge": 
                 "huber": (2, Y_REGRESSION), "mse": (2, Y_REGRESSION), "sse": (2, Y_REGRESSION)}
 
 
-def _loss_flow(name):
-    def run():
-        out, y = LOSS_TARGETS[name]
-        return _fits(lambda: _net(out), y, loss=name, optimizer="sgd")
-
-    run.__name__ = f"fit_loss_{name}"
-    return run
-
-
-for _name in LOSS_TARGETS:
-    flow(_loss_flow(_name))
+flows_over("fit_loss_", LOSS_TARGETS,
+           lambda name: _fits(lambda: _net(LOSS_TARGETS[name][0]), LOSS_TARGETS[name][1], loss=name, optimizer="sgd"))
 
 
 @flow
@@ -182,16 +175,7 @@ OPTIMIZERS = {
 }
 
 
-def _optimizer_flow(name):
-    def run():
-        return _fits(_net, Y_BINARY, loss="bce", optimizer=OPTIMIZERS[name]())
-
-    run.__name__ = f"fit_optimizer_{name}"
-    return run
-
-
-for _name in OPTIMIZERS:
-    flow(_optimizer_flow(_name))
+flows_over("fit_optimizer_", OPTIMIZERS, lambda name: _fits(_net, Y_BINARY, loss="bce", optimizer=OPTIMIZERS[name]()))
 
 
 # -- fit: data, validation, callbacks --------------------------------------------------------------

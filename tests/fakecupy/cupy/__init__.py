@@ -126,29 +126,21 @@ class ndarray:
         _note("h2d", arr)
         self._a[...] = arr
 
-    def item(self, *args):
-        _note("sync")
-        return self._a.item(*args)
+    # conversions to Python values wait for the device, as CuPy's do: each counts a sync
+    def _synced(convert):
+        def method(self, *args):
+            _note("sync")
+            return convert(self._a, *args)
 
-    def tolist(self):
-        _note("sync")
-        return self._a.tolist()
+        return method
 
-    def __float__(self):
-        _note("sync")
-        return float(self._a)
-
-    def __int__(self):
-        _note("sync")
-        return int(self._a)
-
-    def __index__(self):
-        _note("sync")
-        return self._a.__index__()
-
-    def __bool__(self):
-        _note("sync")
-        return bool(self._a)
+    item = _synced(lambda a, *args: a.item(*args))
+    tolist = _synced(lambda a: a.tolist())
+    __float__ = _synced(float)
+    __int__ = _synced(int)
+    __index__ = _synced(lambda a: a.__index__())
+    __bool__ = _synced(bool)
+    del _synced
 
     def __format__(self, spec):
         _note("sync")
