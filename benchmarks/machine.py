@@ -27,6 +27,9 @@ def describe() -> dict:
         f"{b['library']} {b['version']} ({b['kernels'] or '?'}, {b['threads']} threads, {b['file']})"
         for b in blas or ()
     ) or ("(unknown: threadpoolctl is not installed)" if blas is None else "(not recognised by threadpoolctl)")
+    from chainrule import kernels_cpu
+
+    info["CPU kernels"] = kernels_cpu.summary()
     try:
         import sklearn
 

@@ -14,6 +14,8 @@ import numpy as np
 
 TOOLS = ("chainrule", "scikit-learn", "pytorch")
 
+#: chainrule with its compiled CPU kernels switched off (a row only when Numba is installed).
+NUMPY_KERNELS = "chainrule, NumPy kernels"
 #: Not a tool: only the epoch's matrix products, the floor for any NumPy implementation.
 GEMM_FLOOR = "matrix products only"
 #: Not a tool: the whole epoch as one hand-written NumPy loop with nothing but the arithmetic.
@@ -35,12 +37,22 @@ def layer_sizes(sizes):
 def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = None):
     """Set up ``tool`` on (X, y) and return a function training one epoch."""
     batch = batch_size or sizes.w3_batch
-    if tool == "chainrule":
+    if tool in ("chainrule", NUMPY_KERNELS):
         import chainrule as cr
+        from chainrule import kernels_cpu
 
         net = cr.mlp(layer_sizes(sizes), activation="relu", rng=0, dtype="float32", device=device)
-        return lambda: net.fit(X, y, loss="cross_entropy", optimizer=cr.optim.Adam(1e-3), epochs=1,
+        mode = "numpy" if tool == NUMPY_KERNELS else kernels_cpu.mode()
+
+        def epoch():
+            previous = kernels_cpu.use(mode)
+            try:
+                return net.fit(X, y, loss="cross_entropy", optimizer=cr.optim.Adam(1e-3), epochs=1,
                                batch_size=batch, verbose=0, rng=0)
+            finally:
+                kernels_cpu.use(previous)
+
+        return epoch
     if tool == "scikit-learn":
         from sklearn.neural_network import MLPClassifier
 

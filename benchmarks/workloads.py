@@ -58,6 +58,13 @@ class Workload:
     work_by_tool: dict = field(default_factory=dict)  # a case whose work differs (W4's "matmul")
 
 
+def numba_kernels() -> bool:
+    """True when chainrule's compiled CPU kernels are on (Numba installed, not switched off)."""
+    from chainrule import kernels_cpu
+
+    return kernels_cpu.mode() != "numpy" and kernels_cpu.load() is not None
+
+
 def optional(name):
     """Import an optional competitor, or None."""
     try:
@@ -251,7 +258,7 @@ def w3(sizes: Sizes) -> Workload:
     import w3 as w3mod
 
     X, y = w3mod.make_data(sizes)
-    tools = ["chainrule"]
+    tools = ["chainrule"] + ([w3mod.NUMPY_KERNELS] if numba_kernels() else [])
     tools += ["scikit-learn"] if optional("sklearn") is not None else []
     tools += ["pytorch"] if optional("torch") is not None else []
     tools += [w3mod.NUMPY_LOOP, w3mod.GEMM_FLOOR]
@@ -266,6 +273,10 @@ def w3(sizes: Sizes) -> Workload:
              f"'{w3mod.GEMM_FLOOR}' is not a tool: it runs only the epoch's matrix products in NumPy "
              "(float32, no bias, activation, loss, optimizer or shuffle), the floor under any NumPy "
              "implementation on this machine"]
+    if w3mod.NUMPY_KERNELS in tools:
+        notes.insert(1, "'chainrule' runs Adam's update as one compiled pass (Numba, chainrule[fast]); "
+                        f"'{w3mod.NUMPY_KERNELS}' is chainrule with the NumPy update "
+                        "(CHAINRULE_CPU_KERNELS=numpy), as without Numba")
     return Workload("W3", "MNIST-shaped MLP, one epoch", cases, work=float(sizes.w3_samples),
                     rate_unit="samples/s", notes=notes)
 

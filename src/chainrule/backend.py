@@ -93,6 +93,14 @@ def fused(array):
     return kernels_cuda if kernels_cuda.handles(array) else None
 
 
+def cpu_kernels(*arrays):
+    """The compiled CPU kernels (``chainrule.kernels_cpu``, with Numba) when they may update
+    these NumPy arrays in place (``arrays[0]`` the parameters), else None: the NumPy code runs."""
+    from . import kernels_cpu
+
+    return kernels_cpu.for_arrays(*arrays)
+
+
 def to_numpy(array) -> np.ndarray:
     """A NumPy array from a NumPy or CuPy array."""
     if isinstance(array, np.ndarray):

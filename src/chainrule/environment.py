@@ -28,6 +28,7 @@ PACKAGES = (
     ("matplotlib", "plots"),
     ("rich", "tables and progress bars"),
     ("safetensors", "model files"),
+    ("numba", "compiled optimizer updates on the CPU (optional)"),
     ("cupy", "the GPU backend (optional)"),
     ("pandas", "Parquet tables, with pyarrow (optional)"),
     ("pyarrow", "Parquet tables (optional)"),
@@ -131,6 +132,20 @@ def blas_hints(coretype: str | None, kernels: list[str], native: str | None) -> 
     return hints
 
 
+def cpu_kernels() -> dict:
+    """Which kernels update the parameters on the CPU (``chainrule.kernels_cpu``): its
+    ``status()`` after trying to load Numba's kernels (unless switched off), with a summary."""
+    from . import kernels_cpu
+
+    try:
+        if kernels_cpu.mode() != "numpy":
+            kernels_cpu.load()
+    except (ValueError, RuntimeError):
+        pass  # status() and the summary say what is wrong
+    state = kernels_cpu.status()
+    return {**state, "summary": kernels_cpu.summary(state)}
+
+
 def gpu_description() -> dict:
     """Whether ``device="cuda"`` works here: available, and the devices or the reason not."""
     from .backend import cupy_module
@@ -172,6 +187,7 @@ def describe(probe_native: bool = True) -> dict:
         "blas": blas,
         "openblas_coretype": coretype,
         "openblas_native_kernels": native,
+        "cpu_kernels": cpu_kernels(),
         "gpu": gpu_description(),
         "hints": blas_hints(coretype, [b["kernels"] for b in blas or () if b["library"] == "openblas"], native),
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend
+from . import backend, kernels_cpu
 from .callbacks import Callback, ProgressBar
 from .initializers import as_generator
 from .losses import Loss, get_loss
@@ -90,6 +90,7 @@ def fit(
     """Train ``net`` by backpropagation; see ``Sequential.fit`` for the parameters."""
     loss = get_loss(loss)
     optimizer = get_optimizer(optimizer)
+    kernels_cpu.check_setting()
     epochs = check_positive("epochs", epochs, integer=True)
     if batch_size is not None:
         batch_size = check_positive("batch_size", batch_size, integer=True)

@@ -53,6 +53,7 @@ def run(args) -> int:
         native = info["openblas_native_kernels"]
         table.add_row("OPENBLAS_CORETYPE", Text(f"{info['openblas_coretype']}"
                                                 + (f" (OpenBLAS's own choice here: {native})" if native else "")))
+    table.add_row("CPU kernels", Text(info["cpu_kernels"]["summary"]))
     gpu = info["gpu"]
     if gpu["available"]:
         for device in gpu["devices"]:

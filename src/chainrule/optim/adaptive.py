@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import fused, namespace
+from ..backend import cpu_kernels, fused, namespace
 from ..validation import check_fraction, check_positive
 from .base import Optimizer
 
@@ -39,8 +39,12 @@ class RMSprop(Optimizer):
         if kernels is not None:
             kernels.rmsprop(value, grad, state["v"], lr, self.rho, self.eps)
             return
-        xp = namespace(value)
         v, s = state["v"], state["scratch"]
+        compiled = cpu_kernels(value, grad, v)
+        if compiled is not None:  # the same passes as below, in one compiled loop
+            compiled.rmsprop(value, grad, v, lr, self.rho, self.eps)
+            return
+        xp = namespace(value)
         v *= self.rho
         xp.multiply(grad, grad, out=s)
         s *= 1.0 - self.rho
@@ -98,16 +102,21 @@ class Adam(Optimizer):
         # (In float32, V ≤ g²/(1-β₂) overflows for |g| above about 6e17, where PyTorch's v
         # lasts to about 2e19; float64 is unaffected.)
         M, V, s = state["m"], state["v"], state["scratch"]
+        c = math.sqrt((1.0 - b2) / (1.0 - b2**t))
+        step = lr * (1.0 - b1) / ((1.0 - b1**t) * c)
+        compiled = cpu_kernels(value, grad, M, V)
+        if compiled is not None:  # the same passes as below, in one compiled loop
+            compiled.adam(value, grad, M, V, b1, b2, self.eps / c, step)
+            return
         M *= b1
         M += grad
         xp.multiply(grad, grad, out=s)
         V *= b2
         V += s
-        c = math.sqrt((1.0 - b2) / (1.0 - b2**t))
         xp.sqrt(V, out=s)
         s += self.eps / c
         xp.divide(M, s, out=s)
-        s *= lr * (1.0 - b1) / ((1.0 - b1**t) * c)
+        s *= step
         value -= s
 
     def get_config(self):

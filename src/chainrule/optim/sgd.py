@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import fused
+from ..backend import cpu_kernels, fused
 from ..validation import check_fraction
 from .base import Optimizer, blocks
 
@@ -43,6 +43,14 @@ class SGD(Optimizer):
                 kernels.momentum(value, grad, state["velocity"], lr, self.momentum, self.nesterov)
             else:
                 kernels.sgd(value, grad, lr)
+            return
+        velocity = state.get("velocity")
+        compiled = cpu_kernels(value, grad) if velocity is None else cpu_kernels(value, grad, velocity)
+        if compiled is not None:  # the same passes as below, in one compiled loop
+            if velocity is None:
+                compiled.sgd(value, grad, lr)
+            else:
+                compiled.momentum(value, grad, velocity, lr, self.momentum, self.nesterov)
             return
         if not self.momentum:
             for val, g in blocks(value, grad):

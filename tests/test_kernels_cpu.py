@@ -1,0 +1,244 @@
+"""The compiled CPU kernels (chainrule.kernels_cpu, Numba): the same results as the NumPy
+updates bit for bit, used only where they may be, and a clear error for an unusable setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import chainrule as cr
+from chainrule import kernels_cpu
+from chainrule.optim import OPTIMIZERS
+
+needs_numba = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("numba") is None, reason="Numba is not installed (chainrule[fast])")
+
+BIG = kernels_cpu.MIN_SIZE  # elements: the smallest update the kernels take
+
+OPTIMIZER_CASES = {
+    "sgd": lambda: cr.optim.SGD(0.01),
+    "momentum": lambda: cr.optim.SGD(0.01, momentum=0.9),
+    "nesterov": lambda: cr.optim.SGD(0.01, momentum=0.9, nesterov=True),
+    "rmsprop": lambda: cr.optim.RMSprop(1e-3),
+    "adam": lambda: cr.optim.Adam(1e-3),
+    "adamw": lambda: cr.optim.AdamW(1e-3, weight_decay=0.05),
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_setting(monkeypatch):
+    """Each test starts from the environment's setting (re-read) and leaves it as it was."""
+    monkeypatch.delenv(kernels_cpu.SETTING, raising=False)
+    monkeypatch.setattr(kernels_cpu, "_mode", None)
+    yield
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Counts the compiled kernels' calls by name."""
+    calls = {}
+    for name in ("sgd", "momentum", "rmsprop", "adam"):
+        original = getattr(kernels_cpu._Kernels, name)
+
+        def counting(self, *args, _name=name, _original=original):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _original(self, *args)
+
+        monkeypatch.setattr(kernels_cpu._Kernels, name, counting)
+    return calls
+
+
+def _fit(mode, make_optimizer, dtype, sizes=(300, 256, 3), **fit_kwargs):
+    kernels_cpu.use(mode)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((256, sizes[0])).astype(dtype)
+    y = rng.integers(0, sizes[-1], 256)
+    net = cr.mlp(list(sizes), activation="relu", rng=0, dtype=dtype)
+    optimizer = make_optimizer()
+    net.fit(X, y, loss="cross_entropy", optimizer=optimizer, epochs=2, batch_size=64, verbose=0, rng=0,
+            **fit_kwargs)
+    return [p.value.copy() for p in net.parameters()], optimizer
+
+
+def _optimizer_state(optimizer):
+    """The moments (not the NumPy update's scratch buffer, which the kernels do without)."""
+    return [array for state in optimizer._states for key, array in sorted(state.items()) if key != "scratch"]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_CASES))
+def test_each_optimizer_matches_its_numpy_update_bit_for_bit(name, dtype, kernel_calls):
+    compiled, opt_compiled = _fit("numba", OPTIMIZER_CASES[name], dtype)
+    assert kernel_calls, "the compiled kernels were not used"
+    kernel_calls.clear()
+    plain, opt_plain = _fit("numpy", OPTIMIZER_CASES[name], dtype)
+    assert not kernel_calls
+    for a, b in zip(compiled, plain):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_optimizer_state(opt_compiled), _optimizer_state(opt_plain)):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+@pytest.mark.parametrize("extra", [{"l2": 1e-3}, {"clip_norm": 0.5}, {"clip_value": 0.01}])
+def test_per_parameter_updates_use_the_kernels_for_large_parameters_only(extra, kernel_calls):
+    # penalties and clipping update parameter by parameter: the 300×256 weights (76 800
+    # elements) take the kernel, the biases and the small output layer the NumPy code
+    make = lambda: cr.optim.Adam(1e-3, **extra)  # noqa: E731
+    compiled, _ = _fit("numba", make, "float32")
+    steps = 2 * 4
+    assert kernel_calls == {"adam": steps}
+    plain, _ = _fit("numpy", make, "float32")
+    for a, b in zip(compiled, plain):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]), t=st.integers(1, 10_000))
+def test_adam_kernel_agrees_on_any_values(data, dtype, t):
+    """Extreme, subnormal, infinite and NaN gradients give the same bits (NaN where NumPy has NaN)."""
+    values = hnp.arrays(dtype, BIG, elements=st.floats(width=np.dtype(dtype).itemsize * 8))
+    grad = data.draw(values)
+    theta = data.draw(hnp.arrays(dtype, BIG, elements=st.floats(-1e3, 1e3, width=np.dtype(dtype).itemsize * 8)))
+    results = []
+    for mode in ("numba", "numpy"):
+        kernels_cpu.use(mode)
+        optimizer = cr.optim.Adam(1e-3)
+        optimizer.iterations = t - 1
+        state = optimizer._init_state(theta)
+        state["m"][:] = grad[::-1]
+        state["v"][:] = np.abs(grad)
+        value = theta.copy()
+        with np.errstate(all="ignore"):
+            optimizer._update(value, grad, state, optimizer.lr)
+        results.append((value, state["m"], state["v"]))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+def test_the_kernels_refuse_what_they_cannot_update_in_place():
+    kernels_cpu.use("auto")
+    big = np.zeros(BIG, np.float32)
+    assert kernels_cpu.for_arrays(big, big.copy()) is not None
+    assert kernels_cpu.for_arrays(np.zeros(BIG - 1, np.float32), np.zeros(BIG - 1, np.float32)) is None
+    strided = np.zeros(2 * BIG, np.float32)[::2]
+    assert kernels_cpu.for_arrays(strided, big) is None  # a copy would lose the update
+    assert kernels_cpu.for_arrays(big, strided) is None
+    assert kernels_cpu.for_arrays(big, np.zeros(BIG, np.float64)) is None  # mixed dtypes
+    assert kernels_cpu.for_arrays(big, np.zeros(BIG + 1, np.float32)) is None
+    assert kernels_cpu.for_arrays(np.zeros(BIG, np.float16), np.zeros(BIG, np.float16)) is None
+    assert kernels_cpu.for_arrays(np.zeros(BIG, np.int64), np.zeros(BIG, np.int64)) is None
+    fortran = np.zeros((256, BIG // 256), np.float32, order="F")
+    assert kernels_cpu.for_arrays(fortran, fortran.copy(order="F")) is None
+    kernels_cpu.use("numpy")
+    assert kernels_cpu.for_arrays(big, big.copy()) is None
+
+
+def test_use_checks_the_mode_and_returns_the_previous_one():
+    assert kernels_cpu.use("numpy") == "auto"
+    assert kernels_cpu.use("NUMBA ") == "numpy"
+    assert kernels_cpu.mode() == "numba"
+    with pytest.raises(ValueError, match="CPU kernel mode must be one of auto, numba, numpy"):
+        kernels_cpu.use("fast")
+    assert kernels_cpu.mode() == "numba"
+
+
+def test_an_unknown_setting_is_refused_before_training(monkeypatch):
+    monkeypatch.setenv(kernels_cpu.SETTING, "turbo")
+    net = cr.mlp([2, 3, 1], rng=0)
+    before = [p.value.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match="CHAINRULE_CPU_KERNELS must be one of auto, numba, numpy, got 'turbo'"):
+        net.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0)
+    for a, b in zip(before, net.parameters()):
+        np.testing.assert_array_equal(a, b.value)
+
+
+def test_the_command_line_names_an_unknown_setting_in_one_line(tmp_path):
+    env = {**os.environ, kernels_cpu.SETTING: "turbo", "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-m", "chainrule", "train", "--epochs", "1", "--no-plots"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("chainrule: error: the environment variable CHAINRULE_CPU_KERNELS must be "
+                                   "one of auto, numba, numpy, got 'turbo'")
+    assert not list(tmp_path.iterdir())
+
+
+def _numba_unloadable(monkeypatch):
+    def no_numba():
+        raise ImportError("No module named 'numba'")
+
+    monkeypatch.setattr(kernels_cpu, "_compile", no_numba)
+    monkeypatch.setattr(kernels_cpu, "_kernels", None)
+    monkeypatch.setattr(kernels_cpu, "_failure", None)
+
+
+def test_without_numba_auto_falls_back_and_numba_is_refused_before_training(monkeypatch):
+    _numba_unloadable(monkeypatch)
+    big = np.zeros(BIG, np.float32)
+    assert kernels_cpu.for_arrays(big, big.copy()) is None  # auto: the NumPy code runs
+    assert "No module named 'numba'" in kernels_cpu.summary()
+    kernels_cpu.use("numba")
+    net = cr.mlp([2, 3, 1], rng=0)
+    with pytest.raises(ValueError, match=r"CHAINRULE_CPU_KERNELS=numba, but Numba's kernels could not be loaded "
+                                         r"\(ImportError: No module named 'numba'\); pip install \"chainrule\[fast\]\""):
+        net.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0)
+
+
+def test_training_with_numpy_kernels_gives_the_same_model_when_numba_is_missing(monkeypatch):
+    _numba_unloadable(monkeypatch)
+    compiled_or_not, _ = _fit("auto", OPTIMIZER_CASES["adam"], "float32")
+    plain, _ = _fit("numpy", OPTIMIZER_CASES["adam"], "float32")
+    for a, b in zip(compiled_or_not, plain):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("state, expected", [
+    ({"mode": "numpy", "numba": "0.68.1", "loaded": False, "error": None}, "NumPy (CHAINRULE_CPU_KERNELS=numpy)"),
+    ({"mode": "auto", "numba": None, "loaded": False, "error": None},
+     'NumPy (Numba is not installed; pip install "chainrule[fast]" compiles the optimizer updates)'),
+    ({"mode": "auto", "numba": "0.68.1", "loaded": True, "error": None},
+     f"optimizer updates of at least {BIG} elements compiled with Numba 0.68.1"),
+    ({"mode": "auto", "numba": "0.50.0", "loaded": False, "error": "ImportError: Numba needs NumPy 2.2 or less"},
+     "NumPy (Numba 0.50.0 could not be loaded: ImportError: Numba needs NumPy 2.2 or less)"),
+])
+def test_summary_says_which_kernels_run_and_why(state, expected):
+    assert kernels_cpu.summary(state) == expected
+
+
+def test_small_networks_never_import_numba():
+    """The lectures' networks start as fast as before: Numba is imported for large updates only."""
+    code = ("import sys, numpy as np, chainrule as cr\n"
+            "net = cr.mlp([2, 64, 64, 1], rng=0)\n"
+            "net.fit(np.random.default_rng(0).normal(size=(50, 2)), np.arange(50) % 2, loss='bce',\n"
+            "        optimizer='adam', epochs=3, verbose=0)\n"
+            "print('numba' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != kernels_cpu.SETTING}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "False"
+
+
+@needs_numba
+def test_info_reports_the_compiled_kernels():
+    done = subprocess.run([sys.executable, "-m", "chainrule", "info", "--json", "--no-probe"],
+                          capture_output=True, text=True, check=True)
+    kernels = json.loads(done.stdout)["cpu_kernels"]
+    assert kernels["mode"] == "auto" and kernels["loaded"] and kernels["error"] is None
+    assert kernels["summary"].startswith(f"optimizer updates of at least {BIG} elements compiled with Numba")
+
+
+def test_every_registered_optimizer_is_covered():
+    """A new optimizer (with a compiled path or not) must join OPTIMIZER_CASES, and so the
+    bit-for-bit test."""
+    assert set(OPTIMIZERS.names()) <= set(OPTIMIZER_CASES)
