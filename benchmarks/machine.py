@@ -11,7 +11,7 @@ def describe() -> dict:
     """A flat dict of facts about this machine and the libraries the benchmark uses."""
     import numpy as np
 
-    from chainrule.environment import CORETYPE, blas_libraries, cpu_description
+    from chainrule.environment import CORETYPE, blas_libraries, cpu_description, cpu_kernels
 
     cpu = cpu_description()
     info = {
@@ -27,9 +27,7 @@ def describe() -> dict:
         f"{b['library']} {b['version']} ({b['kernels'] or '?'}, {b['threads']} threads, {b['file']})"
         for b in blas or ()
     ) or ("(unknown: threadpoolctl is not installed)" if blas is None else "(not recognised by threadpoolctl)")
-    from chainrule import kernels_cpu
-
-    info["CPU kernels"] = kernels_cpu.summary()
+    info["CPU kernels"] = cpu_kernels()["summary"]
     try:
         import sklearn
 

@@ -68,6 +68,18 @@ def _fit(mode, make_optimizer, dtype, sizes=(300, 256, 3), **fit_kwargs):
     return [p.value.copy() for p in net.parameters()], optimizer
 
 
+def assert_same_bits(a, b):
+    """Equal as bit patterns (+0 and -0 differ), except that a NaN matches any NaN: which NaN
+    an operation on NaNs returns (its sign bit, its payload) depends on the order of the
+    operands in the machine code, and IEEE 754 leaves it open."""
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    unsigned = np.uint32 if a.dtype == np.float32 else np.uint64
+    numbers = ~np.isnan(a)
+    np.testing.assert_array_equal(a[numbers].view(unsigned), b[numbers].view(unsigned))
+
+
 def _optimizer_state(optimizer):
     """The moments (not the NumPy update's scratch buffer, which the kernels do without)."""
     return [array for state in optimizer._states for key, array in sorted(state.items()) if key != "scratch"]
@@ -84,47 +96,87 @@ def test_each_optimizer_matches_its_numpy_update_bit_for_bit(name, dtype, kernel
     assert not kernel_calls
     for a, b in zip(compiled, plain):
         assert a.dtype == np.dtype(dtype)
-        np.testing.assert_array_equal(a, b)
+        assert_same_bits(a, b)
     for a, b in zip(_optimizer_state(opt_compiled), _optimizer_state(opt_plain)):
-        np.testing.assert_array_equal(a, b)
+        assert_same_bits(a, b)
 
 
 @needs_numba
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_CASES))
 @pytest.mark.parametrize("extra", [{"l2": 1e-3}, {"clip_norm": 0.5}, {"clip_value": 0.01}])
-def test_per_parameter_updates_use_the_kernels_for_large_parameters_only(extra, kernel_calls):
+def test_per_parameter_updates_use_the_kernels_for_large_parameters_only(name, extra, kernel_calls):
     # penalties and clipping update parameter by parameter: the 300×256 weights (76 800
     # elements) take the kernel, the biases and the small output layer the NumPy code
-    make = lambda: cr.optim.Adam(1e-3, **extra)  # noqa: E731
+    make = lambda: type(OPTIMIZER_CASES[name]())(**{**OPTIMIZER_CASES[name]().get_config(), **extra})  # noqa: E731
     compiled, _ = _fit("numba", make, "float32")
     steps = 2 * 4
-    assert kernel_calls == {"adam": steps}
+    assert sum(kernel_calls.values()) == steps
     plain, _ = _fit("numpy", make, "float32")
     for a, b in zip(compiled, plain):
-        np.testing.assert_array_equal(a, b)
+        assert_same_bits(a, b)
+
+
+class _HalvingAsNumPyScalar(cr.optim.schedules.Schedule):
+    """A schedule returning NumPy float64 scalars (as np.exp or np.cos would)."""
+
+    def __call__(self, epoch, base_lr, monitor=None):
+        return base_lr * np.float64(0.5) ** epoch
+
+
+class _SetsNumPyRate(cr.Callback):
+    adds_log_keys = False
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.optimizer.lr = np.float64(1e-3) / (epoch + 1)
 
 
 @needs_numba
-@settings(max_examples=40, deadline=None)
-@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]), t=st.integers(1, 10_000))
-def test_adam_kernel_agrees_on_any_values(data, dtype, t):
-    """Extreme, subnormal, infinite and NaN gradients give the same bits (NaN where NumPy has NaN)."""
-    values = hnp.arrays(dtype, BIG, elements=st.floats(width=np.dtype(dtype).itemsize * 8))
-    grad = data.draw(values)
-    theta = data.draw(hnp.arrays(dtype, BIG, elements=st.floats(-1e3, 1e3, width=np.dtype(dtype).itemsize * 8)))
+@pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop"])
+def test_a_rate_given_as_a_numpy_scalar_gives_the_same_bits(name, kernel_calls):
+    """NumPy computes with a float64 scalar in float64 (NEP 50): the optimizers pass the rate on
+    as a Python float, so both paths round it to float32 alike."""
+    make = lambda: type(OPTIMIZER_CASES[name]())(schedule=_HalvingAsNumPyScalar())  # noqa: E731
+    compiled, _ = _fit("numba", make, "float32")
+    assert kernel_calls
+    plain, _ = _fit("numpy", make, "float32")
+    for a, b in zip(compiled, plain):
+        assert_same_bits(a, b)
     results = []
     for mode in ("numba", "numpy"):
-        kernels_cpu.use(mode)
-        optimizer = cr.optim.Adam(1e-3)
-        optimizer.iterations = t - 1
-        state = optimizer._init_state(theta)
-        state["m"][:] = grad[::-1]
-        state["v"][:] = np.abs(grad)
-        value = theta.copy()
-        with np.errstate(all="ignore"):
-            optimizer._update(value, grad, state, optimizer.lr)
-        results.append((value, state["m"], state["v"]))
+        optimizer = OPTIMIZER_CASES[name]()
+        results.append(_fit(mode, lambda: optimizer, "float32", callbacks=[_SetsNumPyRate(optimizer)])[0])
     for a, b in zip(*results):
-        np.testing.assert_array_equal(a, b)
+        assert_same_bits(a, b)
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(OPTIMIZER_CASES)), dtype=st.sampled_from([np.float32, np.float64]),
+       t=st.integers(1, 10_000))
+def test_every_kernel_agrees_on_any_values(data, name, dtype, t):
+    """Extreme, subnormal, infinite and NaN gradients, moments and weights give the same bits."""
+    size = 64
+    floats = st.floats(width=np.dtype(dtype).itemsize * 8)
+    grad, theta, first, second = (data.draw(hnp.arrays(dtype, size, elements=floats)) for _ in range(4))
+    results = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kernels_cpu, "MIN_SIZE", size)  # dense coverage: every element drawn
+        for mode in ("numba", "numpy"):
+            kernels_cpu.use(mode)
+            optimizer = OPTIMIZER_CASES[name]()
+            optimizer.iterations = t - 1
+            state = optimizer._init_state(theta)
+            for key, start in zip([k for k in ("m", "v", "velocity") if k in state], (first, np.abs(second))):
+                state[key][:] = start
+            value = theta.copy()
+            with np.errstate(all="ignore"):
+                optimizer._update(value, grad, state, optimizer.lr)
+            results.append([value] + [state[k] for k in sorted(state) if k != "scratch"])
+    for a, b in zip(*results):
+        assert_same_bits(a, b)
 
 
 @needs_numba
@@ -146,6 +198,20 @@ def test_the_kernels_refuse_what_they_cannot_update_in_place():
     assert kernels_cpu.for_arrays(big, big.copy()) is None
 
 
+def test_use_overrides_an_unusable_environment_value(monkeypatch):
+    monkeypatch.setenv(kernels_cpu.SETTING, "turbo")
+    assert kernels_cpu.use("numpy") is None  # the environment's value was unusable
+    assert kernels_cpu.mode() == "numpy"
+    assert kernels_cpu.use(None) == "numpy"
+    with pytest.raises(ValueError, match="CHAINRULE_CPU_KERNELS must be one of"):
+        kernels_cpu.mode()
+
+
+def test_an_empty_environment_value_means_auto(monkeypatch):
+    monkeypatch.setenv(kernels_cpu.SETTING, "")
+    assert kernels_cpu.mode() == "auto"
+
+
 def test_use_checks_the_mode_and_returns_the_previous_one():
     assert kernels_cpu.use("numpy") == "auto"
     assert kernels_cpu.use("NUMBA ") == "numpy"
@@ -155,14 +221,68 @@ def test_use_checks_the_mode_and_returns_the_previous_one():
     assert kernels_cpu.mode() == "numba"
 
 
+class _Records(cr.Callback):
+    adds_log_keys = False
+
+    def __init__(self):
+        self.events = []
+
+    def on_train_begin(self, trainer):
+        self.events.append("train_begin")
+
+
 def test_an_unknown_setting_is_refused_before_training(monkeypatch):
     monkeypatch.setenv(kernels_cpu.SETTING, "turbo")
     net = cr.mlp([2, 3, 1], rng=0)
     before = [p.value.copy() for p in net.parameters()]
+    record = _Records()
     with pytest.raises(ValueError, match="CHAINRULE_CPU_KERNELS must be one of auto, numba, numpy, got 'turbo'"):
-        net.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0)
+        net.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0, callbacks=[record])
+    assert record.events == []  # refused before anything started, not at the first update
     for a, b in zip(before, net.parameters()):
         np.testing.assert_array_equal(a, b.value)
+
+
+def test_an_estimator_with_an_unknown_setting_stays_unfitted(monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    monkeypatch.setenv(kernels_cpu.SETTING, "turbo")
+    from chainrule.estimators import NeuralNetClassifier
+
+    model = NeuralNetClassifier(hidden_layer_sizes=(3,), epochs=1)
+    with pytest.raises(ValueError, match="CHAINRULE_CPU_KERNELS must be one of"):
+        model.fit(np.zeros((4, 2)), [0, 1, 0, 1])
+    with pytest.raises(NotFittedError):
+        model.predict(np.zeros((1, 2)))
+
+
+def test_the_playground_refuses_to_play_with_an_unknown_setting(monkeypatch):
+    pytest.importorskip("starlette")
+    from chainrule.playground.config import parse_config
+    from chainrule.playground.session import Session
+
+    session = Session("s", parse_config({}))
+    monkeypatch.setenv(kernels_cpu.SETTING, "turbo")
+    with pytest.raises(ValueError, match="CHAINRULE_CPU_KERNELS must be one of"):
+        session.play()
+    assert session.status == "paused"
+
+
+def test_a_failing_playground_run_stops_and_says_why(monkeypatch):
+    pytest.importorskip("starlette")
+    from chainrule.playground.config import parse_config
+    from chainrule.playground.session import Session
+
+    session = Session("s", parse_config({}))
+
+    def broken(epochs):
+        raise RuntimeError("out of cheese")
+
+    monkeypatch.setattr(session, "_train", broken)
+    session.play()
+    session._thread.join(timeout=10)
+    assert session.status == "paused"
+    assert session.message == "training stopped: out of cheese"
 
 
 def test_the_command_line_names_an_unknown_setting_in_one_line(tmp_path):
@@ -196,12 +316,20 @@ def test_without_numba_auto_falls_back_and_numba_is_refused_before_training(monk
         net.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0)
 
 
-def test_training_with_numpy_kernels_gives_the_same_model_when_numba_is_missing(monkeypatch):
-    _numba_unloadable(monkeypatch)
-    compiled_or_not, _ = _fit("auto", OPTIMIZER_CASES["adam"], "float32")
-    plain, _ = _fit("numpy", OPTIMIZER_CASES["adam"], "float32")
-    for a, b in zip(compiled_or_not, plain):
-        np.testing.assert_array_equal(a, b)
+def test_without_a_writable_cache_directory_the_kernels_compile_anyway(monkeypatch):
+    numba = pytest.importorskip("numba")
+    real = numba.njit
+
+    def no_cache(*args, cache=False, **kwargs):
+        if cache:
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    kernels = kernels_cpu._compile()
+    value, grad = np.ones(3, np.float32), np.full(3, 2.0, np.float32)
+    kernels.sgd(value, grad, 0.25)
+    np.testing.assert_array_equal(value, np.full(3, 0.5, np.float32))
 
 
 @pytest.mark.parametrize("state, expected", [
@@ -210,6 +338,11 @@ def test_training_with_numpy_kernels_gives_the_same_model_when_numba_is_missing(
      'NumPy (Numba is not installed; pip install "chainrule[fast]" compiles the optimizer updates)'),
     ({"mode": "auto", "numba": "0.68.1", "loaded": True, "error": None},
      f"optimizer updates of at least {BIG} elements compiled with Numba 0.68.1"),
+    ({"mode": "auto", "numba": "0.68.1", "loaded": False, "error": None},
+     f"optimizer updates of at least {BIG} elements compiled with Numba 0.68.1 (loaded at the first such update)"),
+    ({"mode": "numba", "numba": None, "loaded": False, "error": "ImportError: No module named 'numba'"},
+     'none: training refuses to start (CHAINRULE_CPU_KERNELS=numba) (Numba is not installed; '
+     'pip install "chainrule[fast]" compiles the optimizer updates)'),
     ({"mode": "auto", "numba": "0.50.0", "loaded": False, "error": "ImportError: Numba needs NumPy 2.2 or less"},
      "NumPy (Numba 0.50.0 could not be loaded: ImportError: Numba needs NumPy 2.2 or less)"),
 ])
@@ -236,6 +369,14 @@ def test_info_reports_the_compiled_kernels():
     kernels = json.loads(done.stdout)["cpu_kernels"]
     assert kernels["mode"] == "auto" and kernels["loaded"] and kernels["error"] is None
     assert kernels["summary"].startswith(f"optimizer updates of at least {BIG} elements compiled with Numba")
+
+
+def test_info_table_has_a_cpu_kernels_row(monkeypatch):
+    env = {**os.environ, kernels_cpu.SETTING: "numpy", "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "chainrule", "info", "--no-probe"], capture_output=True, text=True,
+                          env=env, check=True)
+    row = next(line for line in done.stdout.splitlines() if "CPU kernels" in line)
+    assert "NumPy (CHAINRULE_CPU_KERNELS=numpy)" in row
 
 
 def test_every_registered_optimizer_is_covered():

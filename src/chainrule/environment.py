@@ -140,7 +140,7 @@ def cpu_kernels() -> dict:
     try:
         if kernels_cpu.mode() != "numpy":
             kernels_cpu.load()
-    except (ValueError, RuntimeError):
+    except ValueError:
         pass  # status() and the summary say what is wrong
     state = kernels_cpu.status()
     return {**state, "summary": kernels_cpu.summary(state)}

@@ -5,7 +5,8 @@ ufunc with its own loop over memory; on a network like W3's (235 146 parameters,
 128 samples) Adam's update is then a quarter of the epoch. A compiled loop does the same
 arithmetic in one pass. Every kernel here performs exactly the operations of the NumPy code it
 replaces, in the same order and precision (no fused multiply-add, no fast-math), so its results
-are the NumPy path's bit for bit; the tests check that.
+are the NumPy path's bit for bit (a NaN where NumPy has a NaN, its sign bit aside); the tests
+check that.
 
 The kernels are used when all of these hold, and the NumPy code runs otherwise:
 
@@ -27,11 +28,13 @@ import threading
 
 import numpy as np
 
-#: Environment variable choosing the CPU kernels: auto, numba or numpy.
+#: Environment variable choosing the CPU kernels: auto, numba or numpy (empty: auto).
 SETTING = "CHAINRULE_CPU_KERNELS"
 MODES = ("auto", "numba", "numpy")
 #: Smallest update (in elements) the compiled kernels take over.
 MIN_SIZE = 1 << 16
+#: The dtypes the loops are compiled for.
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _lock = threading.Lock()
 _mode: str | None = None  # None: read SETTING at the next use
@@ -39,52 +42,74 @@ _kernels = None  # the compiled namespace once loaded
 _failure: str | None = None  # why Numba could not be loaded, once tried
 
 
-def _check_mode(mode, source: str) -> str:
-    if not isinstance(mode, str) or mode.strip().lower() not in MODES:
-        raise ValueError(f"{source} must be one of {', '.join(MODES)}, got {mode!r}")
-    return mode.strip().lower()
+def _check_mode(value, source: str) -> str:
+    """``value`` as one of ``MODES`` (case and surrounding spaces ignored), else a ValueError
+    naming ``source``."""
+    if not isinstance(value, str) or value.strip().lower() not in MODES:
+        raise ValueError(f"{source} must be one of {', '.join(MODES)}, got {value!r}")
+    return value.strip().lower()
 
 
 def mode() -> str:
-    """The setting in force: ``use``'s last choice, else ``CHAINRULE_CPU_KERNELS``, else auto."""
+    """The setting in force: ``use``'s last choice, else ``CHAINRULE_CPU_KERNELS`` (unset or
+    empty: auto); a ValueError naming the variable when it holds anything else."""
     global _mode
     if _mode is None:
-        _mode = _check_mode(os.environ.get(SETTING, "auto"), f"the environment variable {SETTING}")
+        _mode = _check_mode(os.environ.get(SETTING) or "auto", f"the environment variable {SETTING}")
     return _mode
 
 
-def use(new_mode: str) -> str:
-    """Choose the CPU kernels for this process: ``"auto"`` (compiled when Numba is installed),
-    ``"numba"`` (compiled; an error when Numba cannot be loaded) or ``"numpy"``.
+def use(new_mode: str | None) -> str | None:
+    """Choose the CPU kernels for this process, over ``CHAINRULE_CPU_KERNELS``.
+
+    Parameters
+    ----------
+    new_mode : {"auto", "numba", "numpy"} or None
+        ``"auto"``: compiled when Numba loads, else NumPy; ``"numba"``: compiled, and training
+        refuses to start when Numba cannot be loaded; ``"numpy"``: never compiled. None: back
+        to the environment variable's setting.
 
     Returns
     -------
-    str
-        The mode in force before.
+    str or None
+        The mode in force before (None when it was the environment's and that is unusable),
+        so that ``use(previous)`` restores it.
     """
     global _mode
-    checked = _check_mode(new_mode, "the CPU kernel mode")
-    previous = mode()
+    checked = None if new_mode is None else _check_mode(new_mode, "the CPU kernel mode")
+    try:
+        previous = mode()
+    except ValueError:
+        previous = None
     _mode = checked
     return previous
 
 
 def for_arrays(*arrays):
-    """The compiled kernels when they may update ``arrays`` (see the module's conditions),
-    else None. ``arrays[0]`` is the parameter array, the others are read or updated alongside."""
+    """The compiled kernels when they may update ``arrays`` in place, else None.
+
+    Parameters
+    ----------
+    *arrays : numpy.ndarray
+        The parameters first (updated in place), then the arrays read or updated with them
+        (gradient, optimizer state). The kernels take them when the mode is not numpy, all
+        are C-contiguous NumPy arrays of one shape and one dtype of ``DTYPES``, and there are
+        at least ``MIN_SIZE`` elements; Numba is loaded at the first such call.
+
+    Returns
+    -------
+    _Kernels or None
+    """
     if mode() == "numpy":
         return None
     first = arrays[0]
-    if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype not in _DTYPES:
+    if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype not in DTYPES:
         return None
     for array in arrays:
         if type(array) is not np.ndarray or array.dtype != first.dtype or array.shape != first.shape \
                 or not array.flags.c_contiguous:
             return None
     return load()
-
-
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def load():
@@ -96,7 +121,7 @@ def load():
             if _kernels is None and _failure is None:
                 try:
                     _kernels = _compile()
-                except Exception as error:  # ImportError, or a Numba too old or too new for NumPy
+                except Exception as error:  # ImportError, a Numba too old or too new for NumPy, a full disk
                     _failure = f"{type(error).__name__}: {error}".strip()
     if _kernels is None and mode() == "numba":
         raise ValueError(f"{SETTING}=numba, but Numba's kernels could not be loaded ({_failure}); "
@@ -105,15 +130,16 @@ def load():
 
 
 def check_setting() -> None:
-    """Refuse an unusable setting before training starts (``fit`` calls it): a value other
-    than auto, numba or numpy, or numba when Numba cannot be loaded; a ValueError naming it."""
+    """Refuse an unusable setting before training starts (``fit``, the estimators and the
+    playground call it): a value other than auto, numba or numpy, or numba when Numba cannot
+    be loaded (which loads it); a ValueError naming the setting."""
     if mode() == "numba":
         load()
 
 
 def status() -> dict:
-    """What ``chainrule info`` reports: the mode, Numba's version (None: not installed) and
-    whether the kernels are loaded in this process, or why they could not be."""
+    """The mode (None: unusable), Numba's version (None: not installed), whether the kernels
+    are loaded in this process, and why they could not be (``error``)."""
     import importlib.metadata
 
     try:
@@ -128,21 +154,25 @@ def status() -> dict:
 
 
 def summary(state: dict | None = None) -> str:
-    """One line on the CPU kernels in use, from ``status()`` (taken now when not given)."""
+    """One line on the CPU kernels, from ``status()`` (taken now when not given; it does not
+    load Numba: ``chainrule.environment.cpu_kernels`` loads it first to report what runs)."""
     state = status() if state is None else state
     if state["mode"] is None:
         return f"NumPy (the setting is unusable: {state['error']})"
     if state["mode"] == "numpy":
         return f"NumPy ({SETTING}=numpy)"
+    refused = f"none: training refuses to start ({SETTING}=numba)" if state["mode"] == "numba" else "NumPy"
     if state["numba"] is None:
-        return 'NumPy (Numba is not installed; pip install "chainrule[fast]" compiles the optimizer updates)'
+        return refused + ' (Numba is not installed; pip install "chainrule[fast]" compiles the optimizer updates)'
     if state["error"]:
-        return f"NumPy (Numba {state['numba']} could not be loaded: {state['error']})"
-    return f"optimizer updates of at least {MIN_SIZE} elements compiled with Numba {state['numba']}"
+        return f"{refused} (Numba {state['numba']} could not be loaded: {state['error']})"
+    when = "" if state["loaded"] else " (loaded at the first such update)"
+    return f"optimizer updates of at least {MIN_SIZE} elements compiled with Numba {state['numba']}{when}"
 
 
 def _compile():
-    """Compile the kernels with Numba (cached on disk where a cache directory is writable)."""
+    """Compile the loops with Numba (cached on disk where a cache directory is writable) and
+    run each once per dtype, so that compiling (or writing the cache) fails here, not in a step."""
     import numba
 
     def jit(function):
@@ -152,38 +182,50 @@ def _compile():
         except RuntimeError:  # no writable cache directory: compile in every process instead
             return numba.njit(**options)(function)
 
-    return _Kernels({name: jit(function) for name, function in _LOOPS.items()})
+    kernels = _Kernels({name: jit(function) for name, function in _LOOPS.items()})
+    for dtype in DTYPES:
+        a, b, c, d = (np.zeros(2, dtype) for _ in range(4))
+        kernels.sgd(a, b, 0.1)
+        kernels.momentum(a, b, c, 0.1, 0.9, False)
+        kernels.momentum(a, b, c, 0.1, 0.9, True)
+        kernels.rmsprop(a, b, c, 0.1, 0.9, 1e-8)
+        kernels.adam(a, b, c, d, 0.9, 0.999, 1e-8, 0.1)
+    return kernels
 
 
 class _Kernels:
-    """The compiled loops behind a NumPy-shaped calling convention: any shape in (the loops
-    see flat views), scalars cast to the arrays' dtype as NumPy casts a Python float."""
+    """The compiled loops behind a NumPy-shaped calling convention: arrays of any shape (the
+    loops see flat views; ``for_arrays`` has checked they are C-contiguous, so no copy is
+    made), scalars cast to the arrays' dtype as NumPy 2 casts a Python float."""
 
     def __init__(self, loops: dict):
         self._loops = loops
 
     def sgd(self, value, grad, lr):
+        """θ -= α g."""
         self._loops["sgd"](value.reshape(-1), grad.reshape(-1), value.dtype.type(lr))
 
     def momentum(self, value, grad, velocity, lr, mu, nesterov):
-        kind = value.dtype.type
+        """v ← μ v + g, then θ -= α v (Nesterov: θ -= α (g + μ v))."""
+        as_dtype = value.dtype.type
         self._loops["nesterov" if nesterov else "momentum"](
-            value.reshape(-1), grad.reshape(-1), velocity.reshape(-1), kind(lr), kind(mu))
+            value.reshape(-1), grad.reshape(-1), velocity.reshape(-1), as_dtype(lr), as_dtype(mu))
 
     def rmsprop(self, value, grad, v, lr, rho, eps):
-        kind = value.dtype.type
-        self._loops["rmsprop"](value.reshape(-1), grad.reshape(-1), v.reshape(-1), kind(lr), kind(rho),
-                               kind(1.0 - rho), kind(eps))
+        """v ← ρ v + (1 - ρ) g², then θ -= α g / (√v + ε)."""
+        as_dtype = value.dtype.type
+        self._loops["rmsprop"](value.reshape(-1), grad.reshape(-1), v.reshape(-1), as_dtype(lr), as_dtype(rho),
+                               as_dtype(1.0 - rho), as_dtype(eps))
 
     def adam(self, value, grad, M, V, b1, b2, eps_scaled, step):
         """Adam with the CPU path's scaled moments M = m/(1-β₁), V = v/(1-β₂) (see
         ``chainrule.optim.Adam``): M ← β₁M + g, V ← β₂V + g², θ -= (M / (√V + ε')) · step."""
-        kind = value.dtype.type
-        self._loops["adam"](value.reshape(-1), grad.reshape(-1), M.reshape(-1), V.reshape(-1), kind(b1),
-                            kind(b2), kind(eps_scaled), kind(step))
+        as_dtype = value.dtype.type
+        self._loops["adam"](value.reshape(-1), grad.reshape(-1), M.reshape(-1), V.reshape(-1), as_dtype(b1),
+                            as_dtype(b2), as_dtype(eps_scaled), as_dtype(step))
 
 
-# -- the loops: each line is one NumPy pass of the optimizer's code, in its order ------------
+# -- the loops, over flat arrays (n,): each line does what the NumPy code's passes do, in their order
 def _sgd_loop(value, grad, lr):
     for i in range(value.size):
         value[i] -= lr * grad[i]  # θ -= α g

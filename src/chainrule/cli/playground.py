@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .. import kernels_cpu
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -28,6 +30,7 @@ def run(args) -> int:
     host = args.host.strip()
     if not host:
         raise ValueError("--host must not be empty")
+    kernels_cpu.check_setting()
     try:
         from ..playground import serve
     except ImportError as exc:  # starlette/uvicorn are the optional "playground" extra

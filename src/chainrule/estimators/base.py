@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import kernels_cpu
 from ..backend import resolve_device, resolve_dtype
 from ..callbacks import EarlyStopping, StopOnDivergence
 from ..initializers import INITIALIZERS
@@ -181,7 +182,9 @@ class NeuralNetBase(BaseEstimator):
 
     # -- parameters ----------------------------------------------------------------------------
     def _check_params(self) -> None:
-        """Raise ValueError/TypeError naming the first bad constructor argument."""
+        """Raise ValueError/TypeError naming the first bad constructor argument (or an
+        unusable ``CHAINRULE_CPU_KERNELS``)."""
+        kernels_cpu.check_setting()
         hidden_sizes(self.hidden_layer_sizes)
         ACTIVATIONS.get(self.activation)
         if self.init is not None:

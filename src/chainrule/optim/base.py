@@ -84,11 +84,12 @@ class Optimizer:
     def step(self, params) -> None:
         """Update every Parameter's ``.value`` in place from its ``.grad``."""
         states = self._states if params is self._params else self._states_for(params)
+        lr = float(self.lr)  # a NumPy scalar set by a callback would change the update's precision
         flat = self._flat
         if (flat is not None and not (self.l1 or self.l2) and self.clip_value is None
                 and self.clip_norm is None and flat.intact(params)):
             # one update over the network's contiguous storage: same arithmetic per element
-            self._update(flat.value, flat.grad, self._flat_state, self.lr)
+            self._update(flat.value, flat.grad, self._flat_state, lr)
             self.iterations += 1
             return
         grads = [p.grad for p in params]
@@ -96,7 +97,6 @@ class Optimizer:
             grads = self._penalised(grads, params)
         if self.clip_value is not None or self.clip_norm is not None:
             grads = self._clipped(grads)
-        lr = self.lr
         for p, g, state in zip(params, grads, states):
             self._update(p.value, g, state, lr)
         self.iterations += 1
@@ -110,7 +110,7 @@ class Optimizer:
         """Set the learning rate for ``epoch`` from the schedule (called by fit)."""
         self.epoch = epoch
         if self.schedule is not None:
-            self.lr = self.schedule(epoch, self.base_lr, monitor)
+            self.lr = float(self.schedule(epoch, self.base_lr, monitor))
 
     def reset(self) -> None:
         """Forget all state: moments, step count and the rate in force (back to the base

@@ -46,19 +46,19 @@ class SGD(Optimizer):
             else:
                 kernels.sgd(value, grad, lr)
             return
-        velocity = state.get("velocity")
-        compiled = cpu_kernels(value, grad) if velocity is None else cpu_kernels(value, grad, velocity)
-        if compiled is not None:  # the same passes as below, in one compiled loop
-            if velocity is None:
-                compiled.sgd(value, grad, lr)
-            else:
-                compiled.momentum(value, grad, velocity, lr, self.momentum, self.nesterov)
-            return
         if not self.momentum:
+            compiled = cpu_kernels(value, grad)
+            if compiled is not None:  # the same passes as below, in one compiled loop
+                compiled.sgd(value, grad, lr)
+                return
             for val, g in blocks(value, grad):
                 val -= lr * g
             return
         v = state["velocity"]
+        compiled = cpu_kernels(value, grad, v)
+        if compiled is not None:  # the same passes as below, in one compiled loop
+            compiled.momentum(value, grad, v, lr, self.momentum, self.nesterov)
+            return
         v *= self.momentum
         v += grad
         if self.nesterov:

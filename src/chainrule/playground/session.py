@@ -23,6 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .. import kernels_cpu
 from ..callbacks import DivergenceError, StopOnDivergence, uninformed_loss
 from .config import Config, check_loss, fitting_loss, parse_config
 from .datasets import PlaygroundData, Upload, feature_matrix, generate
@@ -185,6 +186,7 @@ class Session:
     def play(self) -> None:
         with self.lock:
             self._refuse_if_diverged()
+            kernels_cpu.check_setting()  # refused here, not in the training thread
             if self.status == "running":
                 return
             self.status, self.message = "running", None
@@ -365,7 +367,12 @@ class Session:
                     self.status, self.message = "paused", "paused: no page was following this session"
                     self._changed()
                     return
-                ok = self._train(chunk)
+                try:
+                    ok = self._train(chunk)
+                except Exception as exc:  # nothing else would see it: stop, and say why on the page
+                    self.status, self.message = "paused", f"training stopped: {exc}"
+                    self._changed()
+                    return
                 self._changed()
             if not ok:
                 return
