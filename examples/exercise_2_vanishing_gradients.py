@@ -9,7 +9,9 @@ c) Three techniques that mitigate the problem.
 d) The same with ReLU activations, assuming 50% of the neurons are active.
 
 The script answers analytically (σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4, so each sigmoid layer the
-error signal passes back through shrinks it by at least 4×) and then measures it: the norm of
+error signal passes back through multiplies it by at most 1/4 times its weights, an estimate
+of 4× shrinkage per layer, not a bound: the weights can make up for some of it) and then
+measures it: the norm of
 ``dL/dZ[l]`` (the error signal reaching layer l) at initialisation on seed 002's moons,
 relative to the output layer's, averaged over 10 random initialisations, for sigmoid with
 Glorot initialisation, ReLU with the same Glorot initialisation and ReLU with He

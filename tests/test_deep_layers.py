@@ -61,10 +61,22 @@ def test_batchnorm_matches_torch_batchnorm1d(rng):
     np.testing.assert_allclose(ours.forward(x, training=False), theirs(xt).detach().numpy(), rtol=1e-10)
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "half"])
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, np.float32(1.0)])
 def test_dropout_probability_must_be_in_unit_interval(p):
     with pytest.raises(ValueError, match="Dropout p must be in \\[0, 1\\)"):
         cr.Dropout(p)
+
+
+@pytest.mark.parametrize("p", ["half", None, True, np.True_])
+def test_dropout_probability_must_be_a_number(p):
+    with pytest.raises(TypeError, match="Dropout p must be a number in \\[0, 1\\)"):
+        cr.Dropout(p)
+
+
+@pytest.mark.parametrize("p", [np.float32(0.3), np.int64(0), np.float64(0.25)])
+def test_dropout_takes_numpy_scalars(p):
+    assert cr.Dropout(p).p == float(p)
+    assert any(isinstance(layer, cr.Dropout) for layer in cr.mlp([2, 3, 1], dropout=p, rng=0).layers) == bool(p)
 
 
 def test_dropout_is_inverted_identity_at_inference_and_reproducible(rng):
@@ -110,3 +122,132 @@ def test_deep_networks_train_end_to_end(rng):
     net.fit(X, y, loss="bce", optimizer="adam", epochs=60, batch_size=32, verbose=0, rng=0)
     assert net.evaluate(X, y)["accuracy"] > 0.9
     np.testing.assert_array_equal(net.predict(X), net.predict(X))  # inference is deterministic
+
+
+# -- found by an audit of the deep-network layers -------------------------------------------------
+def _bn_net(n_in=3):
+    return cr.Sequential([cr.Dense(n_in, 4, rng=0), cr.BatchNorm(4), cr.ReLU(), cr.Dense(4, 1, rng=1)])
+
+
+class _BatchSizes(cr.Callback):
+    adds_log_keys = False
+
+    def __init__(self):
+        self.sizes = []
+
+    def on_batch_end(self, trainer, batch, logs):
+        self.sizes.append(trainer.net.layers[0]._x.shape[0])
+
+
+@pytest.mark.parametrize("n, batch, expected", [(33, 32, [33]), (65, 32, [32, 33]), (7, 2, [2, 2, 3]),
+                                                (31, 5, [5] * 5 + [6]), (34, 32, [32, 2])])
+def test_batchnorm_fit_joins_a_last_batch_of_one_to_the_one_before(rng, n, batch, expected):
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] > 0).astype(int)
+    sizes = _BatchSizes()
+    _bn_net().fit(X, y, loss="bce", epochs=2, batch_size=batch, verbose=0, rng=0, callbacks=[sizes])
+    assert sizes.sizes == expected * 2
+
+
+def test_without_batchnorm_a_last_batch_of_one_stays_one(rng):
+    X = rng.normal(size=(33, 3))
+    sizes = _BatchSizes()
+    cr.mlp([3, 4, 1], rng=0).fit(X, X[:, :1], epochs=1, batch_size=32, verbose=0, callbacks=[sizes])
+    assert sizes.sizes == [32, 1]
+
+
+class _Begun(cr.Callback):
+    adds_log_keys = False
+    begun = False
+
+    def on_train_begin(self, trainer):
+        self.begun = True
+
+
+@pytest.mark.parametrize("n, batch, what", [(10, 1, "batch_size=1"), (1, None, "1 training sample")])
+def test_batchnorm_fit_refuses_batches_of_one_before_any_work(rng, n, batch, what):
+    net, begun = _bn_net(), _Begun()
+    before = net.get_weights()
+    with pytest.raises(ValueError, match=f"BatchNorm needs at least 2 samples per training batch, got {what}"):
+        net.fit(rng.normal(size=(n, 3)), np.zeros(n), epochs=1, batch_size=batch, verbose=0, callbacks=[begun])
+    assert not begun.begun
+    assert getattr(net, "history", None) is None
+    for a, b in zip(before, net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n, batch", [(7, 2), (13, 3), (21, 4), (31, 5), (9, 2)])
+def test_estimator_with_batch_norm_trains_on_any_row_count(rng, n, batch):
+    from chainrule.estimators import NeuralNetRegressor
+
+    X = rng.normal(size=(n, 3))
+    model = NeuralNetRegressor(hidden_layer_sizes=(4,), batch_norm=True, batch_size=batch, epochs=2,
+                               early_stopping=False, random_state=0).fit(X, X[:, 0])
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_the_command_line_trains_batch_norm_with_a_last_batch_of_one(tmp_path):
+    from chainrule.cli import main
+
+    # iris: 105 training rows, 52 + 52 + 1
+    assert main(["train", "--dataset", "iris", "--hidden", "8", "--batch-norm", "--batch-size", "52", "--epochs",
+                 "3", "--no-plots", "--quiet"]) == 0
+
+
+def test_get_and_set_weights_carry_the_batchnorm_running_statistics(rng):
+    X = rng.normal(size=(40, 3))
+    net = cr.Sequential([cr.Residual([cr.Dense(3, 4, rng=0), cr.BatchNorm(4), cr.ReLU()], rng=1), cr.BatchNorm(4),
+                         cr.Dense(4, 1, rng=2)])
+    net.fit(X, X[:, :1], epochs=3, batch_size=8, verbose=0, rng=0)
+    twin = cr.Sequential([cr.Residual([cr.Dense(3, 4, rng=5), cr.BatchNorm(4), cr.ReLU()], rng=6), cr.BatchNorm(4),
+                          cr.Dense(4, 1, rng=7)])
+    weights = net.get_weights()
+    assert len(weights) == len(net.parameters()) + 4  # two BatchNorms' running mean and variance
+    twin.set_weights(weights)
+    np.testing.assert_array_equal(twin.predict(X), net.predict(X))
+    with pytest.raises(ValueError, match=r"expected 13 arrays \(9 parameters and 4 BatchNorm running statistics\), "
+                                         r"got 9"):
+        twin.set_weights(weights[:9])
+    bad = [w.copy() for w in weights]
+    bad[-1] = np.ones(5)
+    before = twin.get_weights()
+    with pytest.raises(ValueError, match=r"array 12 \(layer 2 running_var\): shape \(5,\) does not match \(4,\)"):
+        twin.set_weights([w + 1 for w in bad])
+    for a, b in zip(before, twin.get_weights()):  # nothing assigned when one array is wrong
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradcheck_names_every_tensor_of_a_residual_block_apart(rng):
+    from chainrule.inspect import gradcheck
+
+    net = cr.Sequential([cr.Residual([cr.Dense(3, 4, rng=0), cr.ReLU(), cr.BatchNorm(4), cr.Dense(4, 5, rng=1)],
+                                     rng=2), cr.Dense(5, 1, rng=3)])
+    report = gradcheck(net, rng.normal(size=(6, 3)))
+    names = [e.name for e in report.entries if e.kind == "parameter"]
+    assert names == ["W[1]", "b[1]", "gamma (layer 1.3)", "beta (layer 1.3)", "W[2]", "b[2]", "W[3]", "W[4]", "b[4]"]
+    assert len(set(e.name for e in report.entries)) == len(report.entries)
+    assert any("ReLU" in note for note in report.notes)  # the ReLU inside the block counts
+
+
+@pytest.mark.parametrize("projection", [1, 0, 1.0, None, "yes"])
+def test_residual_projection_takes_only_its_three_choices(projection):
+    with pytest.raises(ValueError, match="projection must be 'auto', True or False"):
+        cr.Residual([cr.Dense(3, 4, rng=0)], projection=projection)
+    assert cr.Residual([cr.Dense(3, 3, rng=0)], projection=np.True_, rng=0).projection is not None
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (8, 1), (8,), (2, 3, 3)])
+def test_batchnorm_refuses_another_width_before_its_statistics_move(shape):
+    bn = cr.BatchNorm(3)
+    bn.running_mean[:] = 1.0
+    for training in (True, False):
+        with pytest.raises(ValueError, match=r"BatchNorm\(3\) takes input of shape \(n_samples, 3\), got"):
+            bn.forward(np.ones(shape), training=training)
+    np.testing.assert_array_equal(bn.running_mean, 1.0)
+
+
+@pytest.mark.parametrize("momentum, error", [(-0.1, ValueError), (0, ValueError), (1.5, ValueError),
+                                             (None, TypeError)])
+def test_batchnorm_momentum_errors_give_the_interval_it_takes(momentum, error):
+    with pytest.raises(error, match=r"momentum must be (a number )?in \(0, 1\]"):
+        cr.BatchNorm(2, momentum=momentum)

@@ -28,6 +28,8 @@ def test_deep_network_remedies_show_what_each_remedy_does(tmp_path, capsys):
     assert sigmoid["test_accuracy"] < 0.3
     assert residual["test_accuracy"] > sigmoid["test_accuracy"] + 0.5
     assert results["+ LR schedule"]["test_accuracy"] > 0.9
+    labels = list(results)  # each variant adds one remedy: the rate and its schedule are two
+    assert labels[-2:] == ["+ higher LR", "+ LR schedule"] and len(labels) == 7
     # the GradientFlow callback warned about the sigmoid network's layers, and only about them
     assert sigmoid["vanishing_warnings"] >= 10
     assert all(results[label]["vanishing_warnings"] == 0 for label in results if label != "sigmoid + Glorot")

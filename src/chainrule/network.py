@@ -7,6 +7,7 @@ import numpy as np
 from . import backend
 from .layers import Dense, Layer, get_activation
 from .layers.base import FlatStorage, ParameterList
+from .validation import check_fraction
 
 
 class Sequential:
@@ -95,7 +96,9 @@ class Sequential:
         epochs : int
             Passes over the data (>= 1).
         batch_size : int or None
-            None: full-batch gradient descent; 1: SGD; k: mini-batches of k.
+            None: full-batch gradient descent; 1: SGD; k: mini-batches of k. With BatchNorm
+            (whose batch variance needs two samples) a last batch of one sample joins the
+            batch before it, and a batch_size of 1 is refused.
         shuffle : bool
             Reshuffle every epoch (mini-batches only).
         validation_data : tuple (X_val, y_val), optional
@@ -212,17 +215,36 @@ class Sequential:
 
     # -- weights and devices ----------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter value, in ``parameters()`` order, as NumPy arrays."""
-        return [backend.to_numpy(p.value).copy() for p in self.parameters()]
+        """Copies, as NumPy arrays, of every parameter value in ``parameters()`` order, then of
+        every buffer (BatchNorm's running mean and variance) layer by layer: all that decides
+        the outputs, so ``other.set_weights(net.get_weights())`` makes ``other`` predict as
+        ``net`` does (as Keras's ``get_weights`` includes the moving statistics)."""
+        return ([backend.to_numpy(p.value).copy() for p in self.parameters()]
+                + [backend.to_numpy(buffer).copy() for _, _, buffer in self._buffer_slots()])
 
     def set_weights(self, weights) -> None:
-        """Assign parameter values (same order and shapes as ``get_weights``)."""
-        params = self.parameters()
-        weights = list(weights)
-        if len(weights) != len(params):
-            raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
+        """Assign parameter values and buffers: the list ``get_weights`` gives (same order,
+        count and shapes). Every array is checked before any is assigned."""
+        params, slots = self.parameters(), self._buffer_slots()
+        weights = [w if hasattr(w, "shape") else np.asarray(w, dtype=self.dtype) for w in weights]
+        if len(weights) != len(params) + len(slots):
+            parts = f" ({len(params)} parameters and {len(slots)} BatchNorm running statistics)" if slots else ""
+            raise ValueError(f"expected {len(params) + len(slots)} arrays{parts}, got {len(weights)}")
+        position = {id(p): i for i, layer in enumerate(self.layers, start=1) for p in layer.parameters()}
+        where = {id(layer): i for i, layer in enumerate(self.layers, start=1)}
+        targets = ([(f"layer {position.get(id(p), '?')} {p.name}", p.value) for p in params]
+                   + [(f"layer {where[id(layer)]} {name}", buffer) for layer, name, buffer in slots])
+        for i, ((name, target), w) in enumerate(zip(targets, weights)):
+            if tuple(w.shape) != tuple(target.shape):
+                raise ValueError(f"array {i} ({name}): shape {tuple(w.shape)} does not match {tuple(target.shape)}")
         for p, w in zip(params, weights):
-            p.assign(w if hasattr(w, "shape") else np.asarray(w, dtype=self.dtype))  # moved and cast there
+            p.assign(w)  # moved and cast there
+        for (layer, name, _), w in zip(slots, weights[len(params):]):
+            layer.assign_buffer(name, w)
+
+    def _buffer_slots(self) -> list[tuple]:
+        """(layer, name, array) of every buffer, layer by layer (a block's under its path)."""
+        return [(layer, name, buffer) for layer in self.layers for name, buffer in layer.buffers().items()]
 
     def to_device(self, array):
         """An array on this network's device in its dtype (integers kept as integers)."""
@@ -335,8 +357,7 @@ def mlp(
     activations = list(activation) if isinstance(activation, (list, tuple)) else [activation] * n_hidden
     if len(activations) != n_hidden:
         raise ValueError(f"{len(activations)} activations given for {n_hidden} hidden layers")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    dropout = check_fraction("dropout", dropout)
     rng = as_generator(rng)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):

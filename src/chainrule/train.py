@@ -69,6 +69,29 @@ class History:
         return {k: v for k, v in vars(self).items()}
 
 
+def min_batch(net) -> int:
+    """The fewest samples a training batch of ``net`` may have (2 with BatchNorm, else 1)."""
+    return max((layer.min_training_batch for layer in net.layers), default=1)
+
+
+def batch_bounds(n: int, step: int, smallest: int = 1) -> list[tuple[int, int]]:
+    """(start, stop) of each mini-batch of ``step`` rows over ``n`` rows; a last batch smaller
+    than ``smallest`` is merged into the one before (BatchNorm cannot train on one sample).
+
+    Raises
+    ------
+    ValueError
+        When even a whole batch (or all ``n`` rows) is smaller than ``smallest``.
+    """
+    if min(step, n) < smallest:
+        what = f"batch_size={step}" if step < n else f"{n} training sample{'s' if n != 1 else ''}"
+        raise ValueError(f"BatchNorm needs at least {smallest} samples per training batch, got {what}")
+    starts = list(range(0, n, step))
+    if len(starts) > 1 and n - starts[-1] < smallest:
+        starts.pop()  # the short last batch joins the one before it
+    return list(zip(starts, starts[1:] + [n]))
+
+
 def fit(
     net,
     X,
@@ -141,6 +164,10 @@ def fit(
     else:
         validation = None
 
+    n = X.shape[0]
+    full_batch = batch_size is None or batch_size >= n
+    step = n if full_batch else batch_size
+    bounds = batch_bounds(n, step, min_batch(net))
     net.loss = loss
     xp = net.xp
     X, y = net.to_device(X), net.to_device(y)
@@ -161,12 +188,9 @@ def fit(
     trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss), callbacks=callbacks)
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
-    n = X.shape[0]
-    full_batch = batch_size is None or batch_size >= n
-    step = n if full_batch else batch_size
     params = net.parameters()
     total_weight = float(weights_host.sum()) if weights is not None else float(n)
-    batch_starts = np.arange(0, n, step)
+    batch_starts = np.array([start for start, _ in bounds])
     fixed_scale = None if weights is not None or not full_batch else loss.scale_for(n)
     sum_reduced = loss.reduction == "sum"
     on_device = xp is not np
@@ -205,12 +229,12 @@ def fit(
                 metric_obj.reset()
             epoch_loss = 0.0
             pending = []
-            for batch, start in enumerate(range(0, n, step)):
+            for batch, (start, stop) in enumerate(bounds):
                 if order is None:
-                    xb, yb = Xe[start : start + step], ye[start : start + step]
-                    wb = None if we is None else we[start : start + step]
+                    xb, yb = Xe[start:stop], ye[start:stop]
+                    wb = None if we is None else we[start:stop]
                 else:  # on the CPU, gather each batch: no epoch-sized copy of the data
-                    idx = order[start : start + step]
+                    idx = order[start:stop]
                     xb, yb = Xe.take(idx, axis=0), ye.take(idx, axis=0)
                     wb = None if we is None else we.take(idx)
                 if fixed_scale is not None:

@@ -27,13 +27,16 @@ def check_positive(name: str, value, *, integer: bool = False, allow_zero: bool 
         raise ValueError(f"{name} must be a finite number, got an integer too large for a float") from None
 
 
-def check_fraction(name: str, value, *, upper_open: bool = True) -> float:
-    """Raise unless ``0 <= value < 1`` (or ``<= 1`` when not ``upper_open``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
-    ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
-    if not ok:
-        raise ValueError(f"{name} must be in [0, {'1)' if upper_open else '1]'}, got {value!r}")
+def check_fraction(name: str, value, *, upper_open: bool = True, lower_open: bool = False) -> float:
+    """Raise unless ``value`` is a number in [0, 1) (``]`` at 1 when not ``upper_open``,
+    ``(`` at 0 when ``lower_open``); a NumPy scalar counts as a number."""
+    interval = f"{'(' if lower_open else '['}0, 1{')' if upper_open else ']'}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in {interval}, got {value!r}")
+    above = 0 < value if lower_open else 0 <= value
+    below = value < 1 if upper_open else value <= 1
+    if not (above and below):
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
     return float(value)
 
 

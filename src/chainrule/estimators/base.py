@@ -379,8 +379,6 @@ class NeuralNetBase(BaseEstimator):
         # a diverging run stops (DivergenceError) with its last good weights instead of "fitting"
         callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=self.patience)] if validation else [])
         batch = None if self.batch_size is None else min(int(self.batch_size), X.shape[0])
-        if self.batch_norm and batch is not None and X.shape[0] % batch == 1:
-            batch += 1  # never leave a last batch of one sample for batch norm
         return self.network_.fit(
             X, targets, loss=self._loss_name(), optimizer=self._optimizer, epochs=int(epochs), batch_size=batch,
             validation_data=validation, callbacks=callbacks, verbose=int(self.verbose), rng=self._rng,

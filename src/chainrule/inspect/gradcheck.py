@@ -33,14 +33,17 @@ class GradcheckEntry:
     Attributes
     ----------
     name : str
-        ``W[1]``, ``b[2]`` (Dense layers numbered as in the lecture), ``gamma (layer 3)``
-        (1-based position in the network); for ``∂L/∂(layer input)`` the lecture's ``dA[0]``
+        ``W[1]``, ``b[2]`` (Dense layers numbered as in the lecture, in network order: those
+        inside a residual block count where they run, as ``GradientFlow`` numbers them),
+        ``gamma (layer 3)`` (1-based position in the network; ``gamma (layer 2.1)`` for the
+        first layer of the block at position 2); for ``∂L/∂(layer input)`` the lecture's ``dA[0]``
         (∂L/∂X, the first Dense layer's input), ``dZ[1]`` (the input of the activation after
         Dense layer 1), or ``input of layer 3`` where the lecture has no name.
     layer : str
-        The layer, e.g. ``Dense(n_in=2, n_out=4, bias=True)`` or ``CustomActivation('xtanh')``.
+        The layer holding the tensor, e.g. ``Dense(2→4)`` or ``CustomActivation('xtanh')``
+        (for a parameter inside a residual block, the block's own layer).
     position : int
-        1-based position of the layer in the network.
+        1-based position in the network of the (top-level) layer.
     kind : {"parameter", "input"}
     shape : tuple of int
     max_abs_error : float
@@ -233,12 +236,14 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
     dense_count = 0
     for position, layer in enumerate(layers, start=1):
         label = _label(layer)
-        if isinstance(layer, Dense):
-            dense_count += 1
-        for p in layer.parameters():
-            numeric = _central_differences(lambda: loss_from(0, X), p.value, eps)
-            name = f"{p.name}[{dense_count}]" if isinstance(layer, Dense) else f"{p.name} (layer {position})"
-            entries.append(_compare(name, label, position, "parameter", param_grads[id(p)], numeric, tol))
+        for path, owner in _owners(layer, str(position)):
+            if isinstance(owner, Dense):
+                dense_count += 1  # in network order, a block's own included (as GradientFlow counts)
+            for p in owner.parameters():
+                numeric = _central_differences(lambda: loss_from(0, X), p.value, eps)
+                name = f"{p.name}[{dense_count}]" if isinstance(owner, Dense) else f"{p.name} (layer {path})"
+                entries.append(_compare(name, _label(owner), position, "parameter", param_grads[id(p)], numeric,
+                                        tol))
         if inputs:
             start = position - 1
             x_in = np.array(activations[start], dtype=np.float64)
@@ -246,7 +251,8 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
             entries.append(_compare(_input_name(layers, position, dense_count), label, position, "input",
                                     input_grads[start], numeric, tol))
     notes = []
-    if any(type(layer).__name__ == "ReLU" or getattr(layer, "name", None) in ("relu", "leaky_relu") for layer in layers):
+    if any(type(layer).__name__ == "ReLU" or getattr(layer, "name", None) in ("relu", "leaky_relu")
+           for layer in _all_layers(layers)):
         notes.append("ReLU-type kinks: an input within eps of 0 can make a correct gradient look wrong")
     return GradcheckReport(entries=entries, eps=float(eps), tol=float(tol), objective=objective.description,
                            n_samples=int(X.shape[0]), notes=notes)
@@ -307,6 +313,18 @@ def _float64_copy(net_or_layer):
             layer.fixed_mask = True  # the same mask in every forward, so the loss is a function
             layer._kept = layer._mask = None  # a cached mask may be on the GPU: draw one here
     return layers, Sequential(layers, dtype="float64", device="cpu")  # casts parameters and buffers
+
+
+def _owners(layer, path: str):
+    """``(path, layer)`` for ``layer`` and every layer nested in it that holds its own
+    parameters, in network order; a nested layer's path adds its 1-based place in the
+    block (``"2.1"``: the first layer of the block at position 2; the projection comes last)."""
+    subs = layer.sublayers()
+    if not subs:
+        yield path, layer
+        return
+    for index, sub in enumerate(subs, start=1):
+        yield from _owners(sub, f"{path}.{index}")
 
 
 def _all_layers(layers):

@@ -188,6 +188,8 @@ class Layer:
 
     name: str | None = None
     aliases: tuple[str, ...] = ()
+    #: The fewest samples a training batch may have (BatchNorm's batch variance needs 2).
+    min_training_batch = 1
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -33,12 +33,11 @@ class BatchNorm(Layer):
 
     name, aliases = "batch_norm", ("batchnorm",)
 
+    min_training_batch = 2
+
     def __init__(self, n_features: int, momentum: float = 0.1, eps: float = 1e-5):
         self.n_in = self.n_features = check_positive("n_features", n_features, integer=True)
-        momentum = check_fraction("momentum", momentum, upper_open=False)
-        if momentum == 0:
-            raise ValueError("momentum must be in (0, 1], got 0")
-        self.momentum = momentum
+        self.momentum = check_fraction("momentum", momentum, upper_open=False, lower_open=True)
         self.eps = check_positive("eps", eps)
         self.gamma = Parameter(np.ones(self.n_features), "gamma", regularize=False)
         self.beta = Parameter(np.zeros(self.n_features), "beta", regularize=False)
@@ -76,6 +75,9 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=True):
         xp = namespace(x)
+        if x.ndim != 2 or x.shape[1] != self.n_features:  # checked before the statistics move
+            raise ValueError(f"BatchNorm({self.n_features}) takes input of shape (n_samples, {self.n_features}), "
+                             f"got {tuple(x.shape)}")
         if not training:
             self._xhat = self._inv_std = None
             inv_std = 1.0 / xp.sqrt(self.running_var + self.eps)

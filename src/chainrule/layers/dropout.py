@@ -6,6 +6,7 @@ import numpy as np
 
 from ..backend import namespace
 from ..initializers import as_generator
+from ..validation import check_fraction
 from .base import Layer
 
 
@@ -22,16 +23,15 @@ class Dropout(Layer):
         drawn there, by a CuPy generator seeded once from ``rng`` (so they differ from the
         CPU's masks for the same seed).
     fixed_mask : bool
-        Reuse the first mask drawn for each input shape (for gradient checks).
+        Keep the mask drawn while the input's shape stays the same (a new shape draws a
+        new one): the gradient checks need the same mask in every forward pass.
     """
 
     name = "dropout"
     _device_rng = None  # CuPy generator, made on the first forward pass on a GPU
 
     def __init__(self, p: float = 0.5, rng=None, fixed_mask: bool = False):
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout p must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = check_fraction("Dropout p", p)
         self.rng = as_generator(rng)
         self.fixed_mask = bool(fixed_mask)
         self._mask = None

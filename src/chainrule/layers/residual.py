@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .base import Layer, ShapePlan, chain_plans, layer_from_spec, layer_to_spec, spec_shape_plan
 from .dense import Dense
 
@@ -33,7 +35,9 @@ class Residual(Layer):
         for i, layer in enumerate(block):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Residual block item {i} must be a chainrule Layer, got {type(layer).__name__}")
-        if projection not in ("auto", True, False):
+        if isinstance(projection, (bool, np.bool_)):
+            projection = bool(projection)
+        elif not isinstance(projection, str) or projection != "auto":  # 1 == True, but is not a choice
             raise ValueError(f"projection must be 'auto', True or False, got {projection!r}")
         self.block = block
         self.n_in = next((getattr(layer, "n_in", None) for layer in block if getattr(layer, "n_in", None)), None)
@@ -95,6 +99,10 @@ class Residual(Layer):
 
     def sublayers(self):
         return self.block + ([self.projection] if self.projection is not None else [])
+
+    @property
+    def min_training_batch(self):
+        return max(layer.min_training_batch for layer in self.sublayers())
 
     def parameters(self):
         return [p for layer in self.sublayers() for p in layer.parameters()]
