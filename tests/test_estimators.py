@@ -252,7 +252,9 @@ def test_bad_input_gets_clear_errors():
         NeuralNetClassifier().fit(X, X[:, 0] + 0.5)
 
 
-# scikit-learn's alpha adds alpha·W/batch_size to the gradient: the same L2 is l2 = alpha / batch_size
+# scikit-learn's alpha adds alpha·W/batch_size to the gradient of its loss: the same L2 is
+# l2 = alpha / batch_size for the classifier (log-loss on both sides) and 2·alpha / batch_size for
+# the regressor (scikit-learn's loss is half the mean squared error, chainrule's the whole)
 COMPARABLE = {"hidden_layer_sizes": (64,), "init": "glorot_uniform", "batch_size": 200, "l2": 1e-4 / 200, "epochs": 500}
 SKLEARN = {"hidden_layer_sizes": (64,), "batch_size": 200, "alpha": 1e-4, "max_iter": 500}
 
@@ -268,7 +270,7 @@ def test_within_one_point_of_scikit_learn_mlp(name):
     ours_scores, theirs_scores = [], []
     for seed in range(1 if name == "digits" else 3):
         if regression:
-            ours = NeuralNetRegressor(learning_rate=1e-2, random_state=seed, **COMPARABLE)
+            ours = NeuralNetRegressor(learning_rate=1e-2, random_state=seed, **{**COMPARABLE, "l2": 2e-4 / 200})
             theirs = MLPRegressor(learning_rate_init=1e-2, random_state=seed, **SKLEARN)
         else:
             ours = NeuralNetClassifier(random_state=seed, **COMPARABLE)

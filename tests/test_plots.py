@@ -76,6 +76,19 @@ def test_decision_boundary_frames_the_data_in_its_own_units(trained, scale, shif
         assert column.min() - 0.15 * span <= low < column.min() and column.max() < high <= column.max() + 0.15 * span
 
 
+@pytest.mark.parametrize("scale, shift", [((1e-3, 1e-3), (5e-3, 2e-3)), ((2e5, 1e-4), (1e6, 0.0))])
+def test_decision_boundary_tick_labels_stay_short_in_small_and_large_units(trained, scale, shift):
+    """Ticks of -0.0015 ... 0.0025 ran together: a power of ten goes beside the axis instead."""
+    net, _, X, y, _, _ = trained
+    fig = plot.decision_boundary(_Rescaled(net, scale, shift), X * np.array(scale) + np.array(shift), y)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    for axis in (ax.xaxis, ax.yaxis):
+        labels = [t.get_text().replace("$\\mathdefault{", "").replace("}$", "") for t in axis.get_ticklabels()
+                  if t.get_text()]
+        assert labels and max(len(text) for text in labels) <= 5, labels
+
+
 def test_decision_boundary_legend_is_off_the_data_with_visible_markers(trained, tmp_path):
     net, _, X, y, _, _ = trained
     names = ["organism = Pseudomonas aeruginosa (clinical isolate)", "organism = Klebsiella pneumoniae"]

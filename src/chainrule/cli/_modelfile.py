@@ -140,7 +140,18 @@ class NetworkFile(TableModel):
         self.target_std = _scaling(meta, "target_std", np.asarray(1.0), outputs, positive=True)
 
     def scaled(self, X):
-        return (X - self.mean) / self.std
+        """``(X - mean) / std`` with the stored scaling; a ValueError naming the column and the
+        data row where a finite value overflows there (|x| near 1e308)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (X - self.mean) / self.std
+        bad = ~np.isfinite(out)
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            name = self.features[col] if self.features else f"feature {col + 1}"
+            raise ValueError(f"feature column {name!r} holds {X[row, col]:.6g} in data row {row + 1}: too large for "
+                             f"the model's scaling (mean {float(self.mean[col]):.6g}, std {float(self.std[col]):.6g}), "
+                             "it overflows")
+        return out
 
     def output(self, X):
         out = self.network.predict(self.scaled(X))

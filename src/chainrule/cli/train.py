@@ -92,6 +92,21 @@ class Problem:
     warnings: list = field(default_factory=list)  # the table's TableWarnings, said before training
 
 
+def standardisation(X, names, what: str):
+    """Column means and standard deviations of ``X`` (n, d), a std of 1 for a constant
+    column; a ValueError naming the column (``what`` and ``names[j]``) whose values are too
+    large to standardise (the variance overflows past |x| ≈ 1e154)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = X.mean(axis=0), X.std(axis=0)
+    bad = ~(np.isfinite(mean) & np.isfinite(std))
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(f"{what} {names[j]!r} holds values too large to standardise (largest |value| "
+                         f"{float(np.abs(X[:, j]).max()):.3g}: the variance overflows); rescale it, e.g. to other units")
+    std[std == 0] = 1.0
+    return mean, std
+
+
 def load_problem(args) -> Problem:
     """The built-in dataset, or the user's table (checked: numeric, complete, enough rows)."""
     from ..datasets import load_builtin, load_table
@@ -158,10 +173,12 @@ def check_classes_have_two_rows(problem: Problem, y, parts: str) -> None:
     examples = ", ".join(f"{labels[i]:.6g}" if isinstance(labels[i], float) else repr(labels[i]) for i in single[:3])
     examples += ", ..." if single.size > 3 else ""
     target = f"target {problem.target!r}" if problem.target else "the target"
-    hint = ("; is it a regression target (--task regression)?" if numeric_classes(problem) and len(counts) > 20
+    present = np.count_nonzero(counts)
+    looks_continuous = len(counts) > 20 or 2 * single.size >= present  # half the values seen once
+    hint = ("; is it a regression target (--task regression)?" if numeric_classes(problem) and looks_continuous
             else "; --no-stratify splits at random instead (such a row then lands in one part only)")
     raise ValueError(f"{problem.source}: cannot split {y.shape[0]} rows into {parts}: {target} has "
-                     f"{np.count_nonzero(counts)} distinct values (classes), {single.size} of them in a single row "
+                     f"{present} distinct values (classes), {single.size} of them in a single row "
                      f"(e.g. {examples}); a stratified split needs at least 2 rows per class{hint}")
 
 
@@ -238,14 +255,18 @@ def run(args) -> int:
     d = problem.X.shape[1]
     standardize = args.standardize == "yes" or (args.standardize == "auto" and (d > 2 or args.data is not None))
     mean, std = np.zeros(d), np.ones(d)
+    names = problem.features or [f"feature {j + 1}" for j in range(d)]
     if standardize:
-        mean, std = X_train_raw.mean(axis=0), X_train_raw.std(axis=0)
-        std[std == 0] = 1.0
+        standardisation(problem.X, names, "feature column")  # every row: a huge one may be a test row
+        mean, std = standardisation(X_train_raw, names, "feature column")
     scale_target = task == "regression" and (args.standardize_target == "yes"
                                              or (args.standardize_target == "auto" and standardize))
     y_mean, y_std = 0.0, 1.0
     if scale_target:
-        y_mean, y_std = float(np.mean(y_train_raw)), float(np.std(y_train_raw)) or 1.0
+        target = [problem.target or "target"]
+        standardisation(np.reshape(problem.y, (-1, 1)), target, "target column")
+        y_means, y_stds = standardisation(np.reshape(y_train_raw, (-1, 1)), target, "target column")
+        y_mean, y_std = float(y_means[0]), float(y_stds[0])
 
     def prepared(X_raw, y_raw):
         """Features scaled and targets in the loss's encoding."""

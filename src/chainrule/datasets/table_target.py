@@ -111,6 +111,9 @@ def target_table(column, layout: _Layout, target: str, task: str, classes, X, fe
         if integral and task == "regression":
             note = (f"target {target!r} holds {column.nunique()} different integers (over 20): treated as "
                     "regression; --task classification treats them as classes")
+        elif integral and column.nunique() > 10:  # counts or scores, perhaps, rather than labels
+            note = (f"target {target!r} holds {column.nunique()} different integers: treated as that many "
+                    "classes; --task regression treats them as numbers")
     if task == "regression":
         if not numeric:
             raise ValueError(f"{path}: target column {target!r} is not numeric, so it cannot be regressed")

@@ -172,7 +172,8 @@ def _encoding_advice(column, name: str, drop_option: str | None) -> str:
             return ""
         categories = text.unique().tolist()
         examples = ", ".join(f"{name}_{c}" for c in categories[:2]) + (", ..." if len(categories) > 2 else "")
-        how = f"one 0/1 column per category: {len(categories)} categories, columns {examples}"
+        count = f"{len(categories)} categor{'y' if len(categories) == 1 else 'ies'}"
+        how = f"one 0/1 column per category: {count}, columns {examples}"
     drop = f" or leave it out with {drop_option} {shlex.quote(name)}" if drop_option else " or leave it out"
     return f"; encode it as numbers ({how}){drop}"
 

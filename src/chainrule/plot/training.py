@@ -162,6 +162,9 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
               ncol=columns, frameon=False)
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
+    # short tick labels for small or large features (-0.0015 ... side by side ran together):
+    # a common power of ten beside the axis from 1e-3 and 1e4 on
+    ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3), useMathText=True)
     ax.set_title(title)
     fig.tight_layout()
     return fig
