@@ -313,8 +313,11 @@ def assign_host_arrays_on_the_device():
     dense, norm = net.layers[0], net.layers[1]
     dense.W.assign(np.ones(dense.W.shape))
     norm.assign_buffer("running_mean", np.full(norm.n_features, 0.5))
-    net.set_weights([np.zeros(w.shape) for w in net.get_weights()])
-    assert float(norm.running_mean.sum()) == 0.5 * norm.n_features
+    weights = net.get_weights()  # the parameters, then BatchNorm's running mean and variance
+    n = len(net.parameters())
+    assert float(weights[n].sum()) == 0.5 * norm.n_features
+    net.set_weights([np.zeros(w.shape) for w in weights[:n]] + [np.full(w.shape, 0.25) for w in weights[n:]])
+    assert float(dense.W.value.sum()) == 0.0 and float(norm.running_mean.sum()) == 0.25 * norm.n_features
     return {}
 
 
