@@ -72,7 +72,8 @@ def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = 
         return _gemm_epoch(X, sizes, batch)
     if tool == NUMPY_LOOP:
         return _numpy_epoch(X, y, sizes, batch)
-    raise ValueError(f"unknown W3 tool {tool!r}; choose one of {', '.join(TOOLS)}")
+    known = (*TOOLS, NUMPY_KERNELS, NUMPY_LOOP, GEMM_FLOOR)
+    raise ValueError(f"unknown W3 tool {tool!r}; choose one of {', '.join(map(repr, known))}")
 
 
 def _torch_epoch(X, y, sizes, device, batch):
@@ -143,8 +144,8 @@ def flops_per_epoch(sizes, n_samples: int | None = None) -> float:
 
 
 def _numpy_epoch(X, y, sizes, batch):
-    """The same training as chainrule's, written as one NumPy loop with every trick chainrule
-    uses (float32, a gather per batch from a shuffled order, biases and weights as views of
+    """The same training as chainrule's, written as one NumPy loop with every trick of
+    chainrule's NumPy path (float32, a gather per batch from a shuffled order, biases and weights as views of
     one flat buffer, bias gradients as ``1ᵀ dZ``, ReLU in place against an array of zeros,
     Adam in place in 10 passes)
     and nothing else: no input checks, metric, history, callbacks or divergence checks."""

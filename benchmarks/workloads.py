@@ -268,8 +268,8 @@ def w3(sizes: Sizes) -> Workload:
              f"cross-entropy, Adam lr 0.001, batch {sizes.w3_batch}, shuffled, one epoch; no L2 "
              "(scikit-learn alpha=0)",
              f"'{w3mod.NUMPY_LOOP}' is not a tool: the same training as one plain NumPy loop with "
-             "chainrule's tricks and nothing but the arithmetic (no input checks, metric, history or "
-             "divergence checks), the most a NumPy implementation of this epoch does here",
+             "the tricks of chainrule's NumPy path and nothing but the arithmetic (no input checks, metric, "
+             "history or divergence checks), the most a NumPy implementation of this epoch does here",
              f"'{w3mod.GEMM_FLOOR}' is not a tool: it runs only the epoch's matrix products in NumPy "
              "(float32, no bias, activation, loss, optimizer or shuffle), the floor under any NumPy "
              "implementation on this machine"]

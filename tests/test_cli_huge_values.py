@@ -49,8 +49,8 @@ def test_a_finite_value_that_overflows_the_scaling_is_named_by_column_and_row(tm
     frame.loc[1, "b"] = 1e308
     frame.to_csv(tmp_path / "new.csv", index=False)
     err = one_line_error([command, str(model), str(tmp_path / "new.csv")], capsys)
-    assert err.startswith("chainrule: error: feature column 'b' holds 1e+308 in data row 2: too large for the "
-                          "model's scaling (mean ")
+    assert err.startswith("chainrule: error: feature column 'b' holds 1e+308 in data row 2 (header not counted): too large "
+                          "for the model's scaling (mean ")
     assert err.rstrip().endswith("it overflows")
 
 

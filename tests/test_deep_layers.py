@@ -251,3 +251,93 @@ def test_batchnorm_refuses_another_width_before_its_statistics_move(shape):
 def test_batchnorm_momentum_errors_give_the_interval_it_takes(momentum, error):
     with pytest.raises(error, match=r"momentum must be (a number )?in \(0, 1\]"):
         cr.BatchNorm(2, momentum=momentum)
+
+
+# -- found by a review of the fixes above ----------------------------------------------------------
+def test_set_weights_checks_every_dtype_before_assigning_any(rng):
+    net = cr.mlp([2, 3, 1], rng=0)
+    before = net.get_weights()
+    bad = [w + 1 for w in before[:-1]] + [np.array(["x"])]
+    with pytest.raises(TypeError, match=r"array 3 \(layer 3 b\) must hold numbers, got dtype <U1"):
+        net.set_weights(bad)
+    for a, b in zip(before, net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_weights_an_epoch_started_from_include_the_running_statistics(rng):
+    X = rng.normal(size=(40, 3))
+    net, starts = _bn_net(), []
+
+    class Starts(cr.Callback):
+        adds_log_keys = False
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            starts.append(trainer.epoch_start_weights())
+
+    net.fit(X, (X[:, 0] > 0).astype(int), loss="bce", epochs=2, batch_size=8, verbose=0, rng=0,
+            callbacks=[Starts()])
+    assert len(starts[1]) == len(net.get_weights())  # parameters, then BatchNorm's mean and variance
+    twin = _bn_net()
+    twin.set_weights(starts[1])
+    np.testing.assert_array_equal(twin.layers[1].running_mean, starts[1][-2])
+
+
+class _Scaled(cr.Layer):
+    """A custom container: a learned scale around a block of its own (sublayers and a parameter)."""
+
+    def __init__(self, block):
+        from chainrule.layers.base import Parameter
+
+        self.block, self.n_in = block, block[0].n_in
+        self.s = Parameter(np.ones(1), "s", regularize=False)
+
+    def sublayers(self):
+        return self.block
+
+    def parameters(self):
+        return [self.s] + [p for layer in self.block for p in layer.parameters()]
+
+    def forward(self, x, training=True):
+        self._x = x
+        for layer in self.block:
+            x = layer.forward(x, training=training)
+        self._h = x
+        return x * self.s.value
+
+    def backward(self, dy):
+        self.s.grad[...] = (dy * self._h).sum()
+        d = dy * self.s.value
+        for layer in reversed(self.block):
+            d = layer.backward(d)
+        return d
+
+    def output_size(self, input_size):
+        for layer in self.block:
+            input_size = layer.output_size(input_size)
+        return input_size
+
+
+def test_a_custom_container_reports_the_batch_its_layers_need_and_its_own_parameters_are_checked(rng):
+    from chainrule.inspect import gradcheck
+
+    block = _Scaled([cr.Dense(3, 4, rng=0), cr.BatchNorm(4)])
+    assert block.min_training_batch == 2
+    net = cr.Sequential([block, cr.Tanh(), cr.Dense(4, 1, rng=1)])
+    sizes = _BatchSizes()
+    X = rng.normal(size=(17, 3))
+    net.fit(X, X[:, :1], epochs=1, batch_size=8, verbose=0, rng=0, callbacks=[sizes])
+    assert sizes.sizes == [8, 9]
+    names = [e.name for e in gradcheck(net, X[:6]).entries if e.kind == "parameter"]
+    assert names[0] == "s (layer 1)" and "W[1]" in names and "gamma (layer 1.2)" in names
+
+
+def test_a_batch_norm_estimator_refuses_batches_of_one_before_building_its_network(rng):
+    from sklearn.exceptions import NotFittedError
+
+    from chainrule.estimators import NeuralNetClassifier
+
+    model = NeuralNetClassifier(hidden_layer_sizes=(4,), batch_norm=True, batch_size=1)
+    with pytest.raises(ValueError, match="batch_norm needs batches of at least 2 samples; got batch_size=1"):
+        model.fit(rng.normal(size=(10, 2)), [0, 1] * 5)
+    with pytest.raises(NotFittedError):
+        model.predict(np.zeros((1, 2)))

@@ -102,16 +102,17 @@ def test_each_optimizer_matches_its_numpy_update_bit_for_bit(name, dtype, kernel
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(OPTIMIZER_CASES))
 @pytest.mark.parametrize("extra", [{"l2": 1e-3}, {"clip_norm": 0.5}, {"clip_value": 0.01}])
-def test_per_parameter_updates_use_the_kernels_for_large_parameters_only(name, extra, kernel_calls):
+def test_per_parameter_updates_use_the_kernels_for_large_parameters_only(name, extra, dtype, kernel_calls):
     # penalties and clipping update parameter by parameter: the 300×256 weights (76 800
     # elements) take the kernel, the biases and the small output layer the NumPy code
     make = lambda: type(OPTIMIZER_CASES[name]())(**{**OPTIMIZER_CASES[name]().get_config(), **extra})  # noqa: E731
-    compiled, _ = _fit("numba", make, "float32")
+    compiled, _ = _fit("numba", make, dtype)
     steps = 2 * 4
     assert sum(kernel_calls.values()) == steps
-    plain, _ = _fit("numpy", make, "float32")
+    plain, _ = _fit("numpy", make, dtype)
     for a, b in zip(compiled, plain):
         assert_same_bits(a, b)
 
@@ -134,7 +135,7 @@ class _SetsNumPyRate(cr.Callback):
 
 
 @needs_numba
-@pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd", "rmsprop"])
 def test_a_rate_given_as_a_numpy_scalar_gives_the_same_bits(name, kernel_calls):
     """NumPy computes with a float64 scalar in float64 (NEP 50): the optimizers pass the rate on
     as a Python float, so both paths round it to float32 alike."""
@@ -166,13 +167,14 @@ def test_every_kernel_agrees_on_any_values(data, name, dtype, t):
         patch.setattr(kernels_cpu, "MIN_SIZE", size)  # dense coverage: every element drawn
         for mode in ("numba", "numpy"):
             kernels_cpu.use(mode)
+            assert (kernels_cpu.for_arrays(theta, grad) is not None) == (mode == "numba")
             optimizer = OPTIMIZER_CASES[name]()
             optimizer.iterations = t - 1
-            state = optimizer._init_state(theta)
-            for key, start in zip([k for k in ("m", "v", "velocity") if k in state], (first, np.abs(second))):
-                state[key][:] = start
-            value = theta.copy()
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"):  # inf weights, NaN moments: NumPy warns, the kernels do not
+                state = optimizer._init_state(theta)
+                for key, start in zip([k for k in ("m", "v", "velocity") if k in state], (first, np.abs(second))):
+                    state[key][:] = start
+                value = theta.copy()
                 optimizer._update(value, grad, state, optimizer.lr)
             results.append([value] + [state[k] for k in sorted(state) if k != "scratch"])
     for a, b in zip(*results):
@@ -256,6 +258,21 @@ def test_an_estimator_with_an_unknown_setting_stays_unfitted(monkeypatch):
         model.predict(np.zeros((1, 2)))
 
 
+def test_an_estimator_file_loads_and_predicts_whatever_the_setting(monkeypatch, tmp_path):
+    """The setting concerns training: loading a model for prediction neither checks it nor
+    imports Numba (mode numba included)."""
+    from chainrule.estimators import NeuralNetClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    model = NeuralNetClassifier(hidden_layer_sizes=(3,), epochs=2, random_state=0).fit(X, [0, 1] * 10)
+    model.save(tmp_path / "m.chainrule")
+    for value in ("turbo", "numba"):
+        monkeypatch.setenv(kernels_cpu.SETTING, value)
+        monkeypatch.setattr(kernels_cpu, "_mode", None)
+        _numba_unloadable(monkeypatch)
+        np.testing.assert_array_equal(cr.load(tmp_path / "m.chainrule").predict(X), model.predict(X))
+
+
 def test_the_playground_refuses_to_play_with_an_unknown_setting(monkeypatch):
     pytest.importorskip("starlette")
     from chainrule.playground.config import parse_config
@@ -274,15 +291,20 @@ def test_a_failing_playground_run_stops_and_says_why(monkeypatch):
     from chainrule.playground.session import Session
 
     session = Session("s", parse_config({}))
+    session.step(3)
+    good = session.net.get_weights()
 
     def broken(epochs):
+        session.net.set_weights([w + 1.0 for w in good])  # a chunk that changed the weights, then failed
         raise RuntimeError("out of cheese")
 
     monkeypatch.setattr(session, "_train", broken)
     session.play()
     session._thread.join(timeout=10)
     assert session.status == "paused"
-    assert session.message == "training stopped: out of cheese"
+    assert session.message == "training stopped: out of cheese; the network is back at its weights of epoch 3"
+    for a, b in zip(good, session.net.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_the_command_line_names_an_unknown_setting_in_one_line(tmp_path):

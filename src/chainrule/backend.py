@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels_cpu
+
 CPU = "cpu"
 CUDA = "cuda"
 DEVICES = (CPU, CUDA)
@@ -96,8 +98,6 @@ def fused(array):
 def cpu_kernels(*arrays):
     """The compiled CPU kernels (``chainrule.kernels_cpu``, with Numba) when they may update
     these NumPy arrays in place (``arrays[0]`` the parameters), else None: the NumPy code runs."""
-    from . import kernels_cpu
-
     return kernels_cpu.for_arrays(*arrays)
 
 

@@ -224,7 +224,8 @@ class Sequential:
 
     def set_weights(self, weights) -> None:
         """Assign parameter values and buffers: the list ``get_weights`` gives (same order,
-        count and shapes). Every array is checked before any is assigned."""
+        count and shapes). The count, every shape and every dtype (numbers) are checked
+        before any array is assigned."""
         params, slots = self.parameters(), self._buffer_slots()
         weights = [w if hasattr(w, "shape") else np.asarray(w, dtype=self.dtype) for w in weights]
         if len(weights) != len(params) + len(slots):
@@ -237,6 +238,8 @@ class Sequential:
         for i, ((name, target), w) in enumerate(zip(targets, weights)):
             if tuple(w.shape) != tuple(target.shape):
                 raise ValueError(f"array {i} ({name}): shape {tuple(w.shape)} does not match {tuple(target.shape)}")
+            if np.dtype(w.dtype).kind not in "fiub":
+                raise TypeError(f"array {i} ({name}) must hold numbers, got dtype {w.dtype}")
         for p, w in zip(params, weights):
             p.assign(w)  # moved and cast there
         for (layer, name, _), w in zip(slots, weights[len(params):]):

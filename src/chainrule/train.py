@@ -70,13 +70,28 @@ class History:
 
 
 def min_batch(net) -> int:
-    """The fewest samples a training batch of ``net`` may have (2 with BatchNorm, else 1)."""
+    """The fewest samples a training batch of ``net`` (a Sequential) may have: 2 with
+    BatchNorm anywhere in it, else 1."""
     return max((layer.min_training_batch for layer in net.layers), default=1)
 
 
 def batch_bounds(n: int, step: int, smallest: int = 1) -> list[tuple[int, int]]:
-    """(start, stop) of each mini-batch of ``step`` rows over ``n`` rows; a last batch smaller
-    than ``smallest`` is merged into the one before (BatchNorm cannot train on one sample).
+    """The rows of each mini-batch: consecutive runs of ``step``, a last one smaller than
+    ``smallest`` merged into the one before (BatchNorm cannot train on one sample).
+
+    Parameters
+    ----------
+    n : int
+        Training rows.
+    step : int
+        Rows per batch (``n`` for full-batch descent).
+    smallest : int
+        The fewest rows a batch may have (``min_batch``).
+
+    Returns
+    -------
+    list of (int, int)
+        (start, stop) of each batch, covering 0..n in order.
 
     Raises
     ------

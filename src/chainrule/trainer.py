@@ -67,9 +67,9 @@ class _WeightCopy:
             live[...] = mine
 
     def weights(self) -> list[np.ndarray]:
-        """NumPy copies of the recorded parameter values, in ``parameters()`` order (as
-        ``get_weights``)."""
-        return [a.copy() if isinstance(a, np.ndarray) else backend.to_numpy(a) for a in self._arrays]
+        """NumPy copies of the recorded parameter values in ``parameters()`` order, then of
+        the recorded buffers (as ``get_weights``)."""
+        return [a.copy() if isinstance(a, np.ndarray) else backend.to_numpy(a) for a in [*self._arrays, *self._buffers]]
 
 
 class Trainer:

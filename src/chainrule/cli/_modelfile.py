@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from ..datasets.tabular import HEADER_NOT_COUNTED
+
 
 class TableModel:
     """A loaded model with the preprocessing of its file.
@@ -148,7 +150,8 @@ class NetworkFile(TableModel):
         if bad.any():
             row, col = (int(i) for i in np.argwhere(bad)[0])
             name = self.features[col] if self.features else f"feature {col + 1}"
-            raise ValueError(f"feature column {name!r} holds {X[row, col]:.6g} in data row {row + 1}: too large for "
+            raise ValueError(f"feature column {name!r} holds {X[row, col]:.6g} in data row {row + 1}"
+                             f"{HEADER_NOT_COUNTED}: too large for "
                              f"the model's scaling (mean {float(self.mean[col]):.6g}, std {float(self.std[col]):.6g}), "
                              "it overflows")
         return out

@@ -93,9 +93,26 @@ class Problem:
 
 
 def standardisation(X, names, what: str):
-    """Column means and standard deviations of ``X`` (n, d), a std of 1 for a constant
-    column; a ValueError naming the column (``what`` and ``names[j]``) whose values are too
-    large to standardise (the variance overflows past |x| ≈ 1e154)."""
+    """Column means and standard deviations, a std of 1 for a constant column.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, d)
+    names : list of str, length d
+        The columns' names, for the error.
+    what : str
+        What a column is, for the error ("feature column", "target column").
+
+    Returns
+    -------
+    mean, std : numpy.ndarray, shape (d,)
+
+    Raises
+    ------
+    ValueError
+        Naming the first column whose values are too large to standardise (the variance
+        overflows past |x| ≈ 1e154).
+    """
     with np.errstate(over="ignore", invalid="ignore"):
         mean, std = X.mean(axis=0), X.std(axis=0)
     bad = ~(np.isfinite(mean) & np.isfinite(std))
@@ -174,7 +191,7 @@ def check_classes_have_two_rows(problem: Problem, y, parts: str) -> None:
     examples += ", ..." if single.size > 3 else ""
     target = f"target {problem.target!r}" if problem.target else "the target"
     present = np.count_nonzero(counts)
-    looks_continuous = len(counts) > 20 or 2 * single.size >= present  # half the values seen once
+    looks_continuous = len(counts) > 20 or (present > 5 and 2 * single.size >= present)  # half seen once
     hint = ("; is it a regression target (--task regression)?" if numeric_classes(problem) and looks_continuous
             else "; --no-stratify splits at random instead (such a row then lands in one part only)")
     raise ValueError(f"{problem.source}: cannot split {y.shape[0]} rows into {parts}: {target} has "

@@ -182,9 +182,7 @@ class NeuralNetBase(BaseEstimator):
 
     # -- parameters ----------------------------------------------------------------------------
     def _check_params(self) -> None:
-        """Raise ValueError/TypeError naming the first bad constructor argument (or an
-        unusable ``CHAINRULE_CPU_KERNELS``)."""
-        kernels_cpu.check_setting()
+        """Raise ValueError/TypeError naming the first bad constructor argument."""
         hidden_sizes(self.hidden_layer_sizes)
         ACTIVATIONS.get(self.activation)
         if self.init is not None:
@@ -313,8 +311,11 @@ class NeuralNetBase(BaseEstimator):
             sample_weight = np.full(X.shape[0], float(sample_weight))
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        kernels_cpu.check_setting()  # an unusable CHAINRULE_CPU_KERNELS: refused before the network is built
         if self.batch_norm and X.shape[0] < 2:
             raise ValueError(f"batch_norm needs batches of at least 2 samples; got n_samples={X.shape[0]}")
+        if self.batch_norm and self.batch_size is not None and int(self.batch_size) < 2:
+            raise ValueError(f"batch_norm needs batches of at least 2 samples; got batch_size={self.batch_size}")
         n_val = self._n_validation(X.shape[0]) if self.early_stopping else 0
         self._prepare_network(X.shape[1], n_outputs, reset)
         self._prepare_optimizer(X, sample_weight)

@@ -236,10 +236,10 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
     dense_count = 0
     for position, layer in enumerate(layers, start=1):
         label = _label(layer)
-        for path, owner in _owners(layer, str(position)):
+        for path, owner, owned in _owners(layer, str(position)):
             if isinstance(owner, Dense):
                 dense_count += 1  # in network order, a block's own included (as GradientFlow counts)
-            for p in owner.parameters():
+            for p in owned:
                 numeric = _central_differences(lambda: loss_from(0, X), p.value, eps)
                 name = f"{p.name}[{dense_count}]" if isinstance(owner, Dense) else f"{p.name} (layer {path})"
                 entries.append(_compare(name, _label(owner), position, "parameter", param_grads[id(p)], numeric,
@@ -316,13 +316,13 @@ def _float64_copy(net_or_layer):
 
 
 def _owners(layer, path: str):
-    """``(path, layer)`` for ``layer`` and every layer nested in it that holds its own
-    parameters, in network order; a nested layer's path adds its 1-based place in the
-    block (``"2.1"``: the first layer of the block at position 2; the projection comes last)."""
+    """``(path, layer, parameters)`` for ``layer`` and every layer nested in it, in network
+    order, with the parameters each holds itself (not through a nested layer; possibly none).
+    A nested layer's path adds its 1-based place in the block (``"2.1"``: the first layer of
+    the block at position 2; a residual block's projection comes last)."""
     subs = layer.sublayers()
-    if not subs:
-        yield path, layer
-        return
+    nested = {id(p) for sub in subs for p in sub.parameters()}
+    yield path, layer, [p for p in layer.parameters() if id(p) not in nested]
     for index, sub in enumerate(subs, start=1):
         yield from _owners(sub, f"{path}.{index}")
 

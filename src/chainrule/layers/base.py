@@ -188,8 +188,11 @@ class Layer:
 
     name: str | None = None
     aliases: tuple[str, ...] = ()
-    #: The fewest samples a training batch may have (BatchNorm's batch variance needs 2).
-    min_training_batch = 1
+    @property
+    def min_training_batch(self) -> int:
+        """The fewest samples a training batch may have: 1, or the most any nested layer
+        needs (BatchNorm's batch variance needs 2; it sets this as a class attribute)."""
+        return max((layer.min_training_batch for layer in self.sublayers()), default=1)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

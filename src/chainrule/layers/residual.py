@@ -100,10 +100,6 @@ class Residual(Layer):
     def sublayers(self):
         return self.block + ([self.projection] if self.projection is not None else [])
 
-    @property
-    def min_training_batch(self):
-        return max(layer.min_training_batch for layer in self.sublayers())
-
     def parameters(self):
         return [p for layer in self.sublayers() for p in layer.parameters()]
 

@@ -143,7 +143,7 @@ class AdamW(Adam):
 
     def step(self, params):
         if self.weight_decay:
-            shrink = 1.0 - self.lr * self.weight_decay
+            shrink = 1.0 - float(self.lr) * self.weight_decay  # a Python float, as the update's rate
             for p in params:
                 if p.regularize:
                     p.value *= shrink

@@ -313,14 +313,10 @@ class Session:
         except DivergenceError as exc:
             failed = self.epoch + exc.epoch  # the diverging epoch's number in the whole run
             how = "at" if exc.exact else "by"
-            weights, self.epoch = self._good
-            self.net.set_weights(weights)
-            self.optimizer = build_optimizer(self.config)  # its moments may hold the blow-up
+            self._back_to_good()
             self.status = "diverged"
             self._stop.set()
             lowest = self._watch.lowest
-            self.history = [row for row in self.history if row[0] < self.epoch]
-            self._record()
             if self.epoch == self._edited_epoch:  # the good state is never older than the last edit
                 kept = f"the weights as you edited them (epoch {self.epoch})"
             elif self.epoch == 0:
@@ -340,6 +336,15 @@ class Session:
         self.epoch += epochs
         self._record()
         return True
+
+    def _back_to_good(self) -> None:
+        """Put the network back at the run's last good state (weights and epoch count), with a
+        fresh optimizer (its moments may hold a blow-up) and the history up to that epoch."""
+        weights, self.epoch = self._good
+        self.net.set_weights(weights)
+        self.optimizer = build_optimizer(self.config)
+        self.history = [row for row in self.history if row[0] < self.epoch]
+        self._record()
 
     def _record(self) -> None:
         """Append (epoch, train loss, test loss, train metric, test metric) to the history."""
@@ -367,10 +372,14 @@ class Session:
                     self.status, self.message = "paused", "paused: no page was following this session"
                     self._changed()
                     return
+                before = self.net.get_weights()
                 try:
                     ok = self._train(chunk)
                 except Exception as exc:  # nothing else would see it: stop, and say why on the page
-                    self.status, self.message = "paused", f"training stopped: {exc}"
+                    self.net.set_weights(before)  # the failed chunk may have changed them, and the moments
+                    self.optimizer = build_optimizer(self.config)
+                    self.status = "paused"
+                    self.message = f"training stopped: {exc}; the network is back at its weights of epoch {self.epoch}"
                     self._changed()
                     return
                 self._changed()

@@ -163,7 +163,7 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
     # short tick labels for small or large features (-0.0015 ... side by side ran together):
-    # a common power of ten beside the axis from 1e-3 and 1e4 on
+    # a common power of ten beside the axis once the ticks are all below 0.1 or reach 1000
     ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3), useMathText=True)
     ax.set_title(title)
     fig.tight_layout()
