@@ -378,3 +378,28 @@ def test_load_table_warns_from_python_and_leaves_the_command_line_its_own_lines(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_table(path, "y", warn=False).warnings == table.warnings
+
+
+# a row with fewer fields than the header (found by an audit: pandas pads it, so a text label
+# landed in a feature column and the error named that column)
+
+@pytest.mark.parametrize("rows, suffix, sep", [
+    ("1,2,3,x\n4,5,6,y\n7,8,y\n1,2,3,x\n4,5,6,y\n", ".csv", ","),
+    ("1,2,3,1\n4,5,6,0\n7,8,\n1,2,3,1\n4,5,6,0\n", ".csv", ","),
+    ("1;2;3;x\n4;5;6;y\n7;8;y\n1;2;3;x\n4;5;6;y\n", ".csv", ";"),
+    ("1,2,3,x\n4,5,6,y\n7,8,y\n1,2,3,x\n4,5,6,y\n", ".csv.gz", ","),
+])
+def test_a_row_with_too_few_fields_is_named_as_such(tmp_path, rows, suffix, sep, capsys):
+    text = f"a{sep}b{sep}c{sep}y\n" + rows
+    path = tmp_path / f"short{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    err = one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
+    assert err == (f"chainrule: error: {path}: data row 3 (header not counted) has 3 fields, the header 4: a value is "
+                   "missing from the row, which would move its last values into the wrong columns\n")
+
+
+def test_an_empty_field_is_still_a_missing_value(tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_text("a,b,c,y\n1,2,3,1\n4,,6,0\n7,8,1,0\n1,2,3,1\n")
+    err = one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots"], capsys)
+    assert "feature column 'b' has a missing value in data row 2 (header not counted)" in err
