@@ -164,7 +164,7 @@ class _Begun(cr.Callback):
         self.begun = True
 
 
-@pytest.mark.parametrize("n, batch, what", [(10, 1, "batch_size=1"), (1, None, "1 training sample")])
+@pytest.mark.parametrize("n, batch, what", [(10, 1, "batch_size=1"), (1, None, "1 sample to train on")])
 def test_batchnorm_fit_refuses_batches_of_one_before_any_work(rng, n, batch, what):
     net, begun = _bn_net(), _Begun()
     before = net.get_weights()
@@ -337,7 +337,7 @@ def test_a_batch_norm_estimator_refuses_batches_of_one_before_building_its_netwo
     from chainrule.estimators import NeuralNetClassifier
 
     model = NeuralNetClassifier(hidden_layer_sizes=(4,), batch_norm=True, batch_size=1)
-    with pytest.raises(ValueError, match="batch_norm needs batches of at least 2 samples; got batch_size=1"):
+    with pytest.raises(ValueError, match="BatchNorm needs at least 2 samples per training batch, got batch_size=1"):
         model.fit(rng.normal(size=(10, 2)), [0, 1] * 5)
     with pytest.raises(NotFittedError):
         model.predict(np.zeros((1, 2)))

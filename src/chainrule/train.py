@@ -99,7 +99,7 @@ def batch_bounds(n: int, step: int, smallest: int = 1) -> list[tuple[int, int]]:
         When even a whole batch (or all ``n`` rows) is smaller than ``smallest``.
     """
     if min(step, n) < smallest:
-        what = f"batch_size={step}" if step < n else f"{n} training sample{'s' if n != 1 else ''}"
+        what = f"batch_size={step}" if step < n else f"{n} sample{'s' if n != 1 else ''} to train on"
         raise ValueError(f"BatchNorm needs at least {smallest} samples per training batch, got {what}")
     starts = list(range(0, n, step))
     if len(starts) > 1 and n - starts[-1] < smallest:

@@ -27,6 +27,7 @@ from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
 from ..losses import LOSSES
 from ..network import mlp
+from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import check_fraction, check_positive, check_sample_weight
 from .holdout import holdout_size, holdout_split
@@ -311,11 +312,9 @@ class NeuralNetBase(BaseEstimator):
             sample_weight = np.full(X.shape[0], float(sample_weight))
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        kernels_cpu.check_setting()  # an unusable CHAINRULE_CPU_KERNELS: refused before the network is built
-        if self.batch_norm and X.shape[0] < 2:
-            raise ValueError(f"batch_norm needs batches of at least 2 samples; got n_samples={X.shape[0]}")
-        if self.batch_norm and self.batch_size is not None and int(self.batch_size) < 2:
-            raise ValueError(f"batch_norm needs batches of at least 2 samples; got batch_size={self.batch_size}")
+        # what fit would refuse, refused before the network is built (a failed fit must not look fitted)
+        kernels_cpu.check_setting()
+        batch_bounds(X.shape[0], min(int(self.batch_size or X.shape[0]), X.shape[0]), 2 if self.batch_norm else 1)
         n_val = self._n_validation(X.shape[0]) if self.early_stopping else 0
         self._prepare_network(X.shape[1], n_outputs, reset)
         self._prepare_optimizer(X, sample_weight)

@@ -188,6 +188,7 @@ class Layer:
 
     name: str | None = None
     aliases: tuple[str, ...] = ()
+
     @property
     def min_training_batch(self) -> int:
         """The fewest samples a training batch may have: 1, or the most any nested layer
