@@ -32,8 +32,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 #: pandas' default missing-value strings. In feature columns they are missing values; a
 #: target column holding text keeps them as labels ("NA" is North America), and only an empty
 #: cell is missing there.
@@ -356,36 +354,6 @@ def _inspect(path) -> _Layout:
     _duplicates(path, raw_names)
     layout.names = [name.strip() or f"Unnamed: {i}" for i, name in enumerate(raw_names)]
     return layout
-
-
-def short_row(layout: _Layout, upto: int):
-    """The first data row, at most ``upto`` (0-based, as pandas numbers them), that has fewer
-    fields than the header, with its field count; None when there is none (or for Parquet).
-
-    pandas pads a short row with missing values, so its last values land in the wrong columns
-    and the error about them would mislead; its Python parser tells a field that is absent
-    (NaN) from one that is empty (""). Read again, up to that row, only when reporting an error.
-    """
-    if layout.parquet:
-        return None
-    pd = _pandas()
-    try:
-        frame = pd.read_csv(layout.source, sep=layout.sep, encoding=layout.encoding, compression=layout.compression,
-                            skiprows=layout.skiprows, header=0 if layout.header_row else None,
-                            names=layout.names or None, skipinitialspace=True, keep_default_na=False,
-                            na_values={name: [] for name in layout.names}, dtype=str, engine="python",
-                            nrows=upto + 1)
-    except Exception:  # the file read once already: no better message than the first one
-        return None
-    finally:
-        if isinstance(layout.source, io.BytesIO):
-            layout.source.seek(0)
-    absent = frame.isna().to_numpy()
-    for row in np.flatnonzero(absent.any(axis=1)):
-        fields = int(np.argmax(absent[row]))
-        if absent[row, fields:].all():  # a trailing run of absent fields
-            return int(row), fields
-    return None
 
 
 def _read(layout: _Layout, text_columns=()):

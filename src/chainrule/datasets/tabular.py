@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .table_file import _DECIMAL_COMMA, _Layout, _inspect, _read, short_row
+from .table_file import _DECIMAL_COMMA, _Layout, _inspect, _read
+from .table_rows import HEADER_NOT_COUNTED, refuse_short_row
 
 
 class TableWarning(UserWarning):
@@ -67,9 +68,6 @@ def is_numeric(column) -> bool:
 
     return is_numeric_dtype(column) and not is_bool_dtype(column)
 
-
-#: How the errors count rows: the first row under the header is data row 1.
-HEADER_NOT_COUNTED = " (header not counted)"
 
 _SEPARATOR_NAMES = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( .*)?")
@@ -194,18 +192,6 @@ def _looks_like_id(values: np.ndarray) -> str | None:
     return None
 
 
-def _refuse_short_row(layout: _Layout, row: int, n_columns: int) -> None:
-    """Raise for a row before or at ``row`` that has fewer fields than the header: the real
-    cause of a value that is not a number, or missing, there (pandas shifts nothing but pads
-    the row, so the error would name a column the value does not belong to)."""
-    short = short_row(layout, row)
-    if short is not None:
-        at, fields = short
-        raise ValueError(f"{layout.path}: data row {at + 1}{HEADER_NOT_COUNTED} has {fields} field"
-                         f"{'s' if fields != 1 else ''}, the header {n_columns}: a value is missing from the row, "
-                         "which would move its last values into the wrong columns")
-
-
 def load_table(path, target: str | None, task: str = "auto", features=None, classes=None, ignore=(), drop=(),
                drop_option: str | None = None, warn: bool = True) -> Table:
     """Read ``path`` and split it into numeric features and the ``target`` column.
@@ -282,12 +268,12 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         values = _feature_values(frame[column])
         if values is None:
             row, value = first_non_number(frame[column])
-            _refuse_short_row(layout, row, len(names))
+            refuse_short_row(layout, row, len(names))
             raise ValueError(f"{path}: feature column {column!r} is not numeric: data row {row + 1} holds "
                              f"{value!r}{HEADER_NOT_COUNTED}{_encoding_advice(frame[column], column, drop_option)}")
         if np.isnan(values).any():
             row = int(np.flatnonzero(np.isnan(values))[0])
-            _refuse_short_row(layout, row, len(names))
+            refuse_short_row(layout, row, len(names))
             raise ValueError(f"{path}: feature column {column!r} has a missing value in data row {row + 1}"
                              f"{HEADER_NOT_COUNTED}")
         columns.append(values)
