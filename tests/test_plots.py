@@ -311,3 +311,18 @@ def test_plots_of_empty_histories_subsets_and_object_indices():
     net = cr.mlp([2, 4, 1], rng=0)
     net.fit(X, y, loss="bce", epochs=2, verbose=0)
     plot.decision_boundary(net, X, np.array(y.tolist(), dtype=object))  # indices held as objects
+
+
+@pytest.mark.parametrize("loss, combined", [("sse", "sum"), ("mse", "mean")])
+def test_loss_curve_legend_says_how_batch_losses_were_combined(loss, combined):
+    """A sum-reduced loss's epoch value is the sum of its batches' losses, not their mean:
+    the legend must not call it a mean."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 2)), rng.standard_normal((12, 1))
+    net = cr.mlp([2, 3, 1], "tanh", rng=0)
+    history = net.fit(X, y, loss=loss, optimizer=cr.optim.SGD(1e-12), epochs=1, batch_size=4, verbose=0, shuffle=False)
+    batches = [cr.losses.get_loss(loss).forward(net.predict(X[i:i + 4]), y[i:i + 4]) for i in range(0, 12, 4)]
+    expected = np.sum(batches) if combined == "sum" else np.mean(batches)
+    assert history.loss_reduction == combined and history.loss[0] == pytest.approx(expected, rel=1e-9)
+    (line,) = plot.loss_curve(history).axes[0].get_lines()
+    assert line.get_label().startswith(f"training loss ({combined} over each epoch's batches")

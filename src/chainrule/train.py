@@ -34,6 +34,9 @@ class History:
     loss, val_loss : list of float
         Training loss (sample-weighted mean of the batch losses, or their sum for
         sum-reduced losses) and validation loss, one per epoch.
+    loss_name, loss_reduction : str or None
+        The loss's name and its reduction, ``"mean"`` or ``"sum"`` (which says how an
+        epoch's batch losses were combined).
     metric, val_metric : list of float
         The metric named ``metric_name`` ("accuracy" or "r2") per epoch.
     lr : list of float
@@ -56,6 +59,7 @@ class History:
     lr: list = field(default_factory=list)
     metric_name: str | None = None
     loss_name: str | None = None
+    loss_reduction: str | None = None
     stop_reason: str | None = None
     best_epoch: int | None = None
     restored_from: str | None = None
@@ -194,7 +198,8 @@ def fit(
     metric_obj = make_metric(metric, loss, y)
     val_metric = make_metric(metric, loss, validation[1]) if validation is not None and metric_obj else None
 
-    history = History(metric_name=metric_obj.name if metric_obj else None, loss_name=loss.name)
+    history = History(metric_name=metric_obj.name if metric_obj else None, loss_name=loss.name,
+                      loss_reduction=loss.reduction)
     net.history = history
     if verbose == 1:
         callbacks.append(ProgressBar())

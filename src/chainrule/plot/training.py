@@ -17,9 +17,10 @@ MARKED_EPOCHS = 30
 def loss_curve(history, title: str = "Loss during training", log_scale: bool | None = None):
     """Training (and validation) loss per epoch.
 
-    The training loss of an epoch is the mean over its batches, each measured as it was
-    trained (before its update, with dropout on); the validation loss is measured after the
-    epoch, in inference mode: the legend says so, since the two differ even on the same rows.
+    The training loss of an epoch is the mean over its batches (their sum for a sum-reduced
+    loss such as ``sse``: ``history.loss_reduction``), each measured as it was trained
+    (before its update, with dropout on); the validation loss is measured after the epoch,
+    in inference mode: the legend says so, since the two differ even on the same rows.
     Epochs are whole numbers on the axis; up to ``MARKED_EPOCHS`` epochs each point is
     marked (one epoch is a point, not an empty line). When early stopping restored the
     weights of an earlier epoch (``history.best_epoch``), a dashed line marks it, and a
@@ -46,7 +47,8 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     epochs = np.arange(1, loss.size + 1)
     marker = "o" if len(epochs) <= MARKED_EPOCHS else None
-    ax.plot(epochs, loss, label="training loss (mean over each epoch's batches, while training)",
+    combined = "sum" if getattr(history, "loss_reduction", None) == "sum" else "mean"
+    ax.plot(epochs, loss, label=f"training loss ({combined} over each epoch's batches, while training)",
             color="tab:blue", marker=marker, markersize=4)
     if val.size:
         ax.plot(epochs, val, label="validation loss (after each epoch)", color="tab:orange", marker=marker,
