@@ -201,7 +201,7 @@ def test_unsaveable_estimators(tmp_path):
     (["estimator", "class"], "os.system", "unknown estimator class 'os.system'"),
     (["estimator", "params", "exec"], "print(1)", "has no parameter\\(s\\) exec"),
     (["estimator", "params", "activation"], "swish", "unknown activation"),
-    (["estimator", "state", "classes_", "values"], [0, 1], "2 classes need 1 network outputs, the network has 3"),
+    (["estimator", "state", "classes_", "values"], [0, 1], "2 classes need 1 network output.s., the network has 3"),
     (["estimator", "state", "classes_", "values"], ["a", "b", "c"], "classes_ values do not fit dtype <i8"),
     (["estimator", "state", "classes_", "dtype"], "<U99999999", "unsupported dtype"),
     (["estimator", "state", "n_features_in_"], 7, "does not match the network's 4 inputs"),

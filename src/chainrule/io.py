@@ -336,6 +336,12 @@ def _read(path, device=None):
         if value.shape != tuple(array.shape):
             raise ModelFileError(f"{path}: {name} has shape {value.shape}, the architecture needs {tuple(array.shape)}")
         assign(array, value)  # onto the network's device
+    for prefix, layer in _walk(net):
+        for name, value in layer.buffers().items():
+            try:
+                layer.check_buffer(name, value)
+            except ValueError as exc:
+                raise ModelFileError(f"{path}: {prefix}.{name} is invalid ({exc})") from None
     loss = document.get("loss")
     if loss is not None:
         try:

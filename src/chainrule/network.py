@@ -196,12 +196,12 @@ class Sequential:
         value, metric_value = evaluate_arrays(self, loss, X, y, metric)
         return {"loss": value, metric.name: metric_value}
 
-    def save(self, path, **metadata) -> None:
-        """Write the model file (safetensors weights + JSON architecture; never pickle).
-        See ``chainrule.io``."""
+    def save(self, path, **metadata):
+        """Write the model file (safetensors weights + JSON architecture; never pickle) and
+        return its ``pathlib.Path``, as an estimator's ``save`` does. See ``chainrule.io``."""
         from .io import save_model
 
-        save_model(self, path, **metadata)
+        return save_model(self, path, **metadata)
 
     def __getstate__(self):
         # the array module is a Python module: rebuilt from the device name (for joblib/copy)
@@ -240,6 +240,11 @@ class Sequential:
                 raise ValueError(f"array {i} ({name}): shape {tuple(w.shape)} does not match {tuple(target.shape)}")
             if np.dtype(w.dtype).kind not in "fiub":
                 raise TypeError(f"array {i} ({name}) must hold numbers, got dtype {w.dtype}")
+        for i, ((layer, buffer_name, _), w) in enumerate(zip(slots, weights[len(params):]), start=len(params)):
+            try:
+                layer.check_buffer(buffer_name, w)
+            except ValueError as exc:
+                raise ValueError(f"array {i} ({targets[i][0]}): {exc}") from None
         for p, w in zip(params, weights):
             p.assign(w)  # moved and cast there
         for (layer, name, _), w in zip(slots, weights[len(params):]):

@@ -13,6 +13,7 @@ Extension points for subclasses (and for new layer kinds):
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -22,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import kernels_cpu
 from ..backend import resolve_device, resolve_dtype
-from ..callbacks import EarlyStopping, StopOnDivergence
+from ..callbacks import DivergenceError, EarlyStopping, StopOnDivergence
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
 from ..losses import LOSSES
@@ -58,6 +59,28 @@ def hidden_sizes(value) -> tuple[int, ...]:
     if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
         raise ValueError(f"hidden_layer_sizes must be positive integers, got {value!r}")
     return tuple(int(s) for s in sizes)
+
+
+def all_or_nothing(method):
+    """Make a ``fit``/``partial_fit`` leave the estimator as it was when it raises: checks
+    that fail after ``classes_``, ``n_features_in_`` or ``n_outputs_`` were set for the new
+    data must not leave them describing a network the estimator does not have (its
+    predictions and model files would be wrong). A run that diverged is the exception: it
+    keeps the network it trained, at its last good weights (``DivergenceError``)."""
+
+    @functools.wraps(method)
+    def attempt(self, *args, **kwargs):
+        before = dict(vars(self))
+        try:
+            return method(self, *args, **kwargs)
+        except DivergenceError:
+            raise
+        except Exception:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return attempt
 
 
 def _kept_score(history) -> float | None:

@@ -9,7 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from .base import FLOAT_DTYPES, NeuralNetBase
+from .base import FLOAT_DTYPES, NeuralNetBase, all_or_nothing
 
 
 def _has_probabilities(estimator) -> bool:
@@ -59,6 +59,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         return "bce" if len(getattr(self, "classes_", ())) == 2 else "cross_entropy"
 
     # -- fitting -------------------------------------------------------------------------------
+    @all_or_nothing
     def fit(self, X, y, sample_weight=None):
         """Train from scratch (or continue the previous network, with ``warm_start``).
 
@@ -81,6 +82,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         self._encoder, self.classes_ = encoder, encoder.classes_
         return self._fit_labels(X, y, sample_weight, self.epochs, reset=not warm)
 
+    @all_or_nothing
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch on ``(X, y)``; ``classes`` (every label there will be) is required on the
         first call. The parameters are checked at every call; ``early_stopping=True`` is
@@ -104,7 +106,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
 
     def _fit_labels(self, X, y, sample_weight, epochs, reset):
         if len(self.classes_) < 2:
-            raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_[0]!r})")
+            raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_.tolist()[0]!r})")
         loss = self._loss_name()
         if loss == "bce" and len(self.classes_) > 2:
             raise ValueError(f"loss {self.loss!r} is for two classes but y has {len(self.classes_)}; "

@@ -25,9 +25,14 @@ def estimator_classes() -> dict[str, type]:
 
 
 def _json_param(name, value):
-    """A constructor parameter as JSON (tuples become lists; generators cannot be saved)."""
+    """A constructor parameter as JSON (tuples become lists, NumPy booleans booleans, a NumPy
+    dtype its name; generators cannot be saved)."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if name == "dtype" and (isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))):
+        return np.dtype(value).name  # np.float32 and np.dtype("float32") are "float32"
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
@@ -44,6 +49,9 @@ def _optional_float(value):
 
 
 def _labels_record(classes: np.ndarray) -> dict:
+    if classes.dtype.kind not in "biufUO":
+        raise TypeError(f"class labels of dtype {classes.dtype} cannot be stored in a model file "
+                        "(use numbers or strings)")
     values = classes.tolist()
     if classes.dtype == object and not all(isinstance(v, (str, bool, int, float)) for v in values):
         raise TypeError(f"class labels {values!r} cannot be stored in a model file (use numbers or strings)")
@@ -59,6 +67,7 @@ def estimator_record(estimator) -> dict:
         raise TypeError(f"{name} is not one of chainrule's estimators ({', '.join(estimator_classes())}); "
                         "save its .network_ instead")
     check_is_fitted(estimator, "network_")
+    _check_state_matches_network(estimator)
     # the device is where training runs, not part of the file (a model loads on the CPU unless
     # load is given another device); dtype=None is checked against the network's device
     estimator._check_same_network("save writes get_params() beside the fitted network", "fit again first",
@@ -79,6 +88,58 @@ def estimator_record(estimator) -> dict:
         state["n_outputs_"] = int(estimator.n_outputs_)
         state["single_output"] = bool(estimator._single_output)
     return {"version": RECORD_VERSION, "class": name, "params": params, "state": state}
+
+
+def _check_state_matches_network(estimator) -> None:
+    """Refuse to save a fitted state that does not describe the estimator's network (a file
+    that could not be loaded, or would map outputs to the wrong classes)."""
+    network, problems = estimator.network_, []
+    if estimator.n_features_in_ != network.n_inputs:
+        problems.append(f"n_features_in_={estimator.n_features_in_}, the network takes {network.n_inputs}")
+    if hasattr(estimator, "classes_") and network.n_outputs != estimator._n_outputs():
+        problems.append(f"{len(estimator.classes_)} classes, the network has {network.n_outputs} outputs")
+    if hasattr(estimator, "n_outputs_") and estimator.n_outputs_ != network.n_outputs:
+        problems.append(f"n_outputs_={estimator.n_outputs_}, the network has {network.n_outputs} outputs")
+    if problems:
+        raise ValueError(f"cannot save {type(estimator).__name__}: its fitted state does not match its network "
+                         f"({'; '.join(problems)}); fit it again")
+
+
+def _check_fitted_loss(estimator, network, where: str) -> None:
+    """The loss the network was trained with (which predictions follow) must suit the
+    estimator: a classification loss with the outputs its classes need and no final
+    sigmoid/softmax it applies itself, or a regression loss."""
+    from ..losses import LOSSES
+    from ..train_data import check_loss_head
+
+    if network.loss is None:
+        raise ValueError(f"{where}: the file has no loss record, which the estimator's predictions follow")
+    name = network.loss.name
+    if (LOSSES.get(name).task == "regression") != (estimator._task == "regression"):
+        raise ValueError(f"{where}: {type(estimator).__name__} needs a {estimator._task} loss, the network "
+                         f"was trained with {name!r}")
+    if estimator._task == "classification":
+        k = len(estimator.classes_)
+        needed = k if name == "cross_entropy" or (name == "hinge" and k > 2) else 1
+        if name == "bce" and k != 2:
+            raise ValueError(f"{where}: loss 'bce' is for 2 classes, the record has {k}")
+        if network.n_outputs != needed:
+            raise ValueError(f"{where}: {k} classes under loss {name!r} need {needed} network output(s), "
+                             f"the network has {network.n_outputs}")
+    check_loss_head(network, network.loss)
+
+
+def _check_parameters_describe(estimator, network, where: str) -> None:
+    """The network the recorded parameters build must be the file's, layer for layer (types
+    and configs; weights aside): otherwise ``get_params``, ``clone`` and a re-saved file
+    would describe another network."""
+    from ..layers import layer_to_spec
+
+    reference = estimator._build_network(network.n_inputs, network.n_outputs)
+    if [layer_to_spec(layer) for layer in reference.layers] != [layer_to_spec(layer) for layer in network.layers]:
+        shown = ", ".join(f"{key}={getattr(estimator, key)!r}" for key in
+                          ("hidden_layer_sizes", "activation", "batch_norm", "dropout", "residual"))
+        raise ValueError(f"{where}: the parameters ({shown}) build another network than the file's layers")
 
 
 def _list_of(record: dict, key: str, kind, where: str) -> list:
@@ -176,7 +237,7 @@ def estimator_from_record(record, network):
         estimator._encoder.classes_ = estimator.classes_
         expected = estimator._n_outputs()
         if network.n_outputs != expected:
-            raise ValueError(f"{where}: {len(estimator.classes_)} classes need {expected} network outputs, "
+            raise ValueError(f"{where}: {len(estimator.classes_)} classes need {expected} network output(s), "
                              f"the network has {network.n_outputs}")
     else:
         n_outputs = state.get("n_outputs_")
@@ -187,6 +248,9 @@ def estimator_from_record(record, network):
         if not isinstance(single, bool) or (single and n_outputs != 1):
             raise ValueError(f"{where}: single_output must be true or false (true for one output), got {single!r}")
         estimator._single_output = single
+    _check_fitted_loss(estimator, network, where)
+    estimator._rng = as_generator(estimator.random_state)
+    _check_parameters_describe(estimator, network, where)
     estimator.network_ = network
     # the network as loaded (device and dtype above, the loss it was trained with: the file's
     # loss record, which predictions follow) is what a partial_fit or warm fit continues
@@ -223,9 +287,12 @@ def _labels_array(values: list, dtype, where: str) -> np.ndarray:
     if kind.kind not in "biufU" or kind.itemsize > 4096:
         raise ValueError(f"{where}: classes_ has an unsupported dtype {dtype!r}")
     try:
-        return np.asarray(values, dtype=kind)
+        labels = np.asarray(values, dtype=kind)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{where}: classes_ values do not fit dtype {dtype}: {values!r}") from None
+        labels = None
+    if labels is None or labels.tolist() != values:  # 0.5 as an int64 label would be 0, "ab" as <U1 "a"
+        raise ValueError(f"{where}: classes_ values do not fit dtype {dtype}: {values!r}")
+    return labels
 
 
 def _check_sorted_and_distinct(labels: np.ndarray, where: str) -> None:

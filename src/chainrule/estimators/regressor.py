@@ -8,7 +8,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import validate_data
 
 from ..callbacks import DivergenceError
-from .base import FLOAT_DTYPES, NeuralNetBase
+from .base import FLOAT_DTYPES, NeuralNetBase, all_or_nothing
 
 
 class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
@@ -34,6 +34,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
     True
     """
 
+    @all_or_nothing
     def fit(self, X, y, sample_weight=None):
         """Train from scratch (or continue the previous network, with ``warm_start``).
 
@@ -52,6 +53,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
                              f"got {self._n_targets(y)}")
         return self._fit_numeric(X, y, sample_weight, self.epochs, reset=not warm)
 
+    @all_or_nothing
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch on ``(X, y)``, continuing the current network (made on the first call).
         The parameters are checked at every call; ``early_stopping=True`` is refused (as in

@@ -244,7 +244,12 @@ class Layer:
         target = buffers[name]
         if tuple(value.shape) != tuple(target.shape):
             raise ValueError(f"{name}: shape {tuple(value.shape)} does not match {tuple(target.shape)}")
+        self.check_buffer(name, value)
         assign(target, value)
+
+    def check_buffer(self, name: str, value) -> None:
+        """Raise ValueError when ``value`` cannot be the buffer ``name`` (a BatchNorm
+        variance below 0); every buffer value is acceptable unless a layer says otherwise."""
 
     def sublayers(self) -> list:
         """Layers nested inside this one (a residual block's layers), in order."""

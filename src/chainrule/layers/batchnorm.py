@@ -63,6 +63,10 @@ class BatchNorm(Layer):
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
+    def check_buffer(self, name, value):
+        if name == "running_var" and bool((value < 0).any()):
+            raise ValueError(f"running_var holds {float(value.min()):.3g}: a variance cannot be negative")
+
     def output_size(self, input_size):
         if input_size != self.n_features:
             raise ValueError(f"BatchNorm({self.n_features}) cannot take {input_size} input features")
