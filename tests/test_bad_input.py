@@ -138,3 +138,19 @@ def test_the_quick_finiteness_check_takes_only_matrices_it_speeds_up():
     assert _finite_by_product(np.zeros((2000, 100)))
     for shape in [(200_000,), (100_000, 4), (4, 50_000), (2000, 100, 1)]:  # vectors, few columns, few rows
         assert not _finite_by_product(np.zeros(shape))  # left to np.isfinite, which is quicker there
+
+
+def test_finite_values_beyond_float32_are_named_for_a_float32_network():
+    """1e39 is finite in float64 but inf in float32: the message says so, not "contains inf"."""
+    import warnings
+
+    X = np.array([[0.5, 1.0], [2.0, -1e39]])
+    net = cr.mlp([2, 3, 1], "tanh", rng=0, dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow RuntimeWarning on the way
+        with pytest.raises(ValueError, match=r"X has -1e\+39 at index \(1, 1\), beyond the range of float32"):
+            net.fit(X, np.array([0.0, 1.0]), loss="bce", epochs=1, verbose=0)
+        with pytest.raises(ValueError, match=r"X has -1e\+39 at index \(1, 1\), beyond the range of float32"):
+            net.predict(X)
+        with pytest.raises(ValueError, match=r"X contains inf at index \(1, 1\)"):  # a real infinity stays one
+            net.predict(np.array([[0.5, 1.0], [2.0, np.inf]]))

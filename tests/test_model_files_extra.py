@@ -230,3 +230,32 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("disk full")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_a_temporary_file_that_cannot_be_removed_does_not_hide_the_error(tmp_path, monkeypatch):
+    """In a directory that only grows (chattr +a) the temporary file cannot be removed after
+    a failed write: the write's own error is the one reported, and the target is untouched."""
+    import pathlib
+
+    from chainrule.atomic import replacing
+
+    target = tmp_path / "kept.txt"
+    target.write_text("old")
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(1, "Operation not permitted", str(self))
+
+    with pytest.raises(RuntimeError, match="the write failed"):
+        with replacing(target) as tmp:
+            tmp.write_text("half")
+            monkeypatch.setattr(pathlib.Path, "unlink", refuse)
+            raise RuntimeError("the write failed")
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+
+
+def test_bytes_appended_to_a_model_file_are_named(tmp_path):
+    path = cr.mlp([2, 3, 1], rng=0).save(tmp_path / "m.chainrule")
+    path.write_bytes(path.read_bytes() + b"appended")
+    with pytest.raises(ModelFileError, match=r"m.chainrule is corrupted: 8 byte\(s\) follow the end of its tensors"):
+        cr.load(path)

@@ -73,7 +73,10 @@ def replacing(path, *, fsync: bool = False):
         raise _naming(exc, tmp, path) from None
     finally:
         if os.path.lexists(tmp):
-            tmp.unlink()
+            try:
+                tmp.unlink()
+            except OSError:
+                pass  # (a directory that only grows): the error that stopped the write is the one to report
 
 
 def _writable_target(path: Path) -> Path:

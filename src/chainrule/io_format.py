@@ -213,7 +213,8 @@ _TEXT_PICKLE_OPENINGS = b"(]})cSVXILFNKJMGUT"
 
 
 def check_data_size(path, header: dict, available: int) -> None:
-    """Refuse a file whose tensor table points past its end (a file cut short).
+    """Refuse a file whose tensor table points past its end (a file cut short), or whose
+    end lies past its last tensor (bytes appended).
 
     Parameters
     ----------
@@ -227,7 +228,7 @@ def check_data_size(path, header: dict, available: int) -> None:
     Raises
     ------
     ModelFileError
-        The tensors need more bytes than the file holds (offsets are checked by
+        The tensors need more bytes than the file holds, or fewer (offsets are checked by
         ``check_tensor_table``, which comes first).
     """
     ends = [entry["data_offsets"][1] for entry in header.values()
@@ -237,6 +238,9 @@ def check_data_size(path, header: dict, available: int) -> None:
     if needed > available:
         raise ModelFileError(f"{path} is truncated, not a complete safetensors file: its tensors need "
                              f"{needed} bytes, only {available} follow the header")
+    if available > needed:
+        raise ModelFileError(f"{path} is corrupted: {available - needed} byte(s) follow the end of its tensors "
+                             "(something was appended to the file)")
 
 
 def check_tensor_table(path, header: dict, document: dict) -> None:

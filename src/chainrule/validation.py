@@ -62,9 +62,19 @@ def as_float_array(name: str, data, dtype=np.float64, *, ndim: tuple[int, ...] =
         raise ValueError(f"{name} is empty (shape {array.shape})")
     if 0 in array.shape:
         raise ValueError(f"{name} has a zero-length dimension (shape {array.shape})")
-    array = array.astype(dtype, copy=False)
-    check_finite(name, array)
-    return array
+    with np.errstate(over="ignore"):  # a finite value beyond a narrower dtype's range: named below
+        converted = array.astype(dtype, copy=False)
+    try:
+        check_finite(name, converted)
+    except ValueError:
+        if converted is array:
+            raise
+        check_finite(name, array)  # a NaN or infinity of the data itself is named as such
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
+        raise ValueError(f"{name} has {array[where]:.6g} at index {where if len(where) > 1 else where[0]}, beyond "
+                         f"the range of {np.dtype(dtype).name} (±{np.finfo(dtype).max:.3g}): rescale it, or use "
+                         "float64") from None
+    return converted
 
 
 def check_finite(name: str, array) -> None:
