@@ -106,3 +106,17 @@ def test_a_figure_left_from_an_earlier_run_is_pointed_out(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{plots / 'decision_boundary.png'} is from an earlier run: this one did not write it" in err
     assert (plots / "decision_boundary.png").exists() and (plots / "fit.png").exists()  # nothing deleted
+
+
+def test_no_stratify_and_seed_42_is_seed_002s_own_split_of_moons():
+    """The built-in moons are seed 002's points in make_moons' order, so the CLI's split with
+    --no-stratify --seed 42 is the seed's train_test_split(..., random_state=42)."""
+    import numpy as np
+
+    from chainrule.cli.train import Problem, split
+    from chainrule.datasets import load_builtin, moons
+
+    X, y, task = load_builtin("moons", seed=42)
+    parts = split(Problem(X, y, task, "moons"), X, y, 0.3, 42, "train and test", stratified=False)
+    for part, expected in zip(parts, moons()):
+        np.testing.assert_array_equal(part, expected)

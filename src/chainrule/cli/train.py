@@ -51,7 +51,9 @@ def register(subparsers) -> None:
                         "The model records its feature columns, so predict and evaluate ignore these too")
     parser.add_argument("--save", default=None, metavar="FILE",
                         help="write the trained model (with its scaling and class labels) to FILE")
-    parser.add_argument("--test-size", type=float, default=0.3, help="fraction held out for testing (default: 0.3)")
+    parser.add_argument("--test-size", type=float, default=0.3,
+                        help="fraction held out for testing (default: 0.3), chosen by --seed, stratified unless "
+                        "--no-stratify; seed 002's own split of moons is --no-stratify --seed 42")
     parser.add_argument("--no-stratify", action="store_true",
                         help="split classification rows at random instead of keeping each class's share in every "
                         "part; a class with a single row is then allowed (its row lands in one part only)")

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .seeds import lecture_linear, moons, sine
+from .seeds import lecture_linear, sine
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,11 @@ class BuiltinDataset:
 
 
 def _moons(seed):
-    X_train, X_test, y_train, y_test = moons()
-    return np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
+    """Seed 002's 200 points in make_moons' order, so that the CLI's ``--no-stratify --seed 42``
+    (``train_test_split(..., test_size=0.3, random_state=42)``) is the seed's own split."""
+    from sklearn.datasets import make_moons
+
+    return make_moons(n_samples=200, noise=0.2, random_state=42)
 
 
 def _lecture(seed):
@@ -67,7 +70,8 @@ def _sklearn(name):
 BUILTIN_DATASETS = {
     d.name: d
     for d in [
-        BuiltinDataset("moons", "binary", "seed 002: make_moons(200, noise=0.2, random_state=42)", _moons),
+        BuiltinDataset("moons", "binary", "seed 002: make_moons(200, noise=0.2, random_state=42); its split: "
+                       "--no-stratify --seed 42", _moons),
         BuiltinDataset("lecture", "binary", "seed 000: 500 N(0,1) points labelled x0 + x1 > 0", _lecture),
         BuiltinDataset("circles", "binary", "two noisy concentric circles, 400 points", _circles),
         BuiltinDataset("xor", "binary", "400 uniform points labelled by the sign of x0·x1", _xor),
