@@ -180,3 +180,46 @@ def test_a_pass_with_a_large_relative_error_is_unresolved_even_beside_a_large_en
     analytic[0] = 1.0
     entry = _compare("W", "Dense", 1, "parameter", analytic, numeric, tol=1e-3)
     assert entry.passed and entry.rel_error > 1e-2 and entry.unresolved and entry.status == "unresolved"
+
+
+def test_the_summary_says_where_a_failure_starts(rng):
+    """Backprop runs from the output back: the failure nearest the output names the layer to
+    look at (the custom activation, not the Dense layer listed first)."""
+    wrong = cr.CustomActivation(xtanh, lambda z: 1 - np.tanh(z) ** 2, label="xtanh_wrong")
+    net = cr.Sequential([cr.Dense(3, 4, rng=0), wrong, cr.Dense(4, 1, rng=1)])
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    report = gradcheck(net, X, y, "mse")
+    assert report.summary().endswith("It starts at dZ[1] [CustomActivation('xtanh_wrong')] (layer 2): every tensor "
+                                     "nearer the output passed, so look at that layer's backward")
+    assert report.to_dict()["origin"] == report.origin()
+    params_only = gradcheck(net, X, y, "mse", inputs=False)  # the activation is not checked on its own
+    assert "It starts at W[1] [Dense(3→4)] (layer 1)" in params_only.summary()
+    assert "or at a layer after it (inputs=True checks each layer's input gradient on its own)" in params_only.summary()
+    assert gradcheck(net, X, y, "mse", inputs=True).origin() and not gradcheck(cr.mlp([3, 2], rng=0), X).origin()
+
+
+def test_a_wrong_loss_gradient_points_at_the_output_end(rng):
+    class HalfMSE(cr.losses.MSE):
+        def backward(self):
+            return 0.5 * super().backward()
+
+    report = gradcheck(cr.mlp([2, 3, 1], "tanh", rng=0), rng.normal(size=(4, 2)), rng.normal(size=(4, 1)), HalfMSE())
+    assert "It starts at the output end, at" in report.summary() and "(layer 3)" in report.summary()
+    assert "or at the loss's gradient" in report.summary()
+
+
+def test_relu_inputs_at_the_kink_are_named_and_the_failure_put_down_to_them():
+    """A correct ReLU whose input is exactly 0 fails the central difference there: the note
+    names the element and the summary does not blame the derivative."""
+    net = cr.Sequential([cr.Dense(2, 2, rng=0), cr.ReLU(), cr.Dense(2, 1, rng=1)])
+    net.layers[0].W.value[...] = np.eye(2)
+    net.layers[0].b.value[...] = 0.0
+    report = gradcheck(net, np.array([[0.0, 1.0], [2.0, -1.0]]), np.array([[1.0], [0.0]]), "mse")
+    assert not report.passed and report.kinks == [2]
+    assert report.notes == ["ReLU-type kink: 1 input of ReLU() (layer 2) within 10·eps of 0, at (0, 0): there the "
+                            "central difference straddles the kink, so a correct derivative can look wrong; move "
+                            "those inputs away from 0"]
+    assert report.summary().endswith("which has inputs at its kink (see the note): probably the central difference "
+                                     "straddling the kink, not a wrong derivative")
+    away = gradcheck(net, np.array([[0.5, 1.0], [2.0, -1.0]]), np.array([[1.0], [0.0]]), "mse")
+    assert away.passed and away.notes == [] and away.kinks == []

@@ -104,6 +104,7 @@ class GradcheckReport:
     objective: str
     n_samples: int
     notes: list = field(default_factory=list)
+    kinks: list = field(default_factory=list)  # positions of ReLU-type layers with inputs at their kink
 
     @property
     def passed(self) -> bool:
@@ -139,7 +140,28 @@ class GradcheckReport:
                          "that make them larger)")
             return line
         names = "; ".join(f"{e.name} [{e.layer}] max abs error {e.max_abs_error:.3e}" for e in self.failures)
-        return f"gradient check FAILED for {len(self.failures)} of {len(self.entries)} tensors: {names}"
+        return f"gradient check FAILED for {len(self.failures)} of {len(self.entries)} tensors: {names}. {self.origin()}"
+
+    def origin(self) -> str:
+        """Where a failure starts: backprop runs from the output back, so a wrong derivative
+        spoils its own layer's gradients and every one nearer the input, and the failure
+        nearest the output points at the layer to look at. Empty when everything passed."""
+        if self.passed:
+            return ""
+        first = max(self.failures, key=lambda e: (e.position, e.kind == "input"))
+        last_position = max(e.position for e in self.entries)
+        where = f"{first.name} [{first.layer}] (layer {first.position})"
+        if first.position in self.kinks:
+            return (f"It starts at {where}, which has inputs at its kink (see the note): probably the central "
+                    "difference straddling the kink, not a wrong derivative")
+        if first.position == last_position:
+            text = (f"It starts at the output end, at {where}: look at that layer's backward, or at the loss's "
+                    "gradient")
+        else:
+            text = f"It starts at {where}: every tensor nearer the output passed, so look at that layer's backward"
+        if not any(e.kind == "input" for e in self.entries):
+            text += " or at a layer after it (inputs=True checks each layer's input gradient on its own)"
+        return text
 
     def table(self) -> str:
         """A plain-text table, one row per tensor."""
@@ -157,7 +179,8 @@ class GradcheckReport:
 
     def to_dict(self) -> dict:
         return {"passed": self.passed, "eps": self.eps, "tol": self.tol, "objective": self.objective,
-                "n_samples": self.n_samples, "notes": list(self.notes),
+                "n_samples": self.n_samples, "notes": list(self.notes), "origin": self.origin(),
+                "kinks": list(self.kinks),
                 "unresolved": [e.name for e in self.unresolved],
                 "entries": [e.to_dict() for e in self.entries]}
 
@@ -250,11 +273,8 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
             numeric = _central_differences(lambda start=start, x_in=x_in: loss_from(start, x_in), x_in, eps)
             entries.append(_compare(_input_name(layers, position, dense_count), label, position, "input",
                                     input_grads[start], numeric, tol))
-    notes = []
-    if any(type(layer).__name__ == "ReLU" or getattr(layer, "name", None) in ("relu", "leaky_relu")
-           for layer in _all_layers(layers)):
-        notes.append("ReLU-type kinks: an input within eps of 0 can make a correct gradient look wrong")
-    return GradcheckReport(entries=entries, eps=float(eps), tol=float(tol), objective=objective.description,
+    notes, kinks = _kink_notes(layers, activations, eps)
+    return GradcheckReport(kinks=kinks, entries=entries, eps=float(eps), tol=float(tol), objective=objective.description,
                            n_samples=int(X.shape[0]), notes=notes)
 
 
@@ -325,6 +345,33 @@ def _owners(layer, path: str):
     yield path, layer, [p for p in layer.parameters() if id(p) not in nested]
     for index, sub in enumerate(subs, start=1):
         yield from _owners(sub, f"{path}.{index}")
+
+
+def _is_kinked(layer) -> bool:
+    return type(layer).__name__ == "ReLU" or getattr(layer, "name", None) in ("relu", "leaky_relu")
+
+
+def _kink_notes(layers, activations, eps: float) -> tuple[list, list]:
+    """Notes on ReLU-type kinks, and the positions of the layers they name: the inputs of
+    such a layer that lie within ``10·eps`` of 0 (where central differences straddle the
+    kink, so a correct derivative can fail); inside a block, whose inputs are not kept,
+    only that kinks may matter."""
+    notes, kinks = [], []
+    for position, layer in enumerate(layers, start=1):
+        if not _is_kinked(layer):
+            continue
+        near = np.argwhere(np.abs(activations[position - 1]) < 10 * eps)
+        if len(near):
+            kinks.append(position)
+            shown = ", ".join(str(tuple(int(i) for i in index)) for index in near[:4])
+            more = f" and {len(near) - 4} more" if len(near) > 4 else ""
+            count = "1 input" if len(near) == 1 else f"{len(near)} inputs"
+            notes.append(f"ReLU-type kink: {count} of {_label(layer)} (layer {position}) within "
+                         f"10·eps of 0, at {shown}{more}: there the central difference straddles the kink, so a "
+                         "correct derivative can look wrong; move those inputs away from 0")
+    if any(_is_kinked(inner) for layer in layers for inner in _all_layers(layer.sublayers())):
+        notes.append("ReLU-type kinks inside a block: an input within eps of 0 can make a correct gradient look wrong")
+    return notes, kinks
 
 
 def _all_layers(layers):
