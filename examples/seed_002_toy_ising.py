@@ -46,6 +46,7 @@ def main(out_dir=".", seed: int = 0):
 
     X_train, X_test, y_train, y_test = make_data(seed)
     print(f"Input data shape: {X_train.shape} (samples as rows; the notebook's X.T is {X_train.T.shape})")
+    print(f"Labels shape: {y_train.shape} (the notebook's y.T is {y_train.reshape(-1, 1).T.shape})")
     net = build_network(seed)
 
     def report(epoch, logs, net):

@@ -136,7 +136,8 @@ def test_json_follows_the_documented_schema():
     data = json.loads(t.to_json())
     assert data["schema"] == SCHEMA == "chainrule.explain/1"
     assert data["sizes"] == [2, 2, 1] and data["n_samples"] == 1 and data["lr"] == 0.1
-    assert set(data["loss"]) == {"name", "formula", "convention", "gradient", "gradient_latex", "value"}
+    assert set(data["loss"]) == {"name", "formula", "convention", "gradient", "gradient_latex", "value", "penalty",
+                                 "regularised_value"}
     layer_keys = {"l", "n_in", "n_out", "activation", "symbol", "formula", "derivative_formula", "A_prev", "W", "b",
                   "Z", "A", "g_prime", "dA", "dZ", "dW", "db", "dA_prev", "W_new", "b_new", "equations", "latex"}
     assert [set(layer) for layer in data["layers"]] == [layer_keys, layer_keys]
@@ -417,3 +418,23 @@ def test_a_constant_custom_derivative_is_shown_at_every_entry():
     trace = explain(cr.Sequential([cr.Dense(2, 3, rng=0), half, cr.Dense(3, 1, rng=1)]), X, y, "mse")
     np.testing.assert_array_equal(trace.layer(1).g_prime, np.full((2, 3), 0.5))
     assert json.loads(trace.to_json())["layers"][0]["g_prime"] == [[0.5] * 3] * 2
+
+
+def test_the_penalised_loss_is_shown_with_l1_and_l2():
+    """Seed 002's L_reg = L + λ/(2m) Σ‖W‖² for l2 = λ/m: the value whose gradient the update uses."""
+    import json
+
+    from chainrule.inspect import explain
+
+    net = cr.mlp([2, 2, 1], "sigmoid", rng=0)
+    X, y = np.array([[0.5, 1.0], [1.0, -1.0]]), np.array([1.0, 0.0])
+    weights = [layer.W.value.copy() for layer in net.layers if isinstance(layer, cr.Dense)]
+    trace = explain(net, X, y, "bce", lr=0.1, l1=0.01, l2=0.05)
+    expected = trace.loss_value + 0.01 * sum(np.abs(W).sum() for W in weights) + 0.025 * sum((W ** 2).sum() for W in weights)
+    assert trace.penalty > 0 and trace.loss_value + trace.penalty == pytest.approx(expected, rel=1e-14)
+    assert "L_reg = L + 0.01 Σ_l Σ|W[l]| + (0.05/2) Σ_l ‖W[l]‖²" in trace.to_text()
+    assert f"{expected:.10g}" in trace.to_text()
+    assert r"L_{reg} = L + 0.01 \sum_l \sum |W^{[l]}| + \tfrac{0.05}{2} \sum_l" in trace.to_markdown()
+    assert json.loads(trace.to_json())["loss"]["regularised_value"] == pytest.approx(expected, rel=1e-14)
+    plain = explain(net, X, y, "bce", lr=0.1)
+    assert plain.penalty == 0 and "L_reg" not in plain.to_text() and "reg}" not in plain.to_markdown()

@@ -138,6 +138,7 @@ def test_seed_002_toy_ising_demo_runs_as_in_the_notebook(tmp_path, capsys):
     net, history, accuracy = module["main"](tmp_path)
     out = capsys.readouterr().out
     assert out.count("Epoch ") == 5 and "Accuracy on the test set:" in out
+    assert "Input data shape: (800, 16)" in out and "Labels shape: (800,) (the notebook's y.T is (1, 800))" in out
     # the two toy "phases" differ in the mean spin (0.8 vs 0): nearly separable from 16 spins
     assert history.loss[0] == pytest.approx(np.log(2), abs=1e-3) and history.loss[-1] < 0.1
     assert accuracy == pytest.approx(0.98)  # deterministic: the README's 98.00% (seed 0)

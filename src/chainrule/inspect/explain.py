@@ -157,6 +157,20 @@ class Trace:
         return eq.update_rule(self.l1, self.l2)
 
     @property
+    def penalty(self) -> float:
+        """The weight penalty the update's ``l1``/``l2`` terms are the gradient of, on the
+        weights before the step: ``l1 Σ|W[l]| + (l2/2) Σ‖W[l]‖²`` (seed 002's
+        ``λ/(2m) Σ‖W‖²`` for ``l2 = λ/m``); 0 without them."""
+        weights = [np.asarray(s.W, dtype=np.float64) for s in self.layers]
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):  # weights near the float range: inf, as shown
+            if self.l1:
+                total += self.l1 * sum(np.abs(W).sum() for W in weights)
+            if self.l2:
+                total += 0.5 * self.l2 * sum((W * W).sum() for W in weights)
+        return float(total)
+
+    @property
     def non_finite(self) -> list[str]:
         """The quantities holding inf or NaN (the step overflowed), in the report's order;
         empty for an ordinary step."""
@@ -191,6 +205,7 @@ class Trace:
                 "name": self.loss_name, "formula": self.loss_formula, "convention": self.loss_convention,
                 "gradient": self.loss_gradient, "gradient_latex": self.loss_gradient_latex,
                 "value": _jsonable(self.loss_value),
+                "penalty": _jsonable(self.penalty), "regularised_value": _jsonable(self.loss_value + self.penalty),
             },
             "lr": self.lr,
             "l1": self.l1,

@@ -57,6 +57,8 @@ def _sections(trace):
     output_text, _ = _output_name(trace.loss_name, last)
     loss = [("E" if trace.loss_name == "sse" else "L", f"{trace.loss_formula}   with {output_text}",
              _loss_latex(trace, last), np.float64(trace.loss_value))]
+    if trace.l1 or trace.l2:
+        loss.append(_regularised_loss(trace))
     backward = [(f"dA[{last}]", trace.loss_gradient, trace.loss_gradient_latex, trace.layers[-1].dA)]
     for s in reversed(trace.layers):
         if s.activation != "identity" and s.g_prime is not None:
@@ -98,6 +100,20 @@ def _loss_latex(trace, last: int) -> str:
         "huber": r"L = \operatorname{mean}\left(\tfrac12 r^2 \text{ if } |r| \le \delta \text{ else } \delta(|r| - \tfrac12\delta)\right)",
     }.get(trace.loss_name, "L")
     return latex
+
+
+def _regularised_loss(trace):
+    """The loss with the weight penalty whose gradient the update adds (dW is the data term's)."""
+    name = "E" if trace.loss_name == "sse" else "L"
+    text, latex = [name], [name]
+    if trace.l1:
+        text.append(f"{trace.l1:g} Σ_l Σ|W[l]|")
+        latex.append(rf"{trace.l1:g} \sum_l \sum |W^{{[l]}}|")
+    if trace.l2:
+        text.append(f"({trace.l2:g}/2) Σ_l ‖W[l]‖²")
+        latex.append(rf"\tfrac{{{trace.l2:g}}}{{2}} \sum_l \lVert W^{{[l]}} \rVert^2")
+    return (f"{name}_reg", f"{name}_reg = {' + '.join(text)}   (the penalty the update's terms are the gradient of)",
+            rf"{name}_{{reg}} = " + " + ".join(latex), np.float64(trace.loss_value + trace.penalty))
 
 
 def _header_lines(trace):
