@@ -223,3 +223,20 @@ def test_relu_inputs_at_the_kink_are_named_and_the_failure_put_down_to_them():
                                      "straddling the kink, not a wrong derivative")
     away = gradcheck(net, np.array([[0.5, 1.0], [2.0, -1.0]]), np.array([[1.0], [0.0]]), "mse")
     assert away.passed and away.notes == [] and away.kinks == []
+
+
+def test_a_large_loss_puts_failures_within_rounding_down_to_rounding():
+    """An MSE near 2000 makes each central difference carry ~4e-7 of rounding at eps 1e-6, over
+    tol 1e-7: the report says so instead of sending the learner to a correct backward."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=100, n_features=1, noise=10, random_state=0)
+    net = cr.mlp([1, 1], rng=1)
+    report = gradcheck(net, X, y.reshape(-1, 1), "mse")
+    assert not report.passed and 1e-7 < report.rounding_error < 1e-6
+    assert any(note.startswith("rounding: the objective is large") for note in report.notes)
+    assert report.origin().endswith("but every failure is within the central differences' rounding error (see the "
+                                    "note): probably not a wrong derivative")
+    assert gradcheck(net, X, y.reshape(-1, 1), "mse", eps=1e-3).passed  # exact for a quadratic loss
+    small = gradcheck(net, X / 100, y.reshape(-1, 1) / 100, "mse")
+    assert small.passed and small.notes == []
