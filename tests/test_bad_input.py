@@ -154,3 +154,23 @@ def test_finite_values_beyond_float32_are_named_for_a_float32_network():
             net.predict(X)
         with pytest.raises(ValueError, match=r"X contains inf at index \(1, 1\)"):  # a real infinity stays one
             net.predict(np.array([[0.5, 1.0], [2.0, np.inf]]))
+
+
+@pytest.mark.parametrize("dtype, scale", [("float64", 1e200), ("float32", 1e25)])
+def test_regression_targets_whose_squares_overflow_are_refused_before_training(dtype, scale):
+    """fit names the target instead of diverging at epoch 1 with an inf loss (and an overflow
+    warning from R²): the same rule as the estimators'."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), rng.normal(size=(50, 1)) * scale
+    net = cr.mlp([3, 4, 1], "tanh", rng=0, dtype=dtype)
+    before = net.get_weights()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"y has a value of magnitude .*its squared error overflows {dtype} "
+                                             r"\(rescale the target\)"):
+            net.fit(X, y, loss="mse", epochs=2, verbose=0)
+        with pytest.raises(ValueError, match="y_val has a value of magnitude"):
+            net.fit(X, y / scale, loss="mse", epochs=2, verbose=0, validation_data=(X, y))
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))

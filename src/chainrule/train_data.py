@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .losses import Loss
+from .losses import REGRESSION, Loss
 from .validation import check_sample_weight
 from .validation import as_float_array
 
@@ -32,8 +32,20 @@ def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
     targets = loss.check_targets(y_arr, n_outputs)
     if not loss.integer_targets(targets):
         targets = targets.astype(net.dtype, copy=False)
+    if loss.task == REGRESSION:
+        check_target_range(yname, targets, net.dtype)
     weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0]).astype(net.dtype)
     return X, targets, weights
+
+
+def check_target_range(name: str, y, dtype) -> None:
+    """Refuse regression targets so large that their squared errors (the loss, R²'s sums)
+    overflow ``dtype`` before training can start: beyond ``sqrt(max / (4 n))``."""
+    limit = float(np.sqrt(np.finfo(dtype).max / (4 * y.shape[0])))
+    largest = float(backend.namespace(y).abs(y).max())
+    if largest > limit:
+        raise ValueError(f"{name} has a value of magnitude {largest:.3g}; beyond {limit:.3g} its squared error "
+                         f"overflows {np.dtype(dtype).name} (rescale the target)")
 
 
 def device_features(name, X, net):
@@ -85,4 +97,4 @@ def check_loss_head(net, loss: Loss) -> None:
         )
 
 
-__all__ = ["check_loss_head", "device_features", "prepare_data"]
+__all__ = ["check_loss_head", "check_target_range", "device_features", "prepare_data"]

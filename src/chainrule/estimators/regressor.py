@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import validate_data
 
 from ..callbacks import DivergenceError
+from ..train_data import check_target_range
 from .base import FLOAT_DTYPES, NeuralNetBase, all_or_nothing
 
 
@@ -85,13 +85,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         return 1 if y.ndim == 1 else y.shape[1]
 
     def _fit_numeric(self, X, y, sample_weight, epochs, reset):
-        # squared errors of targets beyond sqrt(max/n) overflow before training can start
-        dtype = self._dtype()  # None: the device's default (float32 on a GPU)
-        limit = float(np.sqrt(np.finfo(dtype).max / (4 * len(y))))
-        largest = float(np.max(np.abs(y)))
-        if largest > limit:
-            raise ValueError(f"y has a value of magnitude {largest:.3g}; beyond {limit:.3g} its squared error "
-                             f"overflows {dtype.name} (rescale the target)")
+        check_target_range("y", y, self._dtype())  # before the network is built
         if reset:
             self.n_outputs_ = self._n_targets(y)
         # predict's shape follows the latest y that trained, (n,) or (n, 1): also a run that
