@@ -140,3 +140,20 @@ def test_inspection_tools_work_on_a_gpu_network(rng):
     trace = explain(net, X[:2], y[:2], loss="bce", lr=0.1)
     assert trace.dtype == "float32" and isinstance(trace.layer(1).dW, np.ndarray)
     assert gradcheck(net, X[:4], y[:4], "bce").passed  # checked on a float64 CPU copy
+
+
+def test_the_epoch_in_which_training_diverged_is_recorded():
+    """The diverging epoch is the one a learner wants to see: its batches so far are kept (and
+    checked) although fit raised before the epoch's end."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=(64, 1))
+    net = cr.Sequential([cr.Dense(3, 16, rng=0), cr.Dense(16, 16, rng=1), cr.Dense(16, 1, rng=2)])
+    for layer in net.layers:
+        layer.W.value *= 30  # large weights: the gradients explode within the first epoch
+    flow = GradientFlow(warn=False)
+    with pytest.raises(cr.DivergenceError, match="diverged at epoch 1"):
+        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(0.5), epochs=5, batch_size=8, verbose=0,
+                callbacks=[cr.StopOnDivergence(), flow])
+    assert flow.epochs == [0] and flow.array("weight_grad_norm").shape == (1, 3)
+    assert {issue.kind for issue in flow.warnings} == {"exploding"}
+    assert net.history.gradient_flow["epochs"] == [0]

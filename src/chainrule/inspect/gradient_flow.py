@@ -133,6 +133,9 @@ class GradientFlow(Callback):
         self._start_epoch()
 
     def on_epoch_end(self, trainer, epoch, logs):
+        self._close_epoch(epoch)
+
+    def _close_epoch(self, epoch):
         self._read_update_ratios()  # the epoch's last step
         n = max(self._batches, 1)
         sums = _on_host(self._sums)
@@ -142,6 +145,10 @@ class GradientFlow(Callback):
         self._check(epoch)
 
     def on_train_end(self, trainer):
+        if self._batches and trainer.epoch not in self.epochs:
+            # an epoch cut short (training diverged, or a callback before this one raised): its
+            # batches so far are the record of how the gradients blew up
+            self._close_epoch(trainer.epoch)
         for layer in self._layers:
             if "backward" in vars(layer):
                 del layer.backward
