@@ -3,8 +3,9 @@
 The lecture draws 500 points with ``np.random.seed(42)``, labels them ``x0 + x1 > 0``, and
 trains for 1000 epochs with learning rate 0.1. Its update is the gradient of
 ``E = ½ Σ (ŷ - y)²`` (chainrule's ``SumSquaredError``) while the loss it *prints* is the mean
-squared error ``mean((y - ŷ)²) = 2E/n``; both are shown here, with the same initial weights
-the notebook draws, so the printed numbers are the notebook's.
+squared error ``mean((y - ŷ)²) = 2E/n``. This example does the same, training on ``E`` and
+printing ``2E/n``, from the initial weights the notebook draws, so the printed numbers are the
+notebook's.
 
 Run: ``python examples/seed_000_lecture.py``
 """

@@ -119,7 +119,8 @@ def add_training_options(parser: argparse.ArgumentParser, default_epochs: int = 
     group.add_argument("--schedule", choices=SCHEDULES.names(), default=None,
                        help="learning-rate schedule (default: constant)")
     group.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
-                       help="stop when the validation loss has not improved for PATIENCE epochs")
+                       help="hold out a validation part and stop at the (PATIENCE + 1)-th epoch in a row without a "
+                       "better validation loss, keeping the best epoch's weights")
     group.add_argument("--seed", type=non_negative_int, default=0,
                        help="random seed (>= 0) for weights, splits and shuffling (default: 0)")
     group.add_argument("--quiet", action="store_true", help="no progress output")

@@ -341,7 +341,7 @@ def _trace_step(work: Sequential, groups, X_arr, targets, loss_obj, lr, l1, l2):
 def _dense_groups(net: Sequential):
     """``[(Dense, Activation or None), ...]``: the lecture's layers; raises for anything else."""
     groups = []
-    for i, layer in enumerate(net.layers):
+    for i, layer in enumerate(net.layers, start=1):  # 1-based, as the docs and gradcheck number layers
         if isinstance(layer, Dropout) and layer.p == 0:
             continue
         if isinstance(layer, Dense):
