@@ -149,3 +149,77 @@ def test_a_negative_running_variance_does_not_load(tmp_path, saved):
     weights[-1] = -np.ones_like(weights[-1])
     with pytest.raises(ValueError, match="running_var.*a variance cannot be negative"):
         net.set_weights(weights)
+
+
+# -- from a review of the checks above ------------------------------------------------------------
+
+def test_a_custom_multiclass_loss_round_trips(tmp_path, monkeypatch):
+    from chainrule.losses import LOSSES, CrossEntropy
+
+    monkeypatch.setattr(LOSSES, "_classes", dict(LOSSES._classes))  # the class registers only for this test
+    monkeypatch.setattr(LOSSES, "_canonical", dict(LOSSES._canonical))
+
+    class RenamedCrossEntropy(CrossEntropy):
+        name, aliases = "renamed_ce", ()
+
+    model = NeuralNetClassifier(hidden_layer_sizes=(4,), loss="renamed_ce", epochs=2, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(cr.load(model.save(tmp_path / "m.chainrule")).predict_proba(X),
+                                  model.predict_proba(X))
+
+
+def test_a_record_claiming_huge_hidden_layers_is_refused_without_building_them(tmp_path, saved):
+    bad = rewrite_record(saved[0], tmp_path / "bad.chainrule",
+                         set_key("estimator", "params", "hidden_layer_sizes", value=[10**6, 10**6]))
+    with pytest.raises(ModelFileError, match=r"hidden_layer_sizes=\(1000000, 1000000\).*build another network.*"
+                                             r"chainrule.load_network\(path\) reads the network alone"):
+        cr.load(bad)  # a MemoryError (or gigabytes filled) if the check built the claimed network
+
+
+def test_a_negative_variance_inside_a_residual_block_is_refused():
+    net = cr.mlp([3, 4, 4, 1], rng=0, batch_norm=True, residual=True)
+    weights = net.get_weights()
+    weights[-1] = -np.ones_like(weights[-1])  # the block's BatchNorm running_var
+    with pytest.raises(ValueError, match=r"1.running_var\): running_var holds -1: a variance cannot be negative"):
+        net.set_weights(weights)
+
+
+def test_save_after_a_loss_change_names_the_change():
+    model = NeuralNetClassifier(hidden_layer_sizes=(3,), epochs=2, random_state=0).fit(X, (Y > 0).astype(int))
+    model.set_params(loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"loss \('bce' -> 'cross_entropy'\) changed since it was built"):
+        model.save("never-written.chainrule")
+
+
+def test_python_float_as_dtype_is_saved(tmp_path):
+    model = NeuralNetRegressor(hidden_layer_sizes=(3,), dtype=float, epochs=2, random_state=0).fit(X, X[:, 0])
+    assert cr.load(model.save(tmp_path / "m.chainrule")).get_params()["dtype"] == "float64"
+
+
+def test_a_partial_fit_refused_for_its_data_leaves_the_optimizer_as_it_was():
+    """X beyond float32's range is refused before the optimizer takes the new learning rate:
+    restoring the estimator's attributes would not restore the optimizer object."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(60, 3))
+    labels = (data[:, 0] > 0).astype(int)
+    model = NeuralNetClassifier(hidden_layer_sizes=(4,), dtype="float32", optimizer="sgd", learning_rate=0.01,
+                                random_state=0).partial_fit(data, labels, classes=[0, 1])
+    model.set_params(learning_rate=1.0)
+    huge = data.copy()
+    huge[0, 0] = 1e39
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        model.partial_fit(huge, labels)
+    model.set_params(learning_rate=0.01).partial_fit(data, labels)
+    assert model._optimizer.lr == pytest.approx(0.01)
+
+
+def test_the_target_range_counts_every_output_and_spares_huber():
+    """The sum of squared errors runs over n·k values; Huber squares only small errors."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(10, 3))
+    limit = np.sqrt(np.finfo(np.float32).max / (4 * 10))  # the old limit, for one output
+    net = cr.mlp([3, 4, 8], "tanh", rng=0, dtype="float32")
+    with pytest.raises(ValueError, match="squared error overflows float32"):
+        net.fit(data, np.full((10, 8), 0.9 * limit), loss="mse", epochs=1, verbose=0)
+    huber = cr.mlp([3, 4, 1], "tanh", rng=0, dtype="float32")
+    history = huber.fit(data, np.full((10, 1), 0.9 * limit), loss="huber", epochs=1, verbose=0)
+    assert np.isfinite(history.loss[0])

@@ -157,3 +157,17 @@ def test_the_epoch_in_which_training_diverged_is_recorded():
     assert flow.epochs == [0] and flow.array("weight_grad_norm").shape == (1, 3)
     assert {issue.kind for issue in flow.warnings} == {"exploding"}
     assert net.history.gradient_flow["epochs"] == [0]
+
+
+def test_the_backward_hooks_are_removed_when_a_warning_is_an_error():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=(64, 1))
+    net = cr.mlp([3, 8, 8, 8, 8, 8, 1], activation="sigmoid", rng=0, dtype="float32")
+    flow = GradientFlow(warn=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(cr.DivergenceError):
+            net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(1e3), epochs=3, batch_size=8, verbose=0,
+                    callbacks=[flow])
+    assert not any("backward" in vars(layer) for layer in net.layers)  # no hook left to record later fits
+    assert net.history.gradient_flow is not None and flow.epochs == [0]

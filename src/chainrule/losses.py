@@ -42,6 +42,7 @@ class Loss:
         LOSSES.add_if_named(cls)
 
     squared_error_sum = None  # Σ(ŷ - y)² of the last evaluate, where a loss has it for free
+    squares_errors = False  # the loss sums squared errors: fit refuses targets whose squares overflow
 
     def uninformed(self, n_outputs: int) -> float | None:
         """The loss of a network whose outputs are all 0 (logits: equal probabilities), for
@@ -163,6 +164,7 @@ class MSE(Loss):
     """Mean squared error over all elements: ``mean((ŷ - y)²)``; dL/dŷ = 2(ŷ - y)/(n k)."""
 
     name, aliases = "mse", ("mean_squared_error",)
+    squares_errors = True
     formula = "L = (1/(n k)) Σ (ŷ - y)²"
     convention = "MSE: mean of (ŷ - y)² over all n·k elements; dL/dŷ = 2(ŷ - y)/(n·k)"
 
@@ -189,6 +191,7 @@ class SumSquaredError(Loss):
 
     name, aliases = "sse", ("sum_squared_error", "half_sse")
     reduction = "sum"
+    squares_errors = True
     formula = "E = ½ Σ (ŷ - y)²"
     convention = "½·sum of squared errors over all samples and outputs; dE/dŷ = ŷ - y"
 

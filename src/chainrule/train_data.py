@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .losses import REGRESSION, Loss
+from .losses import Loss
 from .validation import check_sample_weight
 from .validation import as_float_array
 
@@ -30,18 +30,19 @@ def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
         raise ValueError(f"{name} has {X.shape[0]} samples but {yname} has {y_arr.shape[0]}")
     n_outputs = net.n_outputs if net.n_outputs is not None else (1 if y_arr.ndim == 1 else y_arr.shape[1])
     targets = loss.check_targets(y_arr, n_outputs)
+    if loss.squares_errors:  # before the cast, which would turn a value past float32's range into inf
+        check_target_range(yname, targets, net.dtype)
     if not loss.integer_targets(targets):
         targets = targets.astype(net.dtype, copy=False)
-    if loss.task == REGRESSION:
-        check_target_range(yname, targets, net.dtype)
     weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0]).astype(net.dtype)
     return X, targets, weights
 
 
 def check_target_range(name: str, y, dtype) -> None:
-    """Refuse regression targets so large that their squared errors (the loss, R²'s sums)
-    overflow ``dtype`` before training can start: beyond ``sqrt(max / (4 n))``."""
-    limit = float(np.sqrt(np.finfo(dtype).max / (4 * y.shape[0])))
+    """Refuse regression targets so large that the sum of their squared errors (the loss,
+    R²'s sums) overflows ``dtype`` before training can start: beyond ``sqrt(max / (4 n k))``
+    for n rows of k targets."""
+    limit = float(np.sqrt(np.finfo(dtype).max / (4 * y.size)))
     largest = float(backend.namespace(y).abs(y).max())
     if largest > limit:
         raise ValueError(f"{name} has a value of magnitude {largest:.3g}; beyond {limit:.3g} its squared error "

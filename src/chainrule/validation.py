@@ -71,9 +71,10 @@ def as_float_array(name: str, data, dtype=np.float64, *, ndim: tuple[int, ...] =
             raise
         check_finite(name, array)  # a NaN or infinity of the data itself is named as such
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
-        raise ValueError(f"{name} has {array[where]:.6g} at index {where if len(where) > 1 else where[0]}, beyond "
-                         f"the range of {np.dtype(dtype).name} (±{np.finfo(dtype).max:.3g}): rescale it, or use "
-                         "float64") from None
+        remedy = "rescale it" + (", or use float64" if np.dtype(dtype).itemsize < 8 else "")
+        shown = np.format_float_scientific(array[where], precision=5, trim="-")  # a long double's 1e400 too
+        raise ValueError(f"{name} has {shown} at index {where if len(where) > 1 else where[0]}, beyond "
+                         f"the range of {np.dtype(dtype).name} (±{np.finfo(dtype).max:.3g}): {remedy}") from None
     return converted
 
 

@@ -30,7 +30,7 @@ from ..losses import LOSSES
 from ..network import mlp
 from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
-from ..validation import check_fraction, check_positive, check_sample_weight
+from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
 from .holdout import holdout_size, holdout_split
 
 FLOAT_DTYPES = [np.float64, np.float32]
@@ -66,7 +66,8 @@ def all_or_nothing(method):
     that fail after ``classes_``, ``n_features_in_`` or ``n_outputs_`` were set for the new
     data must not leave them describing a network the estimator does not have (its
     predictions and model files would be wrong). A run that diverged is the exception: it
-    keeps the network it trained, at its last good weights (``DivergenceError``)."""
+    keeps the network it trained, at its last good weights (``DivergenceError``). Objects
+    changed in place are not restored: ``_train`` makes its checks before it changes any."""
 
     @functools.wraps(method)
     def attempt(self, *args, **kwargs):
@@ -290,10 +291,13 @@ class NeuralNetBase(BaseEstimator):
         check_positive("learning_rate", self.learning_rate)
 
     # -- extension points ----------------------------------------------------------------------
-    def _build_network(self, n_inputs: int, n_outputs: int):
-        """The network this estimator trains (the one place that sets the architecture)."""
-        return mlp([n_inputs, *hidden_sizes(self.hidden_layer_sizes), n_outputs], activation=self.activation,
-                   init=self.init, rng=self._rng, dtype=self._dtype(), device=self.device,
+    def _build_network(self, n_inputs: int, n_outputs: int, hidden=None, device=None):
+        """The network this estimator trains (the one place that sets the architecture);
+        ``hidden`` and ``device`` replace ``hidden_layer_sizes`` and ``device`` (a model file's
+        check builds the same architecture at small widths on the CPU)."""
+        hidden = hidden_sizes(self.hidden_layer_sizes) if hidden is None else hidden
+        return mlp([n_inputs, *hidden, n_outputs], activation=self.activation,
+                   init=self.init, rng=self._rng, dtype=self._dtype(), device=device or self.device,
                    batch_norm=self.batch_norm, dropout=self.dropout, residual=self.residual)
 
     def _loss_name(self) -> str:
@@ -335,7 +339,9 @@ class NeuralNetBase(BaseEstimator):
             sample_weight = np.full(X.shape[0], float(sample_weight))
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        # what fit would refuse, refused before the network is built (a failed fit must not look fitted)
+        # what fit would refuse, refused before the network is built or the optimizer changed (a
+        # failed fit leaves the estimator as it was: all_or_nothing restores attributes, not objects)
+        X = as_float_array("X", X, self._dtype(), ndim=(2,))  # a value beyond float32's range, named
         kernels_cpu.check_setting()
         batch_bounds(X.shape[0], min(int(self.batch_size or X.shape[0]), X.shape[0]), 2 if self.batch_norm else 1)
         n_val = self._n_validation(X.shape[0]) if self.early_stopping else 0

@@ -31,8 +31,8 @@ def _json_param(name, value):
         return value
     if isinstance(value, np.bool_):
         return bool(value)
-    if name == "dtype" and (isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))):
-        return np.dtype(value).name  # np.float32 and np.dtype("float32") are "float32"
+    if name == "dtype" and isinstance(value, (np.dtype, type)):
+        return np.dtype(value).name  # np.float32, np.dtype("float32"): "float32"; float: "float64"
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
@@ -67,11 +67,11 @@ def estimator_record(estimator) -> dict:
         raise TypeError(f"{name} is not one of chainrule's estimators ({', '.join(estimator_classes())}); "
                         "save its .network_ instead")
     check_is_fitted(estimator, "network_")
-    _check_state_matches_network(estimator)
     # the device is where training runs, not part of the file (a model loads on the CPU unless
     # load is given another device); dtype=None is checked against the network's device
     estimator._check_same_network("save writes get_params() beside the fitted network", "fit again first",
                                   ignore=("device",))
+    _check_state_matches_network(estimator)
     params = {key: _json_param(key, value) for key, value in estimator.get_params(deep=False).items()}
     state = {
         "n_features_in_": int(estimator.n_features_in_),
@@ -109,37 +109,65 @@ def _check_fitted_loss(estimator, network, where: str) -> None:
     """The loss the network was trained with (which predictions follow) must suit the
     estimator: a classification loss with the outputs its classes need and no final
     sigmoid/softmax it applies itself, or a regression loss."""
-    from ..losses import LOSSES
+    from ..losses import MULTICLASS, REGRESSION, Hinge
     from ..train_data import check_loss_head
 
-    if network.loss is None:
+    loss = network.loss
+    if loss is None:
         raise ValueError(f"{where}: the file has no loss record, which the estimator's predictions follow")
-    name = network.loss.name
-    if (LOSSES.get(name).task == "regression") != (estimator._task == "regression"):
+    name = loss.name
+    if (loss.task == REGRESSION) != (estimator._task == "regression"):
         raise ValueError(f"{where}: {type(estimator).__name__} needs a {estimator._task} loss, the network "
                          f"was trained with {name!r}")
     if estimator._task == "classification":
         k = len(estimator.classes_)
-        needed = k if name == "cross_entropy" or (name == "hinge" and k > 2) else 1
-        if name == "bce" and k != 2:
-            raise ValueError(f"{where}: loss 'bce' is for 2 classes, the record has {k}")
+        one_vs_rest = isinstance(loss, Hinge) and k > 2
+        needed = k if loss.task == MULTICLASS or one_vs_rest else 1
+        if needed == 1 and k != 2:
+            raise ValueError(f"{where}: loss {name!r} is for 2 classes, the record has {k}")
         if network.n_outputs != needed:
             raise ValueError(f"{where}: {k} classes under loss {name!r} need {needed} network output(s), "
                              f"the network has {network.n_outputs}")
     check_loss_head(network, network.loss)
 
 
+#: Layer config keys that hold a width.
+_WIDTH_KEYS = ("n_in", "n_out", "n_features")
+
+
 def _check_parameters_describe(estimator, network, where: str) -> None:
     """The network the recorded parameters build must be the file's, layer for layer (types
     and configs; weights aside): otherwise ``get_params``, ``clone`` and a re-saved file
-    would describe another network."""
+    would describe another network.
+
+    Both are compared at small widths: every width is replaced by its rank among the
+    network's widths (input, hidden, output), which keeps what depends on widths being
+    equal (a residual block's projection), so the check builds a network of a few dozen
+    weights on the CPU whatever size the file's is, or its record claims."""
+    from .base import hidden_sizes
     from ..layers import layer_to_spec
 
-    reference = estimator._build_network(network.n_inputs, network.n_outputs)
-    if [layer_to_spec(layer) for layer in reference.layers] != [layer_to_spec(layer) for layer in network.layers]:
+    widths = [network.n_inputs, *hidden_sizes(estimator.hidden_layer_sizes), network.n_outputs]
+    rank = {width: i for i, width in enumerate(sorted(set(widths)), start=1)}
+    reference = estimator._build_network(rank[widths[0]], rank[widths[-1]], hidden=[rank[w] for w in widths[1:-1]],
+                                         device="cpu")
+    expected = [layer_to_spec(layer) for layer in reference.layers]
+    if _at_ranks([layer_to_spec(layer) for layer in network.layers], rank) != expected:
         shown = ", ".join(f"{key}={getattr(estimator, key)!r}" for key in
                           ("hidden_layer_sizes", "activation", "batch_norm", "dropout", "residual"))
-        raise ValueError(f"{where}: the parameters ({shown}) build another network than the file's layers")
+        raise ValueError(f"{where}: the parameters ({shown}) build another network than the file's layers "
+                         "(chainrule.load_network(path) reads the network alone)")
+
+
+def _at_ranks(value, rank: dict):
+    """``value`` (layer specs, nested) with every width replaced by its rank (None where a
+    width is not among the ranked ones: then the specs cannot match)."""
+    if isinstance(value, dict):
+        return {key: (rank.get(item) if key in _WIDTH_KEYS and type(item) is int else _at_ranks(item, rank))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_at_ranks(item, rank) for item in value]
+    return value
 
 
 def _list_of(record: dict, key: str, kind, where: str) -> list:

@@ -282,7 +282,7 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
     notes, kinks = _kink_notes(layers, activations, eps)
     if rounding > tol / 10:
         notes.append(f"rounding: the objective is large, so each central difference carries a rounding error of "
-                     f"about {rounding:.1g} (machine precision × |L| / eps), near tol {tol:g}: a larger eps (a "
+                     f"about {rounding:.1g} (machine precision × |L| / eps), over a tenth of tol {tol:g}: a larger eps (a "
                      "quadratic loss has no truncation error at any eps) or smaller data make the check sharper")
     return GradcheckReport(kinks=kinks, rounding_error=rounding, entries=entries, eps=float(eps), tol=float(tol), objective=objective.description,
                            n_samples=int(X.shape[0]), notes=notes)

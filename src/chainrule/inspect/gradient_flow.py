@@ -137,22 +137,26 @@ class GradientFlow(Callback):
 
     def _close_epoch(self, epoch):
         self._read_update_ratios()  # the epoch's last step
-        n = max(self._batches, 1)
         sums = _on_host(self._sums)
         self.epochs.append(epoch)
         for stat in STATS:
+            n = max(self._ratios if stat == "update_ratio" else self._batches, 1)
             getattr(self, stat).append([v / n for v in sums[stat]])
         self._check(epoch)
 
     def on_train_end(self, trainer):
-        if self._batches and trainer.epoch not in self.epochs:
-            # an epoch cut short (training diverged, or a callback before this one raised): its
-            # batches so far are the record of how the gradients blew up
-            self._close_epoch(trainer.epoch)
-        for layer in self._layers:
-            if "backward" in vars(layer):
-                del layer.backward
-        trainer.history.gradient_flow = self.to_dict()
+        try:
+            if self._batches and trainer.epoch not in self.epochs:
+                # an epoch cut short (training diverged, or a callback before this one raised):
+                # its batches so far are the record of how the gradients blew up; its last step
+                # is not read, since the weights were taken back since
+                self._stepped = False
+                self._close_epoch(trainer.epoch)
+        finally:  # a warning turned into an error must not leave the hooks in place
+            for layer in self._layers:
+                if "backward" in vars(layer):
+                    del layer.backward
+            trainer.history.gradient_flow = self.to_dict()
 
     # -- results ------------------------------------------------------------------------------
     def array(self, stat: str) -> np.ndarray:
@@ -175,6 +179,7 @@ class GradientFlow(Callback):
         size = len(self._layers)
         self._sums = {stat: [0.0] * size for stat in STATS}
         self._batches = 0
+        self._ratios = 0  # optimizer steps read: one per batch, but for a diverged epoch's last
 
     def _recording_backward(self, layer: Dense, index: int):
         method = type(layer).backward
@@ -217,6 +222,7 @@ class GradientFlow(Callback):
             self._sums["update_ratio"][i] += _ratio(_norm(w - previous), _norm(previous))
             previous[...] = w
         self._stepped = False
+        self._ratios += 1
 
     def _check(self, epoch: int):
         norms, signals = self.weight_grad_norm[-1], self.dz_norm[-1]

@@ -106,6 +106,11 @@ class Residual(Layer):
     def buffers(self):
         return {f"{i}.{k}": v for i, layer in enumerate(self.sublayers()) for k, v in layer.buffers().items()}
 
+    def check_buffer(self, name, value):
+        index, _, inner = name.partition(".")  # "1.running_var": the block's second layer's buffer
+        if index.isdigit() and int(index) < len(self.sublayers()):
+            self.sublayers()[int(index)].check_buffer(inner, value)
+
     def cast(self, xp, dtype):
         for layer in self.sublayers():
             layer.cast(xp, dtype)
