@@ -34,6 +34,13 @@ def layer_sizes(sizes):
     return [sizes.w3_features, *sizes.w3_hidden, sizes.w3_classes]
 
 
+def initial_network(sizes, device: str = "cpu"):
+    """chainrule's W3 network at its initial weights (float32, seeded)."""
+    import chainrule as cr
+
+    return cr.mlp(layer_sizes(sizes), activation="relu", rng=0, dtype="float32", device=device)
+
+
 def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = None):
     """Set up ``tool`` on (X, y) and return a function training one epoch."""
     batch = batch_size or sizes.w3_batch
@@ -41,7 +48,7 @@ def build(tool: str, X, y, sizes, device: str = "cpu", batch_size: int | None = 
         import chainrule as cr
         from chainrule import kernels_cpu
 
-        net = cr.mlp(layer_sizes(sizes), activation="relu", rng=0, dtype="float32", device=device)
+        net = initial_network(sizes, device)
         mode = "numpy" if tool == NUMPY_KERNELS else kernels_cpu.mode()
 
         def epoch():

@@ -85,3 +85,17 @@ def test_the_gpu_benchmark_says_what_it_needs_without_a_gpu():
                           timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and "needs an NVIDIA GPU with CuPy" in done.stderr
+
+
+def test_the_w3_floor_experiment_runs():
+    import pytest
+
+    pytest.importorskip("numba")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "w3_floor.py"), "--quick"],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for line in ("chainrule", "fused loop", "matrix products only", "chainrule / fused loop:"):
+        assert line in done.stdout
+    losses = [float(part.split()[-1]) for part in done.stdout.splitlines() if "first-epoch loss" in part]
+    assert len(losses) == 2 and all(1.5 < value < 3.5 for value in losses)  # ten random classes: about ln 10
+    assert abs(losses[0] - losses[1]) < 1e-3  # the same start and shuffle: the same training
