@@ -240,3 +240,12 @@ def test_a_large_loss_puts_failures_within_rounding_down_to_rounding():
     assert gradcheck(net, X, y.reshape(-1, 1), "mse", eps=1e-3).passed  # exact for a quadratic loss
     small = gradcheck(net, X / 100, y.reshape(-1, 1) / 100, "mse")
     assert small.passed and small.notes == []
+
+
+def test_without_input_checks_a_kink_after_the_failing_layer_is_named():
+    net = cr.Sequential([cr.Dense(2, 2, rng=0), cr.ReLU(), cr.Dense(2, 1, rng=1)])
+    net.layers[0].W.value[...] = np.eye(2)
+    net.layers[0].b.value[...] = 0.0
+    report = gradcheck(net, np.array([[0.0, 1.0], [2.0, -1.0]]), np.array([[1.0], [0.0]]), "mse", inputs=False)
+    assert not report.passed and report.kinks == [2]
+    assert report.origin().endswith("; layer 2, after it, has inputs at its kink (see the note), which alone can do this")

@@ -165,6 +165,11 @@ class GradcheckReport:
             text = f"It starts at {where}: every tensor nearer the output passed, so look at that layer's backward"
         if not any(e.kind == "input" for e in self.entries):
             text += " or at a layer after it (inputs=True checks each layer's input gradient on its own)"
+            after = min((e.position for e in self.entries if e.passed and e.position > first.position),
+                        default=last_position + 1)
+            kinked = [k for k in self.kinks if first.position < k < after]
+            if kinked:
+                text += f"; layer {kinked[0]}, after it, has inputs at its kink (see the note), which alone can do this"
         return text
 
     def table(self) -> str:
