@@ -142,6 +142,28 @@ def _gemm_epoch(X, sizes, batch):
     return run
 
 
+def layer_shapes(sizes) -> list:
+    """``(n_out, n_in)`` of every Dense layer's W."""
+    dims = layer_sizes(sizes)
+    return [(n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])]
+
+
+def parameter_count(shapes) -> int:
+    return sum(n_out * n_in + n_out for n_out, n_in in shapes)
+
+
+def flat_views(buffer, shapes):
+    """``(weights, biases)``: views of one flat buffer, W[1], b[1], W[2], b[2], ... in turn (as
+    chainrule keeps its parameters and their gradients)."""
+    weights, biases, offset = [], [], 0
+    for n_out, n_in in shapes:
+        weights.append(buffer[offset:offset + n_out * n_in].reshape(n_out, n_in))
+        offset += n_out * n_in
+        biases.append(buffer[offset:offset + n_out])
+        offset += n_out
+    return weights, biases
+
+
 def flops_per_epoch(sizes, n_samples: int | None = None) -> float:
     """Matrix-product FLOPs of one epoch (forward 1×, backward 2× except the input layer's dX)."""
     dims = layer_sizes(sizes)
@@ -158,21 +180,14 @@ def _numpy_epoch(X, y, sizes, batch):
     and nothing else: no input checks, metric, history, callbacks or divergence checks."""
     import math
 
-    dims = layer_sizes(sizes)
     rng = np.random.default_rng(0)
-    shapes = [(n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])]
-    total = sum(o * i + o for o, i in shapes)
-    flat, grad, m, v, scratch = (np.zeros(total, np.float32) for _ in range(5))
-    weights, biases, dweights, dbiases, offset = [], [], [], [], 0
-    for n_out, n_in in shapes:
-        weights.append(flat[offset:offset + n_out * n_in].reshape(n_out, n_in))
-        dweights.append(grad[offset:offset + n_out * n_in].reshape(n_out, n_in))
-        offset += n_out * n_in
-        biases.append(flat[offset:offset + n_out])
-        dbiases.append(grad[offset:offset + n_out])
-        offset += n_out
-        limit = math.sqrt(6.0 / (n_in + n_out))
-        weights[-1][...] = rng.uniform(-limit, limit, (n_out, n_in))
+    shapes = layer_shapes(sizes)
+    flat, grad, m, v, scratch = (np.zeros(parameter_count(shapes), np.float32) for _ in range(5))
+    weights, biases = flat_views(flat, shapes)
+    dweights, dbiases = flat_views(grad, shapes)
+    for W in weights:
+        limit = math.sqrt(6.0 / sum(W.shape))
+        W[...] = rng.uniform(-limit, limit, W.shape)
     n, last = X.shape[0], len(shapes) - 1
     ones = np.ones(batch, np.float32)
     zeros = {n_out: np.zeros((batch, n_out), np.float32) for n_out, _ in shapes}

@@ -79,21 +79,12 @@ def _kernels():
 def fused_epoch(X, y, sizes, lr: float = 1e-3, seed: int = 0):
     """One-epoch training function: 784-256-128-10 ReLU, softmax cross-entropy, Adam, float32."""
     bias_relu, bias_add, relu_mask, column_sums, adam = _kernels()
-    dims, batch = w3.layer_sizes(sizes), sizes.w3_batch
-    shapes = [(n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])]
-    total = sum(o * i + o for o, i in shapes)
-    flat, grad, m, v = (np.zeros(total, np.float32) for _ in range(4))
+    batch, shapes = sizes.w3_batch, w3.layer_shapes(sizes)
+    flat, grad, m, v = (np.zeros(w3.parameter_count(shapes), np.float32) for _ in range(4))
     rng = np.random.default_rng(seed)
-    start = w3.initial_network(sizes).get_weights()  # chainrule's initial weights: the same start
-    weights, biases, dweights, dbiases, offset = [], [], [], [], 0
-    for layer, (n_out, n_in) in enumerate(shapes):
-        weights.append(flat[offset:offset + n_out * n_in].reshape(n_out, n_in))
-        dweights.append(grad[offset:offset + n_out * n_in].reshape(n_out, n_in))
-        offset += n_out * n_in
-        biases.append(flat[offset:offset + n_out])
-        dbiases.append(grad[offset:offset + n_out])
-        offset += n_out
-        weights[-1][...], biases[-1][...] = start[2 * layer], start[2 * layer + 1]
+    weights, biases = w3.flat_views(flat, shapes)
+    dweights, dbiases = w3.flat_views(grad, shapes)
+    flat[...] = np.concatenate([w.ravel() for w in w3.initial_network(sizes).get_weights()])  # chainrule's start
     outputs = [np.empty((batch, n_out), np.float32) for n_out, _ in shapes]
     input_grads = [np.empty((batch, n_in), np.float32) for _, n_in in shapes]
     x_batch = np.empty((batch, X.shape[1]), np.float32)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,32 @@ def targets_for(loss, n: int, k: int, rng: np.random.Generator, one_hot: bool = 
     if loss.name == "hinge":
         return rng.choice([-1.0, 1.0], size=(n, k))
     return rng.normal(size=(n, k))
+
+
+@pytest.fixture
+def one_blas_thread():
+    """Small matrices: one BLAS thread is fastest, and on a shared machine several threads
+    spin-wait for each other (modules opt in with ``pytestmark``)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name, out_dir):
+    """Run ``examples/<name>``'s ``main(out_dir)`` and return what it returns."""
+    import runpy
+
+    return runpy.run_path(str(EXAMPLES / name), run_name="exercise")["main"](out_dir)
+
+
+def assert_png(path, min_bytes=20_000):
+    """``path`` is a real PNG image of at least ``min_bytes``."""
+    path = Path(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > min_bytes
 
 
 @pytest.fixture

@@ -20,13 +20,7 @@ from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
 from chainrule.models import LinearRegressionGD, LinearSVMGD, LogisticRegressionGD
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Small matrices: one BLAS thread is fastest, and on a shared machine several spin-wait."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 # Every check runs; none is skipped or expected to fail. (scikit-learn itself skips

@@ -9,13 +9,7 @@ from sklearn.preprocessing import StandardScaler
 from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Small matrices: one BLAS thread is fastest, and on a shared machine several spin-wait."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,13 @@
 """Seed 002's exercises as runnable examples: each runs, writes its plots and reaches its answer."""
 
 import itertools
-import runpy
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def run_example(name, out_dir):
-    return runpy.run_path(str(EXAMPLES / name), run_name="exercise")["main"](out_dir)
-
-
-def assert_png(path, min_bytes=20_000):
-    path = Path(path)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > min_bytes
+from conftest import EXAMPLES, assert_png, run_example
 
 
 def test_exercise_2_vanishing_gradients(tmp_path, capsys):

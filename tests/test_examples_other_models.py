@@ -1,32 +1,11 @@
 """Seed 002's "Backpropagation in Other ML Models" and "Exploding Gradient Problem" as runnable
 examples: each runs, writes its plots and reaches the numbers it prints."""
 
-import runpy
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import assert_png, run_example
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Full-batch gradient descent on small matrices: one BLAS thread is fastest, and on a
-    shared machine several threads spin-wait for each other."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-def run_example(name, out_dir):
-    return runpy.run_path(str(EXAMPLES / name), run_name="example")["main"](out_dir)
-
-
-def assert_png(path, min_bytes=20_000):
-    path = Path(path)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > min_bytes
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def test_other_models_gradients_and_scikit_learn_parity(tmp_path, capsys):

@@ -20,14 +20,7 @@ from chainrule.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Full-batch gradient descent on small matrices: one BLAS thread is fastest, and on a
-    shared machine several threads spin-wait for each other."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _r2(prediction, y):
