@@ -393,3 +393,18 @@ def test_a_wide_network_in_a_narrow_window_scrolls_instead_of_squeezing(open_pag
     left = page.evaluate("() => document.getElementById('network').getBoundingClientRect().left")
     tags = page.evaluate("() => [...document.querySelectorAll('.feature-col .tag')].map(t => t.getBoundingClientRect().left)")
     assert tags and min(tags) >= left
+
+
+def test_the_loss_stage_shows_the_penalised_loss_with_l2(open_page):
+    page = open_page("/?dataset=moons&layers=4&act=tanh&reg=l2&rate=0.1&seed=3")
+    page.click("#step")
+    wait_for(page, "() => window.playground.state.epoch === 1")
+    page.fill("#explain-index", "0")
+    page.click("#explain-btn")
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
+    trace = page.evaluate("() => window.playground.trace")
+    assert trace["l2"] == 0.1 and trace["loss"]["penalty"] > 0
+    assert trace["loss"]["regularised_value"] == pytest.approx(trace["loss"]["value"] + trace["loss"]["penalty"])
+    page.click("#stage-next")
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Loss'")
+    assert "L_reg = L + penalty = " in page.inner_text("#explain-body")

@@ -91,6 +91,9 @@ export function renderStage(trace, stage) {
     html += formula(`${loss.name}: ${loss.formula}`);
     html += vector(`output A[${L}]`, trace.output) + vector("prediction", trace.prediction) + targetVectors(trace);
     html += `<p class="eq">L = <b>${fmt(loss.value)}</b></p>`;
+    if (loss.penalty) {  // the weight penalty whose gradient the update adds (L1/L2 setting)
+      html += `<p class="eq">L_reg = L + penalty = ${fmt(loss.value)} + ${fmt(loss.penalty)} = <b>${fmt(loss.regularised_value)}</b></p>`;
+    }
     html += `<p class="note">Convention: ${esc(loss.convention)}</p>`;
   } else if (stage === 2) {
     html += formula(trace.loss.gradient);
