@@ -407,4 +407,4 @@ def test_the_loss_stage_shows_the_penalised_loss_with_l2(open_page):
     assert trace["loss"]["regularised_value"] == pytest.approx(trace["loss"]["value"] + trace["loss"]["penalty"])
     page.click("#stage-next")
     wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Loss'")
-    assert "L_reg = L + penalty = " in page.inner_text("#explain-body")
+    assert "L_reg = L + (0.1/2) Σ‖W‖² = " in page.inner_text("#explain-body")

@@ -92,7 +92,8 @@ export function renderStage(trace, stage) {
     html += vector(`output A[${L}]`, trace.output) + vector("prediction", trace.prediction) + targetVectors(trace);
     html += `<p class="eq">L = <b>${fmt(loss.value)}</b></p>`;
     if (loss.penalty) {  // the weight penalty whose gradient the update adds (L1/L2 setting)
-      html += `<p class="eq">L_reg = L + penalty = ${fmt(loss.value)} + ${fmt(loss.penalty)} = <b>${fmt(loss.regularised_value)}</b></p>`;
+      const terms = [trace.l1 ? `${trace.l1} Σ|W|` : "", trace.l2 ? `(${trace.l2}/2) Σ‖W‖²` : ""].filter(Boolean);
+      html += `<p class="eq">L_reg = L + ${terms.join(" + ")} = ${fmt(loss.value)} + ${fmt(loss.penalty)} = <b>${fmt(loss.regularised_value)}</b></p>`;
     }
     html += `<p class="note">Convention: ${esc(loss.convention)}</p>`;
   } else if (stage === 2) {
