@@ -356,13 +356,17 @@ def test_the_page_fits_the_window(open_page, width, height, tmp_path):
         shutil.copy(shot, target / shot.name)
 
 
-def test_empty_or_unreadable_numbers_are_named_not_sent(open_page):
-    page = open_page("/?layers=3&act=tanh")
+def _step_then_explain(page, index: str) -> None:
+    """One training step, then "Explain this point" for training point ``index`` (as typed)."""
     page.click("#step")
     wait_for(page, "() => window.playground.state.epoch === 1")
-    # "Explain this point" with an empty index: a message, not point #0
-    page.fill("#explain-index", "")
+    page.fill("#explain-index", index)
     page.click("#explain-btn")
+
+
+def test_empty_or_unreadable_numbers_are_named_not_sent(open_page):
+    page = open_page("/?layers=3&act=tanh")
+    _step_then_explain(page, "")  # "Explain this point" with an empty index: a message, not point #0
     wait_for(page, "() => document.querySelector('#message').textContent.includes('enter the number of a point')")
     assert page.evaluate("() => window.playground.trace") in (None, {})  # nothing was explained
     # a seed the browser cannot read as a number: the field is named, "got ''" is not shown
@@ -397,10 +401,7 @@ def test_a_wide_network_in_a_narrow_window_scrolls_instead_of_squeezing(open_pag
 
 def test_the_loss_stage_shows_the_penalised_loss_with_l2(open_page):
     page = open_page("/?dataset=moons&layers=4&act=tanh&reg=l2&rate=0.1&seed=3")
-    page.click("#step")
-    wait_for(page, "() => window.playground.state.epoch === 1")
-    page.fill("#explain-index", "0")
-    page.click("#explain-btn")
+    _step_then_explain(page, "0")
     wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
     trace = page.evaluate("() => window.playground.trace")
     assert trace["l2"] == 0.1 and trace["loss"]["penalty"] > 0
