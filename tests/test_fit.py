@@ -483,7 +483,7 @@ def test_early_stopping_says_how_many_epochs_did_not_improve():
     stopper = cr.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)  # nothing improves after epoch 1
     history = net.fit(X, y, epochs=10, callbacks=[stopper], verbose=0)
     assert history.epochs == 2
-    assert history.stop_reason == "early stopping: loss did not improve for 1 epochs in a row (patience 0; best at epoch 1)"
+    assert history.stop_reason == "early stopping: loss did not improve for 1 epoch in a row (patience 0; best at epoch 1)"
 
 
 def test_a_stop_asked_for_in_the_last_epoch_is_no_early_stop():

@@ -270,3 +270,68 @@ def test_blocks_are_views_and_leave_odd_arrays_whole():
     assert len(list(blocks(strided, b))) == 1  # a flat view would be a copy: one piece, the arrays
     small = np.zeros(5)
     assert list(blocks(small, small))[0][0] is small
+
+
+# -- from an audit against PyTorch -------------------------------------------------------------------
+
+def _plateau_rates(schedule, base, losses):
+    return [schedule(epoch, base, monitor) for epoch, monitor in enumerate(losses)]
+
+
+def test_plateau_never_raises_the_rate_and_skips_cuts_below_pytorchs_eps():
+    from chainrule.optim.schedules import ReduceOnPlateau
+
+    # min_lr above the base rate: PyTorch's ReduceLROnPlateau never raises a rate
+    assert _plateau_rates(ReduceOnPlateau(min_lr=0.05, patience=0), 0.01, [1.0] * 5) == [0.01] * 5
+    # a cut smaller than 1e-8 is skipped (PyTorch's eps): the rate stays at 1e-8
+    assert _plateau_rates(ReduceOnPlateau(factor=0.5, patience=0), 1e-8, [1.0] * 5) == [1e-8] * 5
+    # above eps the cuts happen as before, down to min_lr
+    assert _plateau_rates(ReduceOnPlateau(factor=0.5, patience=0, min_lr=0.02), 0.1, [1.0] * 5) == \
+        pytest.approx([0.1, 0.05, 0.025, 0.02, 0.02])
+
+
+def test_plateau_matches_pytorch_over_a_long_run():
+    torch = pytest.importorskip("torch")
+    from chainrule.optim.schedules import ReduceOnPlateau
+
+    losses = [1.0 / (1 + (epoch % 7)) for epoch in range(80)]
+    ours = ReduceOnPlateau(factor=0.5, patience=1)
+    rates = [ours(0, 1e-6, None)] + [ours(epoch + 1, 1e-6, loss) for epoch, loss in enumerate(losses)]
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-6)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+    expected = [1e-6]
+    for loss in losses:
+        theirs.step(loss)
+        expected.append(optimizer.param_groups[0]["lr"])
+    assert rates == pytest.approx(expected, rel=1e-12)
+    assert min(expected) < 2e-8  # the run reaches the rates where the eps rule matters
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: cr.optim.SGD(0.1, momentum=0.9, nesterov="no"), TypeError, "nesterov must be True or False"),
+    (lambda: cr.optim.StepDecay(gamma=1.5), ValueError, r"gamma must be in \(0, 1\]"),
+    (lambda: cr.optim.ExponentialDecay(gamma=2.0), ValueError, r"gamma must be in \(0, 1\]"),
+    (lambda: cr.optim.schedules.ReduceOnPlateau(factor=1), ValueError, r"factor must be in \(0, 1\)"),
+    (lambda: cr.optim.schedules.ReduceOnPlateau(factor=0), ValueError, r"factor must be in \(0, 1\)"),
+    (lambda: cr.optim.schedules.ReduceOnPlateau(threshold=1), ValueError, r"threshold must be in \[0, 1\)"),
+    (lambda: cr.optim.AdamW(0.5, weight_decay=3), ValueError, "lr × weight_decay must be below 1"),
+], ids=["nesterov_text", "step_gamma", "exp_gamma", "factor_1", "factor_0", "threshold_1", "adamw_shrink"])
+def test_settings_that_make_no_sense_are_refused(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_the_gradient_norm_is_read_before_any_clipping_and_survives_overflow():
+    p = Parameter(np.zeros(2), "W")
+    p.grad[...] = [3.0, 4.0]
+    sgd = cr.optim.SGD(1.0, clip_value=1.0, clip_norm=100.0)
+    sgd.step([p])
+    assert sgd.last_grad_norm == pytest.approx(5.0)  # not the value-clipped gradient's 1.414
+    sgd.reset()
+    assert sgd.last_grad_norm is None
+    big = Parameter(np.zeros(3, dtype=np.float32), "W")
+    big.grad[...] = [3e19, -3e19, 1.0]  # finite, but its squares overflow float32
+    clipped = cr.optim.SGD(1.0, clip_norm=1.0)
+    clipped.step([big])
+    assert np.isfinite(clipped.last_grad_norm) and clipped.last_grad_norm == pytest.approx(3e19 * math.sqrt(2), rel=1e-5)
+    np.testing.assert_allclose(big.value, [-math.sqrt(0.5), math.sqrt(0.5), 0.0], atol=1e-6)  # rescaled, not zeroed

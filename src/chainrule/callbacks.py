@@ -93,7 +93,7 @@ class EarlyStopping(Callback):
         a row (as scikit-learn's ``n_iter_no_change`` and PyTorch's ``ReduceLROnPlateau``
         count).
     min_delta : float
-        The smallest decrease that counts as an improvement.
+        An improvement is a decrease of more than ``min_delta`` (as in Keras).
     restore_best : bool
         Put back the weights (and BatchNorm statistics) of the best epoch when training
         ends: for a validation value, those the epoch ended with (on which it was measured); for a
@@ -153,7 +153,7 @@ class EarlyStopping(Callback):
                 trainer.stop_training = True
                 best = "no epoch gave a number" if self.best_epoch is None else f"best at epoch {self.best_epoch + 1}"
                 trainer.history.stop_reason = (
-                    f"early stopping: {self._key} did not improve for {self._wait} epochs in a row "
+                    f"early stopping: {self._key} did not improve for {self._wait} epoch{'s' if self._wait != 1 else ''} in a row "
                     f"(patience {self.patience}; {best})"
                 )
 

@@ -140,6 +140,9 @@ class AdamW(Adam):
     def __init__(self, lr=None, weight_decay: float = 0.01, **kwargs):
         super().__init__(lr, **kwargs)
         self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+        if self.base_lr * self.weight_decay >= 1:
+            raise ValueError(f"lr × weight_decay must be below 1 (each step multiplies the weights by "
+                             f"1 − lr·weight_decay), got {self.base_lr:g} × {self.weight_decay:g}")
 
     def step(self, params):
         if self.weight_decay:

@@ -116,6 +116,7 @@ class Optimizer:
         """Forget all state: moments, step count and the rate in force (back to the base
         rate). ``fit`` calls it after a divergence, whose moments hold the blow-up."""
         self.iterations, self.epoch, self.lr = 0, 0, self.base_lr
+        self._last_grad_norm = None
         self._params = self._states = None
         self._flat = self._flat_state = None
 
@@ -161,17 +162,21 @@ class Optimizer:
         return out
 
     def _clipped(self, grads):
+        if self.clip_norm is not None and self.clip_value is not None:
+            self._last_grad_norm = _global_norm(grads)  # as documented: before any clipping
         if self.clip_value is not None:
             grads = [namespace(g).clip(g, -self.clip_value, self.clip_value) for g in grads]
         if self.clip_norm is not None:
             xp = namespace(grads[0])
             if xp is not np:  # on a device: no sync per step, the factor is a device scalar
                 total = xp.sqrt(sum(xp.vdot(g.ravel(), g.ravel()) for g in grads))
-                self._last_grad_norm = total
+                if self.clip_value is None:
+                    self._last_grad_norm = total
                 factor = xp.minimum(1.0, self.clip_norm / (total + 1e-12))
                 return [g * factor for g in grads]
-            total = math.sqrt(sum(float((g * g).sum()) for g in grads))
-            self._last_grad_norm = total
+            total = _global_norm(grads)
+            if self.clip_value is None:
+                self._last_grad_norm = total
             if total > self.clip_norm:
                 factor = self.clip_norm / (total + 1e-12)
                 grads = [g * factor for g in grads]
@@ -234,3 +239,18 @@ def blocks(*arrays):
 def get_optimizer(spec, **kwargs) -> Optimizer:
     """An Optimizer from a registry name (with constructor ``kwargs``) or an instance."""
     return OPTIMIZERS.create(spec, base=Optimizer, **kwargs)
+
+
+def _global_norm(grads) -> float:
+    """‖g‖ over every array of ``grads`` (NumPy) as a float; finite whenever the entries are,
+    even where the sum of squares would overflow (then computed on the entries over their
+    largest magnitude), so clipping rescales such a gradient instead of zeroing it."""
+    with np.errstate(over="ignore"):
+        total = math.sqrt(sum(float((g * g).sum()) for g in grads))
+    if math.isfinite(total):
+        return total
+    largest = max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
+    if not math.isfinite(largest) or largest == 0:
+        return total
+    with np.errstate(over="ignore"):
+        return largest * math.sqrt(sum(float(((g / largest) ** 2).sum()) for g in grads))

@@ -42,7 +42,7 @@ class StepDecay(Schedule):
 
     def __init__(self, step_size: int = 10, gamma: float = 0.1):
         self.step_size = check_positive("step_size", step_size, integer=True)
-        self.gamma = check_positive("gamma", gamma)
+        self.gamma = check_fraction("gamma", gamma, lower_open=True, upper_open=False)  # a decay: at most 1
 
     def __call__(self, epoch, base_lr, monitor=None):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -54,7 +54,7 @@ class ExponentialDecay(Schedule):
     name, aliases = "exponential", ("exp",)
 
     def __init__(self, gamma: float = 0.99):
-        self.gamma = check_positive("gamma", gamma)
+        self.gamma = check_fraction("gamma", gamma, lower_open=True, upper_open=False)  # a decay: at most 1
 
     def __call__(self, epoch, base_lr, monitor=None):
         return base_lr * self.gamma**epoch
@@ -99,17 +99,17 @@ class CosineDecay(Schedule):
 class ReduceOnPlateau(Schedule):
     """Multiply the rate by ``factor`` when the monitored loss has not improved by
     more than ``threshold`` (relative) for more than ``patience`` epochs in a row (as PyTorch's
-    ``ReduceLROnPlateau``)."""
+    ``ReduceLROnPlateau``): never below ``min_lr``, never above the base rate, and a cut of less
+    than ``EPS`` is skipped."""
 
     name, aliases = "plateau", ("reduce_on_plateau",)
+    EPS = 1e-8  # PyTorch's eps
 
     def __init__(self, factor: float = 0.1, patience: int = 10, min_lr: float = 0.0, threshold: float = 1e-4):
-        self.factor = check_fraction("factor", factor)
-        if self.factor == 0:
-            raise ValueError("factor must be in (0, 1), got 0")
+        self.factor = check_fraction("factor", factor, lower_open=True)
         self.patience = check_positive("patience", patience, integer=True, allow_zero=True)
         self.min_lr = check_positive("min_lr", min_lr, allow_zero=True)
-        self.threshold = check_positive("threshold", threshold, allow_zero=True)
+        self.threshold = check_fraction("threshold", threshold)
         self.reset()
 
     def reset(self):
@@ -120,15 +120,18 @@ class ReduceOnPlateau(Schedule):
     def __call__(self, epoch, base_lr, monitor=None):
         if epoch == 0:
             self.reset()
+        current = min(base_lr, max(base_lr * self._scale, self.min_lr))
         if monitor is not None and math.isfinite(monitor):
             if monitor < self._best * (1.0 - self.threshold):
                 self._best, self._bad_epochs = monitor, 0
             else:
                 self._bad_epochs += 1
                 if self._bad_epochs > self.patience:
-                    self._scale *= self.factor
                     self._bad_epochs = 0
-        return max(base_lr * self._scale, self.min_lr)
+                    reduced = max(current * self.factor, self.min_lr)
+                    if current - reduced > self.EPS:
+                        self._scale, current = reduced / base_lr, reduced
+        return current
 
     def get_config(self):
         return {k: getattr(self, k) for k in ("factor", "patience", "min_lr", "threshold")}

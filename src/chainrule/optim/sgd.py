@@ -4,6 +4,8 @@ results bit for bit."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import cpu_kernels, fused
 from ..validation import check_fraction
 from .base import Optimizer, blocks
@@ -31,6 +33,8 @@ class SGD(Optimizer):
     def __init__(self, lr=None, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(lr, **kwargs)
         self.momentum = check_fraction("momentum", momentum)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
