@@ -409,3 +409,17 @@ def test_the_loss_stage_shows_the_penalised_loss_with_l2(open_page):
     page.click("#stage-next")
     wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Loss'")
     assert "L_reg = L + (0.1/2) Σ‖W‖² = " in page.inner_text("#explain-body")
+
+
+def test_a_trace_is_cleared_when_the_data_or_settings_change(open_page):
+    """The panel must not keep showing a step of a network or data the page no longer has."""
+    page = open_page("/?dataset=gauss&classes=4&layers=4&act=tanh&seed=2")
+    _step_then_explain(page, "0")
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
+    page.click("#datasets button[data-dataset='circle']")
+    wait_for(page, "() => window.playground.state.config.dataset === 'circle'")
+    wait_for(page, "() => window.playground.trace === null")
+    assert "explain it again" in page.inner_text("#explain-body") or "pick a point" in page.inner_text("#explain-body")
+    assert page.is_disabled("#stage-next") and all(b.is_disabled() for b in page.locator("#stages button").all())
+    # the greyed Classes control shows the classes the data has, not the gauss setting
+    assert page.is_disabled("#classes") and page.inner_text("#classes-value") == "2"

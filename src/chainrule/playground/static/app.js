@@ -38,7 +38,15 @@ async function api(method, path, body, raw = false) {
 
 const session = (suffix) => `/api/sessions/${app.sid}/${suffix}`;
 
-async function send(values) {
+// Settings go to the server one request at a time, in the order they were made: overlapping
+// requests could arrive out of order and leave the server on an older value than the control shows.
+function send(values) {
+  const run = () => sendNow(values);
+  app.queue = (app.queue || Promise.resolve()).then(run, run);
+  return app.queue;
+}
+
+async function sendNow(values) {
   try {
     const state = await api("PUT", session("config"), values);
     hideMessage("error");
@@ -271,7 +279,10 @@ async function applyState(s, authoritative = false) {
   const configChanged = !app.state || JSON.stringify(app.state.config) !== JSON.stringify(s.config);
   app.state = s;
   if (s.config.dataset === "csv" && app.upload) app.upload.problem = s.config.problem;
-  if (configChanged) { renderControls(s.config); updateUrl(s.config); refreshThumbnails(s.config); }
+  if (configChanged) {
+    renderControls(s.config); updateUrl(s.config); refreshThumbnails(s.config);
+    if (app.trace) clearTrace("The settings changed since this point was explained: explain it again to see a step of the network as it is now.");
+  }
   $("epoch").textContent = s.epoch.toLocaleString("en-US");
   const pill = $("status");
   pill.textContent = s.status;
@@ -297,6 +308,7 @@ async function applyState(s, authoritative = false) {
   drawLossChart($("loss-chart"), s.history);
   app.network.render(s, app.options);
   if (s.data_version !== app.dataVersion) {
+    if (app.trace && app.dataVersion !== undefined) clearTrace("The data changed since this point was explained: pick a point of the new data.");
     app.dataVersion = s.data_version;
     app.points = null;
     app.selected = null;
@@ -304,6 +316,8 @@ async function applyState(s, authoritative = false) {
   }
   drawOutput();
   legend(s);
+  // a dataset that sets its own classes (a CSV, a two-class set): the label says what the data has
+  if ($("classes").disabled) $("classes-value").textContent = s.task === "regression" ? "–" : String(s.classes);
 }
 
 function drawOutput() {
@@ -343,7 +357,9 @@ function legend(s) {
   } else if (s.task === "multiclass") {
     box.innerHTML = [...Array(s.classes).keys()].map((k) => `<span><span class="dot" style="background:${rgb(classColor(k))}"></span>class ${k}</span>`).join("") + `<span class="hint">paler = less sure</span>`;
   } else if (s.dims === 2) {
-    box.innerHTML = `<span>low</span><span class="bar" style="background:linear-gradient(90deg, ${rgb(ORANGE)}, #f7f8f9, ${rgb(BLUE)})"></span><span>high</span>`;
+    const out = (s.maps && s.maps.output) || {};  // the colour scale's ends, in the target's units
+    const end = (v, word) => (typeof v === "number" ? `${word} ${Number(v.toPrecision(3))}` : word);
+    box.innerHTML = `<span>${end(out.lo, "low")}</span><span class="bar" style="background:linear-gradient(90deg, ${rgb(ORANGE)}, #f7f8f9, ${rgb(BLUE)})"></span><span>${end(out.hi, "high")}</span>`;
   } else {
     box.innerHTML = `<span><span class="dot" style="background:#3c3c3c"></span>data</span><span><span class="dot" style="background:${rgb(BLUE)}"></span>network output</span>`;
   }
@@ -352,7 +368,9 @@ function legend(s) {
 }
 
 async function refreshThumbnails(c) {
+  const generation = app.thumbnails = (app.thumbnails || 0) + 1;  // a later refresh supersedes this one
   for (const b of $("datasets").querySelectorAll("button")) {
+    if (generation !== app.thumbnails) return;
     const name = b.dataset.dataset;
     const canvas = b.querySelector("canvas");
     const ctx = canvas.getContext("2d");
@@ -365,6 +383,7 @@ async function refreshThumbnails(c) {
     try {
       const q = new URLSearchParams({ dataset: name, noise: c.noise, classes: c.classes, seed: c.seed });
       const d = await api("GET", `/api/preview?${q}`);
+      if (generation !== app.thumbnails) return;  // its canvas belongs to the newer refresh now
       const dims = d.dims;
       drawPoints(canvas, d.points, d.extent, { task: d.task, classes: d.classes, yRange: [-1, 1], dims });
     } catch (e) { /* a thumbnail is decoration; the dataset still works */ }
@@ -406,6 +425,16 @@ async function explain(split, index) {
   drawOutput();
   for (const b of $("stages").querySelectorAll("button")) b.disabled = false;
   showStage(0);
+}
+
+// A trace is of one step of the network and data it was made on: after a change it would show
+// numbers (inputs, layer sizes, α) that are no longer the page's.
+function clearTrace(why) {
+  app.trace = null;
+  for (const b of $("stages").querySelectorAll("button")) { b.disabled = true; b.classList.remove("active"); }
+  $("stage-prev").disabled = $("stage-next").disabled = true;
+  $("explain-body").innerHTML = `<p class="hint">${why}</p>`;
+  delete $("explain-body").dataset.stage;
 }
 
 function showStage(i) {
