@@ -134,10 +134,18 @@ export function drawAxes(canvas, extent) {
     for (let v = Math.ceil(a / step) * step; v <= b + 1e-9; v += step) out.push(+v.toFixed(2));
     return out.filter((v) => v > a + span * 0.03 && v < b - span * 0.03);
   };
+  // the x labels run along the bottom and the y labels up the left side: the corner they share
+  // is left to neither, so that "-1.5" and "-3" do not run together
   ctx.textAlign = "center";
-  for (const v of ticks(x0, x1)) ctx.fillText(String(v), ((v - x0) / (x1 - x0)) * W, H - 3);
+  for (const v of ticks(x0, x1)) {
+    const x = ((v - x0) / (x1 - x0)) * W;
+    if (x > 26) ctx.fillText(String(v), x, H - 3);
+  }
   ctx.textAlign = "left";
-  for (const v of ticks(y0, y1)) ctx.fillText(String(v), 3, H - ((v - y0) / (y1 - y0)) * H + 3);
+  for (const v of ticks(y0, y1)) {
+    const y = H - ((v - y0) / (y1 - y0)) * H + 3;
+    if (y < H - 14) ctx.fillText(String(v), 3, y);
+  }
 }
 
 // The loss chart: test (dark) and train (grey) against epochs.
@@ -147,15 +155,15 @@ export function drawLossChart(canvas, history) {
   ctx.clearRect(0, 0, W, H);
   const rows = history.filter((r) => r[1] !== null && r[2] !== null);
   if (rows.length < 2) return;
-  let hi = 0;
-  for (const r of rows) hi = Math.max(hi, r[1], r[2]);
-  hi = hi > 0 ? hi * 1.05 : 1;
+  let top = 0;
+  for (const r of rows) top = Math.max(top, r[1], r[2]);
+  const hi = top > 0 ? top : 1;
   const e0 = rows[0][0], e1 = rows[rows.length - 1][0] || 1;
   const line = (k, color, width) => {
     ctx.strokeStyle = color; ctx.lineWidth = width; ctx.beginPath();
     rows.forEach((r, i) => {
       const x = ((r[0] - e0) / Math.max(e1 - e0, 1)) * (W - 4) + 2;
-      const y = H - 4 - (r[k] / hi) * (H - 10);
+      const y = H - 4 - (r[k] / hi) * (H - 20);  // the top 16 px are the label's
       if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
     });
     ctx.stroke();
@@ -163,5 +171,5 @@ export function drawLossChart(canvas, history) {
   line(1, "#9aa6b1", 1.5);
   line(2, "#222", 1.5);
   ctx.fillStyle = "#66737f"; ctx.font = "10px system-ui, sans-serif"; ctx.textAlign = "right";
-  ctx.fillText(`max ${hi.toPrecision(3)}`, W - 4, 11);
+  ctx.fillText(`max ${top.toPrecision(3)}`, W - 4, 11);  // the largest loss drawn, not the scale's end
 }
