@@ -423,3 +423,13 @@ def test_a_trace_is_cleared_when_the_data_or_settings_change(open_page):
     assert page.is_disabled("#stage-next") and all(b.is_disabled() for b in page.locator("#stages button").all())
     # the greyed Classes control shows the classes the data has, not the gauss setting
     assert page.is_disabled("#classes") and page.inner_text("#classes-value") == "2"
+
+
+def test_enter_in_the_point_field_explains_the_point(open_page):
+    page = open_page("/?dataset=moons&layers=3&act=tanh&seed=4")
+    page.click("#step")
+    wait_for(page, "() => window.playground.state.epoch === 1")
+    page.fill("#explain-index", "2")
+    page.press("#explain-index", "Enter")
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
+    assert page.evaluate("() => window.playground.trace.point.index") == 2

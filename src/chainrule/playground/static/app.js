@@ -159,6 +159,7 @@ function setupControls() {
     }
     explain($("explain-split").value, Number(text));
   });
+  $("explain-index").addEventListener("keydown", (ev) => { if (ev.key === "Enter") $("explain-btn").click(); });
   $("stage-prev").addEventListener("click", () => showStage(app.stage - 1));
   $("stage-next").addEventListener("click", () => showStage(app.stage + 1));
   const stages = $("stages");
