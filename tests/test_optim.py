@@ -335,3 +335,11 @@ def test_the_gradient_norm_is_read_before_any_clipping_and_survives_overflow():
     clipped.step([big])
     assert np.isfinite(clipped.last_grad_norm) and clipped.last_grad_norm == pytest.approx(3e19 * math.sqrt(2), rel=1e-5)
     np.testing.assert_allclose(big.value, [-math.sqrt(0.5), math.sqrt(0.5), 0.0], atol=1e-6)  # rescaled, not zeroed
+
+
+def test_an_optimizers_repr_shows_what_it_was_built_with():
+    assert repr(cr.optim.SGD(0.1, schedule="cosine")) == "SGD(lr=0.1, schedule=CosineDecay(period=None, min_lr=0.0))"
+    momentum = cr.optim.Momentum(0.1, momentum=0.0)  # its default is 0.9: the repr must not drop the 0
+    assert repr(momentum) == "Momentum(lr=0.1, momentum=0.0, nesterov=False)"
+    assert eval(repr(momentum), {"Momentum": cr.optim.Momentum}).momentum == 0.0
+    assert repr(cr.optim.SGD(0.1)) == "SGD(lr=0.1)"

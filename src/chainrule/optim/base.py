@@ -201,6 +201,8 @@ class Optimizer:
         for key in ("clip_norm", "clip_value"):
             if getattr(self, key) is not None:
                 config[key] = getattr(self, key)
+        if self.schedule is not None:
+            config["schedule"] = self.schedule
         return config
 
     def __repr__(self):

@@ -74,7 +74,7 @@ class SGD(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        if self.momentum:
+        if self.momentum or type(self).__init__ is not SGD.__init__:  # Momentum's default is 0.9, not 0
             config.update(momentum=self.momentum, nesterov=self.nesterov)
         return config
 
