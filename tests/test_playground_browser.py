@@ -433,3 +433,11 @@ def test_enter_in_the_point_field_explains_the_point(open_page):
     page.press("#explain-index", "Enter")
     wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
     assert page.evaluate("() => window.playground.trace.point.index") == 2
+
+
+def test_the_regularisation_rate_is_greyed_out_without_l1_or_l2(open_page):
+    page = open_page("/?dataset=moons&layers=3&act=tanh&reg=none")
+    assert page.is_disabled("#rate")
+    page.select_option("#reg", "l2")
+    wait_for(page, "() => window.playground.state.config.reg === 'l2'")
+    assert not page.is_disabled("#rate")

@@ -253,6 +253,8 @@ function renderControls(c, force = false) {
   $("classes-row").style.opacity = $("classes").disabled ? 0.45 : 1;
   if (c.dataset === "csv") $("problem").value = c.problem;
   $("noise").disabled = c.dataset === "csv";
+  $("rate").disabled = c.reg === "none";  // a rate without L1 or L2 would change nothing
+  $("rate").title = c.reg === "none" ? "choose L1 or L2 under Regularization to use a rate" : "";
   $("points").disabled = c.dataset === "csv";
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
   $("add-layer").disabled = c.layers.length >= app.options.max_layers;
