@@ -165,6 +165,9 @@ def test_a_custom_multiclass_loss_round_trips(tmp_path, monkeypatch):
     model = NeuralNetClassifier(hidden_layer_sizes=(4,), loss="renamed_ce", epochs=2, random_state=0).fit(X, Y)
     np.testing.assert_array_equal(cr.load(model.save(tmp_path / "m.chainrule")).predict_proba(X),
                                   model.predict_proba(X))
+    # a multiclass loss gives two classes two outputs (one logit is a binary loss's form), by its task
+    binary = NeuralNetClassifier(hidden_layer_sizes=(4,), loss="renamed_ce", epochs=2, random_state=0)
+    assert binary.fit(X, Y > 0).network_.n_outputs == 2
 
 
 def test_a_record_claiming_huge_hidden_layers_is_refused_without_building_them(tmp_path, saved):

@@ -341,7 +341,8 @@ class NeuralNetBase(BaseEstimator):
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
         # what fit would refuse, refused before the network is built or the optimizer changed (a
         # failed fit leaves the estimator as it was: all_or_nothing restores attributes, not objects)
-        X = as_float_array("X", X, self._dtype(), ndim=(2,))  # a value beyond float32's range, named
+        if X.dtype != self._dtype():  # validate_data checked finiteness: only a narrowing cast can overflow
+            X = as_float_array("X", X, self._dtype(), ndim=(2,))  # a value beyond float32's range, named
         kernels_cpu.check_setting()
         batch_bounds(X.shape[0], min(int(self.batch_size or X.shape[0]), X.shape[0]), 2 if self.batch_norm else 1)
         n_val = self._n_validation(X.shape[0]) if self.early_stopping else 0

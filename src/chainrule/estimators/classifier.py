@@ -9,7 +9,20 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ..losses import BINARY, LOSSES, MULTICLASS, Hinge
 from .base import FLOAT_DTYPES, NeuralNetBase, all_or_nothing
+
+
+def outputs_for(loss_cls, n_classes: int) -> int:
+    """The network outputs ``n_classes`` need under a classification loss: one logit for two
+    classes under a binary loss (BCE, hinge), one per class otherwise (cross-entropy, hinge
+    one-vs-rest). Training and model files both ask here."""
+    return 1 if n_classes == 2 and loss_cls.task != MULTICLASS else n_classes
+
+
+def two_classes_only(loss_cls) -> bool:
+    """A binary loss without a one-vs-rest form (BCE): it cannot train more than 2 classes."""
+    return loss_cls.task == BINARY and not issubclass(loss_cls, Hinge)
 
 
 def _has_probabilities(estimator) -> bool:
@@ -107,8 +120,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     def _fit_labels(self, X, y, sample_weight, epochs, reset):
         if len(self.classes_) < 2:
             raise ValueError(f"the classifier needs at least 2 classes in y, got 1 class ({self.classes_.tolist()[0]!r})")
-        loss = self._loss_name()
-        if loss == "bce" and len(self.classes_) > 2:
+        if two_classes_only(LOSSES.get(self._loss_name())) and len(self.classes_) > 2:
             raise ValueError(f"loss {self.loss!r} is for two classes but y has {len(self.classes_)}; "
                              "use loss='cross_entropy' or None")
         encoded = self._encoder.transform(y)
@@ -117,8 +129,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
 
     def _n_outputs(self) -> int:
         """One logit for two classes (bce, hinge), one per class otherwise."""
-        k = len(self.classes_)
-        return 1 if k == 2 and self._loss_name() != "cross_entropy" else k
+        return outputs_for(LOSSES.get(self._loss_name()), len(self.classes_))
 
     def _targets(self, encoded):
         """Class indices in the encoding the loss takes: 0/1 (bce), indices (cross-entropy),

@@ -109,8 +109,9 @@ def _check_fitted_loss(estimator, network, where: str) -> None:
     """The loss the network was trained with (which predictions follow) must suit the
     estimator: a classification loss with the outputs its classes need and no final
     sigmoid/softmax it applies itself, or a regression loss."""
-    from ..losses import MULTICLASS, REGRESSION, Hinge
+    from ..losses import REGRESSION
     from ..train_data import check_loss_head
+    from .classifier import outputs_for, two_classes_only
 
     loss = network.loss
     if loss is None:
@@ -121,10 +122,9 @@ def _check_fitted_loss(estimator, network, where: str) -> None:
                          f"was trained with {name!r}")
     if estimator._task == "classification":
         k = len(estimator.classes_)
-        one_vs_rest = isinstance(loss, Hinge) and k > 2
-        needed = k if loss.task == MULTICLASS or one_vs_rest else 1
-        if needed == 1 and k != 2:
+        if two_classes_only(type(loss)) and k != 2:
             raise ValueError(f"{where}: loss {name!r} is for 2 classes, the record has {k}")
+        needed = outputs_for(type(loss), k)
         if network.n_outputs != needed:
             raise ValueError(f"{where}: {k} classes under loss {name!r} need {needed} network output(s), "
                              f"the network has {network.n_outputs}")
