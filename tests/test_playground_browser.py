@@ -219,6 +219,14 @@ def test_bad_input_is_shown_on_the_page(open_page, tmp_path):
     assert "Loaded good.csv: 40 rows" in page.inner_text("#message")
 
 
+def test_names_in_the_address_that_are_not_settings_are_named(open_page):
+    page = open_page("/?dataset=circle&activaton=relu&lr=0.1")
+    text = page.inner_text("#message")
+    assert page.is_visible("#message") and "activaton" in text and "ignored" in text
+    assert "act" in text.split("Settings:")[1]  # the real names are listed
+    assert state(page, "config")["dataset"] == "circle" and state(page, "config")["lr"] == 0.1
+
+
 def _step_until_diverged(page, steps: int = 30):
     for _ in range(steps):
         if state(page, "status") == "diverged":

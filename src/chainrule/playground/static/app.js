@@ -268,12 +268,14 @@ function updateUrl(c) {
   if (url !== location.pathname + location.search) history.replaceState(null, "", url);
 }
 
+// The settings in the address, and the names in it that are not settings (a typo would
+// otherwise be dropped without a word).
 function readUrl() {
   const q = new URLSearchParams(location.search);
   const known = Object.keys(app.options.defaults);
-  const out = {};
-  for (const [k, v] of q.entries()) if (known.includes(k)) out[k] = v;
-  return out;
+  const config = {}, unknown = [];
+  for (const [k, v] of q.entries()) (known.includes(k) ? (config[k] = v) : unknown.push(k));
+  return { config, unknown };
 }
 
 // -- state from the server -----------------------------------------------------------------------
@@ -501,7 +503,11 @@ async function init() {
   let created;
   const fromUrl = readUrl();
   try {
-    created = await api("POST", "/api/sessions", { config: fromUrl });
+    created = await api("POST", "/api/sessions", { config: fromUrl.config });
+    if (fromUrl.unknown.length) {
+      showMessage(`The address has ${fromUrl.unknown.length === 1 ? "a name that is not a setting" : "names that are not settings"}`
+        + ` (${fromUrl.unknown.join(", ")}); ignored. Settings: ${Object.keys(app.options.defaults).join(", ")}.`);
+    }
   } catch (e) {
     created = await api("POST", "/api/sessions", { config: {} });
     showMessage(`The settings in the address could not be used (${e.message}); showing the defaults instead.`);
