@@ -563,3 +563,21 @@ def test_only_callbacks_that_may_add_log_keys_defer_early_stoppings_check():
         net.fit(X, y, epochs=3, callbacks=builtins, verbose=1)
     for a, b in zip(before, net.get_weights()):
         np.testing.assert_array_equal(a, b)  # before the first epoch
+
+
+@pytest.mark.parametrize("first, loss", [(1.0, 1000.0001), (0.1234567, 123.456701), (3.0, 3000.0000000001)])
+def test_a_divergence_message_prints_numbers_that_show_the_growth(first, loss):
+    """The printed loss must read as over factor × the printed reference: with 6 digits a loss
+    of 1000.0001 over 1000× 1 read "loss 1000 is over 1000× ... (1)"."""
+    from chainrule.train import History, Trainer
+
+    net = cr.mlp([2, 1], rng=0)
+    net.loss = cr.losses.MSE()
+    trainer, watch = Trainer(net, 5, False, History()), cr.StopOnDivergence(factor=1e3)
+    watch.on_train_begin(trainer)
+    watch.on_epoch_end(trainer, 0, {"loss": first})
+    with pytest.raises(cr.DivergenceError) as caught:
+        watch.on_epoch_end(trainer, 1, {"loss": loss})
+    shown_loss, shown_first = re.search(r"loss (\S+) is over 1000× .*\((\S+)\)", caught.value.reason).groups()
+    assert float(shown_loss) > 1e3 * float(shown_first)
+    assert len(shown_loss.replace(".", "")) <= 18  # no more digits than it takes

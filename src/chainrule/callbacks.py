@@ -210,7 +210,8 @@ class StopOnDivergence(Callback):
             self._check_first(trainer, epoch, loss, number)
             self.first = loss
         elif self.first > 0 and loss > self.factor * self.first:  # from exactly 0 any loss is "growth"
-            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× {first_name} ({self.first:.6g})",
+            shown_loss, shown_first = _shown_over(loss, self.factor, self.first)
+            trainer.diverged(f"loss {shown_loss} is over {self.factor:g}× {first_name} ({shown_first})",
                              epoch, number=number)
 
     def _check_first(self, trainer, epoch: int, loss: float, number: int | None) -> None:
@@ -219,15 +220,29 @@ class StopOnDivergence(Callback):
         if self.uninformed is None or loss <= self.factor * self.uninformed:
             return
         if not trainer.has_data:  # a Trainer made by hand: the uninformed loss is all there is
-            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× that of an uninformed network "
-                             f"({self.uninformed:.4g})", epoch, number=number)
+            shown_loss, shown_uninformed = _shown_over(loss, self.factor, self.uninformed)
+            trainer.diverged(f"loss {shown_loss} is over {self.factor:g}× that of an uninformed network "
+                             f"({shown_uninformed})", epoch, number=number)
         start = trainer.epoch_start_loss()  # a pass over the data, in this rare case only
         if start > self.uninformed:
-            reference, name = start, f"that of the weights training began from ({start:.6g})"
+            reference, name = start, "that of the weights training began from"
         else:
-            reference, name = self.uninformed, f"that of an uninformed network ({self.uninformed:.4g})"
+            reference, name = self.uninformed, "that of an uninformed network"
         if loss > self.factor * reference:
-            trainer.diverged(f"loss {loss:.6g} is over {self.factor:g}× {name}", epoch, number=number)
+            shown_loss, shown_reference = _shown_over(loss, self.factor, reference)
+            trainer.diverged(f"loss {shown_loss} is over {self.factor:g}× {name} ({shown_reference})",
+                             epoch, number=number)
+
+
+def _shown_over(loss: float, factor: float, reference: float) -> tuple[str, str]:
+    """``loss`` and ``reference`` written with the fewest significant digits (6 at least) at
+    which the printed numbers still show ``loss > factor * reference`` (a loss of 1000.0001
+    over 1000× 1 must not read "1000")."""
+    for digits in (6, 9, 12, 17):
+        shown_loss, shown_reference = f"{loss:.{digits}g}", f"{reference:.{digits}g}"
+        if float(shown_loss) > factor * float(shown_reference):
+            break
+    return shown_loss, shown_reference
 
 
 def uninformed_loss(net) -> float | None:
