@@ -96,6 +96,16 @@ class Loss:
             return (y_pred[:, 0] > 0.5).astype(np.int64)
         return y_pred.argmax(axis=1)
 
+    def class_probabilities(self, y_pred, log: bool = False):
+        """Class probabilities, shape (n, classes), from raw outputs (n, k): the link's
+        columns, or 1 - p and p for one column; ``log`` takes their logarithm (clipped away
+        from log 0). BCE and cross-entropy compute both from the logits instead."""
+        p = self.link(y_pred)
+        xp = namespace(p)
+        if p.shape[1] == 1:
+            p = xp.stack([1.0 - p[:, 0], p[:, 0]], axis=1)
+        return xp.log(xp.clip(p, np.finfo(p.dtype).tiny, None)) if log else p
+
     # -- used by fit: validation once, then the unchecked fast path -------------------------
     def check_targets(self, y_true, n_outputs: int):
         """Validate targets against this loss and the network's output width; return
@@ -251,6 +261,20 @@ class BinaryCrossEntropy(Loss):
         out = (z > 0).astype(np.int64)
         return out[:, 0] if out.shape[1] == 1 else out
 
+    def class_probabilities(self, z, log: bool = False):
+        """P(class 0) and P(class 1), shape (n, 2), from one logit column z of shape (n, 1):
+        σ(-z) and σ(z), each from its own logit (1 - σ(z) is 0 once σ(z) rounds to 1);
+        ``log``: log σ(∓z) = -softplus(±z), finite for every finite z."""
+        if z.shape[1] != 1:
+            raise ValueError(f"class probabilities need one logit column (two classes), got {z.shape[1]} "
+                             "(bce on several outputs is multi-label: use predict)")
+        z = z[:, 0]
+        if log:
+            xp = namespace(z)
+            tail = xp.log1p(xp.exp(-xp.abs(z)))  # softplus(±z) = max(±z, 0) + tail
+            return xp.stack([-(xp.maximum(z, 0) + tail), -(xp.maximum(-z, 0) + tail)], axis=1)
+        return namespace(z).stack([self.link(-z), self.link(z)], axis=1)
+
 
 class CrossEntropy(Loss):
     """Softmax cross-entropy on logits z (rows are samples): ``mean(logΣe^z - z_y)``;
@@ -330,12 +354,24 @@ class CrossEntropy(Loss):
     def decide(self, z):
         return z.argmax(axis=1)
 
+    def class_probabilities(self, z, log: bool = False):
+        """softmax(z), shape (n, k); ``log``: log softmax(z) = z - logΣe^z, computed from the
+        logits (finite where the probability underflows to 0)."""
+        if not log:
+            return self.link(z)
+        xp = namespace(z)
+        shifted = z - z.max(axis=1, keepdims=True)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+
 
 class Hinge(Loss):
-    """Hinge loss for labels ±1: ``mean(max(0, 1 - y f))``; dL/df = -y·1[y f < 1]/(n k)."""
+    """Hinge loss for labels ±1: ``mean(max(0, 1 - y f))``; dL/df = -y·1[y f < 1]/(n k).
+    With k > 1 outputs it is one-vs-rest: a +1 in the column of each sample's class, -1
+    elsewhere; the decision (and accuracy) is the class of the largest margin."""
 
     name, aliases = "hinge", ("svm",)
     task = BINARY
+    one_vs_rest = True  # several outputs: one ±1 column per class, a sample's class is its largest margin
     formula = "L = (1/(n k)) Σ max(0, 1 - y f(x))"
     convention = "hinge loss, labels ±1, mean over all n·k elements; dL/df = -y·1[y f < 1]/(n·k)"
 
@@ -358,8 +394,11 @@ class Hinge(Loss):
         return -self._y * self._active * (self._scale / self._k)
 
     def decide(self, f):
-        out = namespace(f).where(f >= 0, 1, -1)
-        return out[:, 0] if out.shape[1] == 1 else out
+        """+1 where the margin is positive, else -1 (one output, as scikit-learn's SVMs); the
+        class of the largest margin for several outputs (one-vs-rest), shape (n,)."""
+        if f.shape[1] > 1:
+            return f.argmax(axis=1)
+        return namespace(f).where(f[:, 0] > 0, 1, -1)
 
 
 class Huber(Loss):

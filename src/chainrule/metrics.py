@@ -32,7 +32,8 @@ def make_metric(name, loss: Loss, y_all):
 
 
 class Accuracy:
-    """Fraction of correctly classified samples (elements, for multi-label outputs)."""
+    """Fraction of correctly classified samples (elements, for multi-label BCE outputs;
+    samples by their largest margin for one-vs-rest hinge outputs)."""
 
     name = "accuracy"
 
@@ -46,7 +47,7 @@ class Accuracy:
 
     def labels(self, y):
         """Reference labels from targets in the loss's format."""
-        if y.ndim == 2 and y.shape[1] > 1 and self.loss.task == "multiclass":
+        if y.ndim == 2 and y.shape[1] > 1 and (self.loss.task == "multiclass" or getattr(self.loss, "one_vs_rest", False)):
             return y.argmax(axis=1)
         if y.ndim == 2 and y.shape[1] == 1:
             return y[:, 0]
@@ -69,7 +70,8 @@ class Accuracy:
 class RSquared:
     """Coefficient of determination ``1 - SS_res / SS_tot``, averaged over outputs
     (``uniform_average``, as scikit-learn's ``r2_score``); an output whose target is
-    constant scores 0."""
+    constant scores 1 when predicted exactly and 0 otherwise (scikit-learn's
+    ``force_finite`` rule)."""
 
     name = "r2"
 
@@ -98,11 +100,10 @@ class RSquared:
 
     def result(self) -> float:
         self._ss_res = to_numpy(self._ss_res) if not isinstance(self._ss_res, float) else self._ss_res
-        if self._ss_tot.size == 1:
-            return 0.0 if self._constant[0] else 1.0 - float(self._ss_res) / float(self._ss_tot[0])
-        r2 = 1.0 - self._ss_res / self._ss_tot
+        ss_res = np.asarray(self._ss_res, dtype=float).reshape(-1)
+        r2 = 1.0 - ss_res / self._ss_tot
         if self._constant.any():
-            r2 = np.where(self._constant, 0.0, r2)
+            r2 = np.where(self._constant, np.where(ss_res == 0, 1.0, 0.0), r2)
         return float(np.mean(r2))
 
 

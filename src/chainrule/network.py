@@ -52,7 +52,8 @@ class Sequential:
     # -- the algorithm -----------------------------------------------------------------------
     def forward(self, X, training: bool = True):
         """A[L] from A[0] = X, shape (n, n_inputs) -> (n, n_outputs); caches for backward
-        when ``training``."""
+        when ``training``. ``X`` is cast to the network's dtype (and moved to its device)."""
+        X = self._as_network_array(X)
         for layer in self.layers:
             X = layer.forward(X, training=training)
         return X
@@ -61,6 +62,7 @@ class Sequential:
         """Propagate dL/dA[L] back through every layer; each writes its parameters'
         ``.grad``. Returns dL/dX (None when ``input_grad`` is False, which saves the
         first Dense layer's product during training)."""
+        dy = self._as_network_array(dy)
         layers = self.layers
         for layer in layers[:0:-1]:
             dy = layer.backward(dy)
@@ -132,7 +134,7 @@ class Sequential:
 
         return fit(self, X, y, **kwargs)
 
-    def predict(self, X, batch_size: int = 65536) -> np.ndarray:
+    def predict(self, X, batch_size: int = 65536, link: bool = True) -> np.ndarray:
         """Network outputs through the loss's link: probabilities for BCE (n, k) and
         cross-entropy (n, classes), raw outputs otherwise.
 
@@ -142,12 +144,16 @@ class Sequential:
             On the host, or already on this network's GPU (then it stays there).
         batch_size : int
             Rows per forward pass.
+        link : bool
+            False: the raw outputs A[L] (the logits, for BCE and cross-entropy).
 
         Returns
         -------
         numpy.ndarray, shape (n, n_outputs)
         """
-        link = self.loss.link if self.loss is not None else (lambda out: out)
+        if not isinstance(link, (bool, np.bool_)):
+            raise TypeError(f"link must be True or False, got {link!r}")
+        link = self.loss.link if self.loss is not None and link else (lambda out: out)
         parts = []
         for out in self._output_batches(X, batch_size):
             with np.errstate(over="ignore", under="ignore"):  # e.g. exp of a very negative logit
@@ -155,7 +161,9 @@ class Sequential:
         return np.concatenate(parts, axis=0)
 
     def predict_classes(self, X, batch_size: int = 65536) -> np.ndarray:
-        """Class decisions: threshold 0.5 (one output) or argmax; ±1 for hinge.
+        """Class decisions: threshold 0.5 (one output) or argmax; ±1 for hinge with one
+        output, the largest margin's class with several (one-vs-rest); 0/1 per output for
+        multi-label BCE.
 
         Parameters
         ----------
@@ -166,7 +174,7 @@ class Sequential:
 
         Returns
         -------
-        numpy.ndarray, shape (n,)
+        numpy.ndarray, shape (n,), or (n, k) for BCE with k > 1 outputs
         """
         return np.concatenate([self._decide(out) for out in self._output_batches(X, batch_size)])
 
@@ -258,6 +266,13 @@ class Sequential:
         """An array on this network's device in its dtype (integers kept as integers)."""
         dtype = None if np.issubdtype(array.dtype, np.integer) else self.dtype
         return self.xp.asarray(array, dtype=dtype)
+
+    def _as_network_array(self, array):
+        """``array`` as this network computes: its dtype on its device (float64 input to a
+        float32 network would otherwise run the whole pass in float64)."""
+        if getattr(array, "dtype", None) == self.dtype and isinstance(array, self.xp.ndarray):
+            return array
+        return self.xp.asarray(array, dtype=self.dtype)
 
     def _outputs(self, X):
         """``forward`` in inference mode on checked input; finite inputs can still overflow

@@ -45,6 +45,10 @@ class TableModel:
         shape (n, k)."""
         raise NotImplementedError
 
+    def probabilities(self, X) -> np.ndarray:
+        """Class probabilities, shape (n, len(classes)), each computed from the logits."""
+        raise NotImplementedError
+
     def margins(self) -> bool:
         return self.network.loss is not None and self.network.loss.name == "hinge"
 
@@ -76,7 +80,7 @@ class TableModel:
                 for i, label in enumerate(self.classes):
                     frame[f"margin_{label}"] = out[:, i]
             return frame
-        proba = np.column_stack([1 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
+        proba = self.probabilities(X)
         for i, label in enumerate(self.classes):
             frame[f"p_{label}"] = proba[:, i]
         return frame
@@ -162,6 +166,13 @@ class NetworkFile(TableModel):
             return out * self.target_std + self.target_mean
         return out
 
+    def probabilities(self, X):
+        out = self.network.predict(self.scaled(X), link=False)
+        if self.network.loss is None:  # a network saved before any fit: its outputs as they are
+            return np.column_stack([1 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
+        with np.errstate(over="ignore", under="ignore"):
+            return self.network.loss.class_probabilities(out)
+
     def loss_value(self, X, y_index):
         y = np.where(np.asarray(y_index) > 0, 1, -1) if self.margins() else y_index
         return float(self.network.evaluate(self.scaled(X), y)["loss"])
@@ -200,6 +211,9 @@ class EstimatorFile(TableModel):
             return out.reshape(len(out), -1)
         proba = self.estimator.predict_proba(X)
         return proba[:, 1:] if proba.shape[1] == 2 else proba
+
+    def probabilities(self, X):
+        return self.estimator.predict_proba(self._frame(X))
 
     def loss_value(self, X, y_index):
         targets = self.estimator._targets(np.asarray(y_index))

@@ -424,11 +424,12 @@ class NeuralNetBase(BaseEstimator):
                                      "set warm_start=False to start a new network")
         return warm
 
-    def _raw_output(self, X):
-        """The network's output (after the loss's link) for validated ``X``."""
+    def _raw_output(self, X, link: bool = True):
+        """The network's output for validated ``X``: after the loss's link, or the raw A[L]
+        (``link=False``)."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        return self.network_.predict(X)
+        return self.network_.predict(X, link=link)
 
     # -- model files ---------------------------------------------------------------------------
     def save(self, path, **metadata):

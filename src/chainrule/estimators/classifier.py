@@ -144,16 +144,18 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     @available_if(_has_probabilities)
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        out = self._raw_output(X)
-        if out.shape[1] == 1:
-            return np.column_stack([1.0 - out[:, 0], out[:, 0]])
-        return out
+        return self._class_probabilities(X, log=False)
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X):
-        """Logarithm of ``predict_proba`` (clipped away from log 0)."""
-        proba = self.predict_proba(X)
-        return np.log(np.clip(proba, np.finfo(proba.dtype).tiny, None))
+        """Logarithm of ``predict_proba``, shape (n_samples, n_classes), computed from the
+        logits: finite where a probability underflows to 0 (log σ(-40) = -40, not log 0)."""
+        return self._class_probabilities(X, log=True)
+
+    def _class_probabilities(self, X, log: bool):
+        logits = self._raw_output(X, link=False)
+        with np.errstate(over="ignore", under="ignore"):
+            return self.network_.loss.class_probabilities(logits, log=log)
 
     @available_if(_has_margins)
     def decision_function(self, X):
