@@ -122,3 +122,7 @@ def test_r2_of_a_constant_target_follows_scikit_learn():
         assert r2_score(y, pred) == pytest.approx(sklearn_r2(y, pred))
     assert r2_score(np.ones(3), np.ones(3)) == 1.0 == sklearn_r2(np.ones(3), np.ones(3))
     assert r2_score(np.ones(3), np.zeros(3)) == 0.0
+
+
+def test_r2_of_one_sample_is_undefined():
+    assert np.isnan(r2_score([3.0], [1.0]))

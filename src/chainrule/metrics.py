@@ -71,12 +71,13 @@ class RSquared:
     """Coefficient of determination ``1 - SS_res / SS_tot``, averaged over outputs
     (``uniform_average``, as scikit-learn's ``r2_score``); an output whose target is
     constant scores 1 when predicted exactly and 0 otherwise (scikit-learn's
-    ``force_finite`` rule)."""
+    ``force_finite`` rule). Undefined (NaN) for fewer than two samples, as in scikit-learn."""
 
     name = "r2"
 
     def __init__(self, y_all):
         y = y_all.reshape(y_all.shape[0], -1)
+        self._n_samples = y.shape[0]
         ss_tot = np.asarray(to_numpy(((y - y.mean(axis=0)) ** 2).sum(axis=0)), dtype=float)
         self._constant = ss_tot == 0
         self._ss_tot = np.where(self._constant, 1.0, ss_tot)
@@ -96,10 +97,12 @@ class RSquared:
             self._ss_res = known + self._ss_res
         else:
             d = out - y.reshape(out.shape)
-            self._ss_res = (d * d).sum(axis=0) + self._ss_res
+            self._ss_res = namespace(d).einsum("ij,ij->j", d, d) + self._ss_res  # Σ per column, no d² array
 
     def result(self) -> float:
         self._ss_res = to_numpy(self._ss_res) if not isinstance(self._ss_res, float) else self._ss_res
+        if self._n_samples < 2:
+            return float("nan")
         ss_res = np.asarray(self._ss_res, dtype=float).reshape(-1)
         r2 = 1.0 - ss_res / self._ss_tot
         if self._constant.any():
