@@ -22,6 +22,9 @@ def describe() -> dict:
         "numpy": np.__version__,
         "OPENBLAS_CORETYPE": os.environ.get(CORETYPE, "(unset)"),
     }
+    tuning = {k: v for k, v in sorted(os.environ.items())
+              if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "CHAINRULE_")) and k != CORETYPE}
+    info["other environment settings"] = ", ".join(f"{k}={v}" for k, v in tuning.items()) or "(none)"
     blas = blas_libraries()
     info["blas"] = "; ".join(
         f"{b['library']} {b['version']} ({b['kernels'] or '?'}, {b['threads']} threads, {b['file']})"
@@ -34,6 +37,11 @@ def describe() -> dict:
         info["scikit-learn"] = sklearn.__version__
     except ImportError:
         info["scikit-learn"] = "(not installed)"
+    for name in ("pandas", "pyarrow"):  # scikit-learn imports pandas when it is installed
+        try:
+            info[name] = __import__(name).__version__
+        except ImportError:
+            info[name] = "(not installed)"
     try:
         import torch
 

@@ -36,12 +36,16 @@ def targets(results) -> list[dict]:
         if cr and other:
             add(f"W3 chainrule samples/s / {tool} samples/s", cr["rate"] / other["rate"], goal, False)
     memory = {m["tool"]: m for m in results.get("memory") or []}
-    if "chainrule" in memory and "scikit-learn" in memory:
-        add("W3 chainrule peak RSS / scikit-learn peak RSS",
-            memory["chainrule"]["peak_rss_mib"] / memory["scikit-learn"]["peak_rss_mib"], 1.0, True)
-    cr, mm = _row(results, "W4", "chainrule"), _row(results, "W4", "matmul")
-    if cr and mm:
-        add("W4 chainrule GFLOP/s / matmul GFLOP/s", cr["rate"] / mm["rate"], 0.9, False)
+    for ours in ("chainrule", "chainrule, NumPy kernels"):
+        for theirs, where in (("scikit-learn", ""), ("scikit-learn, without pandas/pyarrow", ", without pandas")):
+            if ours in memory and theirs in memory:
+                add(f"W3 {ours} peak RSS / scikit-learn peak RSS{where}",
+                    memory[ours]["peak_rss_mib"] / memory[theirs]["peak_rss_mib"], 1.0, True)
+    mm = _row(results, "W4", "matmul")
+    for tool in ("chainrule", "chainrule fit"):
+        ours = _row(results, "W4", tool)
+        if ours and mm:
+            add(f"W4 {tool} GFLOP/s / matmul GFLOP/s", ours["rate"] / mm["rate"], 0.9, False)
     return out
 
 
@@ -76,17 +80,21 @@ def _text_run(results) -> list[str]:
     lines = []
     for key, wl in results["workloads"].items():
         lines.append(f"{key} {wl['title']}")
+        width = max(len(r["tool"]) for r in wl["rows"])
         for r in wl["rows"]:
             rate = f"  {_fmt_rate(r, wl['rate_unit'])} {wl['rate_unit']}" if wl["rate_unit"] else ""
-            lines.append(f"  {r['tool']:<14} median {r['median_s']:9.4f} s  min {r['min_s']:9.4f} s"
+            lines.append(f"  {r['tool']:<{width}} median {r['median_s']:9.4f} s  min {r['min_s']:9.4f} s"
                          f"{rate}  ({r['vs_chainrule']:.2f}× chainrule's time)")
-    for m in results.get("memory") or []:
-        lines.append(f"W3 peak RSS {m['tool']:<14} {m['peak_rss_mib']:8.1f} MiB")
+    memory = results.get("memory") or []
+    for m in memory:
+        width = max(len(other["tool"]) for other in memory)
+        lines.append(f"W3 peak RSS {m['tool']:<{width}} {m['peak_rss_mib']:8.1f} MiB")
     if results["targets"]:
+        width = max(len(t["target"]) for t in results["targets"])
         lines.append(f"targets (OpenBLAS kernels: {results.get('kernels', '?')})"
                      + (" (quick sizes: not a measurement)" if results["quick"] else ""))
         for t in results["targets"]:
-            lines.append(f"  {t['target']:<50} {t['measured']:6.3f} (goal {t['goal']}) "
+            lines.append(f"  {t['target']:<{width}} {t['measured']:6.3f} (goal {t['goal']}) "
                          f"{'met' if t['met'] else 'NOT MET'}")
     return lines
 
@@ -122,13 +130,21 @@ def workload_sections(results) -> list[str]:
         if key in results["agreement"]:
             lines += ["", f"chainrule's trained weights differ from the seed loop's by at most "
                           f"{results['agreement'][key]:.1e}."]
+        if results.get("checks", {}).get(key):
+            lines += ["", "Checked that every case did the work: " + "; ".join(results["checks"][key]) + "."]
     if results.get("memory"):
         lines += ["", "## W3 peak memory (fresh process per tool)", "",
-                  "| tool | peak RSS MiB | RSS before training MiB |", "|---|---|---|"]
-        lines += [f"| {r['tool']} | {r['peak_rss_mib']:.1f} | {r['before_fit_rss_mib']:.1f} |"
+                  "| tool | peak RSS MiB | RSS before training MiB | training's increment MiB | imported |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r['tool']} | {r['peak_rss_mib']:.1f} | {r['before_fit_rss_mib']:.1f} | "
+                  f"{r['peak_rss_mib'] - r['before_fit_rss_mib']:.1f} | {', '.join(r.get('imported', [])) or '–'} |"
                   for r in results["memory"]]
         lines += ["", "Peak RSS is the whole process: interpreter, the tool's imports, the 60000×784 "
-                      "float32 data and training."]
+                      "float32 data and training; the increment is the peak less the RSS just before training "
+                      "(chainrule loads Numba inside `fit`, so its import is in the increment). scikit-learn "
+                      "imports pandas whenever it is installed; the row without pandas/pyarrow blocks their "
+                      "import, as on a machine without them. 'imported' lists which of pandas, pyarrow, "
+                      "numba, torch and sklearn the process had loaded at the end."]
     return lines
 
 
@@ -156,7 +172,7 @@ def markdown(results, gpu) -> str:
                   "they are not measurements.**", ""]
     lines += [f"Measured {m['date']} with `{results['command']}`.", "",
               "Every tool runs in one process, interleaved (one untimed warm-up each, then rounds in "
-              "rotating order); the numbers are medians over the rounds. See `docs/performance.md`.", "",
+              "a shuffled order); the numbers are medians over the rounds. See `docs/performance.md`.", "",
               "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in m.items() if k != "date"]
     if results["targets"]:

@@ -12,16 +12,20 @@ runs the suite twice: here, as the environment sets it, and in a child process w
 (chainrule's and scikit-learn's) run on those kernels; PyTorch brings its own BLAS.
 
 Every case of a workload runs in this process, interleaved: each round runs every tool once,
-in an order rotated from round to round, after one untimed warm-up run each. Times are
-medians over the rounds. W3's peak memory is measured per tool in a fresh process
+in an order shuffled from round to round (seeded), after one untimed warm-up run each, with
+garbage collected before each timed call; PyTorch gets as many threads as NumPy's BLAS. Times
+are medians over the rounds. What each tool's run returns is checked (that it did the
+workload's work: trained weights, epochs, losses), and the run fails when one did not. W3's peak memory is measured per tool in a fresh process
 (``memory.py``). PyTorch and scikit-learn are optional; what is missing is skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -67,22 +71,48 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def time_workload(wl, rounds: int, warmup: bool = True) -> dict:
-    """Run every case ``rounds`` times, interleaved; return {tool: [seconds, ...]}."""
+def time_workload(wl, rounds: int, warmup: bool = True) -> tuple[dict, dict]:
+    """Run every case ``rounds`` times, interleaved (a seeded shuffle of the order each round, so
+    no case always follows the same one); garbage is collected before each timed call.
+    Returns ({tool: [seconds, ...]}, {tool: what its first run returned}) — the first run is
+    the untimed warm-up, or the first round without one."""
     cases = wl.cases
+    returned = {}
     if warmup:
         for case in cases:
-            case.prepare()()
+            returned[case.tool] = case.prepare()()
     times = {case.tool: [] for case in cases}
+    order = random.Random(f"{wl.key}-{rounds}")
     for r in range(rounds):
-        k = r % len(cases)
-        for case in cases[k:] + cases[:k]:
+        for case in order.sample(cases, len(cases)):
             fn = case.prepare()
+            gc.collect()
             t0 = time.perf_counter()
-            fn()
+            out = fn()
             times[case.tool].append(time.perf_counter() - t0)
+            returned.setdefault(case.tool, out)
         log(f"  {wl.key} round {r + 1}/{rounds}: " + ", ".join(f"{t} {v[-1]:.3f}s" for t, v in times.items()))
-    return times
+    return times, returned
+
+
+def check_work(wl, returned: dict) -> list[str]:
+    """Notes from the workload's check of what every case returned (RuntimeError when a case
+    did not do the work)."""
+    if wl.check is None:
+        return []
+    return [wl.check(tool, out) for tool, out in returned.items()]
+
+
+def match_torch_threads() -> None:
+    """Give PyTorch as many threads as NumPy's BLAS uses, so that neither has more cores."""
+    torch = workloads.optional("torch")
+    if torch is None:
+        return
+    from chainrule.environment import blas_libraries
+
+    threads = [b["threads"] for b in blas_libraries() or () if b.get("threads")]
+    if threads:
+        torch.set_num_threads(max(threads))
 
 
 def summarize(wl, times: dict) -> list[dict]:
@@ -102,38 +132,68 @@ def summarize(wl, times: dict) -> list[dict]:
     return rows
 
 
-def measure_memory(quick: bool) -> list[dict]:
-    """W3's peak RSS per tool, each in a fresh Python process."""
+#: W3's memory row of scikit-learn where pandas and pyarrow cannot be imported.
+SKLEARN_WITHOUT_PANDAS = "scikit-learn, without pandas/pyarrow"
+
+
+def memory_runs() -> list[tuple[str, str, dict, str]]:
+    """W3's memory measurements: (row name, tool, extra environment, packages blocked).
+
+    scikit-learn imports pandas whenever it is installed (pandas comes with chainrule's test
+    extras here), so its process is measured as installed and with pandas and pyarrow
+    blocked; chainrule with its Numba kernels and, where Numba is on, with the NumPy path
+    (Numba's import and compiler alone hold about 120 MiB)."""
+    import importlib.util
+
     import w3
 
+    runs = [("chainrule", "chainrule", {}, "")]
+    if workloads.numba_kernels():
+        runs.append((w3.NUMPY_KERNELS, w3.NUMPY_KERNELS, {"CHAINRULE_CPU_KERNELS": "numpy"}, "numba"))
+    if workloads.optional("sklearn") is not None:
+        runs.append(("scikit-learn", "scikit-learn", {}, ""))
+        if importlib.util.find_spec("pandas") is not None:
+            runs.append((SKLEARN_WITHOUT_PANDAS, "scikit-learn", {}, "pandas,pyarrow"))
+    if workloads.optional("torch") is not None:
+        runs.append(("pytorch", "pytorch", {}, ""))
+    return runs
+
+
+def measure_memory(quick: bool) -> list[dict]:
+    """W3's peak RSS per tool, each in a fresh Python process."""
     rows = []
-    for tool in w3.TOOLS:
-        if tool != "chainrule" and workloads.optional("torch" if tool == "pytorch" else "sklearn") is None:
-            continue
-        cmd = [sys.executable, str(HERE / "memory.py"), "--tool", tool] + (["--quick"] if quick else [])
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, env=os.environ.copy())
+    for name, tool, extra_env, block in memory_runs():
+        cmd = [sys.executable, str(HERE / "memory.py"), "--tool", tool, "--block", block]
+        cmd += ["--quick"] if quick else []
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, env={**os.environ, **extra_env})
         if done.returncode != 0:
-            raise RuntimeError(f"memory run for {tool} failed: {done.stderr.strip()[-500:]}")
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        log(f"  W3 memory {tool}: peak {rows[-1]['peak_rss_mib']:.0f} MiB")
+            raise RuntimeError(f"memory run for {name} failed: {done.stderr.strip()[-500:]}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row["tool"] = name
+        rows.append(row)
+        log(f"  W3 memory {name}: peak {row['peak_rss_mib']:.0f} MiB")
     return rows
 
 
 def measure(args) -> dict:
     """Run the chosen workloads in this process; the results as ``report`` reads them."""
     sizes = workloads.QUICK if args.quick else workloads.FULL
-    results = {"quick": args.quick, "workloads": {}, "memory": None, "agreement": {}}
+    results = {"quick": args.quick, "workloads": {}, "memory": None, "agreement": {}, "checks": {}}
+    match_torch_threads()
     for key in args.only:
         wl = workloads.WORKLOADS[key](sizes)
         rounds = 1 if args.quick else (args.rounds or DEFAULT_ROUNDS[key])
         log(f"{key}: {wl.title} ({', '.join(c.tool for c in wl.cases)}; {rounds} rounds)")
-        times = time_workload(wl, rounds, warmup=not args.quick)
+        times, returned = time_workload(wl, rounds, warmup=not args.quick)
         results["workloads"][key] = {"title": wl.title, "rate_unit": wl.rate_unit, "notes": wl.notes,
                                      "rows": summarize(wl, times)}
+        results["checks"][key] = check_work(wl, returned)
         if key == "W1":
             results["agreement"]["W1"] = workloads.w1_agreement(sizes)
+            results["checks"]["W1"] += workloads.w1_checks(sizes)
         if key == "W2":
             results["agreement"]["W2"] = workloads.w2_agreement(sizes)
+            results["checks"]["W2"] += workloads.w2_checks(sizes)
     if "W3" in args.only and not args.no_memory:
         log("W3 peak memory, one fresh process per tool")
         results["memory"] = measure_memory(args.quick)

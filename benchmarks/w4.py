@@ -1,8 +1,9 @@
 """W4, GEMM-bound: batch 1024 through three 4096×4096 Dense layers (ReLU between),
 float32, mean-squared error, one training step (forward, backward, update).
 
-``build(tool, sizes, ...)`` returns the timed function; ``matmul_rate`` is the machine's
-own float32 matrix-product rate that W4's achieved rate is measured against.
+``build(tool, sizes, ...)`` returns the timed function; ``matmul_case`` is the machine's
+own float32 matrix-product rate that W4's achieved rate is measured against, and
+``step_products_case`` the step's own matrix products alone (its shapes and layouts).
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ def build(tool: str, sizes, X, y, optimizer: str = "sgd", device: str = "cpu", b
         def step():
             for start in range(0, Xd.shape[0], batch):
                 out = net.forward(Xd[start:start + batch])
-                loss.evaluate(out, yd[start:start + batch], 1.0 / out.shape[0])
+                value = loss.evaluate(out, yd[start:start + batch], 1.0 / out.shape[0])
                 net.backward(loss.backward(), input_grad=False)
                 opt.step(params)
             if device != "cpu":
                 net.xp.cuda.Device().synchronize()
+            return float(value)  # the last batch's loss (a device scalar is read after the sync)
 
         return step
     if tool == "pytorch":
@@ -81,6 +83,7 @@ def build(tool: str, sizes, X, y, optimizer: str = "sgd", device: str = "cpu", b
                 opt.step()
             if device != "cpu":
                 torch.cuda.synchronize()
+            return float(loss.detach())
 
         return run
     raise ValueError(f"unknown W4 tool {tool!r}; choose one of {', '.join(TOOLS)}")
@@ -99,3 +102,29 @@ def matmul_case(sizes):
         return lambda: np.matmul(A, B, out=C)
 
     return prepare, 2.0 * w ** 3
+
+
+def step_products_case(sizes):
+    """The step's matrix products alone, in its shapes and memory layouts, each into a
+    preallocated output: per layer the forward ``A Wᵀ``, the weight gradient ``dZᵀ A`` (inner
+    dimension the batch) and, past the first layer, the input gradient ``dZ W``. Returns
+    ``prepare`` (its work is ``flops_per_step``)."""
+    n, w, L = sizes.w4_batch, sizes.w4_width, sizes.w4_layers
+    rng = np.random.default_rng(3)
+    A = [rng.standard_normal((n, w), dtype=np.float32) for _ in range(L + 1)]
+    W = [rng.standard_normal((w, w), dtype=np.float32) * 0.01 for _ in range(L)]
+    dZ = rng.standard_normal((n, w), dtype=np.float32)
+    dW, dA = np.empty((w, w), dtype=np.float32), np.empty((n, w), dtype=np.float32)
+
+    def products():
+        for i in range(L):
+            np.matmul(A[i], W[i].T, out=A[i + 1])
+        for i in reversed(range(L)):
+            np.matmul(dZ.T, A[i], out=dW)
+            if i > 0:
+                np.matmul(dZ, W[i], out=dA)
+
+    def prepare():
+        return products
+
+    return prepare

@@ -56,6 +56,7 @@ class Workload:
     rate_unit: str | None = None  # "samples/s", "GFLOP/s" or None (times only)
     notes: list = field(default_factory=list)
     work_by_tool: dict = field(default_factory=dict)  # a case whose work differs (W4's "matmul")
+    check: Callable | None = None  # (tool, what its run returned) -> a note; raises when it did not do the work
 
 
 def numba_kernels() -> bool:
@@ -186,6 +187,45 @@ def w1_agreement(sizes: Sizes) -> float:
     return max(float(np.abs(a - b).max()) for a, b in zip(got, (ref[0].T, ref[1], ref[2].T, ref[3])))
 
 
+def _competitor_checks(ref_weights, torch_run, sklearn_model, fit_sklearn, epochs) -> list[str]:
+    """That PyTorch and scikit-learn did the workload's work: PyTorch's trained weights equal
+    the seed loop's (same initial weights, same updates), scikit-learn ran every epoch.
+    Raises RuntimeError when either did not."""
+    notes = []
+    if torch_run is not None:
+        model = torch_run()
+        got = [model[0].weight, model[0].bias, model[2].weight, model[2].bias]
+        diff = max(float(np.abs(g.detach().numpy().reshape(w.shape) - w).max()) for g, w in zip(got, ref_weights))
+        if not diff <= 1e-9:
+            raise RuntimeError(f"PyTorch's trained weights differ from the seed loop's by {diff:.3g}")
+        notes.append(f"PyTorch's trained weights differ from the seed loop's by at most {diff:.1e}")
+    if sklearn_model is not None:
+        with quiet():
+            fit_sklearn(sklearn_model)
+        if sklearn_model.n_iter_ != epochs:
+            raise RuntimeError(f"scikit-learn ran {sklearn_model.n_iter_} epochs, not {epochs}")
+        notes.append(f"scikit-learn ran all {epochs} epochs (n_iter_)")
+    return notes
+
+
+def w1_checks(sizes: Sizes) -> list[str]:
+    """W1's competitors checked against the seed loop (see ``_competitor_checks``)."""
+    X, y, rng = cr.datasets.lecture_linear()
+    W1, W2 = rng.randn(2, 4), rng.randn(4, 1)
+    with quiet():
+        ref = seed_code.seed_000_training_loop(X, y.astype(bool), W1.copy(), np.zeros(4), W2.copy(),
+                                               np.zeros(1), epochs=sizes.w1_epochs, learning_rate=0.1)
+    torch, nn = optional("torch"), optional("sklearn")
+    torch_run = None
+    if torch is not None:
+        sse = lambda out, target: 0.5 * ((out - target) ** 2).sum()  # noqa: E731
+        torch_run = _torch_full_batch(torch, X, y, W1.T, np.zeros(4), W2.T, np.zeros(1), sizes.w1_epochs, 0.1,
+                                      sse, True)
+    model = None if nn is None else _sklearn_full_batch(sizes.w1_epochs, X.shape[0], 0.1, (4,))
+    return _competitor_checks((ref[0].T, ref[1], ref[2].T, ref[3]), torch_run, model, lambda m: m.fit(X, y),
+                              sizes.w1_epochs)
+
+
 # ---- W2: seed 002 moons ---------------------------------------------------------------------------
 def _seed_002_start():
     np.random.seed(0)
@@ -253,6 +293,23 @@ def w2_agreement(sizes: Sizes) -> float:
     return max(float(np.abs(a - b).max()) for a, b in zip(got, want))
 
 
+def w2_checks(sizes: Sizes) -> list[str]:
+    """W2's competitors checked against SimpleNeuralNetwork (see ``_competitor_checks``)."""
+    X_train, _, y_train, _ = cr.datasets.moons()
+    ref = _seed_002_start()
+    W1, W2 = ref.W1.copy(), ref.W2.copy()
+    with quiet():
+        ref.train(X_train.T, y_train.reshape(1, -1), epochs=sizes.w2_epochs, learning_rate=0.1)
+    torch, nn = optional("torch"), optional("sklearn")
+    torch_run = None
+    if torch is not None:
+        torch_run = _torch_full_batch(torch, X_train, y_train, W1, np.zeros(4), W2, np.zeros(1), sizes.w2_epochs,
+                                      0.1, torch.nn.BCEWithLogitsLoss(), False)
+    model = None if nn is None else _sklearn_full_batch(sizes.w2_epochs, X_train.shape[0], 0.1, (4,))
+    return _competitor_checks((ref.W1, ref.b1.ravel(), ref.W2, ref.b2.ravel()), torch_run, model,
+                              lambda m: m.fit(X_train, y_train), sizes.w2_epochs)
+
+
 # ---- W3: MNIST-shaped ------------------------------------------------------------------------
 def w3(sizes: Sizes) -> Workload:
     import w3 as w3mod
@@ -278,10 +335,41 @@ def w3(sizes: Sizes) -> Workload:
                         f"'{w3mod.NUMPY_KERNELS}' is chainrule with the NumPy update "
                         "(CHAINRULE_CPU_KERNELS=numpy), as without Numba")
     return Workload("W3", "MNIST-shaped MLP, one epoch", cases, work=float(sizes.w3_samples),
-                    rate_unit="samples/s", notes=notes)
+                    rate_unit="samples/s", notes=notes, check=lambda tool, out: _w3_check(tool, out, sizes))
+
+
+def _w3_check(tool: str, out, sizes: Sizes) -> str:
+    """That ``tool``'s epoch did W3's work, from what its run returned: one epoch of every
+    batch, float32 weights where the tool exposes them, and a mean training loss near ln(classes)
+    (random labels: nothing to learn, so an epoch that did its work stays there)."""
+    import math
+
+    import w3 as w3mod
+
+    if tool == w3mod.GEMM_FLOOR:
+        if not math.isfinite(out):
+            raise RuntimeError(f"{tool}: the products are not finite")
+        return f"{tool}: finite"
+    if tool == "scikit-learn":
+        steps, expected = getattr(out._optimizer, "t", None), math.ceil(sizes.w3_samples / sizes.w3_batch)
+        if out.n_iter_ != 1 or steps not in (None, expected):
+            raise RuntimeError(f"scikit-learn ran {out.n_iter_} epochs and {steps} Adam steps, not 1 and {expected}")
+        if any(W.dtype != np.float32 for W in out.coefs_):
+            raise RuntimeError("scikit-learn trained in " + str(out.coefs_[0].dtype) + ", not float32")
+        loss = out.loss_
+    else:
+        loss = out.loss[-1] if hasattr(out, "loss") else out  # chainrule's History, or the loop's mean loss
+    chance = math.log(sizes.w3_classes)
+    if not abs(loss - chance) < 0.5:
+        raise RuntimeError(f"{tool}: training loss {loss:.4g} after one epoch, far from ln {sizes.w3_classes} = "
+                           f"{chance:.4g}")
+    return f"{tool}: loss {loss:.4f}"
 
 
 # ---- W4: GEMM-bound --------------------------------------------------------------------------
+STEP_PRODUCTS = "step's matrix products"
+
+
 def w4(sizes: Sizes) -> Workload:
     import w4 as w4mod
 
@@ -289,16 +377,32 @@ def w4(sizes: Sizes) -> Workload:
     prepare_matmul, matmul_flops = w4mod.matmul_case(sizes)
     tools = ["chainrule", "chainrule fit"] + (["pytorch"] if optional("torch") is not None else [])
     cases = [Case(tool, lambda tool=tool: w4mod.build(tool, sizes, X, y)) for tool in tools]
+    cases.append(Case(STEP_PRODUCTS, w4mod.step_products_case(sizes)))
     cases.append(Case("matmul", prepare_matmul))
     w = sizes.w4_width
     notes = [f"batch {sizes.w4_batch}, {sizes.w4_layers} Dense {w}×{w} layers with ReLU between, float32, "
              "MSE, one SGD step (forward, backward, update); 'chainrule' is the step through the public "
              "layer/loss/optimizer API, 'chainrule fit' is `fit(epochs=1)` on the same batch (adds fit's "
-             "validation and last-good-weights copies)",
+             "input checks, R² metric and last-good-weights copy)",
              f"GFLOP/s counts the step's {3 * sizes.w4_layers - 1} matrix products; 'matmul' is "
-             f"`np.matmul` of two {w}×{w} float32 matrices, this machine's own rate"]
+             f"`np.matmul` of two {w}×{w} float32 matrices, this machine's own rate (the targets' reference)",
+             f"'{STEP_PRODUCTS}' is not a tool: the step's {3 * sizes.w4_layers - 1} products alone in its "
+             "shapes and layouts (forward A·Wᵀ, weight gradients dZᵀ·A with the batch as inner dimension, "
+             "input gradients dZ·W) into preallocated outputs: how fast this BLAS runs the step's shapes"]
     return Workload("W4", "GEMM-bound training step", cases, work=w4mod.flops_per_step(sizes),
-                    rate_unit="GFLOP/s", notes=notes, work_by_tool={"matmul": matmul_flops})
+                    rate_unit="GFLOP/s", notes=notes, work_by_tool={"matmul": matmul_flops}, check=_w4_check)
+
+
+def _w4_check(tool: str, out) -> str:
+    """That ``tool``'s step ran to a finite loss (the products alone have no loss)."""
+    import math
+
+    if tool in ("matmul", STEP_PRODUCTS):
+        return f"{tool}: ran"
+    loss = out.loss[-1] if hasattr(out, "loss") else out
+    if not math.isfinite(loss):
+        raise RuntimeError(f"W4 {tool}: the step's loss is {loss}")
+    return f"{tool}: loss {loss:.4f}"
 
 
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4}

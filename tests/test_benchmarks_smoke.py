@@ -24,6 +24,54 @@ def test_quick_suite_runs_and_writes_a_report(tmp_path):
         if line.startswith("chainrule's trained weights differ"):
             assert float(line.rsplit(" ", 1)[1].rstrip(".")) < 1e-9
     assert "W1 chainrule time / seed loop time" in done.stdout
+    # every workload says what was checked of each case's work
+    for key in ("W1", "W2", "W3", "W4"):
+        section = text.split(f"## {key}", 1)[1].split("\n## ", 1)[0]
+        assert "Checked that every case did the work:" in section, key
+    assert "PyTorch's trained weights differ from the seed loop's" in text
+    assert "W4 chainrule fit GFLOP/s / matmul GFLOP/s" in text and "| step's matrix products |" in text
+    assert "training's increment MiB" in text
+
+
+def test_memory_runs_cover_scikit_learn_without_pandas_and_chainrule_without_numba():
+    import importlib.util
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import run
+
+    names = [name for name, *_ in run.memory_runs()]
+    if importlib.util.find_spec("pandas") is not None and importlib.util.find_spec("sklearn") is not None:
+        assert run.SKLEARN_WITHOUT_PANDAS in names
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "memory.py"), "--tool", "chainrule",
+                           "--quick", "--block", "numba,pandas"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"blocked": ["numba", "pandas"]' in done.stdout and "numba" not in done.stdout.split('"imported"')[1]
+
+
+def test_a_case_that_did_not_do_the_work_fails_the_run():
+    import math
+
+    import numpy as np
+    import pytest
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import workloads
+
+    sizes = workloads.QUICK
+    check = workloads.w3(sizes).check
+    assert check("pytorch", math.log(10) + 0.01).startswith("pytorch: loss")
+    with pytest.raises(RuntimeError, match="far from ln 10"):
+        check("pytorch", 0.01)  # an epoch that learned random labels did something else
+    with pytest.raises(RuntimeError, match="not finite"):
+        check("matrix products only", float("nan"))
+    torch = pytest.importorskip("torch")
+    W, b = np.ones((4, 2)), np.zeros(4)
+    off = torch.nn.Linear(2, 4).double()
+    with torch.no_grad():
+        off.weight.copy_(torch.from_numpy(W + 1e-6))
+        off.bias.copy_(torch.from_numpy(b))
+    with pytest.raises(RuntimeError, match="differ from the seed loop's by 1e-06"):
+        workloads._competitor_checks((W, b, W, b), lambda: [off, None, off], None, None, 1)
 
 
 def test_bad_workload_name_is_refused():
