@@ -7,6 +7,8 @@ Skipped cleanly where CuPy or a GPU is missing (as in CI).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -160,6 +162,42 @@ def test_dropout_draws_its_masks_on_the_gpu(dtype):
     np.testing.assert_array_equal(a.get(), b.get())
     assert not bool((a == c).all())
     _close(first.backward(cupy.ones_like(x)), c)
+
+
+def _rel(got, ref) -> float:
+    got = backend.to_numpy(got).astype(np.float64)
+    return float(np.abs(got - ref).max() / np.abs(ref).max())
+
+
+def test_float32_matrix_products_are_plain_float32_not_tf32():
+    """Dense(784, 256) forward and backward on the GPU in float32 against the CPU in float64
+    (the same float32 inputs and weights): plain float32 is off by ~1e-6 at these fan-ins
+    (784 forward, 512 for the weight gradient, 256 for the input gradient), TF32's 10-bit
+    inputs by ~3e-4, so a TF32 or reduced-precision product fails the 2e-5 bound."""
+    assert os.environ.get("CUPY_TF32") in (None, "0"), "CUPY_TF32 switches CuPy's float32 products to TF32"
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((512, 784)).astype(np.float32)
+    dy = rng.standard_normal((512, 256)).astype(np.float32)
+    ref = cr.Sequential([cr.Dense(784, 256, rng=0)], dtype="float64")
+    ref.set_weights([w.astype(np.float32) for w in ref.get_weights()])  # weights both can hold exactly
+    gpu = cr.Sequential([cr.Dense(784, 256, rng=0)], dtype="float32", device="cuda")
+    gpu.set_weights(ref.get_weights())
+    out_ref = ref.forward(x.astype(np.float64))
+    out_gpu = gpu.forward(cupy.asarray(x))
+    dx_ref = ref.backward(dy.astype(np.float64))
+    dx_gpu = gpu.backward(cupy.asarray(dy))
+    assert out_gpu.dtype == np.float32 and dx_gpu.dtype == np.float32
+    errors = {"forward": _rel(out_gpu, out_ref), "input gradient": _rel(dx_gpu, dx_ref)}
+    for name, p, q in zip(("weight gradient", "bias gradient"), gpu.parameters(), ref.parameters()):
+        errors[name] = _rel(p.grad, q.grad)
+    assert max(errors.values()) < 2e-5, errors
+
+
+def test_float32_product_that_tf32_would_round_is_exact():
+    # (1 + 2**-12) rounds to 1 in TF32 (10 mantissa bits); 784 of them sum exactly in float32
+    a = cupy.full((256, 784), 1 + 2.0**-12, dtype=cupy.float32)
+    b = cupy.ones((784, 256), dtype=cupy.float32)
+    assert float(cupy.abs(a @ b - 784 * (1 + 2.0**-12)).max()) == 0.0
 
 
 def test_float64_gradients_on_gpu_equal_cpu_to_machine_precision():
