@@ -51,6 +51,7 @@ _COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", 
                       (b"\x28\xb5\x2f\xfd", "zstd"))
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
 _DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+([eE][+-]?\d+)?")
+_PANDAS_LONG_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 @dataclass
@@ -293,6 +294,32 @@ def _duplicates(path: Path, raw_names: list) -> None:
                              f"{where}); rename them so that each column has its own name")
 
 
+def _refuse_long_rows(path: Path, rows: list[list[str]], sep: str) -> None:
+    """Refuse a data row (``rows[1:]``, under the header ``rows[0]``) with more fields than the
+    header: pandas would take the extra first field as the row index (every value moving one
+    column to the right) or stop with a parser error."""
+    n = len(rows[0]) if rows else 0
+    long = [i for i, row in enumerate(rows[1:], start=1) if len(row) > n]
+    if n < 2 or not long:
+        return
+    at = long[0]
+    fields = len(rows[at])
+    start = f"{path}: data row {at} (header not counted) has {fields} fields, the header names {n}"
+    if all(not "".join(rows[i][n:]).strip() for i in long):
+        which = "every line but the header ends" if len(long) == len(rows) - 1 else "the line ends"
+        raise ValueError(f"{start}: {which} with a separator ({sep!r}), which would be read as an extra, "
+                         "unnamed column; remove the trailing separators")
+    raise ValueError(f"{start}: a value too many (a separator inside an unquoted value?) would move values into "
+                     "the wrong columns; fix the row, or name every column in the header")
+
+
+def _is_data_line(cells) -> bool:
+    """Whether a header line is all numbers (a file without a header: its first row of data),
+    other than pandas' default column names 0, 1, 2, ... (``DataFrame(X).to_csv``)."""
+    cells = [str(c).strip() for c in cells]
+    return bool(cells) and all(_is_number(c) for c in cells) and cells != [str(i) for i in range(len(cells))]
+
+
 def _inspect(path) -> _Layout:
     """Find out how to read ``path``: its format, compression, encoding, separator, decimal
     mark, the lines above its header and its column names. Parquet files are read here."""
@@ -352,6 +379,7 @@ def _inspect(path) -> _Layout:
                             f"(line {header + 1})")
     layout.decimal = _decimal(rows, layout.sep)
     _duplicates(path, raw_names)
+    _refuse_long_rows(path, rows, layout.sep)
     layout.names = [name.strip() or f"Unnamed: {i}" for i, name in enumerate(raw_names)]
     return layout
 
@@ -377,10 +405,32 @@ def _read(layout: _Layout, text_columns=()):
         message = _find_bad_utf8(layout) if layout.encoding == "utf-8" else None
         raise ValueError(message or f"{path} is not valid {layout.encoding.upper()} text") from None
     except Exception as exc:  # pandas raises many parser error types
+        long = _PANDAS_LONG_ROW.search(str(exc))
+        if long:
+            header, line, fields = long.groups()
+            raise ValueError(f"{path}: line {line} has {fields} fields, the header names {header}: a value too many "
+                             "would move values into the wrong columns; fix the line") from None
         raise ValueError(f"{path} could not be read as a table: {str(exc).splitlines()[0]}") from None
     if isinstance(layout.source, io.BytesIO):
         layout.source.seek(0)
     if layout.parquet:
-        _duplicates(path, [str(c) for c in frame.columns])
-        frame.columns = [str(c).strip() for c in frame.columns]
+        return _parquet_columns(path, frame)
+    if not isinstance(frame.index, pd.RangeIndex):  # rows longer than the header: the extra field became an index
+        raise ValueError(f"{path}: the data rows have more fields than the header names ({len(frame.columns)}); "
+                         "name every column in the header")
+    return frame
+
+
+def _parquet_columns(path: Path, frame):
+    """A Parquet frame with string column names, its named index a column (pandas stores
+    ``set_index("x")`` as an index, which is data) and an unnamed one (row labels left by a
+    filter) dropped."""
+    pd = _pandas()
+    named = [str(n) for n in frame.index.names if n is not None]
+    _duplicates(path, named + [str(c) for c in frame.columns])
+    if named:
+        frame = frame.reset_index()
+    elif not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
     return frame

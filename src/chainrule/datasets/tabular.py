@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .table_file import _DECIMAL_COMMA, _Layout, _inspect, _read
+from .table_file import _DECIMAL_COMMA, _Layout, _inspect, _is_data_line, _read
 from .table_rows import HEADER_NOT_COUNTED, refuse_short_row
 
 
@@ -233,6 +233,11 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
     if target is not None:
         target = str(target).strip()
     names = layout.names
+    if (layout.header_row and not layout.parquet and _is_data_line(names)
+            and (target is None or target not in names) and (features is None or not set(features) <= set(names))):
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise ValueError(f"{path}: the first line ({shown}) is all numbers: the file seems to have no header, and "
+                         "that row would be taken for one; add a header line naming the columns")
     if names and target is not None and target not in names:
         raise _no_column(layout, names, target, "target column")
     frame = _read(layout, text_columns=(target,) if target is not None and not layout.parquet else ())
