@@ -46,9 +46,30 @@ def check_output_file(path, option: str, hint: str = "") -> Path:
         raise ValueError(f"{option} {text}{link} is {kind}, not a regular file{hint}")
     if text.endswith(("/", os.sep)):
         raise ValueError(f"{option} {text}: directory {text} does not exist (and a file name is needed)")
-    if not path.parent.exists():
-        raise ValueError(f"{option} {path}: directory {path.parent} does not exist")
+    real = Path(os.path.realpath(path))  # a link is written through: its target's directory counts
+    via = f" (a link to {real})" if path.is_symlink() else ""
+    if not os.path.lexists(real.parent):
+        raise ValueError(f"{option} {text}{via}: directory {real.parent} does not exist")
+    if not real.parent.is_dir():
+        raise ValueError(f"{option} {text}{via}: {real.parent} is not a directory")
+    if real.exists() and not os.access(real, os.W_OK):
+        raise ValueError(f"{option} {text}{via}: the file is read-only")
+    _probe(real.parent, option, text)
     return path
+
+
+def _probe(directory: Path, option: str, text: str) -> None:
+    """Refuse a directory a new file cannot be written in, by writing one (and removing it):
+    ``os.access`` says yes to root on a read-only file system."""
+    import tempfile
+
+    try:
+        handle, name = tempfile.mkstemp(prefix=".chainrule-probe-", dir=directory)
+    except OSError as exc:
+        raise ValueError(f"{option} {text}: cannot write in directory {directory} "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    os.close(handle)
+    os.unlink(name)
 
 
 def _special_kind(path: Path) -> str | None:
@@ -94,10 +115,21 @@ def refuse_overwriting(out, option: str, inputs: dict) -> None:
 
 
 def check_output_dir(path, option: str) -> Path:
-    """Refuse an output directory that is an existing file."""
+    """Refuse an output directory that cannot be made or written in, before any work: an
+    existing file, a link to nothing, a path through a file (``data.csv/plots``), or whose
+    nearest existing directory does not take a new file (permissions, a read-only file system)."""
+    text = str(path)
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise ValueError(f"{option} {text} is a link to {os.path.realpath(path)}, which does not exist")
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{option} {path} is a file, not a directory")
+        raise ValueError(f"{option} {text} is a file, not a directory")
+    existing = Path(os.path.realpath(path))
+    while not os.path.lexists(existing):
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{option} {text}: {existing} is not a directory")
+    _probe(existing, option, text)
     return path
 
 

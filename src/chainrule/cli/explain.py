@@ -40,10 +40,11 @@ def _width(text: str) -> int:
 
 def run(args) -> int:
     from ..inspect import explain, load_config
-    from ._output import check_output_file, write_text_atomic
+    from ._output import check_output_file, refuse_overwriting, write_text_atomic
 
     if args.output is not None:
         check_output_file(args.output, "--output")
+        refuse_overwriting(args.output, "--output", {"the config": args.config})
     config = load_config(args.config)
     trace = explain(config.network(), config.x, config.y, loss=config.loss, lr=config.lr)
     if args.format == "json":

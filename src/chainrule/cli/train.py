@@ -322,8 +322,6 @@ def run(args) -> int:
         figures = make_plots(net, history, task, view=NetworkFile(net, metadata),
                              train=(X_train_raw, y_train_raw), test=(X_test_raw, y_test_raw),
                              named=args.data is not None, scaled_target=scale_target)
-    if args.save:
-        net.save(args.save, **metadata)
     names = [name for name in ("train", "validation", "test") if name in parts]
     results = {
         "dataset": problem.source,
@@ -347,6 +345,8 @@ def run(args) -> int:
         results["final_val_loss"] = results["validation"]["loss"]
     if figures:
         results["plots"] = write_plots(Path(args.plots), figures)
+    if args.save:  # last: a run that stops on the way leaves no model behind
+        net.save(args.save, **metadata)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
