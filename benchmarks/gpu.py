@@ -480,7 +480,7 @@ def plan(sizes, rounds_override=None, quick=False) -> list:
 def _quartiles(values):
     if len(values) < 2:
         return [values[0], values[0]] if values else None
-    q = statistics.quantiles(values, n=4)
+    q = statistics.quantiles(values, n=4, method="inclusive")  # within the values, also for few rounds
     return [q[0], q[2]]
 
 

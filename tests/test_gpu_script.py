@@ -180,6 +180,7 @@ def test_targets_judge_the_two_short_workloads_and_report_w3_batch_128(gpu):
     assert by_key["w3_4096"]["goal"] == ">= 1" and by_key["w3_4096"]["met"] is True
     assert by_key["wide"]["met"] is False and by_key["wide"]["measured"] == pytest.approx(0.9)
     assert by_key["wide"]["per_round_quartiles"][0] < 0.9 < by_key["wide"]["per_round_quartiles"][1]
+    assert gpu._quartiles([1.0, 2.0]) == [1.25, 1.75]  # within the rounds' ratios, even for two
     md = result["markdown"]
     assert "| W3, batch 128: chainrule samples/s ÷ PyTorch's | (no target) | 0.80×" in md
     assert "| wide 4096×3, batch 1024: chainrule samples/s ÷ PyTorch's | >= 1 | 0.90×" in md and "| **no** |" in md
