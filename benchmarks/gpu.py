@@ -871,11 +871,13 @@ def from_json(path, results_md) -> int:
               file=sys.stderr)
         if results_md:
             return 2
+    if not result.get("markdown"):
+        result["markdown"] = markdown(result)
     if not results_md:
-        print(result.get("markdown") or markdown(result))
+        print(result["markdown"])
         return 0
     write_results_md(results_md, result)
-    if "workloads" in result:
+    if result.get("schema") == 2:  # the first gpu.py's JSON had the markdown, no verdicts
         print(verdict_line(result))
     print(f"GPU section of {results_md} written from {path}", file=sys.stderr)
     return 0

@@ -319,3 +319,16 @@ gpu.run_workload = run_workload
     assert result["status"] == "interrupted" and result["stage"].startswith("wide")
     assert [w["status"] for w in result["workloads"]] == ["done", "done", "interrupted"]
     assert "**Incomplete run: it stopped during 'wide" in result["markdown"]
+
+
+def test_results_md_takes_the_first_gpu_py_json_format(gpu, tmp_path):
+    # the JSON of gpu.py before its verdicts: a markdown section and its own workload rows
+    old = {"device": {"gpu": "NVIDIA H100"}, "rounds": 5, "command": "python benchmarks/gpu.py",
+           "workloads": [{"name": "W3, batch 128", "rows": {}}], "check": {}, "markdown": NEW}
+    source, results_md = tmp_path / "gpu_results.json", tmp_path / "RESULTS.md"
+    source.write_text(json.dumps(old))
+    results_md.write_text(BEFORE)
+    done = subprocess.run([sys.executable, str(SCRIPT), "--from-json", str(source), "--results-md", str(results_md)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert results_md.read_text() == BEFORE + "\n" + NEW
