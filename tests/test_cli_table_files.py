@@ -348,9 +348,8 @@ def test_test_size_too_small_names_the_sizes_that_work(tmp_path, iris, capsys):
             "use --test-size 0.02 to 0.98 for 150 rows") in err
     err = one_line_error(["train", "--data", str(path), "--target", "species", "--validation-size", "0.01",
                            "--no-plots"], capsys)
-    assert ("cannot split 105 rows into training and validation: --validation-size 0.01 leaves 2 rows for "
-            "validation, fewer than the 3 classes a stratified split puts in each part; use --validation-size 0.02 "
-            "or more (or --no-stratify)") in err
+    assert ("the training part has 105 rows; a training/validation split with --validation-size 0.01 needs at "
+            "least 200 (2 in the smaller part): use --validation-size 0.02 to 0.5 for 105 rows") in err
 
 
 def test_no_stratify_allows_a_class_of_one_row(tmp_path, iris, capsys):

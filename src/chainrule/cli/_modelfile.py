@@ -86,7 +86,8 @@ class TableModel:
         return frame
 
     def metrics(self, X, y) -> dict:
-        """Metrics on a labelled table: ``y`` holds class indices (classifiers) or values."""
+        """Metrics on a labelled table: ``y`` holds class indices (classifiers) or values. R² is
+        None where it is undefined (fewer than 2 rows)."""
         from ..metrics import r2_score
 
         out = {"rows": int(X.shape[0])}
@@ -94,7 +95,8 @@ class TableModel:
             pred = self.output(X)
             truth = np.asarray(y, dtype=float).reshape(pred.shape)
             error = pred - truth
-            out.update(r2=float(r2_score(truth, pred)), mse=float(np.mean(error**2)),
+            r2 = float(r2_score(truth, pred))
+            out.update(r2=r2 if np.isfinite(r2) else None, mse=float(np.mean(error**2)),  # None: one row
                        rmse=float(np.sqrt(np.mean(error**2))), mae=float(np.mean(np.abs(error))))
             return out
         predicted = self.label_indices(X)

@@ -114,6 +114,33 @@ def refuse_overwriting(out, option: str, inputs: dict) -> None:
             raise ValueError(f"{option} {out} is {role}; writing there would overwrite it, give another file name")
 
 
+def json_text(value, **options) -> str:
+    """``json.dumps(value, allow_nan=False, **options)``: standard JSON, which has no NaN or
+    infinity; such a number is named by its key in a ValueError instead of printed as
+    ``NaN``, which JSON readers refuse."""
+    import json
+
+    try:
+        return json.dumps(value, allow_nan=False, **options)
+    except ValueError:
+        key, number = _non_finite(value)
+        raise ValueError(f"the JSON output would hold {key} = {number}, which JSON cannot represent") from None
+
+
+def _non_finite(value, key: str = "a value"):
+    """The first NaN or infinity in nested dicts and lists, with its key path (``train.r2``)."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return key, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for k, v in items:
+        found = _non_finite(v, str(k) if key == "a value" else f"{key}.{k}")
+        if found:
+            return found
+    return None
+
+
 def check_output_dir(path, option: str) -> Path:
     """Refuse an output directory that cannot be made or written in, before any work: an
     existing file, a link to nothing, a path through a file (``data.csv/plots``), or whose

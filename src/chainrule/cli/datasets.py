@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from ._output import json_text
 
 
 def register(subparsers) -> None:
@@ -28,7 +28,7 @@ def rows() -> list[dict]:
 def run(args) -> int:
     records = rows()
     if args.json:
-        print(json.dumps(records, indent=2))
+        print(json_text(records, indent=2))
         return 0
     from rich.table import Table
     from rich.text import Text

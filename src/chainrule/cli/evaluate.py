@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import numpy as np
 
 
 def register(subparsers) -> None:
@@ -22,15 +22,23 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ._modelfile import open_model, read_table_for
+    from ._output import json_text
+    from .train import standardisation
 
     model = open_model(args.model)
     target = args.target or model.target
     if not target:
         raise ValueError(f"{args.model} does not record its target column; name it with --target COLUMN")
+    if model.features and target in model.features:
+        given = f"--target {target} is" if args.target else f"the target recorded in {args.model}, {target!r}, is"
+        raise ValueError(f"{given} one of the model's feature columns; name the column it predicts")
     X, y = read_table_for(model, args.model, args.data, target=target)
+    if model.task == "regression":  # R² and the MSE square the target: refused where that overflows
+        standardisation(np.reshape(y, (-1, 1)), [target], "target column", purpose="for R² and the MSE",
+                        advice="check the column")
     metrics = model.metrics(X, y)
     if args.json:
-        print(json.dumps(metrics))
+        print(json_text(metrics))
         return 0
     from pathlib import Path
 
@@ -59,6 +67,8 @@ def print_metrics(metrics: dict, title: str) -> None:
         if key in ("confusion_matrix", "loss_name"):
             continue
         name = f"loss ({metrics['loss_name']})" if key == "loss" and metrics.get("loss_name") else key
+        if value is None and key == "r2":
+            value = "undefined (R² needs 2 rows)"
         view.add_row(Text(name), Text(f"{value:.6g}" if isinstance(value, float) else str(value)))
     console.print(view)
     confusion = metrics.get("confusion_matrix")

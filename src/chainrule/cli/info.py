@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from ._output import json_text
 
 
 def register(subparsers) -> None:
@@ -23,7 +23,7 @@ def run(args) -> int:
 
     info = describe(probe_native=not args.no_probe)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json_text(info, indent=2))
         return 0
     from rich.table import Table
     from rich.text import Text

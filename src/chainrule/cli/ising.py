@@ -3,7 +3,6 @@ Monte Carlo configurations of the 2-D Ising model."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 from ..ising_confusion import confusion
 from ..ising_phases import MIN_STEPS, classify, default_temperatures, extrapolate, extrapolate_error
 from ._options import non_negative_int, positive_int
+from ._output import json_text
 
 
 EPOCHS_HELP = (f"passes over the training set and its symmetry copies (default: 8); a number that makes fewer than "
@@ -182,7 +182,7 @@ def run_classify(args) -> int:
     fig.tight_layout()
     _save_plot(fig, plot_path)
     if args.json:
-        print(json.dumps({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
+        print(json_text({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
     else:
         error = 100 * (result["tc"] - T_C) / T_C
         print(f"L = {samples.L}: outputs cross at T = {result['tc']:.4f} (exact T_c = {T_C:.6f}, {error:+.2f}%); "
@@ -221,7 +221,7 @@ def run_confusion(args) -> int:
     fig.tight_layout()
     _save_plot(fig, plot_path)
     if args.json:
-        print(json.dumps({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
+        print(json_text({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
     else:
         print(f"L = {samples.L}: confusion estimate T_c = {result['tc']:.4f} "
               f"({100 * (result['tc'] - T_C) / T_C:+.2f}% from the exact {T_C:.6f}); "
@@ -260,7 +260,7 @@ def run_tc(args) -> int:
     result = {"L": sizes, "tc_L": estimates, "tc_L_network_spread": spreads, "tc_extrapolated": intercept,
               "tc_extrapolated_fit_error": error, "a": slope, "tc_exact": T_C}
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
     else:
         for L, tc, spread in zip(sizes, estimates, spreads):
             print(f"L = {L:>3}: T_c(L) = {tc:.4f} ({100 * (tc - T_C) / T_C:+.2f}%; single networks scatter ±{spread:.4f})")

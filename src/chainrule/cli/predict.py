@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from ._output import json_text
 
 
 def register(subparsers) -> None:
@@ -36,7 +37,7 @@ def run(args) -> int:
     X, _ = read_table_for(model, args.model, args.data)
     frame = model.predictions_frame(X)
     if args.json:
-        text = json.dumps(frame.to_dict(orient="records")) + "\n"
+        text = json_text(frame.to_dict(orient="records")) + "\n"
     else:
         text = frame.to_csv(index=False)
     if args.out is None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ._options import add_network_options, add_training_options, make_optimizer, non_negative_float
+from ._output import json_text
 
 DEFAULT_LOSS = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}
 
@@ -94,7 +94,8 @@ class Problem:
     warnings: list = field(default_factory=list)  # the table's TableWarnings, said before training
 
 
-def standardisation(X, names, what: str):
+def standardisation(X, names, what: str, purpose: str = "to standardise",
+                    advice: str = "rescale it, e.g. to other units"):
     """Column means and standard deviations, a std of 1 for a constant column.
 
     Parameters
@@ -104,6 +105,8 @@ def standardisation(X, names, what: str):
         The columns' names, for the error.
     what : str
         What a column is, for the error ("feature column", "target column").
+    purpose, advice : str
+        What the values are too large for, and what to do, for the error.
 
     Returns
     -------
@@ -120,8 +123,8 @@ def standardisation(X, names, what: str):
     bad = ~(np.isfinite(mean) & np.isfinite(std))
     if bad.any():
         j = int(np.argmax(bad))
-        raise ValueError(f"{what} {names[j]!r} holds values too large to standardise (largest |value| "
-                         f"{float(np.abs(X[:, j]).max()):.3g}: the variance overflows); rescale it, e.g. to other units")
+        raise ValueError(f"{what} {names[j]!r} holds values too large {purpose} (largest |value| "
+                         f"{float(np.abs(X[:, j]).max()):.3g}: the variance overflows); {advice}")
     std[std == 0] = 1.0
     return mean, std
 
@@ -151,16 +154,20 @@ def rows_needed(size: float) -> int:
     return max(4, int(np.ceil(2 / min(size, 1 - size))))
 
 
-def check_enough_rows(source, n: int, test_size: float) -> None:
-    """Enough rows for --test-size; when there are not, the test sizes that would do."""
+def check_enough_rows(source, n: int, test_size: float, option: str = "--test-size") -> None:
+    """Enough rows for --test-size (or, of the training part, --validation-size); when there
+    are not, the sizes that would do."""
     minimum = rows_needed(test_size)
     if n >= minimum:
         return
-    usable = [s / 100 for s in range(1, 100) if n >= rows_needed(s / 100)]
+    whole = option == "--test-size"
+    split, largest = ("a train/test split", 99) if whole else ("a training/validation split", 50)
+    rows = f"{source} has {n} rows" if whole else f"{source}: the training part has {n} rows"
+    usable = [s / 100 for s in range(1, largest + 1) if n >= rows_needed(s / 100)]
     if n < 4 or not usable:
-        raise ValueError(f"{source} has {n} rows; a train/test split needs at least 4")
-    raise ValueError(f"{source} has {n} rows; a train/test split with --test-size {test_size:g} needs at least "
-                     f"{minimum} (2 in the smaller part): use --test-size {usable[0]:g} to {usable[-1]:g} for {n} rows")
+        raise ValueError(f"{rows}; {split} needs at least 4" + ("" if whole else " (use a smaller --test-size)"))
+    raise ValueError(f"{rows}; {split} with {option} {test_size:g} needs at least {minimum} (2 in the smaller "
+                     f"part): use {option} {usable[0]:g} to {usable[-1]:g} for {n} rows")
 
 
 def split(problem: Problem, X, y, size: float, seed: int, parts: str, option: str = "--test-size",
@@ -267,6 +274,7 @@ def run(args) -> int:
         validation_size = 0.2 if args.early_stopping else 0.0
     X_val_raw = y_val_raw = None
     if validation_size:  # held out of the training part: trained on never, reported apart
+        check_enough_rows(problem.source, X_train_raw.shape[0], validation_size, "--validation-size")
         X_train_raw, X_val_raw, y_train_raw, y_val_raw = split(problem, X_train_raw, y_train_raw, validation_size,
                                                                args.seed, "training and validation",
                                                                "--validation-size", not args.no_stratify)
@@ -348,7 +356,7 @@ def run(args) -> int:
     if args.save:  # last: a run that stops on the way leaves no model behind
         net.save(args.save, **metadata)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json_text(results, indent=2))
     else:
         print_report(results, history)
     return 0
