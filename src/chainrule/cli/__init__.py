@@ -72,7 +72,8 @@ def _run(argv: list[str]) -> int:
         _fail(f"chainrule: error: {_message(exc)}")
         return EXIT_USAGE
     except MemoryError as exc:
-        _fail(f"chainrule: error: not enough memory for this run ({_message(exc)}); ask for less data")
+        _fail(f"chainrule: error: not enough memory for this run ({_message(exc)}); ask for less data or a "
+              "smaller network")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _fail("chainrule: interrupted")

@@ -71,8 +71,19 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_int(text: str) -> int:
-    """A seed: NumPy and scikit-learn take integers >= 0."""
     return _integer(text, 0)
+
+
+#: The largest seed: scikit-learn's ``random_state`` (a NumPy ``RandomState``) takes 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def random_seed(text: str) -> int:
+    """--seed: an integer from 0 to ``MAX_SEED``."""
+    value = _integer(text, 0)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1 = {MAX_SEED}, got {value}")
+    return value
 
 
 def batch_size(text: str):
@@ -121,8 +132,8 @@ def add_training_options(parser: argparse.ArgumentParser, default_epochs: int = 
     group.add_argument("--early-stopping", type=positive_int, default=None, metavar="PATIENCE",
                        help="hold out a validation part and stop at the (PATIENCE + 1)-th epoch in a row without a "
                        "better validation loss, keeping the best epoch's weights")
-    group.add_argument("--seed", type=non_negative_int, default=0,
-                       help="random seed (>= 0) for weights, splits and shuffling (default: 0)")
+    group.add_argument("--seed", type=random_seed, default=0,
+                       help="random seed (0 to 2**32 - 1) for weights, splits and shuffling (default: 0)")
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 

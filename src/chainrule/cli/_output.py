@@ -84,6 +84,18 @@ def _special_kind(path: Path) -> str | None:
     return None if stat.S_ISDIR(mode) else file_kind(mode)
 
 
+def check_memory(n_bytes: int, what: str, advice: str = "ask for fewer") -> None:
+    """Refuse, before any work, data that cannot fit in this machine's memory: more than half
+    of it (the operating system would kill the process without a word)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available on this system
+        return
+    if n_bytes > total // 2:
+        raise ValueError(f"{what} need {n_bytes / 2**30:.1f} GiB, more than half of this machine's "
+                         f"{total / 2**30:.1f} GiB of memory; {advice}")
+
+
 def same_file(a, b) -> bool:
     """Whether two paths name the same file: by ``os.path.samefile`` when both exist
     (symbolic and hard links included), otherwise by resolved path."""

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._options import int_list, non_negative_int, positive_float, positive_int
+from ._options import int_list, positive_float, positive_int, random_seed
 
 
 def register(subparsers) -> None:
@@ -33,8 +33,9 @@ def register(subparsers) -> None:
     parser.add_argument("--loss", choices=LOSSES.names(), default=None, metavar="NAME",
                         help=f"loss: {', '.join(LOSSES.names())} (default: mse)")
     parser.add_argument("--samples", type=positive_int, default=None, help="random examples (default: 4)")
-    parser.add_argument("--seed", type=non_negative_int, default=None, help="seed of weights and data (default: 0)")
-    parser.add_argument("--eps", type=positive_float, default=1e-6, help="finite-difference step (default: 1e-6)")
+    parser.add_argument("--seed", type=random_seed, default=None, help="seed of weights and data (default: 0)")
+    parser.add_argument("--eps", type=_step, default=1e-6,
+                        help=f"finite-difference step, {EPS_RANGE[0]:g} to {EPS_RANGE[1]:g} (default: 1e-6)")
     parser.add_argument("--tol", type=positive_float, default=1e-7,
                         help="pass threshold on |a - n| / max(1, |a|, |n|) (default: 1e-7)")
     parser.add_argument("--no-inputs", action="store_true", help="check parameters only, not layer inputs")
@@ -46,6 +47,23 @@ def register(subparsers) -> None:
 _RANDOM_NETWORK_OPTIONS = [("--sizes", "sizes"), ("--activation", "activation"),
                            ("--output-activation", "output_activation"), ("--loss", "loss"),
                            ("--samples", "samples"), ("--seed", "seed")]
+
+
+#: The steps --eps takes: below, rounding swamps the difference (float64 keeps 16 digits); above,
+#: the difference no longer approximates a derivative.
+EPS_RANGE = (1e-12, 1e-1)
+
+#: The most arithmetic operations a random network's check may take (an hour or more on a CPU).
+MAX_WORK = 1e13
+
+
+def _step(text: str) -> float:
+    value = positive_float(text)
+    if not EPS_RANGE[0] <= value <= EPS_RANGE[1]:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be between {EPS_RANGE[0]:g} and {EPS_RANGE[1]:g}, got {text}")
+    return value
 
 
 def _sizes(text: str) -> list[int]:
@@ -102,6 +120,7 @@ def build(args):
     for name in (args.output_activation,):
         if name in ("sigmoid", "softmax") and loss.name in ("bce", "cross_entropy"):
             raise ValueError(f"loss {loss.name} takes logits and applies the {name} itself; drop --output-activation")
+    check_size(args.sizes, args.samples, not args.no_inputs)
     net = mlp(args.sizes, activation=args.activation, output_activation=args.output_activation,
               rng=args.seed, dtype="float64")
     n, k = args.samples, args.sizes[-1]
@@ -116,3 +135,28 @@ def build(args):
         y = rng.normal(size=(n, k))
     shape = "-".join(map(str, args.sizes))
     return net, X, y, loss, f"{shape} network ({args.activation} hidden, {loss.name} loss, seed {args.seed})"
+
+
+def check_size(sizes: list[int], samples: int, inputs: bool) -> None:
+    """Refuse, before any work, a random network and data the check could not hold in memory
+    or finish: two forward passes over every example for each weight, bias (and layer input).
+
+    Raises
+    ------
+    ValueError
+        Naming the options and the memory or multiply-adds needed.
+    """
+    from ._output import check_memory
+
+    given = f"--sizes {','.join(map(str, sizes))} with --samples {samples}"
+    weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    # a few float64 copies of each: values, gradients, the analytic and the numeric ones
+    check_memory(6 * 8 * (weights + samples * sum(sizes)), given, "ask for a smaller network or fewer --samples")
+    checked = weights + (samples * (sizes[0] + 2 * sum(sizes[1:-1])) if inputs else 0)
+    # a forward pass: the products, and about ten elementwise operations per unit (activations, loss)
+    work = 2 * checked * samples * (sum(a * b for a, b in zip(sizes, sizes[1:])) + 10 * sum(sizes))
+    if work > MAX_WORK:
+        raise ValueError(f"{given}: the check runs the network twice for each of {checked:,} weights, biases"
+                         f"{' and layer inputs' if inputs else ''}, about {work:.0e} arithmetic operations, more than "
+                         f"the {MAX_WORK:.0e} it takes on (an hour or more); ask for a smaller network or fewer "
+                         f"--samples{' (or --no-inputs)' if inputs else ''}")

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..ising_confusion import confusion
 from ..ising_phases import MIN_STEPS, classify, default_temperatures, extrapolate, extrapolate_error
-from ._options import non_negative_int, positive_int
-from ._output import json_text
+from ._options import non_negative_int, positive_int, random_seed
+from ._output import check_memory, json_text
 
 
 EPOCHS_HELP = (f"passes over the training set and its symmetry copies (default: 8); a number that makes fewer than "
@@ -67,7 +67,7 @@ def register(subparsers) -> None:
     gen.add_argument("--sweeps-between", type=positive_int, default=None,
                      help="Metropolis sweeps between samples, at the Metropolis temperatures as above "
                      "(default: 2 τ_int of |m| at each temperature)")
-    gen.add_argument("--seed", type=non_negative_int, default=0)
+    gen.add_argument("--seed", type=random_seed, default=0)
     gen.add_argument("--out", required=True, metavar="FILE", help="output .npz file")
     gen.set_defaults(handler=run_generate)
     cls = commands.add_parser("classify", help="train the L²-100-2 network and locate T_c")
@@ -81,7 +81,7 @@ def register(subparsers) -> None:
     tc.add_argument("--steps", type=positive_int, default=26,
                     help="temperatures from 1.0 to 3.5, plus every 0.05 from 1.9 to 2.7 (default: 26)")
     tc.add_argument("--networks", type=positive_int, default=3, help="networks averaged per size (default: 3)")
-    tc.add_argument("--seed", type=non_negative_int, default=0)
+    tc.add_argument("--seed", type=random_seed, default=0)
     tc.add_argument("--json", action="store_true", help="print the estimates as JSON")
     tc.set_defaults(handler=run_tc)
     conf = commands.add_parser("confusion", help="learning by confusion: T_c without using its exact value")
@@ -96,7 +96,7 @@ def _add_experiment_options(parser, *, networks: int, networks_help: str, plot: 
     parser.add_argument("data", help="file written by `chainrule ising generate`")
     parser.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
     parser.add_argument("--networks", type=positive_int, default=networks, help=f"{networks_help} (default: {networks})")
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--seed", type=random_seed, default=0)
     parser.add_argument("--plot", default=plot, metavar="FILE",
                         help=f"where to write {plotted} (default: {plot}; 'none' for no plot)")
     parser.add_argument("--json", action="store_true", help='print {"tc": ..., "tc_exact": ..., "L": ...}')
@@ -111,7 +111,7 @@ def run_generate(args) -> int:
     if not args.tmax > args.tmin:
         raise ValueError(f"need --tmin < --tmax, got tmin={args.tmin}, tmax={args.tmax}")
     check_output_file(args.out, "--out")
-    _check_memory(args.steps * args.samples * args.L * args.L, f"{args.steps} temperatures × {args.samples} "
+    check_memory(args.steps * args.samples * args.L * args.L, f"{args.steps} temperatures × {args.samples} "
                   f"configurations of {args.L}×{args.L} spins")
     temperatures = np.linspace(args.tmin, args.tmax, args.steps)
     with _progress() as progress:
@@ -134,19 +134,6 @@ def _progress():
 
     console = Console(stderr=True)
     return Progress(transient=True, console=console, disable=not console.is_terminal)
-
-
-def _check_memory(n_bytes: int, what: str) -> None:
-    """Refuse, before any work, data that cannot fit in this machine's memory."""
-    import os
-
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not available on this system
-        return
-    if n_bytes > total // 2:
-        raise ValueError(f"{what} need {n_bytes / 2**30:.1f} GiB, more than half of this machine's "
-                         f"{total / 2**30:.1f} GiB of memory; ask for fewer")
 
 
 def _save_plot(fig, path) -> None:
@@ -240,7 +227,7 @@ def run_tc(args) -> int:
     if len(set(sizes)) < 2:
         raise ValueError("--L needs at least two different sizes to extrapolate")
     temperatures = default_temperatures(args.steps)
-    _check_memory(len(temperatures) * args.samples * max(sizes) ** 2 * 5,  # int8 spins + float32 copies
+    check_memory(len(temperatures) * args.samples * max(sizes) ** 2 * 5,  # int8 spins + float32 copies
                   f"{len(temperatures)} temperatures × {args.samples} configurations of {max(sizes)}² spins")
     estimates, spreads = [], []
     with _progress() as progress:
