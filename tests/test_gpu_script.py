@@ -21,18 +21,42 @@ ENV_KEYS = ("CUPY_TF32", "NVIDIA_TF32_OVERRIDE")
 
 
 @pytest.fixture(scope="module")
-def gpu():
-    """benchmarks/gpu.py as a module (importing it sets the TF32 variables: undone after)."""
-    saved = {k: os.environ.get(k) for k in ENV_KEYS}
+def modules():
+    """benchmarks/gpu.py as a module, with the gpu_* modules it imports (importing gpu.py sets
+    the TF32 variables and puts benchmarks/ on sys.path: both undone after)."""
+    saved, path = {k: os.environ.get(k) for k in ENV_KEYS}, list(sys.path)
     spec = importlib.util.spec_from_file_location("chainrule_bench_gpu", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    out = {"gpu": module}
+    out.update((name, importlib.import_module(name)) for name in ("gpu_files", "gpu_precision", "gpu_report"))
+    sys.path[:] = path
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-    return module
+    return out
+
+
+@pytest.fixture(scope="module")
+def gpu(modules):
+    return modules["gpu"]
+
+
+@pytest.fixture(scope="module")
+def gpu_files(modules):
+    return modules["gpu_files"]
+
+
+@pytest.fixture(scope="module")
+def gpu_precision(modules):
+    return modules["gpu_precision"]
+
+
+@pytest.fixture(scope="module")
+def gpu_report(modules):
+    return modules["gpu_report"]
 
 
 def _env():
@@ -58,21 +82,21 @@ AFTER = "## Later section\n\nkept ✓ \r\n as it was\n"
 NEW = "## GPU: chainrule (CuPy) vs PyTorch eager\n\nnew numbers\n"
 
 
-def test_splice_replaces_only_the_gpu_section_in_the_middle(gpu):
+def test_splice_replaces_only_the_gpu_section_in_the_middle(gpu_files):
     text = BEFORE + "\n" + OLD_GPU + "\n" + AFTER
-    out = gpu.splice_gpu_section(text, NEW)
+    out = gpu_files.splice_gpu_section(text, NEW)
     assert out == BEFORE + "\n" + NEW + "\n" + AFTER
-    assert gpu.splice_gpu_section(out, NEW) == out  # idempotent
+    assert gpu_files.splice_gpu_section(out, NEW) == out  # idempotent
 
 
-def test_splice_replaces_the_gpu_section_at_the_end(gpu):
-    out = gpu.splice_gpu_section(BEFORE + "\n" + OLD_GPU, NEW + "\n\n")
+def test_splice_replaces_the_gpu_section_at_the_end(gpu_files):
+    out = gpu_files.splice_gpu_section(BEFORE + "\n" + OLD_GPU, NEW + "\n\n")
     assert out == BEFORE + "\n" + NEW
 
 
 @pytest.mark.parametrize("existing", [BEFORE, BEFORE.rstrip("\n"), BEFORE + "\n", ""])
-def test_splice_appends_when_there_is_no_gpu_section(gpu, existing):
-    out = gpu.splice_gpu_section(existing, NEW)
+def test_splice_appends_when_there_is_no_gpu_section(gpu_files, existing):
+    out = gpu_files.splice_gpu_section(existing, NEW)
     assert out.startswith(existing) and out.endswith(NEW)
     if existing:
         head = out[:-len(NEW)]
@@ -82,11 +106,11 @@ def test_splice_appends_when_there_is_no_gpu_section(gpu, existing):
         assert out == NEW
 
 
-def test_splice_ignores_deeper_headings_and_matches_what_report_py_writes(gpu):
+def test_splice_ignores_deeper_headings_and_matches_what_report_py_writes(gpu_files):
     text = BEFORE + "\n### GPU notes of another section\n\nkept\n"
-    out = gpu.splice_gpu_section(text, NEW)
+    out = gpu_files.splice_gpu_section(text, NEW)
     assert out.startswith(text)
-    # report.py's RESULTS.md: the suite, a blank line, the JSON's markdown stripped, a newline
+    # appended after one blank line, as report.py adds it to the suite's RESULTS.md
     assert out == text + "\n" + NEW
 
 
@@ -142,24 +166,24 @@ def test_results_md_from_json_replaces_the_section_atomically(gpu, tmp_path):
     assert "VERDICT" in done.stdout
 
 
-def test_results_md_appends_the_section_when_absent(gpu, tmp_path):
+def test_results_md_appends_the_section_when_absent(gpu, gpu_files, tmp_path):
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text(BEFORE)
     result = _result(gpu)
-    gpu.write_results_md(results_md, result)
+    gpu_files.write_results_md(results_md, result)
     assert results_md.read_text() == BEFORE + "\n" + result["markdown"]
 
 
 # -- quick mode ----------------------------------------------------------------------------------------
-def test_quick_results_go_elsewhere_say_so_and_are_refused_by_results_md(gpu, tmp_path):
+def test_quick_results_go_elsewhere_say_so_and_are_refused_by_results_md(gpu, gpu_files, gpu_report, tmp_path):
     assert gpu.output_path(None, True) != gpu.output_path(None, False) == gpu.DEFAULT_OUTPUT
     quick = _result(gpu, quick=True)
-    assert gpu.QUICK_BANNER in quick["markdown"]
-    assert gpu.QUICK_BANNER not in _result(gpu)["markdown"]
+    assert gpu_report.QUICK_BANNER in quick["markdown"]
+    assert gpu_report.QUICK_BANNER not in _result(gpu)["markdown"]
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text(BEFORE)
     with pytest.raises(ValueError, match="quick"):
-        gpu.write_results_md(results_md, quick)
+        gpu_files.write_results_md(results_md, quick)
     source = tmp_path / "quick.json"
     source.write_text(json.dumps(quick))
     done = subprocess.run([sys.executable, str(SCRIPT), "--from-json", str(source), "--results-md", str(results_md)],
@@ -172,60 +196,60 @@ def test_quick_results_go_elsewhere_say_so_and_are_refused_by_results_md(gpu, tm
 
 
 # -- the verdicts --------------------------------------------------------------------------------------
-def test_targets_judge_the_two_short_workloads_and_report_w3_batch_128(gpu):
+def test_targets_judge_the_two_short_workloads_and_report_w3_batch_128(gpu, gpu_report):
     result = _result(gpu)
-    by_key = {t["key"]: t for t in gpu.targets(result)}
+    by_key = {t["key"]: t for t in gpu_report.targets(result)}
     assert by_key["w3_128"]["goal"] is None and by_key["w3_128"]["met"] is None
     assert by_key["w3_128"]["measured"] == pytest.approx(0.8)
     assert by_key["w3_4096"]["goal"] == ">= 1" and by_key["w3_4096"]["met"] is True
     assert by_key["wide"]["met"] is False and by_key["wide"]["measured"] == pytest.approx(0.9)
     assert by_key["wide"]["per_round_quartiles"][0] < 0.9 < by_key["wide"]["per_round_quartiles"][1]
-    assert gpu._quartiles([1.0, 2.0]) == [1.25, 1.75]  # within the rounds' ratios, even for two
+    assert gpu_report._quartiles([1.0, 2.0]) == [1.25, 1.75]  # within the rounds' ratios, even for two
     md = result["markdown"]
     assert "| W3, batch 128: chainrule samples/s ÷ PyTorch's | (no target) | 0.80×" in md
     assert "| wide 4096×3, batch 1024: chainrule samples/s ÷ PyTorch's | >= 1 | 0.90×" in md and "| **no** |" in md
     # a missed target is a result, not a failure of the run
-    assert gpu.failures(result) == []
-    assert "wide 4096×3, batch 1024 0.90× (NOT MET)" in gpu.verdict_line(result)
+    assert gpu_report.failures(result) == []
+    assert "wide 4096×3, batch 1024 0.90× (NOT MET)" in gpu_report.verdict_line(result)
 
 
-def test_a_workload_that_did_not_run_is_not_met(gpu):
+def test_a_workload_that_did_not_run_is_not_met(gpu, gpu_report):
     result = _result(gpu)
     wide = result["workloads"][2]
     wide.update(status="error", error="RuntimeError: out of memory", rows=None, ratios=None)
-    target = {t["key"]: t for t in gpu.targets(result)}["wide"]
+    target = {t["key"]: t for t in gpu_report.targets(result)}["wide"]
     assert target["met"] is False and target["measured"] is None
-    assert "not measured (RuntimeError: out of memory)" in gpu.markdown(result)
-    assert gpu.failures(result) == ["wide 4096×3, batch 1024: RuntimeError: out of memory"]
+    assert "not measured (RuntimeError: out of memory)" in gpu_report.markdown(result)
+    assert gpu_report.failures(result) == ["wide 4096×3, batch 1024: RuntimeError: out of memory"]
 
 
-def test_precision_check_flags_tf32_sized_errors_and_passes_float32(gpu):
+def test_precision_check_flags_tf32_sized_errors_and_passes_float32(gpu, gpu_precision, gpu_report):
     ok = _result(gpu)["check"]
-    assert gpu.judge_check(ok)["ok"]
+    assert gpu_precision.judge_check(ok)["ok"]
     tf32 = json.loads(json.dumps(ok))
     tf32["gpu32"]["gradient"] = 6e-4  # what TF32 gives (CPU emulation)
-    verdict = gpu.judge_check(tf32)
+    verdict = gpu_precision.judge_check(tf32)
     assert not verdict["ok"] and not verdict["items"]["gradient"]["ok"]
     # within 10× of the CPU's float32 error, but above what a backward pass may lose in float32
     sloppy_cpu = json.loads(json.dumps(tf32))
     sloppy_cpu["cpu32"]["gradient"] = 1e-4
-    assert gpu.judge_check(sloppy_cpu)["items"]["gradient"]["limit"] == gpu.GRADIENT_CEILING
+    assert gpu_precision.judge_check(sloppy_cpu)["items"]["gradient"]["limit"] == gpu_precision.GRADIENT_CEILING
     # a CPU error tiny by luck does not fail a float32-sized GPU error
     lucky = json.loads(json.dumps(ok))
     lucky["cpu32"]["gradient"], lucky["gpu32"]["gradient"] = 1e-9, 8e-7
-    assert gpu.judge_check(lucky)["ok"]
+    assert gpu_precision.judge_check(lucky)["ok"]
     nan = json.loads(json.dumps(ok))
     nan["gpu32"]["loss_history"] = float("nan")
-    assert not gpu.judge_check(nan)["ok"]
+    assert not gpu_precision.judge_check(nan)["ok"]
     result = _result(gpu, check=tf32, check_verdict=verdict)
-    assert any(f.startswith("precision: gradient error 6.0e-04") for f in gpu.failures(result))
+    assert any(f.startswith("precision: gradient error 6.0e-04") for f in gpu_report.failures(result))
     assert "**FAILED**" in result["markdown"]
 
 
-def test_precision_settings_flag_a_rounding_matrix_product(gpu):
-    problems = gpu.judge_precision({"cupy_probe_error": 0.0, "torch_probe_error": 2.44e-4})
+def test_precision_settings_flag_a_rounding_matrix_product(gpu_precision):
+    problems = gpu_precision.judge_precision({"cupy_probe_error": 0.0, "torch_probe_error": 2.44e-4})
     assert problems and "torch" in problems[0]
-    assert gpu.judge_precision({"cupy_probe_error": "error: boom", "torch_probe_error": 0.0})
+    assert gpu_precision.judge_precision({"cupy_probe_error": "error: boom", "torch_probe_error": 0.0})
 
 
 # -- whole runs under the emulated CuPy ---------------------------------------------------------------
