@@ -1,5 +1,5 @@
 """Files of the GPU benchmark: atomic writes, the GPU section spliced into ``RESULTS.md``, and
-the results saved as JSON."""
+the results saved as JSON. ``report.py`` writes ``RESULTS.md`` through the same helpers."""
 
 from __future__ import annotations
 
@@ -16,9 +16,17 @@ from gpu_report import HEADING, markdown
 QUICK_REFUSED = "quick-mode results are not a measurement: they do not go into RESULTS.md"
 
 
+def _umask() -> int:
+    """The process's umask."""
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``
-    (a reader never sees half a file); the file keeps its permissions."""
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and
+    ``os.replace``, so that a reader never sees half a file. An existing file keeps its
+    permissions; a new one gets 0644 less the umask (not ``mkstemp``'s 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
@@ -28,7 +36,7 @@ def atomic_write(path, text: str) -> None:
         if path.exists():
             shutil.copymode(path, tmp)
         else:
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

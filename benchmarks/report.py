@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import sys
 from pathlib import Path
+
+from gpu_files import atomic_write, gpu_section, splice_gpu_section
+from gpu_log import error_text
 
 
 def _row(results, key, tool):
@@ -164,7 +166,8 @@ def native_section(results) -> list[str]:
     return lines
 
 
-def markdown(results, gpu) -> str:
+def markdown(results, gpu=None) -> str:
+    """RESULTS.md: the suite's results, and ``gpu`` (a GPU section of ``gpu.py``) spliced in."""
     m = results["machine"]
     lines = ["# chainrule benchmark results", ""]
     if results["quick"]:
@@ -180,22 +183,28 @@ def markdown(results, gpu) -> str:
     lines += workload_sections(results)
     if results.get("native"):
         lines += native_section(results)
-    if gpu:
-        lines += ["", gpu.get("markdown", "").strip()]
-    return "\n".join(lines) + "\n"
+    text_ = "\n".join(lines) + "\n"
+    return splice_gpu_section(text_, gpu) if gpu else text_
+
+
+def read_gpu_section(gpu_json) -> str | None:
+    """The GPU section from ``gpu.py``'s results at ``gpu_json``, or None: when the file is
+    absent, and with a warning on stderr when it cannot be used (unreadable, no GPU results, or
+    quick-mode results, which are not a measurement)."""
+    gpu_json = Path(gpu_json)
+    if not gpu_json.exists():
+        return None
+    try:
+        gpu = json.loads(gpu_json.read_text(encoding="utf-8"))
+        if not isinstance(gpu, dict) or not (gpu.get("markdown") or gpu.get("workloads")):
+            raise ValueError("it holds no GPU results")
+        return gpu_section(gpu)
+    except Exception as exc:  # noqa: BLE001 - the suite's results are written all the same
+        print(f"warning: {gpu_json} left out of RESULTS.md: {error_text(exc)}", file=sys.stderr, flush=True)
+        return None
 
 
 def write_markdown(results, path: Path, gpu_json: Path) -> None:
-    """Write RESULTS.md atomically; the GPU section comes from ``gpu_results.json`` (made on a
-    GPU machine by ``gpu.py``) when it exists."""
-    gpu = json.loads(gpu_json.read_text()) if gpu_json.exists() else None
-    text_ = markdown(results, gpu)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text_)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write RESULTS.md atomically (an existing file keeps its permissions); the GPU section
+    comes from ``gpu_results.json`` (made on a GPU machine by ``gpu.py``) when it can be used."""
+    atomic_write(path, markdown(results, read_gpu_section(gpu_json)))

@@ -22,14 +22,17 @@ ENV_KEYS = ("CUPY_TF32", "NVIDIA_TF32_OVERRIDE")
 
 @pytest.fixture(scope="module")
 def modules():
-    """benchmarks/gpu.py as a module, with the gpu_* modules it imports (importing gpu.py sets
-    the TF32 variables and puts benchmarks/ on sys.path: both undone after)."""
+    """benchmarks/gpu.py as a module, with the gpu_* modules it imports and report.py (importing
+    gpu.py sets the TF32 variables and puts benchmarks/ on sys.path: both undone after)."""
     saved, path = {k: os.environ.get(k) for k in ENV_KEYS}, list(sys.path)
     spec = importlib.util.spec_from_file_location("chainrule_bench_gpu", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = {"gpu": module}
     out.update((name, importlib.import_module(name)) for name in ("gpu_files", "gpu_precision", "gpu_report"))
+    spec = importlib.util.spec_from_file_location("chainrule_bench_report", SCRIPT.parent / "report.py")
+    out["report"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(out["report"])
     sys.path[:] = path
     for k, v in saved.items():
         if v is None:
@@ -57,6 +60,12 @@ def gpu_precision(modules):
 @pytest.fixture(scope="module")
 def gpu_report(modules):
     return modules["gpu_report"]
+
+
+@pytest.fixture(scope="module")
+def report(modules):
+    """benchmarks/report.py, which writes RESULTS.md."""
+    return modules["report"]
 
 
 def _env():
@@ -172,6 +181,57 @@ def test_results_md_appends_the_section_when_absent(gpu, gpu_files, tmp_path):
     result = _result(gpu)
     gpu_files.write_results_md(results_md, result)
     assert results_md.read_text() == BEFORE + "\n" + result["markdown"]
+
+
+def test_atomic_write_keeps_the_mode_and_gives_a_new_file_0644_less_the_umask(gpu_files, tmp_path):
+    old = tmp_path / "old.md"
+    old.write_text("old")
+    old.chmod(0o660)
+    gpu_files.atomic_write(old, "new ✓")
+    assert old.read_text(encoding="utf-8") == "new ✓" and old.stat().st_mode & 0o777 == 0o660
+    mask = os.umask(0o027)
+    try:
+        gpu_files.atomic_write(tmp_path / "new.md", "new")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "new.md").stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.md", "old.md"]
+
+
+def _suite_results():
+    """The least of the CPU suite's results that report.py turns into RESULTS.md."""
+    return {"machine": {"date": "2026-12-02", "cpu": "x"}, "quick": False, "command": "python benchmarks/run.py",
+            "targets": [], "workloads": {}, "agreement": {}}
+
+
+def test_report_py_splices_the_gpu_section_and_keeps_the_file_mode(gpu, report, tmp_path):
+    results_md, source = tmp_path / "RESULTS.md", tmp_path / "gpu_results.json"
+    results_md.write_text("old")
+    results_md.chmod(0o664)
+    suite = report.markdown(_suite_results())
+    report.write_markdown(_suite_results(), results_md, source)  # no GPU results: the suite alone
+    assert results_md.read_text() == suite and "## GPU" not in suite
+    result = _result(gpu)
+    source.write_text(json.dumps(result))
+    report.write_markdown(_suite_results(), results_md, source)
+    assert results_md.read_text() == suite + "\n" + result["markdown"]
+    assert results_md.stat().st_mode & 0o777 == 0o664
+    del result["markdown"]  # made from the results when the JSON has none
+    source.write_text(json.dumps(result))
+    report.write_markdown(_suite_results(), results_md, source)
+    assert results_md.read_text() == suite + "\n" + _result(gpu)["markdown"]
+
+
+@pytest.mark.parametrize("content, reason", [(None, "quick-mode results are not a measurement"),
+                                             ("{not json", "JSONDecodeError"), ("[]", "no GPU results")])
+def test_report_py_leaves_out_gpu_results_it_cannot_use_with_a_warning(gpu, report, tmp_path, capsys,
+                                                                      content, reason):
+    results_md, source = tmp_path / "RESULTS.md", tmp_path / "gpu_results.json"
+    source.write_text(json.dumps(_result(gpu, quick=True)) if content is None else content)
+    report.write_markdown(_suite_results(), results_md, source)
+    assert results_md.read_text() == report.markdown(_suite_results())
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {source} left out of RESULTS.md: ") and reason in err
 
 
 # -- quick mode ----------------------------------------------------------------------------------------
