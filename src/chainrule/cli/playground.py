@@ -35,9 +35,35 @@ def run(args) -> int:
         from ..playground import serve
     except ImportError as exc:  # starlette/uvicorn are the optional "playground" extra
         raise OSError(f"the playground needs starlette and uvicorn (pip install 'chainrule[playground]'): {exc}") from None
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    sock = listen(host, args.port)  # before the banner: a port in use is one line, not uvicorn's ERROR
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     print(f"chainrule playground: http://{shown}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
     if host not in LOOPBACK:
         print(f"chainrule playground: listening on {host}: other machines can reach this server", file=sys.stderr)
-    serve(host=host, port=args.port, open_browser=args.open)
+    serve(host=host, port=args.port, open_browser=args.open, sock=sock)
     return 0
+
+
+def listen(host: str, port: int):
+    """A socket listening on ``host:port``, bound as uvicorn binds one (IPv6 for an address
+    with ':'; the address reusable), or a ValueError saying what stands in the way."""
+    import errno
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen()
+        sock.set_inheritable(True)
+    except socket.gaierror as exc:
+        sock.close()
+        raise ValueError(f"--host {host}: not a known host name or address ({exc.strerror})") from None
+    except OSError as exc:
+        sock.close()
+        reasons = {errno.EADDRINUSE: f"--port {port}: port {port} on {host} is already in use (another playground or "
+                                     "server?); choose another --port",
+                   errno.EADDRNOTAVAIL: f"--host {host}: not an address of this machine",
+                   errno.EACCES: f"--port {port}: permission denied (ports below 1024 need administrator rights)"}
+        raise ValueError(reasons.get(exc.errno, f"cannot listen on {host}:{port} ({exc.strerror})")) from None
+    return sock

@@ -313,8 +313,10 @@ async def _json(request: Request):
         raise RequestError("the request body is nested too deeply to be read; send a flat JSON object") from None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, log_level: str = "warning") -> None:
-    """Run the playground with uvicorn until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, log_level: str = "warning",
+          sock=None) -> None:
+    """Run the playground with uvicorn until interrupted; on ``sock`` (a bound socket, so
+    that a port in use is found before anything is printed) when given, else on host:port."""
     import uvicorn
 
     loopback = host in ("127.0.0.1", "localhost", "::1")
@@ -322,6 +324,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
     if open_browser:
         import webbrowser
 
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
         threading.Timer(1.0, webbrowser.open, args=(f"http://{shown}:{port}/",)).start()
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+    if sock is None:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+        return
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # as uvicorn.run: Ctrl-C is the way to stop it
+        pass
