@@ -43,7 +43,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
         ``tc``, ``trials`` (n_T - 1,), ``accuracy`` (n_T - 1,), ``peak`` (the trials fitted),
         ``baseline`` (n_T - 1,): the held-out accuracy of always predicting the larger side of
         each trial's split; ``epochs``, those each network trained (``--epochs`` raised where it
-        gives too few Adam steps, :func:`chainrule.ising_phases.training_epochs`).
+        gives too few Adam steps, :func:`chainrule.ising_phases.training_epochs`); ``tent``, the
+        fitted flanks to draw (:func:`confusion_tent`).
 
     Raises
     ------
@@ -76,7 +77,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
         tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
     except ValueError as exc:
         raise ValueError(f"{exc}{epochs_note(used, epochs)}") from None
-    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline, "epochs": used}
+    return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline, "epochs": used,
+            "tent": confusion_tent(trials, accuracy, tc, peak)}
 
 
 def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION_MARGIN):
@@ -85,11 +87,14 @@ def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION
     The inner peak is the trial standing highest above the lowest accuracies on both of its
     sides (the two outer ends, trivially accurate because one label dominates, have no dip on
     their outer side). Its top half — the neighbouring trials above the midpoint between the
-    peak and the higher of the two dips, and at least two trials on each side of it — is fitted
+    peak and the higher of the two dips, going down from it without turning up again, and at
+    least two trials on each side of it — is fitted
     by least squares with two straight flanks
     meeting at the apex ``t0``, with independent slopes: the peak is skewed (it falls off more
     slowly on the disordered side), which biases a parabola towards high T, and using every
-    point of the top half averages the noise a single highest trial carries.
+    point of the top half averages the noise a single highest trial carries. The apex is
+    sought between the peak trial's two neighbours, so it stays on the peak and each flank
+    keeps at least two of the trials fitted.
 
     Parameters
     ----------
@@ -133,21 +138,60 @@ def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION
     dips = max(accuracy[:best].min(), accuracy[best + 1 :].min())
     floor = dips + 0.5 * (accuracy[best] - dips)
     first, last = best, best
-    while first > 0 and accuracy[first - 1] >= floor:
+    # a flank ends where the curve turns up again: past that lies the far side of a dip (an
+    # outlier there would otherwise be fitted as part of the peak)
+    while first > 0 and floor <= accuracy[first - 1] <= accuracy[first]:
         first -= 1
-    while last < n - 1 and accuracy[last + 1] >= floor:
+    while last < n - 1 and floor <= accuracy[last + 1] <= accuracy[last]:
         last += 1
     first, last = max(0, min(first, best - 2)), min(n - 1, max(last, best + 2))  # two points on each flank
     T, acc = trials[first : last + 1], accuracy[first : last + 1]
     if T.size < 5:
         return float(trials[best]), T
-    apexes = np.linspace(T[0], T[-1], 20 * (T.size - 1) + 1)
+    # the apex stays between the peak trial's neighbours: searched over the whole window, an
+    # outlier at its end could take a flank of its own (a perfect one-point fit) and pull the
+    # apex away from the peak that is drawn
+    apexes = np.linspace(trials[best - 1], trials[best + 1], 41)
     errors = []
     for t0 in apexes:
-        design = np.column_stack([np.ones_like(T), -np.clip(t0 - T, 0, None), -np.clip(T - t0, 0, None)])
-        coef = np.linalg.lstsq(design, acc, rcond=None)[0]
+        design, coef = _tent_fit(T, acc, t0)
         errors.append(float(np.sum((design @ coef - acc) ** 2)))
     return float(apexes[int(np.argmin(errors))]), T
 
 
-__all__ = ["CONFUSION_MARGIN", "confusion", "confusion_peak"]
+def confusion_tent(trials, accuracy, tc, peak):
+    """The two straight flanks :func:`confusion_peak` fitted, as a line to draw.
+
+    Parameters
+    ----------
+    trials, accuracy : ndarray, shape (n,)
+        As given to :func:`confusion_peak`.
+    tc : float
+        The apex it returned.
+    peak : ndarray
+        The trial temperatures it fitted.
+
+    Returns
+    -------
+    (ndarray, ndarray) or None
+        The tent's three corners, ``([peak[0], tc, peak[-1]], accuracies)``; None where
+        :func:`confusion_peak` fitted nothing (fewer than 5 trials: ``tc`` is the peak trial).
+    """
+    trials, accuracy, peak = (np.asarray(a, dtype=float) for a in (trials, accuracy, peak))
+    if peak.size < 5:
+        return None
+    fitted = np.isin(trials, peak)
+    T, acc = trials[fitted], accuracy[fitted]
+    _, (level, left, right) = _tent_fit(T, acc, tc)
+    x = np.array([T[0], tc, T[-1]])
+    return x, np.array([level - left * (tc - T[0]), level, level - right * (T[-1] - tc)])
+
+
+def _tent_fit(T, acc, t0):
+    """Least-squares tent with its apex at ``t0``: the design matrix and (level at the apex,
+    rise per unit T of the left flank, fall per unit T of the right one)."""
+    design = np.column_stack([np.ones_like(T), -np.clip(t0 - T, 0, None), -np.clip(T - t0, 0, None)])
+    return design, np.linalg.lstsq(design, acc, rcond=None)[0]
+
+
+__all__ = ["CONFUSION_MARGIN", "confusion", "confusion_peak", "confusion_tent"]
