@@ -24,7 +24,7 @@ def _train(data, *extra):
 def test_plots_through_a_file_is_refused_before_the_model_is_saved(tmp_path, table, capsys):
     model = tmp_path / "m.model"
     err = one_line_error(_train(table, "--plots", f"{table}/sub", "--save", model), capsys)
-    assert f"--plots {table}/sub: {os.path.realpath(table)} is not a directory" in err
+    assert f"--plots {table}/sub: {table} is not a directory" in err
     assert not model.exists()
 
 
@@ -38,7 +38,7 @@ def test_links_to_nowhere_are_refused_up_front(tmp_path, table, capsys):
            "exist" in err
     model = tmp_path / "m.model"
     err = one_line_error(["predict", str(model), str(table), "--out", f"{table}/p.csv"], capsys)
-    assert f"--out {table}/p.csv: {os.path.realpath(table)} is not a directory" in err
+    assert f"--out {table}/p.csv: {table} is not a directory" in err
 
 
 def test_a_directory_that_takes_no_file_is_refused_before_training(tmp_path, table, capsys, monkeypatch):

@@ -48,13 +48,14 @@ def check_output_file(path, option: str, hint: str = "") -> Path:
         raise ValueError(f"{option} {text}: directory {text} does not exist (and a file name is needed)")
     real = Path(os.path.realpath(path))  # a link is written through: its target's directory counts
     via = f" (a link to {real})" if path.is_symlink() else ""
-    if not os.path.lexists(real.parent):
-        raise ValueError(f"{option} {text}{via}: directory {real.parent} does not exist")
-    if not real.parent.is_dir():
-        raise ValueError(f"{option} {text}{via}: {real.parent} is not a directory")
+    parent = real.parent if via else path.parent
+    if not os.path.exists(parent):
+        raise ValueError(f"{option} {text}{via}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise ValueError(f"{option} {text}{via}: {parent} is not a directory")
     if real.exists() and not os.access(real, os.W_OK):
         raise ValueError(f"{option} {text}{via}: the file is read-only")
-    _probe(real.parent, option, text)
+    _probe(parent, option, text)
     return path
 
 
@@ -163,7 +164,7 @@ def check_output_dir(path, option: str) -> Path:
         raise ValueError(f"{option} {text} is a link to {os.path.realpath(path)}, which does not exist")
     if path.exists() and not path.is_dir():
         raise ValueError(f"{option} {text} is a file, not a directory")
-    existing = Path(os.path.realpath(path))
+    existing = path
     while not os.path.lexists(existing):
         existing = existing.parent
     if not existing.is_dir():
