@@ -37,6 +37,8 @@ ENDS = (0.3, 0.7)
 MIN_SAMPLES = 4
 #: Mini-batch size, and the fewest Adam steps a phase network takes however small the data.
 BATCH, MIN_STEPS = 64, 1500
+#: The epochs :func:`classify` asks for when given none (raised as :func:`training_epochs` says).
+DEFAULT_EPOCHS = 8
 
 
 def paper_network(n_inputs: int, rng):
@@ -115,9 +117,12 @@ def training_epochs(n_train: int, epochs: int, translations: int) -> int:
     return max(epochs, math.ceil(MIN_STEPS / steps_per_epoch))
 
 
-def epochs_note(used: int, asked: int) -> str:
+def epochs_note(used: int, asked: int | None) -> str:
     """What a refusal adds about the training length: with a raised epoch count, more epochs
-    only help beyond it."""
+    only help beyond it. ``asked`` None: no count was given (the default was raised)."""
+    if asked is None:
+        raised = f": the fewest that make {MIN_STEPS} Adam steps on this training set" if used > DEFAULT_EPOCHS else ""
+        return f" (each network trained {used} epochs{raised})"
     if used > asked:
         return (f" (each network trained {used} epochs, not the {asked} given: {used} is the fewest that make "
                 f"{MIN_STEPS} Adam steps on this training set, so only more than {used} epochs train longer)")
@@ -144,7 +149,7 @@ def train_phase_network(X, y, L: int, *, epochs: int, translations: int, rng):
     return net
 
 
-def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, translations: int = 2,
+def classify(samples, epochs: int | None = None, seed: int = 0, networks: int = 3, translations: int = 2,
              tc_label: float = T_C) -> dict:
     """Supervised phase classification and the temperature where the two outputs cross.
 
@@ -152,9 +157,9 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
     ----------
     samples : IsingSamples
         Configurations at several temperatures on both sides of ``tc_label``.
-    epochs : int
-        Passes over the (enlarged) training set; raised where it gives fewer than :data:`MIN_STEPS`
-        Adam steps (:func:`training_epochs`).
+    epochs : int, optional
+        Passes over the (enlarged) training set (default :data:`DEFAULT_EPOCHS`); raised where it
+        gives fewer than :data:`MIN_STEPS` Adam steps (:func:`training_epochs`).
     seed : int
         Seeds the held-out split, the initial weights and the shuffling.
     networks : int
@@ -178,7 +183,8 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
         As :func:`crossing` where the ensemble did not separate the phases, with the number of
         epochs each network trained (more epochs help only beyond a raised count).
     """
-    epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
+    asked = None if epochs is None else check_count("epochs", epochs)
+    epochs, networks = DEFAULT_EPOCHS if asked is None else asked, check_count("networks", networks)
     translations = check_count("translations", translations, minimum=0)
     T = samples.temperatures
     if not (T.min() < tc_label < T.max()):
@@ -203,7 +209,7 @@ def classify(samples, epochs: int = 8, seed: int = 0, networks: int = 3, transla
     try:
         tc = crossing(T, p_ordered)
     except ValueError as exc:
-        raise ValueError(f"{exc}{epochs_note(used, epochs)}") from None
+        raise ValueError(f"{exc}{epochs_note(used, asked)}") from None
     return {"tc": tc, "temperatures": T, "p_ordered": p_ordered, "tc_members": members,
             "test_accuracy": float(((p_test < 0.5) == y[test]).mean()), "epochs": used}
 
@@ -328,5 +334,5 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
     return np.unique(np.round(np.concatenate([coarse, fine]), 6))
 
 
-__all__ = ["CROSSING_WINDOW", "classify", "crossing", "default_temperatures", "extrapolate", "extrapolate_error",
+__all__ = ["CROSSING_WINDOW", "DEFAULT_EPOCHS", "classify", "crossing", "default_temperatures", "extrapolate", "extrapolate_error",
            "paper_network", "split_samples", "symmetric_copies", "train_phase_network", "training_epochs"]

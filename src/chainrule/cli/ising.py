@@ -7,8 +7,9 @@ import sys
 
 import numpy as np
 
+from .. import kernels_cpu
 from ..ising_confusion import confusion
-from ..ising_phases import MIN_STEPS, classify, default_temperatures, extrapolate, extrapolate_error
+from ..ising_phases import MIN_SAMPLES, MIN_STEPS, classify, default_temperatures, extrapolate, extrapolate_error
 from ._options import non_negative_int, positive_int, random_seed
 from ._output import check_memory, json_text
 
@@ -226,6 +227,10 @@ def run_tc(args) -> int:
         raise ValueError(f"--L must be comma-separated even sizes like 8,16,24,32 ({exc})") from None
     if len(set(sizes)) < 2:
         raise ValueError("--L needs at least two different sizes to extrapolate")
+    if args.samples < MIN_SAMPLES:  # split_samples' own check, before the first size's Monte Carlo run
+        raise ValueError(f"--samples {args.samples}: at least {MIN_SAMPLES} configurations per temperature are "
+                         "needed (a quarter of them is held out to test the networks, the rest trains them)")
+    kernels_cpu.check_setting()
     temperatures = default_temperatures(args.steps)
     check_memory(len(temperatures) * args.samples * max(sizes) ** 2 * 5,  # int8 spins + float32 copies
                   f"{len(temperatures)} temperatures × {args.samples} configurations of {max(sizes)}² spins")
