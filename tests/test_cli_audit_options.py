@@ -1,6 +1,8 @@
 """Options the CLI audit found unchecked: gradcheck sizes that exhaust memory or never finish,
 --eps out of range, seeds past 2**32 - 1."""
 
+import json
+
 import pytest
 
 from chainrule.cli import main
@@ -45,3 +47,22 @@ def test_gradcheck_eps_at_the_bounds_runs(capsys):
 def test_seeds_past_2_to_the_32_are_usage_errors(argv, capsys):
     err = one_line_error([*argv, "--seed", str(2**32)], capsys)
     assert "argument --seed: must be at most 2**32 - 1 = 4294967295, got 4294967296" in err
+
+
+@pytest.mark.parametrize("field", ["x", "lr"])
+def test_a_config_integer_too_large_for_a_float_is_named(tmp_path, field, capsys):
+    config = {"x": [1, 2], "y": 0.5, "layers": [{"W": [[0.1, 0.2]], "b": [0.0]}], "lr": 0.1}
+    config[field] = int("9" * 401) if field == "lr" else [int("9" * 401), 2]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(config))
+    for command in ("explain", "gradcheck"):
+        err = one_line_error([command, "--config", str(path)], capsys)
+        where = "field 'x': [0]" if field == "x" else "field 'lr'"
+        assert f"{path}: {where} is an integer too large for a float (over 1.8e308)" in err
+
+
+def test_a_config_that_is_not_utf8_is_named(tmp_path, capsys):
+    path = tmp_path / "utf16.json"
+    path.write_bytes('{"x": [1]}'.encode("utf-16"))
+    err = one_line_error(["explain", "--config", str(path)], capsys)
+    assert f"{path}: not UTF-8 text (byte 0xff at offset 0); save the config as UTF-8" in err

@@ -72,7 +72,11 @@ def load_config(source, where: str | None = None) -> ExplainConfig:
     if isinstance(source, dict):
         return parse_config(source, where or "config")
     path = Path(source)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save "
+                         "the config as UTF-8") from None
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -102,7 +106,8 @@ def parse_config(data, where: str = "config") -> ExplainConfig:
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"{where}: field 'loss': unknown loss {loss!r}; choose one of: {', '.join(LOSSES.names())}")
     lr = data.get("lr", 0.1)
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
+    real = not isinstance(lr, bool) and isinstance(lr, numbers.Real)
+    if not real or not np.isfinite(_float(lr, f"{where}: field 'lr'")) or lr <= 0:
         raise ValueError(f"{where}: field 'lr': must be a number > 0, got {lr!r}")
     description = data.get("description", "")
     if not isinstance(description, str):
@@ -190,7 +195,7 @@ def _numbers(value, what: str, ndim) -> np.ndarray:
             return [check(item, f"{path}[{i}]") for i, item in enumerate(v)]
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise TypeError(f"{what}: {path or 'value'} is {v!r}, not a number")
-        if not np.isfinite(v):
+        if not np.isfinite(_float(v, f"{what}: {path or 'value'}")):
             raise ValueError(f"{what}: {path or 'value'} is {v!r}, not a finite number")
         return v
 
@@ -205,6 +210,15 @@ def _numbers(value, what: str, ndim) -> np.ndarray:
     if array.size == 0:
         raise ValueError(f"{what}: is empty")
     return array
+
+
+def _float(value, what: str) -> float:
+    """``float(value)``, or a ValueError naming ``what`` for an integer too large for a float
+    (JSON integers have any number of digits)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{what} is an integer too large for a float (over 1.8e308)") from None
 
 
 def _reject_constant(name: str):
