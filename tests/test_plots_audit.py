@@ -44,3 +44,96 @@ def test_confusion_tent_gives_the_fitted_flanks_to_draw():
     np.testing.assert_allclose(x, [peak[0], tc, peak[-1]])
     np.testing.assert_allclose(y, [0.8, 0.95, 0.8], atol=1e-9)
     assert confusion_tent(trials, accuracy, 4.0, np.array([3.0, 4.0, 5.0])) is None  # nothing was fitted
+
+
+# --- confusion matrix: honest numbers for a subset of classes, clear refusals ----------------------------------
+
+from chainrule import plot  # noqa: E402
+
+
+def _cells(ax):
+    """{(row, column): count text} of a confusion matrix's cells."""
+    return {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+
+
+def test_confusion_matrix_of_some_classes_keeps_every_sample_in_the_accuracy_and_shading():
+    truth = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    predicted = np.array([0, 2, 2, 1, 1, 2, 0, 1])  # accuracy 4/8
+    fig = plot.confusion_matrix(truth, predicted, labels=[0, 1])
+    ax = fig.axes[0]
+    title = ax.get_title()
+    assert "accuracy 0.500 over all 8 samples" in title
+    assert "5 of them have a true or predicted class not shown" in title
+    assert _cells(ax) == {(0, 0): "1", (0, 1): "0", (1, 0): "0", (1, 1): "2"}
+    shading = ax.images[0].get_array()
+    # row 0: 1 of the 3 samples of class 0 predicted 0 (the other two went to the class not shown)
+    np.testing.assert_allclose(shading, [[1 / 3, 0], [0, 1]])
+
+
+def test_confusion_matrix_of_all_classes_says_nothing_about_hidden_samples():
+    assert plot.confusion_matrix([0, 1, 1], [0, 1, 0]).axes[0].get_title() == "Confusion matrix (accuracy 0.667)"
+
+
+@pytest.mark.parametrize("y_true, y_pred, labels, message", [
+    (np.eye(3), np.eye(3)[[0, 1, 1]], None, r"y_true must hold one class label per sample \(shape \(n,\)\), got "
+                                           r"shape \(3, 3\); for one-hot rows or probabilities pass their argmax"),
+    ([0, 1], np.zeros((2, 2)), None, r"y_pred must hold one class label per sample .* shape \(2, 2\)"),
+    (5, 5, None, r"y_true must hold one class label per sample .* shape \(\)"),
+    ([], [], None, "confusion_matrix needs at least one sample; y_true and y_pred are empty"),
+    ([1, 2], [1, 2], [1, 1, 2], "labels lists 1 twice; each class once"),
+    ([1, 2], [1, 2], [1, 2, 1.0], r"labels lists 1 and 1.0 \(equal values\) twice"),
+    ([1, 2], [1, 2], [], "labels is empty"),
+    ([1, 2], [1, 2], [1, np.nan], "labels contains NaN"),
+])
+def test_confusion_matrix_refuses_bad_input_naming_the_problem(y_true, y_pred, labels, message):
+    with pytest.raises(ValueError, match=message):
+        plot.confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def test_confusion_matrix_accepts_a_column_of_labels():
+    ax = plot.confusion_matrix(np.array([[0], [1], [1]]), [0, 1, 0]).axes[0]
+    assert ax.get_title() == "Confusion matrix (accuracy 0.667)"
+
+
+def test_confusion_matrix_names_classes_that_read_the_same_apart():
+    ax = plot.confusion_matrix([1, "1", 2.0, 2], [1, 1, 2, "2"]).axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(set(ticks)) == 4 and "1" in ticks and "'1'" in ticks
+    assert ax.get_title() == "Confusion matrix (accuracy 0.500)"  # 2.0 == 2, "1" != 1
+
+
+STATIONS = [f"Sample from the northern plot {plot_} collected in the spring survey of the lower catchment by the "
+            f"{team} team, stored at minus eighty degrees and shipped to the central laboratory in Edinburgh for "
+            "sequencing" for plot_ in (10, 11) for team in ("river", "lake")]
+
+
+def _key_entries(text):
+    entries = {}
+    for line in text.splitlines():
+        if line.startswith("["):
+            number, _, line = line.partition(" ")
+        entries[number] = (entries.get(number, "") + " " + line.strip()).strip()
+    return entries
+
+
+def test_confusion_matrix_key_keeps_names_differing_in_two_places_apart(tmp_path):
+    fig = plot.confusion_matrix(STATIONS, STATIONS)
+    assert len(fig.texts) == 1
+    entries = _key_entries(fig.texts[0].get_text())
+    assert len(entries) == 4 and len(set(entries.values())) == 4
+    assert sorted(entries.values()) == sorted(STATIONS)  # short enough to show whole
+    fig.savefig(tmp_path / "key.png", dpi=60)
+
+
+def test_confusion_matrix_key_cuts_very_long_names_only_where_they_stay_apart():
+    common, between = "word " * 60, "text " * 10  # the names differ in two spots 50 characters apart
+    labels = [common + x + between + y + common for x in "ab" for y in "ab"]
+    key = plot.confusion_matrix(labels, labels).texts[0].get_text()
+    entries = _key_entries(key)
+    assert len(entries) == 4 and len(set(entries.values())) == 4
+    assert all("…" in entry and between.strip() in entry for entry in entries.values())  # cut around the spots
+    assert len(key.splitlines()) <= 4 * 5
+    far = "word " * 80  # differing spots 400 characters apart: no cut keeps both, so the names are whole
+    labels = [far + x + far + y + far for x, y in ("aa", "ab", "ba")]
+    entries = _key_entries(plot.confusion_matrix(labels, labels).texts[0].get_text())
+    assert sorted(entries.values()) == sorted(label.strip() for label in labels)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ._backend import pyplot
-from ._labels import differing_part, plain, short_labels
+from ._labels import plain, short_labels
 
 __all__ = ["confusion_matrix", "network_diagram"]
 
@@ -19,6 +19,9 @@ MAX_NAMED_CLASSES = 40
 MAX_CONFUSION_INCHES = 16.0
 #: The longest class name along the confusion matrix's axes (shortened in the middle, kept distinct).
 CLASS_NAME_CHARS = 24
+#: Lines of the key under a figure that one numbered name takes, unless cutting it would make
+#: two names read the same.
+KEY_NAME_LINES = 4
 #: The longest unit name beside the network diagram's input and output units.
 UNIT_NAME_CHARS = 40
 
@@ -29,21 +32,38 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     Up to ``MAX_ANNOTATED_CLASSES`` classes every cell shows its count; with more, the figure
     stays at most ``MAX_CONFUSION_INCHES`` wide, cells show the shading only and every
     ``k / MAX_NAMED_CLASSES``-th class is named, so drawing stays cheap for hundreds of classes.
+    Classes whose names read the same (1 and "1") are named by their ``repr``.
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n,)
+        One class label per sample (a column, shape (n, 1), is read as such); for one-hot
+        rows or probabilities pass their argmax.
     labels : list, optional
-        Class order (default: sorted union of both); listing some classes only draws those
-        (pairs with another class are not counted).
+        Class order (default: sorted union of both), each class once. Listing some classes
+        only draws those: a pair with another class has no cell, but still counts in the
+        accuracy and in its true class's total (the shading is the fraction of every sample
+        of that class), and the title says how many samples have no cell.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For labels that are not one per sample, of different lengths or empty, NaN labels, an
+        empty ``labels`` or one listing a class twice.
     """
     plt = pyplot()
-    y_true, y_pred = list(np.asarray(y_true, dtype=object).ravel()), list(np.asarray(y_pred, dtype=object).ravel())
+    y_true, y_pred = _label_column("y_true", y_true), _label_column("y_pred", y_pred)
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} labels and y_pred {len(y_pred)}")
-    labels = _sorted_labels(y_true + y_pred) if labels is None else list(labels)
-    counts = _counts(y_true, y_pred, labels)
-    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    if not y_true:
+        raise ValueError("confusion_matrix needs at least one sample; y_true and y_pred are empty")
+    labels = _sorted_labels(y_true + y_pred) if labels is None else _given_labels(labels)
+    counts, totals = _counts(y_true, y_pred, labels)
+    share = counts / np.maximum(totals, 1)[:, None]
     k = len(labels)
     # the figure grows with the classes up to a screen's size; beyond that the cells shrink,
     # lose their count labels and only every step-th class is named (all counts: --json / sklearn)
@@ -51,10 +71,11 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     step = max(1, int(np.ceil(k / MAX_NAMED_CLASSES)))
     # long names are shortened in the middle, still told apart ("Escherichia…ΔlacZ mutant"),
     # else numbered with a key of the full names under the figure
-    names, numbered = short_labels(labels[::step], CLASS_NAME_CHARS)
+    texts = _label_texts(labels)
+    names, numbered = short_labels(texts[::step], CLASS_NAME_CHARS)
     longest = max(len(name) for name in names)
     width = size + 0.8 + 0.07 * longest
-    key = _key_lines(list(zip(names, labels[::step])), width) if numbered else []
+    key = _key_lines(list(zip(names, texts[::step])), width) if numbered else []
     fig, ax = plt.subplots(figsize=(width, size + 0.05 * longest + _key_inches(key)))
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")  # auto: tight_layout sees the true box
     if k <= MAX_ANNOTATED_CLASSES:
@@ -70,11 +91,59 @@ def confusion_matrix(y_true, y_pred, labels=None, title: str = "Confusion matrix
     ax.set_yticks(range(0, k, step), shown)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    accuracy = float(np.trace(counts) / max(counts.sum(), 1))
-    ax.set_title(f"{title} (accuracy {accuracy:.3f})")
+    n = len(y_true)
+    accuracy = sum(1 for t, p in zip(y_true, y_pred) if t == p) / n
+    outside = n - int(counts.sum())
+    if outside:
+        ax.set_title(f"{title} (accuracy {accuracy:.3f} over all {n} samples)\n"
+                     f"{outside} of them have a true or predicted class not shown", fontsize=10)
+    else:
+        ax.set_title(f"{title} (accuracy {accuracy:.3f})")
     fig.colorbar(image, ax=ax, label="fraction of the true class", fraction=0.046)
     _add_key(fig, key)
     return fig
+
+
+def _label_column(name: str, values) -> list:
+    """``values`` as a list of one class label per sample, or a ValueError saying why not."""
+    array = np.asarray(values, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must hold one class label per sample (shape (n,)), got shape {array.shape}; "
+                         "for one-hot rows or probabilities pass their argmax")
+    return array.tolist()
+
+
+def _given_labels(labels) -> list:
+    """The ``labels`` argument as a list, each class once."""
+    labels = list(labels)
+    if not labels:
+        raise ValueError("labels is empty: list the classes to show, or leave it out for all of them")
+    seen = {}
+    for label in labels:
+        if isinstance(label, (float, np.floating)) and label != label:
+            raise ValueError("labels contains NaN, which is no class")
+        if label in seen:
+            twice = repr(label) if label == seen[label] and type(label) is type(seen[label]) else \
+                f"{seen[label]!r} and {label!r} (equal values)"
+            raise ValueError(f"labels lists {twice} twice; each class once")
+        seen[label] = label
+    return labels
+
+
+def _label_texts(labels) -> list[str]:
+    """How each class is named: ``str``, or ``repr`` (and then its type) where classes would
+    read the same, as 1 and "1" do."""
+    texts = [str(label) for label in labels]
+    if len(set(texts)) == len(texts):
+        return texts
+    plain_values = [label.item() if isinstance(label, np.generic) else label for label in labels]
+    clashing = {text for text in texts if texts.count(text) > 1}
+    texts = [repr(value) if text in clashing else text for text, value in zip(texts, plain_values)]
+    clashing = {text for text in texts if texts.count(text) > 1}
+    return [f"{text} ({type(value).__name__})" if text in clashing else text
+            for text, value in zip(texts, plain_values)]
 
 
 def _sorted_labels(values) -> list:
@@ -86,10 +155,11 @@ def _sorted_labels(values) -> list:
         return sorted(distinct, key=str)
 
 
-def _counts(y_true, y_pred, labels) -> np.ndarray:
+def _counts(y_true, y_pred, labels) -> tuple[np.ndarray, np.ndarray]:
     """counts[i, j]: samples of class ``labels[i]`` predicted as ``labels[j]``, for labels of
-    any kind (numbers, floats such as 0.5, text), compared by value; a pair with a label that
-    ``labels`` does not list is not counted (``labels`` may select some classes, as in
+    any kind (numbers, floats such as 0.5, text), compared by value; and totals[i], every
+    sample of class ``labels[i]``, whatever it was predicted as. A pair with a label that
+    ``labels`` does not list has no cell (``labels`` may select some classes, as in
     scikit-learn). A NaN label is refused: it equals no class, not even itself."""
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
         if any(isinstance(v, (float, np.floating)) and v != v for v in values):
@@ -100,22 +170,25 @@ def _counts(y_true, y_pred, labels) -> np.ndarray:
     if pairs:
         rows, cols = zip(*pairs)
         np.add.at(counts, (list(rows), list(cols)), 1)
-    return counts
+    totals = np.zeros(len(labels), dtype=np.int64)
+    np.add.at(totals, [position[t] for t in y_true if t in position], 1)
+    return counts, totals
 
 
 def _key_lines(key, inches: float) -> list[str]:
     """The key of numbered names (``[(number and short name, full name)]``) as lines that
-    fit ``inches``: each full name wrapped on up to 3 lines, beyond that cut where it
-    differs from the others."""
+    fit ``inches``: each full name wrapped on about ``KEY_NAME_LINES`` lines at most, longer
+    ones cut in the middle where that keeps them all apart, else wrapped in full."""
     import textwrap
 
     chars = max(20, int(10 * inches))  # 7-point text, even of wide letters
+    numbers = [short.split(" ", 1)[0] for short, _ in key]
+    fulls = [str(full) for _, full in key]
+    room = chars - max(map(len, numbers), default=0) - 1
+    cut, apart_only_numbered = short_labels(fulls, KEY_NAME_LINES * room)
     lines = []
-    for short, full in key:
-        number = short.split(" ", 1)[0]
-        wrapped = textwrap.wrap(str(full), chars - len(number) - 1, break_long_words=True) or [""]
-        if len(wrapped) > 3:
-            wrapped = [differing_part(full, [f for _, f in key], chars - len(number) - 1)]
+    for number, text in zip(numbers, fulls if apart_only_numbered else cut):
+        wrapped = textwrap.wrap(text, room, break_long_words=True) or [""]
         lines += [f"{number} {wrapped[0]}", *(" " * (len(number) + 1) + rest for rest in wrapped[1:])]
     return lines
 
