@@ -137,3 +137,101 @@ def test_confusion_matrix_key_cuts_very_long_names_only_where_they_stay_apart():
     labels = [far + x + far + y + far for x, y in ("aa", "ab", "ba")]
     entries = _key_entries(plot.confusion_matrix(labels, labels).texts[0].get_text())
     assert sorted(entries.values()) == sorted(label.strip() for label in labels)
+
+
+# --- loss curve: non-finite and non-positive losses marked, any history taken ---------------------------------
+
+from chainrule.train import History  # noqa: E402
+
+
+def _legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _edge_marks(ax):
+    """{(edge y in axes coordinates, colour): epochs} of the marks drawn on an edge."""
+    import matplotlib.colors as mcolors
+
+    marks = {}
+    for line in ax.get_lines():
+        if line.get_transform() == ax.get_xaxis_transform():
+            key = (float(line.get_ydata()[0]), mcolors.to_hex(line.get_color()))
+            marks[key] = [int(x) for x in line.get_xdata()]
+    return marks
+
+
+def test_loss_curve_one_nan_keeps_the_log_scale_and_marks_its_epoch():
+    loss = np.logspace(0, -3, 40)
+    loss[10] = np.nan
+    ax = plot.loss_curve(History(loss=list(loss))).axes[0]
+    assert ax.get_yscale() == "log"  # decided from the finite losses
+    assert _edge_marks(ax) == {(1.0, "#1f77b4"): [11]}
+    assert "training loss not finite (inf or NaN) at epoch 11: ✕ on the top edge" in _legend_texts(ax)
+
+
+def test_loss_curve_keeps_non_finite_last_epochs_in_view_and_names_the_curve(tmp_path):
+    loss = list(np.linspace(1, 0.1, 20)) + [np.nan, np.inf]
+    ax = plot.loss_curve(History(loss=loss, val_loss=[0.9] * 21 + [np.nan])).axes[0]
+    assert ax.get_xlim()[1] >= 22
+    assert _edge_marks(ax) == {(1.0, "#1f77b4"): [21, 22], (1.0, "#ff7f0e"): [22]}
+    texts = _legend_texts(ax)
+    assert "training loss not finite (inf or NaN) at epochs 21, 22: ✕ on the top edge" in texts
+    assert "validation loss not finite (inf or NaN) at epoch 22: ✕ on the top edge" in texts
+    assert not ax.texts  # no note written over the data
+    fig = ax.figure
+    fig.savefig(tmp_path / "loss.png", dpi=60)
+    renderer = fig.canvas.get_renderer()
+    assert ax.get_legend().get_window_extent(renderer).y1 < ax.get_window_extent(renderer).y0  # under the axes
+
+
+def test_loss_curve_on_a_forced_log_axis_marks_losses_of_zero_or_less():
+    ax = plot.loss_curve(History(loss=[1.0, 0.5, -0.1, 0.0], val_loss=[1.0, 0.0, 0.5, 0.5]), log_scale=True).axes[0]
+    assert ax.get_yscale() == "log"
+    assert _edge_marks(ax) == {(0.0, "#1f77b4"): [3, 4], (0.0, "#ff7f0e"): [2]}
+    texts = _legend_texts(ax)
+    assert "training loss 0 or less (no place on a log axis) at epochs 3, 4: ▼ on the bottom edge" in texts
+    assert "validation loss 0 or less (no place on a log axis) at epoch 2: ▼ on the bottom edge" in texts
+
+
+def test_loss_curve_takes_a_list_a_dict_and_an_estimator():
+    ax = plot.loss_curve([0.7, 0.5, 0.3]).axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == [0.7, 0.5, 0.3] and ax.get_ylabel() == "loss"
+    ax = plot.loss_curve({"loss": [0.7, 0.5, 0.3], "val_loss": [0.8, 0.6, 0.6], "best_epoch": 1,
+                          "loss_name": "bce"}).axes[0]
+    assert len(ax.get_lines()) == 4 and ax.get_ylabel() == "loss (bce)"  # 2 curves, best epoch line and circle
+    assert "best epoch, 2: its weights restored" in _legend_texts(ax)
+
+    class Estimator:
+        loss = "squared_error"
+        loss_curve_ = [1.0, 0.4]
+
+    ax = plot.loss_curve(Estimator()).axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == [1.0, 0.4] and ax.get_ylabel() == "loss (squared_error)"
+    assert History(loss=[1.0, 0.5]).as_dict()["loss"] == [1.0, 0.5]
+    assert len(plot.loss_curve(History(loss=[1.0, 0.5], val_loss=[1.1, 0.6]).as_dict()).axes[0].get_lines()) == 2
+
+
+@pytest.mark.parametrize("history, error, message", [
+    (None, TypeError, "loss_curve takes a History, a dict with 'loss' .* or a sequence of losses, one per epoch; "
+                      "got NoneType"),
+    ("0.5", TypeError, "got str"),
+    ({"val_loss": [1.0]}, ValueError, r"loss_curve's dict needs a 'loss' list; it has \['val_loss'\]"),
+    ([[1.0, 2.0], [3.0, 4.0]], ValueError, r"history.loss must be one number per epoch, got shape \(2, 2\)"),
+    (["a", "b"], ValueError, "history.loss must be numbers, one per epoch"),
+])
+def test_loss_curve_says_what_it_takes(history, error, message):
+    with pytest.raises(error, match=message):
+        plot.loss_curve(history)
+
+
+def test_loss_curve_of_no_epochs_draws_no_made_up_scale_or_legend():
+    ax = plot.loss_curve(History()).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["no epoch was completed"]
+    assert ax.get_legend() is None and not ax.get_lines()
+    assert len(ax.get_xticks()) == 0 and len(ax.get_yticks()) == 0
+
+
+def test_loss_curve_of_no_finite_loss_shows_no_scale():
+    ax = plot.loss_curve(History(loss=[np.nan, np.inf])).axes[0]
+    assert len(ax.get_yticks()) == 0 and "no loss the axis can show" in [t.get_text() for t in ax.texts]
+    assert _edge_marks(ax) == {(1.0, "#1f77b4"): [1, 2]}
