@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import re
 import sys
+from contextlib import contextmanager
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+#: The reader of standard output went away (``| head``): a shell's status for a SIGPIPE death.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 class UsageError(Exception):
@@ -56,12 +60,17 @@ def _run(argv: list[str]) -> int:
     from ..callbacks import DivergenceError
 
     try:
-        parser = build_parser()
-        args = parse(parser, argv)
-        if getattr(args, "handler", None) is None:
-            parser.print_help()
-            return EXIT_USAGE
-        return int(args.handler(args) or EXIT_OK)
+        with _broken_pipe_raises():
+            parser = build_parser()
+            args = parse(parser, argv)
+            if getattr(args, "handler", None) is None:
+                parser.print_help()
+                return EXIT_USAGE
+            code = int(args.handler(args) or EXIT_OK)
+            sys.stdout.flush()
+            return code
+    except BrokenPipeError:
+        return _reader_gone()
     except UsageError as exc:
         _fail(str(exc))
         return EXIT_USAGE
@@ -78,6 +87,37 @@ def _run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         _fail("chainrule: interrupted")
         return 130
+
+
+@contextmanager
+def _broken_pipe_raises():
+    """rich exits with status 1 when standard output's reader goes away, and 1 means "training
+    failed" here: for the command's run, its consoles raise BrokenPipeError instead."""
+    from rich.console import Console
+
+    def raise_it(console):
+        console.quiet = True  # nothing more to write there
+        raise BrokenPipeError(32, "Broken pipe")
+
+    original = Console.on_broken_pipe
+    Console.on_broken_pipe = raise_it
+    try:
+        yield
+    finally:
+        Console.on_broken_pipe = original
+
+
+def _reader_gone() -> int:
+    """Stop quietly when standard output's reader has gone (``chainrule train | head -1``),
+    with the status of a program stopped by SIGPIPE; standard output is pointed at /dev/null
+    so that Python's own flush at exit does not fail (as the ``signal`` module's
+    documentation recommends)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a file descriptor (a test's captured output)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 _NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

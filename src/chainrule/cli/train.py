@@ -145,6 +145,8 @@ def load_problem(args) -> Problem:
         raise ValueError("--target needs --data FILE")
     if args.drop:
         raise ValueError("--drop needs --data FILE")
+    if args.task != "auto":  # a built-in dataset's task is its own
+        raise ValueError(f"--task {args.task} needs --data FILE")
     X, y, task = load_builtin(args.dataset, seed=args.seed)
     return Problem(X, y, task, args.dataset)
 

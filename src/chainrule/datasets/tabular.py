@@ -146,6 +146,18 @@ def _feature_values(column):
     return None
 
 
+def _shown(text: str) -> str:
+    """``text`` as it is, or as Python writes it when it holds a newline or another character
+    that does not print (a message is one line)."""
+    return text if text.isprintable() else repr(text)
+
+
+def _shell(name: str) -> str:
+    """A column name to type after an option: quoted for the shell, or as Python writes it
+    when it does not print (no shell quoting keeps a newline on one line)."""
+    return shlex.quote(name) if name.isprintable() else repr(name)
+
+
 def _encoding_advice(column, name: str, drop_option: str | None) -> str:
     """How to make a text, yes/no or date column numeric; empty for a numeric column with a
     stray cell (that is a cell to fix)."""
@@ -169,10 +181,10 @@ def _encoding_advice(column, name: str, drop_option: str | None) -> str:
         if numbers.notna().mean() >= 0.5:
             return ""
         categories = text.unique().tolist()
-        examples = ", ".join(f"{name}_{c}" for c in categories[:2]) + (", ..." if len(categories) > 2 else "")
+        examples = ", ".join(_shown(f"{name}_{c}") for c in categories[:2]) + (", ..." if len(categories) > 2 else "")
         count = f"{len(categories)} categor{'y' if len(categories) == 1 else 'ies'}"
         how = f"one 0/1 column per category: {count}, columns {examples}"
-    drop = f" or leave it out with {drop_option} {shlex.quote(name)}" if drop_option else " or leave it out"
+    drop = f" or leave it out with {drop_option} {_shell(name)}" if drop_option else " or leave it out"
     return f"; encode it as numbers ({how}){drop}"
 
 
@@ -256,7 +268,7 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
             raise ValueError(f"{path}: column {i + 1} has no name in the header (pandas calls it "
                              f"{names[i]!r}); a saved index (DataFrame.to_csv without index=False) or a "
                              "trailing comma would silently become a feature: "
-                             + (f"drop the column ({drop_option} {shlex.quote(names[i])}) or name it" if drop_option
+                             + (f"drop the column ({drop_option} {_shell(names[i])}) or name it" if drop_option
                                 else "drop the column or name it"))
         choose = target is not None
     else:
@@ -293,7 +305,7 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         for j, column in enumerate(features):
             order = _looks_like_id(X[:, j])
             if order:
-                drop_hint = f"{drop_option} {shlex.quote(column)}" if drop_option else "drop it"
+                drop_hint = f"{drop_option} {_shell(column)}" if drop_option else "drop it"
                 notes.append(f"{path}: feature column {column!r} holds a different integer in every row, {order}: "
                              f"it looks like a row ID, which a network can learn the row order from; {drop_hint} "
                              "if so")
