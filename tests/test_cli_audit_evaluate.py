@@ -71,3 +71,16 @@ def test_a_validation_part_of_one_row_is_refused(regression, capsys):
                           "--epochs", "1"], capsys)
     assert "the training part has 7 rows; a training/validation split with --validation-size 0.1 needs at least " \
            "20" in err and "use --validation-size 0.29 to 0.5" in err
+
+
+def test_predictions_too_large_for_the_metrics_give_no_warnings(regression, capsys):
+    import chainrule
+
+    path, model = regression
+    net = chainrule.load(model)
+    net.save(model, **{**net.metadata, "target_std": 1e300})  # predictions near 1e300: their squares overflow
+    err = one_line_error(["evaluate", str(model), str(path), "--json"], capsys)
+    assert "the JSON output would hold r2 = -inf, which JSON cannot represent" in err
+    assert main(["evaluate", str(model), str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "inf" in captured.out

@@ -94,10 +94,11 @@ class TableModel:
         if self.task == "regression":
             pred = self.output(X)
             truth = np.asarray(y, dtype=float).reshape(pred.shape)
-            error = pred - truth
-            r2 = float(r2_score(truth, pred))
-            out.update(r2=r2 if np.isfinite(r2) else None, mse=float(np.mean(error**2)),  # None: one row
-                       rmse=float(np.sqrt(np.mean(error**2))), mae=float(np.mean(np.abs(error))))
+            with np.errstate(over="ignore", invalid="ignore"):  # predictions past ~1e154: inf, not warnings
+                error = pred - truth
+                out.update(r2=float(r2_score(truth, pred)) if len(truth) >= 2 else None,  # undefined for one row
+                           mse=float(np.mean(error**2)), rmse=float(np.sqrt(np.mean(error**2))),
+                           mae=float(np.mean(np.abs(error))))
             return out
         predicted = self.label_indices(X)
         k = len(self.classes)
