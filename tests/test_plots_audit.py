@@ -235,3 +235,50 @@ def test_loss_curve_of_no_finite_loss_shows_no_scale():
     ax = plot.loss_curve(History(loss=[np.nan, np.inf])).axes[0]
     assert len(ax.get_yticks()) == 0 and "no loss the axis can show" in [t.get_text() for t in ax.texts]
     assert _edge_marks(ax) == {(1.0, "#1f77b4"): [1, 2]}
+
+
+# --- network diagram: zero and non-finite weights have their own edges, widths have a key ---------------------
+
+import matplotlib.colors as mcolors  # noqa: E402
+
+import chainrule as cr  # noqa: E402
+
+
+def _edge_lines(ax):
+    return [line for line in ax.get_lines() if len(line.get_xdata()) == 2]
+
+
+def _tiny_net(first):
+    return cr.Sequential([cr.Dense.from_arrays(np.array(first, dtype=float)), cr.Tanh(),
+                          cr.Dense.from_arrays(np.array([[1.0, -0.5]]))])
+
+
+def test_network_diagram_draws_a_zero_weight_as_neither_sign():
+    ax = plot.network_diagram(_tiny_net([[0.0, 2.0], [-1.0, 0.0]])).axes[0]
+    styles = [(mcolors.to_hex(line.get_color()), line.get_linestyle()) for line in _edge_lines(ax)]
+    assert styles.count((mcolors.to_hex("0.55"), ":")) == 2  # the two zeros
+    assert styles.count((mcolors.to_hex("tab:orange"), "-")) == 2  # -1 and -0.5
+    assert "weight exactly 0" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_network_diagram_marks_non_finite_weights_and_scales_by_the_finite_ones(bad):
+    net = _tiny_net([[1.0, 2.0], [-1.0, 0.5]])
+    net.layers[0].W.value[0, 0] = bad
+    ax = plot.network_diagram(net).axes[0]
+    edges = _edge_lines(ax)
+    assert len(edges) == 2 * 2 + 2 * 1  # every edge drawn
+    red = [line for line in edges if mcolors.to_hex(line.get_color()) == mcolors.to_hex("tab:red")]
+    assert len(red) == 1 and red[0].get_linestyle() == "--"
+    widths = sorted(line.get_linewidth() for line in edges if line not in red)
+    assert widths[-1] == pytest.approx(0.2 + 3.5)  # |w| = 2, the largest finite one
+    assert widths[0] == pytest.approx(0.2 + 3.5 * 0.25)  # |w| = 0.5: not flattened by the inf
+    assert "nan or inf weight (1 in the network)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_network_diagram_has_a_key_of_edge_widths():
+    ax = plot.network_diagram(_tiny_net([[4.0, 2.0], [-1.0, 0.5]])).axes[0]
+    assert "∝" not in ax.get_title()  # the width is 0.2 + 3.5 |w| / max|W|: not proportional
+    legend = ax.get_legend()
+    key = {t.get_text(): h.get_linewidth() for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    assert key["|W| = 4"] == pytest.approx(3.7) and key["|W| = 2"] == pytest.approx(0.2 + 1.75)

@@ -41,9 +41,9 @@ def test_network_diagram_edges_follow_the_weights():
     ax = fig.axes[0]
     edges = _edges(ax)
     assert len(edges) == 2 * 3 + 3 * 1
-    assert ax.get_title() == "Tiny: edge width ∝ |W|"
+    assert ax.get_title() == "Tiny: edge width grows with |W|"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["positive weight", "negative weight"]
+    assert labels == ["positive weight", "negative weight", "weight exactly 0", "|W| = 4", "|W| = 2"]
     by_endpoints = {(tuple(e.get_xdata()), tuple(np.round(e.get_ydata(), 6))): e for e in edges}
     # first layer, unit 1 on top: input i at y = (0.5 - i), hidden j at y = (1 - j)
     strongest = by_endpoints[((0, 1), (0.5, -1.0))]  # W[2, 0] = -4: the largest |W|, negative

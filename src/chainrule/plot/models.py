@@ -209,7 +209,11 @@ def _add_key(fig, lines) -> None:
 
 def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_names=None, output_names=None):
     """Neurons as nodes, one column per layer; edges coloured by the sign of W (blue +,
-    orange −) and as thick as |W|.
+    orange −, a grey dotted line for exactly 0) and wider the larger |W|.
+
+    An edge is ``EDGE_WIDTH[0] + EDGE_WIDTH[1] * |w| / m`` points wide, ``m`` the largest
+    finite |W| of the network; the legend has a key of two widths. A nan or inf weight is a
+    red dashed edge, and the legend counts them.
 
     Dense layers inside residual blocks are drawn in sequence, with each block's skip
     connection as a grey arc over it; batch normalisation, dropout and the activation are
@@ -249,14 +253,19 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_na
                       if column in named and named[column][1] for name, full in zip(named[column][0], names)], width)
     fig, ax = plt.subplots(figsize=(width, 0.42 * max(shown) + 2.3 + _key_inches(key)))
     positions = [np.linspace((n - 1) / 2, -(n - 1) / 2, n) for n in shown]  # unit 1 on top
-    largest = max(float(np.abs(to_numpy(layer.W.value)).max()) for layer in dense) or 1.0
-    for l, layer in enumerate(dense):
-        W = to_numpy(layer.W.value)
+    weights = [np.asarray(to_numpy(layer.W.value), dtype=float) for layer in dense]
+    finite = np.concatenate([np.abs(W[np.isfinite(W)]) for W in weights])
+    largest = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    kinds = set()
+    for l, W in enumerate(weights):
         for j in range(shown[l + 1]):
             for i in range(shown[l]):
-                w = W[j, i]
-                ax.plot([l, l + 1], [positions[l][i], positions[l + 1][j]], color="tab:blue" if w > 0 else "tab:orange",
-                        linewidth=0.2 + 3.5 * abs(w) / largest, alpha=0.75, zorder=1)
+                kind = _weight_kind(W[j, i])
+                kinds.add(kind)
+                thickness = EDGE_WIDTH[0] + EDGE_WIDTH[1] * abs(W[j, i]) / largest if kind in ("positive", "negative") \
+                    else _EDGE_STYLES[kind]["linewidth"]
+                ax.plot([l, l + 1], [positions[l][i], positions[l + 1][j]], alpha=0.75, zorder=1,
+                        **(_EDGE_STYLES[kind] | {"linewidth": thickness}))
     top = max(max(p) for p in positions)
     bottom = min(min(p) for p in positions)
     for l, ys in enumerate(positions):
@@ -274,17 +283,40 @@ def network_diagram(net, title: str = "Network", max_neurons: int = 16, input_na
         arc = FancyArrowPatch((start, top + 0.45), (end, top + 0.45), connectionstyle="arc3,rad=-0.35",
                               arrowstyle="-|>", mutation_scale=12, color="0.45", linewidth=1.4, zorder=3)
         ax.add_patch(arc)
-    ax.plot([], [], color="tab:blue", label="positive weight")
-    ax.plot([], [], color="tab:orange", label="negative weight")
+    nonfinite = sum(int((~np.isfinite(W)).sum()) for W in weights)
+    for kind in ("positive", "negative", "zero", "nonfinite"):
+        if kind in ("positive", "negative") or kind in kinds or (kind == "nonfinite" and nonfinite):
+            label = _EDGE_LABELS[kind] + (f" ({nonfinite} in the network)" if kind == "nonfinite" else "")
+            ax.plot([], [], label=label, **_EDGE_STYLES[kind])
     if skips:
         ax.plot([], [], color="0.45", label="skip connection (x + F(x))")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8)
-    ax.set_title(f"{title}: edge width ∝ |W|")
+    for fraction in (1.0, 0.5):  # the width key: edges are as wide as |W| says, from a thin floor
+        ax.plot([], [], color="0.35", linewidth=EDGE_WIDTH[0] + EDGE_WIDTH[1] * fraction,
+                label=f"|W| = {fraction * largest:.3g}")
+    labels = ax.get_legend_handles_labels()[1]
+    columns = max(1, min(len(labels), int(0.95 * width / (0.45 + 0.06 * max(map(len, labels))))))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=columns, frameon=False, fontsize=8)
+    ax.set_title(f"{title}: edge width grows with |W|")
     ax.set_xlim(-0.5 - margins[0], len(widths) - 0.5 + margins[-1])
-    ax.set_ylim(bottom - 2.6, top + (2.2 if skips else 1.2))
+    ax.set_ylim(bottom - 2.6, top + (2.2 if skips else 1.2) + 0.5 * (-(-len(labels) // columns) - 1))
     ax.axis("off")
     _add_key(fig, key)
     return fig
+
+
+#: An edge's line width in points: ``EDGE_WIDTH[0] + EDGE_WIDTH[1] * |w| / (largest finite |W|)``.
+EDGE_WIDTH = (0.2, 3.5)
+_EDGE_STYLES = {"positive": {"color": "tab:blue"}, "negative": {"color": "tab:orange"},
+                "zero": {"color": "0.55", "linestyle": ":", "linewidth": 0.9},
+                "nonfinite": {"color": "tab:red", "linestyle": "--", "linewidth": 1.6}}
+_EDGE_LABELS = {"positive": "positive weight", "negative": "negative weight", "zero": "weight exactly 0",
+                "nonfinite": "nan or inf weight"}
+
+
+def _weight_kind(w: float) -> str:
+    if not np.isfinite(w):
+        return "nonfinite"
+    return "positive" if w > 0 else "negative" if w < 0 else "zero"
 
 
 def _diagram_columns(net):
