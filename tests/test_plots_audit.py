@@ -282,3 +282,61 @@ def test_network_diagram_has_a_key_of_edge_widths():
     legend = ax.get_legend()
     key = {t.get_text(): h.get_linewidth() for t, h in zip(legend.get_texts(), legend.legend_handles)}
     assert key["|W| = 4"] == pytest.approx(3.7) and key["|W| = 2"] == pytest.approx(0.2 + 1.75)
+
+
+# --- decision boundary: a key for numbered class names; colour-bar arrows only where values go past -----------
+
+def _blobs_net():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]])
+    y = np.repeat(np.arange(4), 20)
+    X = centres[y] + rng.normal(0, 0.5, (80, 2))
+    net = cr.mlp([2, 8, 4], "tanh", rng=0)
+    net.fit(X, y, loss="cross_entropy", optimizer=cr.optim.Adam(0.05), epochs=60, verbose=0)
+    return net, X, y
+
+
+def test_decision_boundary_keys_numbered_class_names(tmp_path):
+    import matplotlib.pyplot as plt
+
+    net, X, y = _blobs_net()
+    names = STATIONS  # too alike for 60 characters: numbered
+    fig = plot.decision_boundary(net, X, y, class_names=names)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert [text[:4] for text in legend] == ["[1] ", "[2] ", "[3] ", "[4] "]
+    assert len(fig.texts) == 1
+    entries = _key_entries(fig.texts[0].get_text())
+    assert entries == {f"[{i}]": name for i, name in enumerate(names, start=1)}
+    fig.savefig(tmp_path / "key.png", dpi=60)
+    # in the caller's axes there is no room for a key: the legend has the names whole
+    fig, ax = plt.subplots()
+    plot.decision_boundary(net, X, y, class_names=names, ax=ax)
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert legend == names and not fig.texts
+    plt.close("all")
+
+
+def _one_output(loss, target):
+    from chainrule.datasets import moons
+
+    X, _, y, _ = moons()
+    net = cr.mlp([2, 6, 1], "tanh", rng=0)
+    net.fit(X, target(y), loss=loss, optimizer=cr.optim.Adam(0.02), epochs=60, verbose=0)
+    return net, X, target(y)
+
+
+@pytest.mark.parametrize("loss, target", [("bce", lambda y: y), ("hinge", lambda y: 2 * y - 1)])
+def test_decision_boundary_colour_bar_has_no_arrows_where_nothing_goes_past(loss, target):
+    net, X, y = _one_output(loss, target)
+    ax = plot.decision_boundary(net, X, y).axes[0]
+    (filled,) = [c for c in ax.collections if getattr(c, "filled", False)]
+    assert filled.extend == "neither" and filled.colorbar.extend == "neither"
+
+
+def test_decision_boundary_colour_bar_has_arrows_where_a_raw_output_goes_past():
+    net, X, y = _one_output("mse", lambda y: y)
+    value = net.predict(X)[:, 0]
+    ax = plot.decision_boundary(net, X, y).axes[0]
+    (filled,) = [c for c in ax.collections if getattr(c, "filled", False)]
+    assert value.min() < 0 or value.max() > 1  # the raw output leaves 0..1 ...
+    assert filled.extend != "neither" and filled.colorbar.extend == filled.extend  # ... and the bar says so

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from ._backend import pyplot as _pyplot
 from .gradients import _below_x_label
 from ._labels import middle_ellipsis, plain, short_labels
+from .models import _add_key, _key_inches, _key_lines
 
 __all__ = ["loss_curve", "decision_boundary", "regression_fit", "parity"]
 
@@ -183,7 +186,8 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     the points or the predictions happen to include. A one-output binary network shows its
     output instead of hard regions: P(class 1) for binary cross-entropy, the margin for the
     hinge loss (class 1 where it is ≥ 0), the raw output otherwise (class 1 above 0.5), with
-    the decision line drawn. The plane spans the data with a margin of a tenth of each
+    the decision line drawn; the colour bar has an arrow past an end only where the output
+    goes past it (the raw output can). The plane spans the data with a margin of a tenth of each
     feature's own range (in its own units, so features of size 1e-3 or 1e6 are framed alike);
     the legend sits under the axes, off the data.
 
@@ -198,7 +202,8 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     class_names : sequence of str, optional
         Legend entries: one per class the network tells apart (K), or one per class present
         in ``y`` in sorted order (default: "class <index>"); long ones are shortened in the
-        middle, kept distinct.
+        middle, kept distinct, else numbered with a key of the full names under the figure
+        (written whole in the legend when ``ax`` is given).
 
     Returns
     -------
@@ -221,12 +226,14 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     grid = np.c_[xx.ravel(), yy.ravel()]
     colors = _class_colors(k)
     cmap, norm = ListedColormap(colors), BoundaryNorm(np.arange(k + 1) - 0.5, k)
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 5.0 + 0.22 * _legend_rows(k)))
+    own = ax is None
+    fig, ax = plt.subplots(figsize=(6.4, 5.0 + 0.22 * _legend_rows(k))) if own else (ax.figure, ax)
     names = _class_names(class_names, k, index)
     if single:
         value, levels, threshold, label = _binary_output(net, grid, plain(middle_ellipsis(names[1], 48)))
         value = value.reshape(xx.shape)
-        filled = ax.contourf(xx, yy, value, levels=levels, cmap="RdYlBu", alpha=0.75, extend="both")
+        extend = _extend(value, levels)
+        filled = ax.contourf(xx, yy, value, levels=levels, cmap="RdYlBu", alpha=0.75, extend=extend)
         if np.nanmin(value) < threshold < np.nanmax(value):
             ax.contour(xx, yy, value, levels=[threshold], colors="k", linewidths=1.2)
         fig.colorbar(filled, ax=ax, label=label)
@@ -237,8 +244,15 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
         shown = np.unique(np.concatenate([index, regions.ravel()]))
     ax.scatter(X[:, 0], X[:, 1], c=index, cmap=cmap, norm=norm, s=28, edgecolors="k", linewidths=0.6)
     shown = [c for c in shown if 0 <= c < k]
-    legend_names, _ = short_labels([names[c] for c in shown], LEGEND_NAME_CHARS)
-    columns = max(1, min(len(legend_names), 64 // (max(map(len, legend_names)) + 6)))
+    legend_names, numbered = short_labels([names[c] for c in shown], LEGEND_NAME_CHARS)
+    key = []
+    if numbered and own:  # a key of the full names under the figure
+        key = _key_lines(list(zip(legend_names, [names[c] for c in shown])), fig.get_figwidth())
+        fig.set_figheight(fig.get_figheight() + _key_inches(key))
+    elif numbered:  # in the caller's figure: the full names in the legend, wrapped
+        legend_names = [textwrap.fill(names[c], LEGEND_NAME_CHARS) for c in shown]
+    columns = max(1, min(len(legend_names), 64 // (max(len(line) for name in legend_names
+                                                       for line in name.splitlines()) + 6)))
     # one entry per class (in its own colour, with the points' black edge so a pale class stays
     # visible): the classes of the points and of the regions
     handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=colors[c],
@@ -252,7 +266,7 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     # a common power of ten beside the axis once the ticks are all below 0.1 or reach 1000
     ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3), useMathText=True)
     ax.set_title(title)
-    fig.tight_layout()
+    _add_key(fig, key)
     return fig
 
 
@@ -274,6 +288,15 @@ def _class_indices(y, n: int) -> np.ndarray:
     if index.min() < 0:
         raise ValueError(f"class indices must be 0 or more, got {int(index.min())}")
     return index
+
+
+def _extend(value, levels) -> str:
+    """The colour bar's arrows: past an end only where the plane has outputs past it (a raw
+    output can leave 0..1; a probability or the hinge margin, framed by its reach, cannot)."""
+    finite = value[np.isfinite(value)]
+    below = bool(finite.size) and finite.min() < levels[0]
+    above = bool(finite.size) and finite.max() > levels[-1]
+    return {(False, False): "neither", (True, False): "min", (False, True): "max"}.get((below, above), "both")
 
 
 def _binary_output(net, grid, positive: str):
