@@ -42,10 +42,10 @@ def test_gradcheck_eps_at_the_bounds_runs(capsys):
     assert main(["gradcheck", "--eps", "1e-3", "--json"]) in (0, 1)
 
 
-@pytest.mark.parametrize("argv", [["train"], ["gradcheck"], ["ising", "generate", "--out", "x.npz"],
-                                  ["ising", "tc"], ["ising", "classify", "x.npz"]])
-def test_seeds_past_2_to_the_32_are_usage_errors(argv, capsys):
-    err = one_line_error([*argv, "--seed", str(2**32)], capsys)
+@pytest.mark.parametrize("argv", [["train"], ["gradcheck"], ["ising", "generate", "--out", "{tmp}/x.npz"],
+                                  ["ising", "tc"], ["ising", "classify", "{tmp}/x.npz", "--plot", "none"]])
+def test_seeds_past_2_to_the_32_are_usage_errors(argv, tmp_path, capsys):
+    err = one_line_error([*(a.format(tmp=tmp_path) for a in argv), "--seed", str(2**32)], capsys)
     assert "argument --seed: must be at most 2**32 - 1 = 4294967295, got 4294967296" in err
 
 

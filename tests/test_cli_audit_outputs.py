@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 
-from chainrule.cli import main
 from conftest import EXAMPLES, one_line_error
 
 
