@@ -195,7 +195,8 @@ def test_a_hinge_network_shows_its_margin_with_the_line_at_zero():
     net.fit(X, 2 * y - 1, loss="hinge", optimizer=cr.optim.Adam(0.05), epochs=100, verbose=0)
     fig = plot.decision_boundary(net, X, 2 * y - 1)
     filled = fig.axes[0].collections[0]
-    assert filled.extend == "both"  # the whole plane is coloured, not only margins in [0, 1]
+    # the whole plane is coloured, not only margins in [0, 1]: the levels reach the largest |margin|
+    assert filled.levels[0] <= filled.zmin and filled.levels[-1] >= filled.zmax and filled.zmax > 1
     assert "margin f (class 1 where f ≥ 0)" == fig.axes[1].get_ylabel()
     line = fig.axes[0].collections[1]
     assert list(line.levels) == [0.0]
