@@ -340,3 +340,63 @@ def test_decision_boundary_colour_bar_has_arrows_where_a_raw_output_goes_past():
     (filled,) = [c for c in ax.collections if getattr(c, "filled", False)]
     assert value.min() < 0 or value.max() > 1  # the raw output leaves 0..1 ...
     assert filled.extend != "neither" and filled.colorbar.extend == filled.extend  # ... and the bar says so
+
+
+# --- parity and regression fit: legend off the points, names shown as written, nothing dropped unsaid ---------
+
+def test_parity_legend_sits_under_the_axes_and_the_quantity_is_shown_as_written(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.normal(0, 5, 300)
+    fig = plot.parity(y, y + rng.normal(0, 0.5, 300), quantity="cost ($)")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == r"true cost (\$)" and ax.get_ylabel() == r"predicted cost (\$)"
+    fig.savefig(tmp_path / "parity.png", dpi=60)
+    renderer = fig.canvas.get_renderer()
+    legend, axes = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert legend.y1 < axes.y0  # under the axes, not over the points in the upper left
+    figure = fig.bbox
+    assert figure.x0 <= legend.x0 and legend.x1 <= figure.x1 and legend.y0 >= figure.y0  # and not cut off
+    # the CLI escapes the name itself: escaping twice reads the same
+    assert plot.parity(y, y, quantity=r"cost (\$)").axes[0].get_xlabel() == r"true cost (\$)"
+
+
+def _sine_net():
+    X, y = cr.datasets.sine(40)
+    net = cr.mlp([1, 6, 1], "tanh", rng=0)
+    net.fit(X, y, loss="mse", optimizer="adam", epochs=5, verbose=0)
+    return net, X, y
+
+
+def test_regression_fit_says_how_many_points_it_cannot_draw():
+    net, X, y = _sine_net()
+    y = y.copy()
+    y[:3] = np.nan
+    ax = plot.regression_fit(net, X, y).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == "data (3 with a non-finite x or y not shown)"
+    assert len(ax.collections[0].get_offsets()) == 37
+
+
+def test_regression_fit_says_where_the_network_or_truth_is_not_finite():
+    net, X, y = _sine_net()
+
+    def truth(x):
+        with np.errstate(divide="ignore"):
+            return np.where(x > 0, np.log(np.abs(x)), np.inf)
+
+    class Overflowing:
+        n_inputs = n_outputs = 1
+
+        def predict(self, grid):
+            return np.where(grid > 0, grid, np.nan)
+
+    ax = plot.regression_fit(Overflowing(), X, y, truth=truth).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1].startswith("truth (not finite at ") and labels[1].endswith(" of 400 points, not drawn)")
+    assert labels[2].startswith("network (not finite at ") and labels[2].endswith(" of 400 points, not drawn)")
+
+
+def test_regression_fit_names_mismatched_lengths():
+    net, X, y = _sine_net()
+    with pytest.raises(ValueError, match="y has 5 values for the 4 rows of X"):
+        plot.regression_fit(net, X[:4], y[:5])

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 
 _SEPARATOR = re.compile(r"[\s_]+")
+_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def plain(text) -> str:
     """``text`` as matplotlib shows it literally: a ``$`` in a name from the data ("price ($)")
-    would otherwise start maths (dropping the signs, or failing on "x^^2"); applied once,
-    where the text is drawn."""
-    return str(text).replace("$", r"\$")
+    would otherwise start maths (dropping the signs, or failing on "x^^2"). A ``$`` already
+    escaped is left as it is, so text that went through ``plain`` once reads the same after
+    a second time."""
+    return _DOLLAR.sub(r"\\$", str(text))
 
 
 def short_labels(labels, limit: int) -> tuple[list[str], bool]:

@@ -366,12 +366,25 @@ def _padded_range(X):
 def regression_fit(net, X, y, title: str = "Fit", truth=None):
     """Predictions of a 1-input regression network against the data (and a true curve).
 
+    Data points with a non-finite x or y, and grid points where the network's prediction or
+    the true curve is not finite, cannot be drawn: the legend says how many.
+
     Parameters
     ----------
     X : ndarray, shape (n, 1)
     y : ndarray, shape (n,) or (n, 1)
     truth : callable, optional
         The true function, drawn as a line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For a network or data of more than one input or output, a ``y`` of another length
+        than ``X``, or no finite x to span.
     """
     plt = _pyplot()
     X = np.asarray(X, dtype=float)
@@ -380,18 +393,31 @@ def regression_fit(net, X, y, title: str = "Fit", truth=None):
     if X.ndim != 2 or X.shape[1] != 1 or getattr(net, "n_inputs", 1) != 1:
         raise ValueError(f"regression_fit draws a network of 1 input against X of shape (n, 1); got X of shape "
                          f"{X.shape} for a network of {getattr(net, 'n_inputs', '?')} inputs (parity() draws any)")
-    if getattr(net, "n_outputs", 1) != 1 or np.asarray(y).reshape(len(X), -1).shape[1] != 1:
-        raise ValueError(f"regression_fit draws one output; the network has {net.n_outputs} (parity() draws one "
-                         "output at a time)")
+    y = np.asarray(y, dtype=float)
+    columns = y.shape[1] if y.ndim == 2 else 1
+    if getattr(net, "n_outputs", 1) != 1 or columns != 1 or y.ndim > 2:
+        raise ValueError(f"regression_fit draws one output; the network has {getattr(net, 'n_outputs', '?')} and y "
+                         f"has shape {y.shape} (parity() draws one output at a time)")
+    y = y.reshape(-1)
+    if y.size != X.shape[0]:
+        raise ValueError(f"y has {y.size} values for the {X.shape[0]} rows of X")
+    x = X[:, 0]
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not np.isfinite(x).any():
+        raise ValueError("regression_fit has no finite x to draw the network over")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    low, high = X.min(), X.max()
+    low, high = x[np.isfinite(x)].min(), x[np.isfinite(x)].max()
     if low == high:  # a constant x: the network's value there, over a small span around it
         low, high = low - max(abs(low), 1.0) * 0.1, high + max(abs(high), 1.0) * 0.1
-    grid = np.linspace(low, high, 400).reshape(-1, 1)
-    ax.scatter(X[:, 0], np.asarray(y).ravel(), s=14, color="tab:gray", label="data")
+    grid = np.linspace(low, high, 400)
+    hidden = int((~finite).sum())
+    ax.scatter(x[finite], y[finite], s=14, color="tab:gray",
+               label="data" + (f" ({hidden} with a non-finite x or y not shown)" if hidden else ""))
     if truth is not None:
-        ax.plot(grid[:, 0], truth(grid[:, 0]), color="k", linestyle="--", label="truth")
-    ax.plot(grid[:, 0], net.predict(grid)[:, 0], color="tab:red", label="network")
+        true = np.asarray(truth(grid), dtype=float).reshape(-1)
+        ax.plot(grid, true, color="k", linestyle="--", label="truth" + _not_finite_note(true))
+    predicted = np.asarray(net.predict(grid.reshape(-1, 1)), dtype=float)[:, 0]
+    ax.plot(grid, predicted, color="tab:red", label="network" + _not_finite_note(predicted))
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(title)
@@ -401,14 +427,27 @@ def regression_fit(net, X, y, title: str = "Fit", truth=None):
     return fig
 
 
+def _not_finite_note(values) -> str:
+    """" (not finite at 3 of 400 points, not drawn)", or "" when all are finite."""
+    bad = int((~np.isfinite(values)).sum())
+    return f" (not finite at {bad} of {values.size} points, not drawn)" if bad else ""
+
+
 def parity(y_true, y_pred, title: str = "Parity", quantity: str = "y", label: str = "held-out samples"):
     """Predicted against true values with the identity line (any number of inputs).
+
+    Pairs with a non-finite value are not drawn; the legend, under the axes, says how many.
 
     Parameters
     ----------
     y_true, y_pred : ndarray, shape (n,)
     quantity : str
-        Name of the predicted quantity, used in the axis labels.
+        Name of the predicted quantity, used in the axis labels (shown as written: a ``$``
+        does not start maths).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     plt = _pyplot()
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
@@ -421,7 +460,7 @@ def parity(y_true, y_pred, title: str = "Parity", quantity: str = "y", label: st
     if missing:  # said in the legend, not dropped silently
         label = f"{label} ({missing} with a non-finite value not shown)"
     y_true, y_pred = y_true[finite], y_pred[finite]
-    fig, ax = plt.subplots(figsize=(5.6, 5.2))
+    fig, ax = plt.subplots(figsize=(5.6, 5.6))
     ax.scatter(y_true, y_pred, s=10, alpha=0.6, color="tab:blue", label=label)
     low, high = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
     span = high - low if high > low else max(abs(low), 1.0)  # all equal: a span around the value
@@ -429,10 +468,12 @@ def parity(y_true, y_pred, title: str = "Parity", quantity: str = "y", label: st
     ax.plot(lims, lims, "k--", linewidth=1, label="perfect prediction")
     ax.set_xlim(lims)
     ax.set_ylim(lims)
-    ax.set_xlabel(f"true {quantity}")
-    ax.set_ylabel(f"predicted {quantity}")
+    ax.set_xlabel(f"true {plain(quantity)}")
+    ax.set_ylabel(f"predicted {plain(quantity)}")
     ax.set_title(title)
-    ax.legend(loc="upper left")
+    # under the axes, below the x label, never over the points
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=_below_x_label() / 9, fontsize=9,
+              ncol=2 if len(label) <= 30 else 1, frameon=False)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig
