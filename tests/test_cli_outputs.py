@@ -218,3 +218,27 @@ def test_a_fifo_where_a_figure_goes_is_refused_before_training(tmp_path, iris_cs
     err = one_line_error(_train(iris_csv, "--save", model, "--plots", plots), capsys)
     assert "network.png is a pipe (FIFO)" in err and "--plots" in err
     assert not model.exists() and sorted(p.name for p in plots.iterdir()) == ["network.png"]
+
+
+def test_long_column_names_are_shortened_on_the_axes(tmp_path, monkeypatch, capsys):
+    """A CSV column name of 80 characters ran off both edges of the decision boundary's axis."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(120, noise=0.15, random_state=0)
+    long_x = "concentration of the first reagent measured at the inlet of the reactor (mol/L)"
+    long_y = "concentration of the second reagent measured at the outlet of the reactor ($/L)"
+    frame = pd.DataFrame({long_x: X[:, 0], long_y: X[:, 1], "label": y})
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    figures = _figures(monkeypatch)
+    assert main(["train", "--data", str(tmp_path / "long.csv"), "--target", "label", "--epochs", "5", "--quiet",
+                 "--plots", str(tmp_path / "plots")]) == 0
+    figure = figures["decision_boundary.png"]
+    ax = figure.axes[0]
+    xlabel, ylabel = ax.get_xlabel(), ax.get_ylabel()
+    assert xlabel.startswith("concentration") and "…" in xlabel and xlabel.endswith("(mol/L)")
+    assert len(xlabel) <= 48 and "\\$" in ylabel  # shown literally, not as mathtext
+    renderer = figure._get_renderer()
+    inside = figure.bbox
+    for label in (ax.xaxis.label, ax.yaxis.label):
+        box = label.get_window_extent(renderer)
+        assert inside.x0 - 1 <= box.x0 and box.x1 <= inside.x1 + 1 and inside.y0 - 1 <= box.y0 and box.y1 <= inside.y1 + 1

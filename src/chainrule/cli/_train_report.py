@@ -121,9 +121,7 @@ def make_plots(net, history, task, view, train, test, named: bool = False,
             _name_axes(figure.axes[0], view.features[0], view.target)
         figures.append(("fit.png", figure))
     elif task == "regression":
-        from ..plot._labels import plain
-
-        quantity = plain(view.target or "y")
+        quantity = _axis_name(view.target or "y")
         figures.append(("parity.png", plot.parity(y_test, raw.predict(X_test)[:, 0], title="Test set: predicted against true",
                                                   quantity=quantity)))
     if task != "regression":
@@ -165,11 +163,20 @@ def _short_classes(classes, target):
     return classes if numbered else short  # numbered: the diagram numbers the whole names, with a key
 
 
-def _name_axes(ax, xlabel, ylabel) -> None:
-    from ..plot._labels import plain
+#: Longest column name an axis label shows whole (a longer one keeps its head and tail).
+AXIS_NAME_LIMIT = 48
 
-    ax.set_xlabel(plain(xlabel))
-    ax.set_ylabel(plain(ylabel))
+
+def _axis_name(name) -> str:
+    """A column name as an axis label: shortened in the middle, shown literally."""
+    from ..plot._labels import middle_ellipsis, plain
+
+    return plain(middle_ellipsis(str(name), AXIS_NAME_LIMIT))
+
+
+def _name_axes(ax, xlabel, ylabel) -> None:
+    ax.set_xlabel(_axis_name(xlabel))
+    ax.set_ylabel(_axis_name(ylabel))
 
 
 def print_report(results: dict, history) -> None:
