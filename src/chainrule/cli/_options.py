@@ -133,7 +133,8 @@ def add_training_options(parser: argparse.ArgumentParser, default_epochs: int = 
                        help="hold out a validation part and stop at the (PATIENCE + 1)-th epoch in a row without a "
                        "better validation loss, keeping the best epoch's weights")
     group.add_argument("--seed", type=random_seed, default=0,
-                       help="random seed (0 to 2**32 - 1) for weights, splits and shuffling (default: 0)")
+                       help="random seed (0 to 2**32 - 1) for the circles and xor data, weights, splits and shuffling "
+                       "(default: 0)")
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="evaluate a saved model on a labelled CSV/Parquet table",
-        description="Compute a saved model's metrics on FILE, which must hold the model's feature columns and "
+        description="Compute a saved model's metrics on DATA, which must hold the model's feature columns and "
         "its target column: loss, accuracy and the confusion matrix for classifiers; R², MSE, RMSE and MAE "
         "(in the target's own units) for regressors.",
     )

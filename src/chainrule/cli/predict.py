@@ -11,13 +11,13 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="predict with a saved model on a CSV/Parquet table",
         description="Apply a model file (from `chainrule train --data ... --save`, or a chainrule estimator's "
-        "save) to the feature columns of FILE and write one row per input: the prediction and, for "
+        "save) to the feature columns of DATA and write one row per input: the prediction and, for "
         "classifiers, the probability of every class (p_<class>), or the margin for hinge-loss models.",
     )
     parser.add_argument("model", help="model file written by chainrule")
     parser.add_argument("data", help="table with the model's feature columns (CSV, or Parquet)")
     parser.add_argument("--out", default=None, metavar="FILE",
-                        help="write the CSV here, compressed when FILE ends in .gz, .bz2, .xz or .zip "
+                        help="write the output here (CSV, or JSON with --json), compressed when FILE ends in .gz, .bz2, .xz or .zip "
                         "(default, and '-': standard output)")
     parser.add_argument("--json", action="store_true", help="write JSON records instead of CSV")
     parser.set_defaults(handler=run)
