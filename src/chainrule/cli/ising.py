@@ -68,21 +68,28 @@ def register(subparsers) -> None:
     gen.add_argument("--sweeps-between", type=positive_int, default=None,
                      help="Metropolis sweeps between samples, at the Metropolis temperatures as above "
                      "(default: 2 τ_int of |m| at each temperature)")
-    gen.add_argument("--seed", type=random_seed, default=0)
+    gen.add_argument("--seed", type=random_seed, default=0,
+                     help="random seed (0 to 2**32 - 1) for the Monte Carlo sampling (default: 0)")
     gen.add_argument("--out", required=True, metavar="FILE", help="output .npz file")
     gen.set_defaults(handler=run_generate)
     cls = commands.add_parser("classify", help="train the L²-100-2 network and locate T_c")
     _add_experiment_options(cls, networks=3, networks_help="networks whose outputs are averaged",
                             plot="ising_classification.png", plotted="the output-vs-temperature plot")
     cls.set_defaults(handler=run_classify)
-    tc = commands.add_parser("tc", help="the whole pipeline at several sizes, extrapolated to L → ∞")
+    tc = commands.add_parser(
+        "tc", help="the whole pipeline at several sizes, extrapolated to L → ∞",
+        description="At each lattice size: sample configurations by Monte Carlo, train the L²-100-2 networks "
+        "and locate where their outputs cross; then fit T_c(L) = T_c + a/L and extrapolate to L → ∞. The "
+        "defaults take about two minutes on two cores (a progress bar shows on a terminal; nothing is printed "
+        "until the end otherwise).")
     tc.add_argument("--L", default="8,16,24,32", help="comma-separated even lattice sizes (default: 8,16,24,32)")
     tc.add_argument("--samples", type=positive_int, default=2000,
                     help="configurations per temperature (default: 2000)")
     tc.add_argument("--steps", type=positive_int, default=26,
                     help="temperatures from 1.0 to 3.5, plus every 0.05 from 1.9 to 2.7 (default: 26)")
     tc.add_argument("--networks", type=positive_int, default=3, help="networks averaged per size (default: 3)")
-    tc.add_argument("--seed", type=random_seed, default=0)
+    tc.add_argument("--seed", type=random_seed, default=0,
+                    help="random seed (0 to 2**32 - 1) for the samples and the networks (default: 0)")
     tc.add_argument("--json", action="store_true", help="print the estimates as JSON")
     tc.set_defaults(handler=run_tc)
     conf = commands.add_parser("confusion", help="learning by confusion: T_c without using its exact value")
@@ -97,7 +104,8 @@ def _add_experiment_options(parser, *, networks: int, networks_help: str, plot: 
     parser.add_argument("data", help="file written by `chainrule ising generate`")
     parser.add_argument("--epochs", type=positive_int, default=8, help=EPOCHS_HELP)
     parser.add_argument("--networks", type=positive_int, default=networks, help=f"{networks_help} (default: {networks})")
-    parser.add_argument("--seed", type=random_seed, default=0)
+    parser.add_argument("--seed", type=random_seed, default=0,
+                        help="random seed (0 to 2**32 - 1) for the split and the networks (default: 0)")
     parser.add_argument("--plot", default=plot, metavar="FILE",
                         help=f"where to write {plotted} (default: {plot}; 'none' for no plot)")
     parser.add_argument("--json", action="store_true", help='print {"tc": ..., "tc_exact": ..., "L": ...}')
