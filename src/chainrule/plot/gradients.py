@@ -14,7 +14,7 @@ __all__ = ["gradient_flow"]
 TICKED_EPOCHS = 10
 #: Up to this many epochs each point is marked.
 MARKED_EPOCHS = 30
-#: Columns of the layer legend under the figure.
+#: Most columns of the layer legend under the figure (fewer where long names need the width).
 LEGEND_COLUMNS = 7
 #: Characters per line of a note in a panel.
 NOTE_WIDTH = 58
@@ -60,8 +60,7 @@ def gradient_flow(history_or_callback, title: str = "Gradient flow"):
     plt = _pyplot()
     from matplotlib.lines import Line2D
 
-    legend_rows = -(-(len(names) + 3) // LEGEND_COLUMNS)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4 + 0.2 * legend_rows), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4), layout="constrained")
     colours = plt.get_cmap("viridis", max(len(names), 2))
     marker = "o" if epochs.size <= MARKED_EPOCHS else None
     size = 5 if epochs.size <= TICKED_EPOCHS else 3
@@ -131,8 +130,7 @@ def gradient_flow(history_or_callback, title: str = "Gradient flow"):
     if seen["nonfinite"]:
         handles.append(Line2D([], [], color="0.3", **_NONFINITE))
         labels.append("nan or inf (✕ on the top edge)")
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(LEGEND_COLUMNS, len(handles)), fontsize=8,
-               title="layers in (a) and (c)", title_fontsize=8, frameon=False)
+    _figure_legend(fig, handles, labels)
 
     warnings = record.get("warnings") or []
     if warnings:
@@ -141,6 +139,20 @@ def gradient_flow(history_or_callback, title: str = "Gradient flow"):
         title += f" — warnings: {', '.join(kinds)} ({len(warnings)})"
     fig.suptitle(title)
     return fig
+
+
+def _figure_legend(fig, handles, labels) -> None:
+    """The layers' legend under the panels, in as many columns (up to ``LEGEND_COLUMNS``) as
+    the figure's width holds with the names as they are; the figure grows by its rows."""
+    renderer = fig.canvas.get_renderer()
+    for columns in range(min(LEGEND_COLUMNS, len(handles)), 0, -1):
+        legend = fig.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize=8,
+                            title="layers in (a) and (c)", title_fontsize=8, frameon=False)
+        if legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width or columns == 1:
+            break
+        legend.remove()
+    rows = -(-len(handles) // columns)
+    fig.set_figheight(fig.get_figheight() + 0.2 * rows)
 
 
 def _record(source) -> dict:
