@@ -400,3 +400,46 @@ def test_regression_fit_names_mismatched_lengths():
     net, X, y = _sine_net()
     with pytest.raises(ValueError, match="y has 5 values for the 4 rows of X"):
         plot.regression_fit(net, X[:4], y[:5])
+
+
+# --- gradient flow: the layers' legend fits the figure with long layer names ----------------------------------
+
+def test_gradient_flow_legend_fits_the_figure_with_long_layer_names(tmp_path):
+    epochs, layers = 6, 4
+    rng = np.random.default_rng(0)
+    record = {"layer_names": [f"Dense {i + 1} (a very long layer name {i})" for i in range(layers)],
+              "epochs": list(range(epochs)), "warnings": [],
+              **{k: (10 ** rng.uniform(-3, 0, (epochs, layers))).tolist()
+                 for k in ("weight_grad_norm", "dz_norm", "update_ratio")}}
+    record["weight_grad_norm"][2][1] = 0.0
+    record["weight_grad_norm"][4][3] = float("nan")
+    fig = plot.gradient_flow(record)
+    fig.savefig(tmp_path / "flow.png", dpi=60)
+    (legend,) = fig.legends
+    box = legend.get_window_extent(fig.canvas.get_renderer())
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0
+    assert len(legend.get_texts()) == layers + 3  # the layers, the 1e-3 guide and the two edge marks
+
+
+# --- decision boundary over a given area: shaded to its edges ---------------------------------------------------
+
+def test_decision_boundary_evaluates_the_extent_it_is_given():
+    net, X, y = _one_output("bce", lambda y: y)
+    area = ((-2.0, 3.0), (-1.5, 2.0))  # wider than the data: the example's frame was white past its grid
+    ax = plot.decision_boundary(net, X, y, extent=area).axes[0]
+    (filled,) = [c for c in ax.collections if getattr(c, "filled", False)]
+    corners = np.concatenate([path.vertices for path in filled.get_paths() if len(path.vertices)])
+    np.testing.assert_allclose([corners[:, 0].min(), corners[:, 0].max()], area[0])
+    np.testing.assert_allclose([corners[:, 1].min(), corners[:, 1].max()], area[1])
+    assert ax.get_xlim() == area[0] and ax.get_ylim() == area[1]
+    assert not any("outside" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_decision_boundary_counts_points_outside_a_narrow_extent_and_refuses_a_bad_one():
+    net, X, y = _one_output("bce", lambda y: y)
+    ax = plot.decision_boundary(net, X, y, extent=((0.0, 1.0), (-2.0, 2.0))).axes[0]
+    outside = int(((X[:, 0] < 0) | (X[:, 0] > 1)).sum())
+    assert f"{outside} points outside the area drawn" in [t.get_text() for t in ax.get_legend().get_texts()]
+    for bad in (((1.0, 0.0), (0.0, 1.0)), ((0.0, np.inf), (0.0, 1.0)), (0.0, 1.0), "wide"):
+        with pytest.raises(ValueError, match=r"extent must be \(\(x_min, x_max\), \(y_min, y_max\)\)"):
+            plot.decision_boundary(net, X, y, extent=bad)

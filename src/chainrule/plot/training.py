@@ -179,7 +179,7 @@ def _epoch_list(epochs) -> str:
 
 
 def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: int = 300, ax=None,
-                      class_names=None):
+                      class_names=None, extent=None):
     """Predicted class regions over the plane of a 2-feature classifier, with the points.
 
     Every class has one colour, used for its region and its points alike, whatever classes
@@ -204,6 +204,9 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
         in ``y`` in sorted order (default: "class <index>"); long ones are shortened in the
         middle, kept distinct, else numbered with a key of the full names under the figure
         (written whole in the legend when ``ax`` is given).
+    extent : ((x_min, x_max), (y_min, y_max)), optional
+        The area drawn and evaluated (default: the data's range with the margin above); the
+        legend counts points outside it.
 
     Returns
     -------
@@ -221,7 +224,7 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     if single and index.max() > 1:
         raise ValueError(f"a one-output network tells 2 classes apart, but y has class index {int(index.max())}")
     k = 2 if single else max(net.n_outputs, int(index.max()) + 1)
-    lo, hi = _padded_range(X)
+    lo, hi = _padded_range(X) if extent is None else _extent_bounds(extent)
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.c_[xx.ravel(), yy.ravel()]
     colors = _class_colors(k)
@@ -257,9 +260,16 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     # visible): the classes of the points and of the regions
     handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markerfacecolor=colors[c],
                       markeredgecolor="k", markeredgewidth=0.6) for c in shown]
+    texts = [plain(name) for name in legend_names]
+    outside = int((~np.all((X >= lo) & (X <= hi), axis=1)).sum())
+    if outside:  # an extent narrower than the data
+        handles.append(Line2D([], [], linestyle=""))
+        texts.append(f"{outside} point{'s' if outside > 1 else ''} outside the area drawn")
     # under the axes, below the x label (a fixed distance in font sizes), never over the data
-    ax.legend(handles, [plain(name) for name in legend_names], loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2,
+    ax.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=3.2,
               ncol=columns, frameon=False)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
     # short tick labels for small or large features (-0.0015 ... side by side ran together):
@@ -352,6 +362,19 @@ def _legend_rows(k: int) -> int:
 
 #: The longest class name in the decision boundary's legend.
 LEGEND_NAME_CHARS = 60
+
+
+def _extent_bounds(extent):
+    """``((x_min, x_max), (y_min, y_max))`` as (low, high) arrays, or a ValueError."""
+    try:
+        bounds = np.asarray(extent, dtype=float)
+    except (TypeError, ValueError):
+        bounds = None
+    if bounds is None or bounds.shape != (2, 2) or not np.isfinite(bounds).all() or \
+            not (bounds[:, 0] < bounds[:, 1]).all():
+        raise ValueError(f"extent must be ((x_min, x_max), (y_min, y_max)) of finite numbers, each min below its "
+                         f"max; got {extent!r}")
+    return bounds[:, 0], bounds[:, 1]
 
 
 def _padded_range(X):
