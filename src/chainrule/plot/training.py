@@ -78,7 +78,7 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
     values = np.concatenate([loss, val])
     finite = values[np.isfinite(values)]
     if log_scale is None:
-        log_scale = bool(finite.size and (finite > 0).all() and finite.max() / finite.min() > 100)
+        log_scale = bool(finite.size and (finite > 0).all() and np.log10(finite.max()) - np.log10(finite.min()) > 2)
     marker = "o" if len(epochs) <= MARKED_EPOCHS else None
     combined = "sum" if record["loss_reduction"] == "sum" else "mean"
     curves = [("training loss", loss, "tab:blue",
@@ -95,7 +95,8 @@ def loss_curve(history, title: str = "Loss during training", log_scale: bool | N
             if hit.any():
                 ax.plot(epochs[hit], np.full(hit.sum(), 1.0 if edge == "top" else 0.0), color=colour,
                         transform=ax.get_xaxis_transform(), **style)
-                notes.append((colour, style, f"{name} {what} at {_epoch_list(epochs[hit])}: {symbol} on the {edge} edge"))
+                notes.append((colour, style,
+                              f"{name} {what} at {_epoch_list(epochs[hit])}: {symbol} on the {edge} edge"))
     best = record["best_epoch"]
     if best is not None and 0 <= best < len(epochs):
         start = record["restored_from"] == "start"  # chosen by the training loss
