@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import kernels_cpu
 from ..ising_confusion import confusion
-from ..ising_phases import MIN_SAMPLES, MIN_STEPS, classify, default_temperatures, extrapolate, extrapolate_error
+from ..ising_phases import (CROSSING_WINDOW, MIN_SAMPLES, MIN_STEPS, classify, default_temperatures, extrapolate,
+                            extrapolate_error)
 from ._options import non_negative_int, positive_int, random_seed
 from ._output import check_memory, json_text
 
@@ -169,7 +170,9 @@ def run_classify(args) -> int:
     ax.plot(result["temperatures"], result["p_ordered"], "o-", label="output: ordered")
     ax.plot(result["temperatures"], 1 - result["p_ordered"], "s-", label="output: disordered")
     ax.axvline(T_C, color="k", linestyle="--", label=f"exact T_c = {T_C:.4f}")
-    ax.axvline(result["tc"], color="tab:red", linestyle=":", label=f"crossing T = {result['tc']:.4f}")
+    lo, hi = CROSSING_WINDOW  # the estimate is where a line through the outputs in this band reaches 0.5
+    ax.axvline(result["tc"], color="tab:red", linestyle=":",
+               label=f"crossing T = {result['tc']:.4f} (line through outputs in {lo:g}–{hi:g})")
     ax.set_xlabel("temperature T")
     ax.set_ylabel("mean network output (held-out configurations)")
     ax.set_title(f"Phase classification, L = {samples.L}")
@@ -181,7 +184,8 @@ def run_classify(args) -> int:
         print(json_text({"tc": result["tc"], "tc_exact": T_C, "L": samples.L}))
     else:
         error = 100 * (result["tc"] - T_C) / T_C
-        print(f"L = {samples.L}: outputs cross at T = {result['tc']:.4f} (exact T_c = {T_C:.6f}, {error:+.2f}%); "
+        print(f"L = {samples.L}: outputs cross at T = {result['tc']:.4f} (a line through the outputs in "
+              f"{CROSSING_WINDOW[0]:g}–{CROSSING_WINDOW[1]:g}; exact T_c = {T_C:.6f}, {error:+.2f}%); "
               f"test accuracy {result['test_accuracy']:.3f}; {_epochs_trained(result['epochs'], args.epochs)}"
               + (f"; plot: {plot_path}" if plot_path else ""))
     sys.stdout.flush()
