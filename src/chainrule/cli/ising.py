@@ -211,6 +211,9 @@ def run_confusion(args) -> int:
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
     ax.plot(result["trials"], result["accuracy"], "o-", label="test accuracy with labels T < T'")
     ax.plot(result["trials"], result["baseline"], ":", color="0.5", label="always predicting the larger side")
+    if result["tent"] is not None:  # the fit behind the apex, so the reader sees where it comes from
+        ax.plot(*result["tent"], "-", color="tab:red", linewidth=1.5, alpha=0.8,
+                label=f"tent fitted to the inner peak ({len(result['peak'])} trials)")
     ax.axvline(result["tc"], color="tab:red", linestyle=":", label=f"inner peak (apex of the fit) T' = {result['tc']:.3f}")
     ax.axvline(T_C, color="k", linestyle="--", label=f"exact T_c = {T_C:.4f} (not used)")
     ax.set_xlabel("trial critical temperature T'")
