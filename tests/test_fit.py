@@ -581,3 +581,31 @@ def test_a_divergence_message_prints_numbers_that_show_the_growth(first, loss):
     shown_loss, shown_first = re.search(r"loss (\S+) is over 1000× .*\((\S+)\)", caught.value.reason).groups()
     assert float(shown_loss) > 1e3 * float(shown_first)
     assert len(shown_loss.replace(".", "")) <= 18  # no more digits than it takes
+
+
+def test_a_one_epoch_fit_copies_the_weights_once(rng, monkeypatch):
+    """The last good state is the first epoch's start until an epoch is accepted: a second copy
+    of a large network's parameters (200 MB at W4's size) is made only when a second epoch begins."""
+    from chainrule import trainer as trainer_module
+
+    made = []
+    original = trainer_module._WeightCopy
+
+    class Counting(original):
+        def __init__(self, net):
+            made.append(1)
+            super().__init__(net)
+
+    monkeypatch.setattr(trainer_module, "_WeightCopy", Counting)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    net = cr.mlp([3, 4, 1], rng=0)
+    net.fit(X, y, loss="mse", epochs=1, verbose=0)
+    assert len(made) == 1
+    made.clear()
+    net.fit(X, y, loss="mse", epochs=3, verbose=0)
+    assert len(made) == 2
+    start = net.get_weights()
+    with pytest.raises(cr.DivergenceError, match="epoch 1 started from"):  # through both copies
+        net.fit(X * 1e100, y, loss="mse", optimizer=cr.optim.SGD(1e3), epochs=3, verbose=0)
+    for before, after in zip(start, net.get_weights()):
+        np.testing.assert_array_equal(before, after)

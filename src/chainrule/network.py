@@ -53,7 +53,11 @@ class Sequential:
     def forward(self, X, training: bool = True):
         """A[L] from A[0] = X, shape (n, n_inputs) -> (n, n_outputs); caches for backward
         when ``training``. ``X`` is cast to the network's dtype (and moved to its device)."""
-        X = self._as_network_array(X)
+        return self.forward_prepared(self._as_network_array(X), training)
+
+    def forward_prepared(self, X, training: bool = True):
+        """``forward`` for ``X`` already in the network's dtype on its device (``fit``'s
+        batches): no per-call check."""
         for layer in self.layers:
             X = layer.forward(X, training=training)
         return X
@@ -61,8 +65,12 @@ class Sequential:
     def backward(self, dy, input_grad: bool = True):
         """Propagate dL/dA[L] back through every layer; each writes its parameters'
         ``.grad``. Returns dL/dX (None when ``input_grad`` is False, which saves the
-        first Dense layer's product during training)."""
-        dy = self._as_network_array(dy)
+        first Dense layer's product during training). ``dy`` is cast as ``forward``'s X."""
+        return self.backward_prepared(self._as_network_array(dy), input_grad)
+
+    def backward_prepared(self, dy, input_grad: bool = True):
+        """``backward`` for ``dy`` already in the network's dtype on its device (a loss's
+        gradient during ``fit``)."""
         layers = self.layers
         for layer in layers[:0:-1]:
             dy = layer.backward(dy)

@@ -267,7 +267,7 @@ def fit(
                     if share == 0.0:  # a batch of zero-weight samples has no loss to descend: no step
                         continue
                     scale = loss.scale_for(xb.shape[0], wb, total=batch_weights[batch])
-                out = net.forward(xb, training=True)
+                out = net.forward_prepared(xb, training=True)
                 if lazy_loss:  # no device-to-host copy per batch; summed once per epoch below
                     pending.append((*loss.evaluate_lazy(out, yb, scale), share))
                 else:
@@ -277,7 +277,7 @@ def fit(
                     epoch_loss += value if sum_reduced else value * share
                 if metric_obj is not None:
                     metric_obj.update(out, yb, loss)
-                net.backward(loss.backward(), input_grad=False)
+                net.backward_prepared(loss.backward(), input_grad=False)
                 optimizer.step(params)
                 for cb in batch_hooks:
                     cb.on_batch_end(trainer, batch, {"loss": value})

@@ -89,8 +89,11 @@ class Trainer:
         self.history = history
         self.stop_training = False
         self.epoch = 0
-        self._good = _WeightCopy(net)  # the initial weights until an epoch is accepted
+        # Until an epoch is accepted the last good state is the first epoch's start, which
+        # _start holds: the second copy is made only when a second epoch begins (a one-epoch
+        # fit of a large network copies its parameters once, not twice).
         self._start = _WeightCopy(net)
+        self._good = None
         self._good_epoch = self._good_loss = None
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
         self.callbacks = tuple(callbacks)  # the fit's callbacks, in order
@@ -112,7 +115,10 @@ class Trainer:
 
     def begin_epoch(self) -> None:
         """Record the weights the epoch starts with."""
-        self._start.capture()
+        if self._start is None:  # handed to _good by accept_epoch
+            self._start = _WeightCopy(self.net)
+        else:
+            self._start.capture()
 
     def epoch_start_weights(self) -> list[np.ndarray]:
         """The weights the current epoch started from (on which its training loss was
@@ -157,7 +163,7 @@ class Trainer:
 
     def restore_good_state(self) -> str:
         """Put the last good weights back; returns where they come from, for messages."""
-        self._good.restore()
+        (self._start if self._good is None else self._good).restore()
         if self._good_epoch is None:
             return "the initial ones"
         return f"those epoch {self._good_epoch + 1} started from (loss {self._good_loss:.6g})"
