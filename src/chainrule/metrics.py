@@ -103,6 +103,11 @@ class RSquared:
         self._ss_res = to_numpy(self._ss_res) if not isinstance(self._ss_res, float) else self._ss_res
         if self._n_samples < 2:
             return float("nan")
+        if self._ss_tot.size == 1:  # one output, once per epoch: Python floats, no array passes
+            ss_res = float(self._ss_res)
+            if self._constant[0]:
+                return 1.0 if ss_res == 0 else 0.0
+            return 1.0 - ss_res / float(self._ss_tot[0])
         ss_res = np.asarray(self._ss_res, dtype=float).reshape(-1)
         r2 = 1.0 - ss_res / self._ss_tot
         if self._constant.any():
