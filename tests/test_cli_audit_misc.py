@@ -34,3 +34,15 @@ def test_a_reader_that_went_away_is_not_a_failed_training(argv):
         os.close(write)
     assert done.returncode == 141  # as a program stopped by SIGPIPE; 1 would say training failed
     assert done.stderr == ""
+
+
+def test_commands_run_with_a_rich_that_has_no_broken_pipe_hook(monkeypatch, capsys):
+    """rich before 13.8 (which pyproject allows) has no Console.on_broken_pipe: every command
+    raised AttributeError."""
+    from rich.console import Console
+
+    from chainrule.cli import main
+
+    monkeypatch.delattr(Console, "on_broken_pipe", raising=False)
+    assert main(["datasets"]) == 0
+    assert "moons" in capsys.readouterr().out

@@ -31,7 +31,7 @@ def test_a_trailing_separator_on_every_row_is_named(tmp_path, capsys):
     path = tmp_path / "trailing.csv"
     path.write_text("a,b,y\n" + "".join(f"{a},{b},{t},\n" for (a, b), t in zip(X, y)))
     err = one_line_error(["train", "--data", str(path), "--target", "y", "--no-plots", "--epochs", "1"], capsys)
-    assert "has 4 fields, the header names 3" in err and "every line but the header ends with a separator" in err
+    assert "has 4 fields, the header names 3" in err and "lines read after the header end with a separator" in err
     assert "missing value" not in err
 
 

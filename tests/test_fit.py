@@ -609,3 +609,28 @@ def test_a_one_epoch_fit_copies_the_weights_once(rng, monkeypatch):
         net.fit(X * 1e100, y, loss="mse", optimizer=cr.optim.SGD(1e3), epochs=3, verbose=0)
     for before, after in zip(start, net.get_weights()):
         np.testing.assert_array_equal(before, after)
+
+
+def test_the_last_epochs_start_is_readable_after_it_was_accepted(rng):
+    """After accept_epoch hands its copy over, the epoch's start is still there for callbacks
+    (on_train_end of a one-epoch fit read None)."""
+    seen = {}
+
+    class AtTheEnd(cr.callbacks.Callback):
+        def on_epoch_begin(self, trainer, epoch):
+            seen["start"] = [w.copy() for w in trainer.net.get_weights()]
+
+        def on_train_end(self, trainer):
+            seen["weights"] = trainer.epoch_start_weights()
+            copy = trainer.state_copy()
+            trainer.record_state(copy, epoch_start=True)
+            seen["recorded"] = copy.weights()
+            seen["loss"] = trainer.epoch_start_loss()
+
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    net = cr.mlp([3, 4, 1], rng=0)
+    history = net.fit(X, y, loss="mse", epochs=1, verbose=0, callbacks=[AtTheEnd()])
+    for expected, got, recorded in zip(seen["start"], seen["weights"], seen["recorded"]):
+        np.testing.assert_array_equal(expected, got)
+        np.testing.assert_array_equal(expected, recorded)
+    assert seen["loss"] == pytest.approx(history.loss[0])

@@ -197,7 +197,7 @@ def test_a_hinge_network_shows_its_margin_with_the_line_at_zero():
     filled = fig.axes[0].collections[0]
     # the whole plane is coloured, not only margins in [0, 1]: the levels reach the largest |margin|
     assert filled.levels[0] <= filled.zmin and filled.levels[-1] >= filled.zmax and filled.zmax > 1
-    assert "margin f (class 1 where f ≥ 0)" == fig.axes[1].get_ylabel()
+    assert "margin f (class 1 where f > 0)" == fig.axes[1].get_ylabel()
     line = fig.axes[0].collections[1]
     assert list(line.levels) == [0.0]
     bce = cr.mlp([2, 8, 1], activation="tanh", rng=0)

@@ -201,12 +201,16 @@ def test_loss_curve_takes_a_list_a_dict_and_an_estimator():
     assert len(ax.get_lines()) == 4 and ax.get_ylabel() == "loss (bce)"  # 2 curves, best epoch line and circle
     assert "best epoch, 2: its weights restored" in _legend_texts(ax)
 
+    class Fitted:
+        loss = cr.losses.get_loss("mse")
+
     class Estimator:
-        loss = "squared_error"
+        loss = "hinge"  # set after the fit: the curve is the fitted network's loss
         loss_curve_ = [1.0, 0.4]
+        network_ = Fitted()
 
     ax = plot.loss_curve(Estimator()).axes[0]
-    assert list(ax.get_lines()[0].get_ydata()) == [1.0, 0.4] and ax.get_ylabel() == "loss (squared_error)"
+    assert list(ax.get_lines()[0].get_ydata()) == [1.0, 0.4] and ax.get_ylabel() == "loss (mse)"
     assert History(loss=[1.0, 0.5]).as_dict()["loss"] == [1.0, 0.5]
     assert len(plot.loss_curve(History(loss=[1.0, 0.5], val_loss=[1.1, 0.6]).as_dict()).axes[0].get_lines()) == 2
 

@@ -126,3 +126,12 @@ def test_r2_of_a_constant_target_follows_scikit_learn():
 
 def test_r2_of_one_sample_is_undefined():
     assert np.isnan(r2_score([3.0], [1.0]))
+
+
+def test_the_estimator_decides_a_tiny_positive_logit_as_the_loss_does():
+    """σ(1e-8) rounds to 0.5 in float32: the probabilities tie, the logit does not."""
+    X = np.array([[-1.0], [1.0]] * 5)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(), epochs=1, random_state=0, dtype="float32").fit(X, [0, 1] * 5)
+    clf.network_.set_weights([np.array([[1e-8]], dtype=np.float32), np.array([0.0], dtype=np.float32)])
+    np.testing.assert_array_equal(clf.predict(np.array([[1.0], [-1.0]])), [1, 0])
+    np.testing.assert_array_equal(clf.network_.predict_classes(np.array([[1.0], [-1.0]])), [1, 0])

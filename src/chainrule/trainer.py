@@ -123,7 +123,12 @@ class Trainer:
     def epoch_start_weights(self) -> list[np.ndarray]:
         """The weights the current epoch started from (on which its training loss was
         measured), as ``Sequential.get_weights`` gives them."""
-        return self._start.weights()
+        return self._epoch_start().weights()
+
+    def _epoch_start(self) -> _WeightCopy:
+        """The copy holding the current epoch's starting state: ``_start``, or ``_good`` once
+        ``accept_epoch`` handed it over and before the next epoch begins."""
+        return self._good if self._start is None else self._start
 
     def state_copy(self) -> _WeightCopy:
         """A new copy of the network's state (parameters and buffers) on its device, to
@@ -133,7 +138,7 @@ class Trainer:
     def record_state(self, copy: _WeightCopy, epoch_start: bool) -> None:
         """Record into ``copy`` the state the current epoch started from (``epoch_start``)
         or the one it ended with."""
-        copy.capture(self._start if epoch_start else None)
+        copy.capture(self._epoch_start() if epoch_start else None)
 
     def epoch_start_loss(self, chunk: int = 4096) -> float:
         """The training loss of the weights the current epoch started from, in inference
@@ -143,7 +148,7 @@ class Trainer:
             raise ValueError("epoch_start_loss needs the training data: Trainer(..., data=(X, y, weights, loss))")
         X, y, weights, loss = self._data
         current = _WeightCopy(self.net)
-        self._start.restore()
+        self._epoch_start().restore()
         try:
             n = X.shape[0]
             scale = loss.scale_for(n, weights)

@@ -99,7 +99,10 @@ def _broken_pipe_raises():
         console.quiet = True  # nothing more to write there
         raise BrokenPipeError(32, "Broken pipe")
 
-    original = Console.on_broken_pipe
+    original = getattr(Console, "on_broken_pipe", None)
+    if original is None:  # rich before 13.8 raises BrokenPipeError itself
+        yield
+        return
     Console.on_broken_pipe = raise_it
     try:
         yield

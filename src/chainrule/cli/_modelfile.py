@@ -54,7 +54,10 @@ class TableModel:
 
     def label_indices(self, X) -> np.ndarray:
         """Index into ``classes`` of each row's predicted class."""
-        out = self.output(X)
+        return self._indices(self.output(X))
+
+    def _indices(self, out) -> np.ndarray:
+        """``label_indices`` from ``output``'s array."""
         if out.shape[1] == 1:
             return (out[:, 0] > (0.0 if self.margins() else 0.5)).astype(int)
         return out.argmax(axis=1)
@@ -72,7 +75,7 @@ class TableModel:
             if out.shape[1] == 1:
                 return pd.DataFrame({"prediction": out[:, 0]})
             return pd.DataFrame({f"prediction_{i}": out[:, i] for i in range(out.shape[1])})
-        frame = pd.DataFrame({"prediction": [self.classes[i] for i in self.label_indices(X)]})
+        frame = pd.DataFrame({"prediction": [self.classes[i] for i in self._indices(out)]})
         if self.margins():
             if out.shape[1] == 1:
                 frame["margin"] = out[:, 0]

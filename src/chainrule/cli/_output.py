@@ -136,7 +136,10 @@ def json_text(value, **options) -> str:
     try:
         return json.dumps(value, allow_nan=False, **options)
     except ValueError:
-        key, number = _non_finite(value)
+        found = _non_finite(value)
+        if found is None:  # another ValueError (a circular reference): json's own message
+            raise
+        key, number = found
         raise ValueError(f"the JSON output would hold {key} = {number}, which JSON cannot represent") from None
 
 

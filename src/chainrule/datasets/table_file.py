@@ -183,7 +183,7 @@ def _refuse_long_rows(path: Path, rows: list[list[str]], sep: str) -> None:
     fields = len(rows[at])
     start = f"{path}: data row {at} (header not counted) has {fields} fields, the header names {n}"
     if all(not "".join(rows[i][n:]).strip() for i in long):
-        which = "every line but the header ends" if len(long) == len(rows) - 1 else "the line ends"
+        which = f"all {len(long)} lines read after the header end" if len(long) == len(rows) - 1 else "the line ends"
         raise ValueError(f"{start}: {which} with a separator ({sep!r}), which would be read as an extra, "
                          "unnamed column; remove the trailing separators")
     raise ValueError(f"{start}: a value too many (a separator inside an unquoted value?) would move values into "

@@ -169,6 +169,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         if _has_margins(self):
             scores = self.decision_function(X)
             index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
-        else:
-            index = self.predict_proba(X).argmax(axis=1)
+        else:  # the loss's own decision from the logits, as in fit's accuracy (σ(z) rounds to 0.5 near z = 0)
+            logits = self._raw_output(X, link=False)  # checks the fit first
+            index = np.asarray(self.network_.loss.decide(logits))
         return self.classes_[index]

@@ -146,7 +146,8 @@ def _loss_record(history) -> dict:
             raise ValueError(f"loss_curve's dict needs a 'loss' list; it has {sorted(map(str, history))}")
         record = {key: history.get(key) for key in ("loss", "val_loss", *keys)}
     elif hasattr(history, "loss_curve_"):  # a fitted estimator: its training losses
-        name = getattr(history, "loss", None)
+        fitted = getattr(getattr(history, "network_", None), "loss", None)  # not a later set_params(loss=...)
+        name = getattr(fitted, "name", None)
         record = {"loss": history.loss_curve_, "val_loss": None, "loss_name": name if isinstance(name, str) else None}
         record.update({key: None for key in keys[1:]})
     elif hasattr(history, "loss") and hasattr(history, "val_loss"):
@@ -186,7 +187,7 @@ def decision_boundary(net, X, y, title: str = "Decision boundary", resolution: i
     Every class has one colour, used for its region and its points alike, whatever classes
     the points or the predictions happen to include. A one-output binary network shows its
     output instead of hard regions: P(class 1) for binary cross-entropy, the margin for the
-    hinge loss (class 1 where it is ≥ 0), the raw output otherwise (class 1 above 0.5), with
+    hinge loss (class 1 where it is > 0), the raw output otherwise (class 1 above 0.5), with
     the decision line drawn; the colour bar has an arrow past an end only where the output
     goes past it (the raw output can). The plane spans the data with a margin of a tenth of each
     feature's own range (in its own units, so features of size 1e-3 or 1e6 are framed alike);
@@ -318,7 +319,7 @@ def _binary_output(net, grid, positive: str):
     if name == "hinge":
         reach = float(np.nanmax(np.abs(value))) if np.isfinite(value).any() else 1.0
         reach = max(1.0, reach if np.isfinite(reach) else 1.0)
-        return value, np.linspace(-reach, reach, 11), 0.0, f"margin f ({positive} where f ≥ 0)"
+        return value, np.linspace(-reach, reach, 11), 0.0, f"margin f ({positive} where f > 0)"
     if name == "bce":
         return value, np.linspace(0, 1, 11), 0.5, f"P({positive})"
     return value, np.linspace(0, 1, 11), 0.5, f"network output ({positive} above 0.5)"
