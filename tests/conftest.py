@@ -99,6 +99,18 @@ def iris_table(tmp_path):
     return path, frame
 
 
+@pytest.fixture
+def iris_csv(iris_table):
+    """The path of ``iris_table``'s CSV."""
+    return iris_table[0]
+
+
+def train_iris(data, *extra, epochs: int = 3) -> list:
+    """``chainrule train`` arguments for a quiet, short run on an iris-like table ``data``."""
+    return ["train", "--data", str(data), "--target", "species", "--epochs", str(epochs), "--quiet",
+            *map(str, extra)]
+
+
 def one_line_error(argv, capsys) -> str:
     """Run the CLI with ``argv``; assert it exits 2 with one line on stderr (no traceback) and
     return that line."""

@@ -8,39 +8,30 @@ import shutil
 
 import pytest
 
-from conftest import EXAMPLES, one_line_error
+from conftest import EXAMPLES, one_line_error, train_iris
 
 
-@pytest.fixture
-def table(iris_table):
-    return iris_table[0]
-
-
-def _train(data, *extra):
-    return ["train", "--data", str(data), "--target", "species", "--epochs", "2", "--quiet", *map(str, extra)]
-
-
-def test_plots_through_a_file_is_refused_before_the_model_is_saved(tmp_path, table, capsys):
+def test_plots_through_a_file_is_refused_before_the_model_is_saved(tmp_path, iris_csv, capsys):
     model = tmp_path / "m.model"
-    err = one_line_error(_train(table, "--plots", f"{table}/sub", "--save", model), capsys)
-    assert f"--plots {table}/sub: {table} is not a directory" in err
+    err = one_line_error(train_iris(iris_csv, "--plots", f"{iris_csv}/sub", "--save", model), capsys)
+    assert f"--plots {iris_csv}/sub: {iris_csv} is not a directory" in err
     assert not model.exists()
 
 
-def test_links_to_nowhere_are_refused_up_front(tmp_path, table, capsys):
+def test_links_to_nowhere_are_refused_up_front(tmp_path, iris_csv, capsys):
     link = tmp_path / "dangling"
     link.symlink_to(tmp_path / "nowhere" / "x")
-    err = one_line_error(_train(table, "--plots", link), capsys)
+    err = one_line_error(train_iris(iris_csv, "--plots", link), capsys)
     assert f"--plots {link} is a link to {tmp_path / 'nowhere' / 'x'}, which does not exist" in err
-    err = one_line_error(_train(table, "--no-plots", "--save", link), capsys)
+    err = one_line_error(train_iris(iris_csv, "--no-plots", "--save", link), capsys)
     assert f"--save {link} (a link to {tmp_path / 'nowhere' / 'x'}): directory {tmp_path / 'nowhere'} does not " \
            "exist" in err
     model = tmp_path / "m.model"
-    err = one_line_error(["predict", str(model), str(table), "--out", f"{table}/p.csv"], capsys)
-    assert f"--out {table}/p.csv: {table} is not a directory" in err
+    err = one_line_error(["predict", str(model), str(iris_csv), "--out", f"{iris_csv}/p.csv"], capsys)
+    assert f"--out {iris_csv}/p.csv: {iris_csv} is not a directory" in err
 
 
-def test_a_directory_that_takes_no_file_is_refused_before_training(tmp_path, table, capsys, monkeypatch):
+def test_a_directory_that_takes_no_file_is_refused_before_training(tmp_path, iris_csv, capsys, monkeypatch):
     import tempfile
 
     def read_only(*args, **kwargs):
@@ -48,9 +39,9 @@ def test_a_directory_that_takes_no_file_is_refused_before_training(tmp_path, tab
 
     monkeypatch.setattr(tempfile, "mkstemp", read_only)  # root writes anywhere but on a read-only mount
     model = tmp_path / "m.model"
-    err = one_line_error(_train(table, "--no-plots", "--save", model), capsys)
+    err = one_line_error(train_iris(iris_csv, "--no-plots", "--save", model), capsys)
     assert f"--save {model}: cannot write in directory {tmp_path} (Read-only file system)" in err
-    err = one_line_error(_train(table, "--plots", tmp_path / "plots"), capsys)
+    err = one_line_error(train_iris(iris_csv, "--plots", tmp_path / "plots"), capsys)
     assert f"--plots {tmp_path / 'plots'}: cannot write in directory {tmp_path}" in err
     config = EXAMPLES / "exercise_1_hand_calculation.json"
     err = one_line_error(["explain", "--config", str(config), "--output", str(tmp_path / "e.txt")], capsys)
@@ -61,18 +52,18 @@ def test_a_directory_that_takes_no_file_is_refused_before_training(tmp_path, tab
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes in a read-only directory")
-def test_a_read_only_directory_is_refused(tmp_path, table, capsys):
+def test_a_read_only_directory_is_refused(tmp_path, iris_csv, capsys):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        err = one_line_error(_train(table, "--no-plots", "--save", locked / "m.model"), capsys)
+        err = one_line_error(train_iris(iris_csv, "--no-plots", "--save", locked / "m.model"), capsys)
         assert "cannot write in directory" in err
     finally:
         locked.chmod(0o755)
 
 
-def test_the_model_is_saved_after_the_plots(tmp_path, table, capsys, monkeypatch):
+def test_the_model_is_saved_after_the_plots(tmp_path, iris_csv, capsys, monkeypatch):
     from chainrule.cli import _train_report
 
     def failing(figure, path):
@@ -80,7 +71,7 @@ def test_the_model_is_saved_after_the_plots(tmp_path, table, capsys, monkeypatch
 
     monkeypatch.setattr(_train_report, "save_figure", failing)
     model = tmp_path / "m.model"
-    one_line_error(_train(table, "--plots", tmp_path / "plots", "--save", model), capsys)
+    one_line_error(train_iris(iris_csv, "--plots", tmp_path / "plots", "--save", model), capsys)
     assert not model.exists()
 
 

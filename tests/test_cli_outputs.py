@@ -10,16 +10,7 @@ import pandas as pd
 import pytest
 
 from chainrule.cli import main
-from conftest import one_line_error
-
-
-@pytest.fixture
-def iris_csv(iris_table):
-    return iris_table[0]
-
-
-def _train(data, *extra):
-    return ["train", "--data", str(data), "--target", "species", "--epochs", "3", "--quiet", *map(str, extra)]
+from conftest import one_line_error, train_iris
 
 
 def test_save_refuses_to_overwrite_the_input_table(tmp_path, iris_csv, capsys):
@@ -30,34 +21,34 @@ def test_save_refuses_to_overwrite_the_input_table(tmp_path, iris_csv, capsys):
     hard = tmp_path / "hard.csv"
     os.link(iris_csv, hard)
     for save in (iris_csv, tmp_path / "sub" / ".." / "iris.csv", link, hard):
-        err = one_line_error(_train(iris_csv, "--save", save, "--no-plots"), capsys)
+        err = one_line_error(train_iris(iris_csv, "--save", save, "--no-plots"), capsys)
         assert f"--save {save} is the input table" in err
     assert iris_csv.read_bytes() == before
 
 
 def test_save_refuses_a_figure_the_run_writes_into_plots(tmp_path, iris_csv, capsys):
     plots = tmp_path / "plots"
-    err = one_line_error(_train(iris_csv, "--save", plots / "loss_curve.png", "--plots", plots), capsys)
+    err = one_line_error(train_iris(iris_csv, "--save", plots / "loss_curve.png", "--plots", plots), capsys)
     assert f"--save {plots / 'loss_curve.png'} is loss_curve.png, a figure --plots {plots} writes" in err
     plots.mkdir()
-    err = one_line_error(_train(iris_csv, "--save", f"{tmp_path}/./plots/network.png", "--plots", f"{plots}/"),
+    err = one_line_error(train_iris(iris_csv, "--save", f"{tmp_path}/./plots/network.png", "--plots", f"{plots}/"),
                            capsys)
     assert "is network.png, a figure --plots" in err
-    err = one_line_error(_train(iris_csv, "--save", plots, "--plots", plots), capsys)
+    err = one_line_error(train_iris(iris_csv, "--save", plots, "--plots", plots), capsys)
     assert "is a directory" in err or "is the --plots directory" in err
     assert list(plots.iterdir()) == []
     # --no-plots writes no figure, so the name is free
-    assert main(_train(iris_csv, "--save", plots / "network.png", "--plots", plots, "--no-plots")) == 0
+    assert main(train_iris(iris_csv, "--save", plots / "network.png", "--plots", plots, "--no-plots")) == 0
     assert (plots / "network.png").read_bytes()[8:20] == b'{"__metadata'
 
 
 @pytest.mark.parametrize("command", ["train", "predict"])
 def test_a_missing_directory_with_a_trailing_slash_is_not_a_file_name(tmp_path, iris_csv, command, capsys):
     if command == "train":
-        argv, option = _train(iris_csv, "--save", f"{tmp_path}/newdir/", "--no-plots"), "--save"
+        argv, option = train_iris(iris_csv, "--save", f"{tmp_path}/newdir/", "--no-plots"), "--save"
     else:
         model = tmp_path / "m.chainrule"
-        assert main(_train(iris_csv, "--save", model, "--no-plots")) == 0
+        assert main(train_iris(iris_csv, "--save", model, "--no-plots")) == 0
         argv, option = ["predict", str(model), str(iris_csv), "--out", f"{tmp_path}/newdir/"], "--out"
     err = one_line_error(argv, capsys)
     assert f"{option} {tmp_path}/newdir/: directory {tmp_path}/newdir/ does not exist" in err
@@ -67,7 +58,7 @@ def test_a_missing_directory_with_a_trailing_slash_is_not_a_file_name(tmp_path, 
 @pytest.fixture
 def model_and_table(tmp_path, iris_csv):
     model = tmp_path / "m.chainrule"
-    assert main(_train(iris_csv, "--save", model, "--no-plots")) == 0
+    assert main(train_iris(iris_csv, "--save", model, "--no-plots")) == 0
     return model, iris_csv
 
 
@@ -131,7 +122,7 @@ def test_predict_out_refuses_formats_it_does_not_write(tmp_path, model_and_table
 def test_save_refuses_a_fifo(tmp_path, iris_csv, capsys):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    err = one_line_error(_train(iris_csv, "--save", fifo, "--no-plots"), capsys)
+    err = one_line_error(train_iris(iris_csv, "--save", fifo, "--no-plots"), capsys)
     assert f"--save {fifo} is a pipe (FIFO), not a regular file" in err and fifo.is_fifo()
 
 
@@ -141,7 +132,7 @@ def test_reports_are_not_hard_wrapped_when_piped(tmp_path, iris_csv, monkeypatch
     data = tmp_path / ("a_rather_long_name_for_a_measurements_table_" + "x" * 40 + ".csv")
     data.write_bytes(iris_csv.read_bytes())
     model = tmp_path / ("model_" + "y" * 60 + ".chainrule")
-    assert main(_train(data, "--save", model, "--no-plots")) == 0
+    assert main(train_iris(data, "--save", model, "--no-plots")) == 0
     out = capsys.readouterr().out
     assert f"{data}: network 4-8-8-3 (tanh), loss cross_entropy, 3 epochs; standardised features\n" in out
     assert f"wrote {model}\n" in out
@@ -215,7 +206,7 @@ def test_a_fifo_where_a_figure_goes_is_refused_before_training(tmp_path, iris_cs
     plots.mkdir()
     os.mkfifo(plots / "network.png")
     model = tmp_path / "m.chainrule"
-    err = one_line_error(_train(iris_csv, "--save", model, "--plots", plots), capsys)
+    err = one_line_error(train_iris(iris_csv, "--save", model, "--plots", plots), capsys)
     assert "network.png is a pipe (FIFO)" in err and "--plots" in err
     assert not model.exists() and sorted(p.name for p in plots.iterdir()) == ["network.png"]
 

@@ -42,30 +42,18 @@ def modules():
     return out
 
 
-@pytest.fixture(scope="module")
-def gpu(modules):
-    return modules["gpu"]
+def _module_fixture(name: str):
+    """A module-scoped fixture named ``name`` giving that module of ``modules``."""
+
+    @pytest.fixture(scope="module", name=name)
+    def fixture(modules):
+        return modules[name]
+
+    return fixture
 
 
-@pytest.fixture(scope="module")
-def gpu_files(modules):
-    return modules["gpu_files"]
-
-
-@pytest.fixture(scope="module")
-def gpu_precision(modules):
-    return modules["gpu_precision"]
-
-
-@pytest.fixture(scope="module")
-def gpu_report(modules):
-    return modules["gpu_report"]
-
-
-@pytest.fixture(scope="module")
-def report(modules):
-    """benchmarks/report.py, which writes RESULTS.md."""
-    return modules["report"]
+gpu, gpu_files, gpu_precision, gpu_report, report = (
+    _module_fixture(name) for name in ("gpu", "gpu_files", "gpu_precision", "gpu_report", "report"))
 
 
 def _env():
