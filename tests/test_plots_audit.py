@@ -346,6 +346,16 @@ def test_decision_boundary_colour_bar_has_arrows_where_a_raw_output_goes_past():
     assert filled.extend != "neither" and filled.colorbar.extend == filled.extend  # ... and the bar says so
 
 
+def test_colour_bar_arrows_point_to_the_side_the_values_leave():
+    from chainrule.plot.training import _extend
+
+    levels = np.linspace(0.0, 1.0, 11)
+    cases = {(0.2, 0.5): "neither", (-0.1, 0.5): "min", (0.5, 1.2): "max", (-1.0, 2.0): "both",
+             (np.nan, 0.5): "neither", (np.inf, 0.5): "neither"}
+    for values, expected in cases.items():
+        assert _extend(np.array(values), levels) == expected, values
+
+
 # --- parity and regression fit: legend off the points, names shown as written, nothing dropped unsaid ---------
 
 def test_parity_legend_sits_under_the_axes_and_the_quantity_is_shown_as_written(tmp_path):

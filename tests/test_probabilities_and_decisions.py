@@ -49,6 +49,8 @@ def test_the_estimators_log_proba_is_computed_from_the_logits():
     multi = NeuralNetClassifier(hidden_layer_sizes=(), epochs=1, random_state=0).fit(
         np.arange(30.0).reshape(-1, 1), np.arange(30) % 3)
     np.testing.assert_allclose(np.exp(multi.predict_log_proba(X_new)), multi.predict_proba(X_new), rtol=1e-12)
+    multi.network_.set_weights([np.array([[0.0], [1000.0], [-1000.0]]), np.zeros(3)])  # logit gaps of 1000
+    np.testing.assert_allclose(multi.predict_log_proba(np.array([[1.0]])), [[-1000.0, 0.0, -2000.0]])
 
 
 def test_cli_predictions_give_the_small_class_its_probability():
