@@ -216,7 +216,8 @@ def test_bad_input_is_shown_on_the_page(open_page, tmp_path):
     good.write_text("a,b,c\n" + "\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}" for i in range(40)))
     page.set_input_files("#csv-file", str(good))
     wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
-    assert "Loaded good.csv: 40 rows" in page.inner_text("#message")
+    # the message follows the new state: wait for it rather than read it at once
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('Loaded good.csv: 40 rows')")
 
 
 def test_names_in_the_address_that_are_not_settings_are_named(open_page):
