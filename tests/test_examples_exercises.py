@@ -54,13 +54,16 @@ def test_exercise_4_custom_activation(tmp_path, capsys):
 
 def test_exercise_5_multi_output_regression(tmp_path, capsys):
     r = run_example("exercise_5_multi_output_regression.py", tmp_path)
-    raw, scaled = r["raw targets"], r["standardised outputs"]
+    gd, scaled = r["raw targets, gradient descent"], r["standardised outputs"]
     assert r["gradcheck_passed"]
-    # unscaled, the ozone output (std ~0.014 ppm) gets almost no gradient and is not learned
-    assert raw["gradient_share"][1] < 1e-3 and raw["r2"][1] < 0.5
-    # per-output standardisation: every output is learned, close to its noise floor
+    # unscaled, the ozone output (std ~0.014 ppm) gets almost no gradient: gradient descent never
+    # learns it (not even its mean), while the other two outputs are learned
+    assert gd["gradient_share"][1] < 1e-3 and gd["r2"][1] < 0 and np.all(gd["r2"][[0, 2]] > 0.9)
+    # Adam's rescaled steps move ozone's weights, by amounts that depend on the random start
+    assert np.ptp(r["adam_raw_ozone_r2"]) > 0.3
+    # per-output standardisation: every output is learned, close to the test records' own noise
     assert np.all(scaled["r2"] > 0.95)
-    assert np.all(scaled["rmse"] < 1.2 * np.array([3.0, 0.002, 2.0]))
+    assert np.all(r["noise_rms"] < scaled["rmse"]) and np.all(scaled["rmse"] < 1.2 * r["noise_rms"])
     assert np.all(scaled["gradient_share"] > 0.05)
     out = capsys.readouterr().out
     for name in ("pm2.5 [µg/m³]", "ozone [ppm]", "no2 [ppb]"):
