@@ -11,6 +11,9 @@ def test_reaction_rates_network_predicts_held_out_rates(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Network design" in out and "1000/T" in out and "ln k" in out
     assert result["r2"] > 0.99 and result["rmse"] < 0.5  # noise floor is 0.25
+    inside, outside = result["extrapolation_rmse"][350], (result["extrapolation_rmse"][T] for T in (250, 500))
+    assert all(e > 2 * inside for e in outside)  # as the output says: worse outside 280-420 K
+    assert "95% of reactions within a factor" in out
     assert (tmp_path / "reaction_rates_parity.png").stat().st_size > 10_000
 
 
