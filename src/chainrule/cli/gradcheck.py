@@ -36,8 +36,9 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=random_seed, default=None, help="seed of weights and data (default: 0)")
     parser.add_argument("--eps", type=_step, default=1e-6,
                         help=f"finite-difference step, {EPS_RANGE[0]:g} to {EPS_RANGE[1]:g} (default: 1e-6)")
-    parser.add_argument("--tol", type=positive_float, default=1e-7,
-                        help="pass threshold on |a - n| / max(1, |a|, |n|) (default: 1e-7)")
+    parser.add_argument("--tol", type=_tolerance, default=1e-7,
+                        help=f"pass threshold on |a - n| / max(1, |a|, |n|), {TOL_RANGE[0]:g} to below "
+                             f"{TOL_RANGE[1]:g} (default: 1e-7)")
     parser.add_argument("--no-inputs", action="store_true", help="check parameters only, not layer inputs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run)
@@ -63,6 +64,22 @@ def _step(text: str) -> float:
         import argparse
 
         raise argparse.ArgumentTypeError(f"must be between {EPS_RANGE[0]:g} and {EPS_RANGE[1]:g}, got {text}")
+    return value
+
+
+#: The thresholds --tol takes: below, float64 rounding alone fails correct gradients; from 0.1 up,
+#: gradients wrong by 10% or more pass.
+TOL_RANGE = (1e-12, 0.1)
+
+
+def _tolerance(text: str) -> float:
+    value = positive_float(text)
+    if not TOL_RANGE[0] <= value < TOL_RANGE[1]:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be from {TOL_RANGE[0]:g} to below {TOL_RANGE[1]:g} (at {value:g} "
+                                         f"{'correct gradients fail on rounding' if value < TOL_RANGE[0] else 'wrong gradients pass'}"
+                                         f"), got {text}")
     return value
 
 
