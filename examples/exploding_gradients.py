@@ -314,8 +314,8 @@ def explain_variants(results, limits, nets, profiles) -> bool:
     print(f"   GradientFlow warned 'exploding' for {len(exploding)} of {N_LAYERS} layers; the first warning:")
     print(f"   {exploding[0].message}" if exploding else "   (none)")
     norms = np.array(clipped.grad_norms)
-    say(f"Clipping: ‖g‖ was above {CLIP_NORM:g} in {int((norms > CLIP_NORM).sum())} of {norms.size} steps (from "
-        f"{norms[0]:.3g} down to {norms[-1]:.3g}; the Glorot network's largest ‖g‖ is {max(glorot.grad_norms):.3g}, "
+    say(f"Clipping: ‖g‖ was above {CLIP_NORM:g} in {int((norms > CLIP_NORM).sum())} of {norms.size} steps (first step "
+        f"{norms[0]:.3g}, largest {norms.max():.3g}, last step {norms[-1]:.3g}; the Glorot network's largest ‖g‖ is {max(glorot.grad_norms):.3g}, "
         f"so no healthy step is cut). A clipped step has the length α·{CLIP_NORM:g} = {LEARNING_RATE * CLIP_NORM:g}: "
         f"the weights move steadily to a flatter region (2/λ_max from {limits[clipped.label][0]:.2g} to "
         f"{limits[clipped.label][1]:.2g} > α) instead of jumping out.", "b) ")

@@ -40,7 +40,8 @@ def main(out_dir="."):
     report = gradcheck(net, X_train[:8], y_train[:8], "bce")
     print(report.summary())
     print("Simplification: no derivative to evaluate, only a comparison; active units pass the gradient on at")
-    print("full strength (factor 1 instead of σ' ≤ 1/4), so deep ReLU networks do not shrink it layer by layer —")
+    print("full strength (factor 1 instead of σ' ≤ 1/4), so with He initialisation deep ReLU networks do not shrink")
+    print("it layer by layer (with Glorot's smaller weights they still do, less than sigmoid: Exercise 2 measures it) —")
     print("but a unit whose Z is negative for every example gets no gradient at all (a 'dead' ReLU).")
     return {"mask_rule_holds": bool(passes), "g_prime": hidden.g_prime, "gradcheck_passed": report.passed,
             "active_units": int(mask.sum())}

@@ -43,6 +43,11 @@ def main():
     test_data = np.array([[0.5, -0.5], [-0.5, 0.5], [0.5, 0.5], [-0.5, -0.5]])
     test_output = net.predict(test_data)
     print("Test predictions:", (test_output > 0.5).astype(int).reshape(-1))
+    # beyond the lecture's output: the probabilities behind those 0/1 answers
+    truth = (test_data.sum(axis=1) > 0).astype(int)
+    for point, p, label in zip(test_data, test_output[:, 0], truth):
+        where = "on the boundary x0 + x1 = 0, labelled 0 (> 0 is false)" if point.sum() == 0 else f"label {label}"
+        print(f"   {str(point):<12} ŷ = {p:.3f}   ({where})")
     return net
 
 

@@ -88,6 +88,7 @@ def test_seed_000_example_prints_the_lecture_numbers(capsys):
     assert "Epoch 0, Loss: 0.2570" in out and "Epoch 900, Loss: 0.0025" in out
     assert out.count("Epoch ") == 10
     assert "Test predictions: [0 0 1 0]" in out
+    assert out.count("on the boundary x0 + x1 = 0") == 2  # (0.5, -0.5) and (-0.5, 0.5)
 
 
 def test_seed_001_single_neuron_prints_0_99993703(capsys):
@@ -142,6 +143,16 @@ def test_seed_002_toy_ising_demo_runs_as_in_the_notebook(tmp_path, capsys):
     # the two toy "phases" differ in the mean spin (0.8 vs 0): nearly separable from 16 spins
     assert history.loss[0] == pytest.approx(np.log(2), abs=1e-3) and history.loss[-1] < 0.1
     assert accuracy == pytest.approx(0.98)  # deterministic: the README's 98.00% (seed 0)
+    # the ceiling printed beside it: the Bayes rule's accuracy, checked by simulation
+    from scipy.stats import binom
+
+    best = module["bayes_accuracy"]()
+    rng = np.random.default_rng(5)
+    ordered, disordered = rng.binomial(16, 0.9, 200_000), rng.binomial(16, 0.5, 200_000)
+    likelier_ordered = binom.pmf(np.arange(17), 16, 0.9) > binom.pmf(np.arange(17), 16, 0.5)
+    simulated = 0.5 * (likelier_ordered[ordered].mean() + (~likelier_ordered[disordered]).mean())
+    assert best == pytest.approx(simulated, abs=2e-3) and 0.97 < best < 0.975
+    assert f"expect here is {100 * best:.2f}%" in out
     assert (tmp_path / "seed_002_toy_ising_loss.png").stat().st_size > 10_000
     # and the weights are the notebook's own loop's from the same start
     X_train, _, y_train, _ = module["make_data"](0)
