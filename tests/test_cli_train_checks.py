@@ -52,6 +52,12 @@ def test_regression_loss_on_numbered_classes_suggests_task_regression(tmp_path, 
 def test_regression_loss_on_a_builtin_classification_dataset_is_refused(capsys):
     err = one_line_error(["train", "--dataset", "moons", "--loss", "mse", "--no-plots"], capsys)
     assert "loss mse is a regression loss but dataset moons is categorical (2 classes)" in err
+    assert "--task regression" not in err and "seed_000" not in err
+
+
+def test_squared_error_on_the_lecture_dataset_points_to_the_seed_000_example(capsys):
+    err = one_line_error(["train", "--dataset", "lecture", "--loss", "sse", "--no-plots"], capsys)
+    assert "use --loss bce or cross_entropy" in err and "examples/seed_000_lecture.py" in err
 
 
 def test_cross_entropy_on_two_classes_still_trains(tmp_path, iris_csv, capsys):

@@ -386,7 +386,9 @@ def check_loss_fits_task(loss, problem: Problem) -> None:
         target = f"the target {problem.target!r}" if problem.target else f"dataset {problem.source}"
         advice = "bce or cross_entropy" if n_classes == 2 else "cross_entropy"
         raise ValueError(f"loss {loss.name} is a regression loss but {target} is categorical ({n_classes} classes): "
-                         f"use --loss {advice}" + (" (or --task regression)" if numeric_classes(problem) else ""))
+                         f"use --loss {advice}" + (" (or --task regression)" if numeric_classes(problem) else "")
+                         + ("; seed 000's own network, a sigmoid output descending ½·SSE on 0/1 labels, is "
+                            "examples/seed_000_lecture.py" if problem.source == "lecture" else ""))
     if loss.task == "binary" and n_classes > 2:
         raise ValueError(f"loss {loss.name} is for two classes but dataset {problem.source} has {n_classes}; "
                          "use --loss cross_entropy")
