@@ -127,3 +127,32 @@ def test_tiny_eps_is_named_and_tol_is_bounded(rng, capsys):
         assert main(["gradcheck", "--tol", tol]) == 2
         err = capsys.readouterr().err
         assert "--tol" in err and "must be from 1e-12 to below 0.1" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("function, message", [
+    (lambda z: np.tanh(z).astype(np.float32), r"returned float32 values for float64 z"),
+    (lambda z: np.tanh(z) + 0j, r"returned values of dtype complex128 \(complex numbers\)"),
+    (lambda z: np.asmatrix(np.tanh(z)), r"returned a numpy.matrix"),
+    (lambda z: [float(np.tanh(v)) for v in z.reshape(-1)], r"returned a list"),
+])
+def test_custom_activation_results_must_be_real_arrays_of_zs_precision(function, message):
+    act = cr.CustomActivation(function, lambda z: 1 - np.tanh(z) ** 2, label="mine")
+    with pytest.raises(ValueError, match=r"CustomActivation\('mine'\): its function " + message) as exc:
+        act.forward(np.ones((2, 3)))
+    assert "use np.tanh, np.exp, np.where(z > 0, ...), which work on whole arrays" in str(exc.value)
+
+
+def test_a_function_for_one_number_gets_the_array_hint():
+    import math
+
+    for function in (math.tanh, lambda z: z if z > 0 else 0 * z):
+        with pytest.raises(ValueError, match=r"CustomActivation\('scalar'\): its function raised .*which work on "
+                                             r"whole arrays\)"):
+            cr.CustomActivation(function, lambda z: 1.0, label="scalar").forward(np.ones((2, 3)))
+
+
+def test_boolean_derivatives_are_cast_to_zs_dtype():
+    act = cr.CustomActivation(lambda z: np.maximum(z, 0), lambda z: z > 0, label="relu")
+    z = np.array([[-1.0, 2.0]], dtype=np.float32)
+    act.forward(z)
+    assert act.derivative(z, None).dtype == np.float32 and act.backward(np.ones_like(z)).dtype == np.float32

@@ -272,14 +272,26 @@ class CustomActivation(Activation):
     Parameters
     ----------
     function : callable
-        ``g(z)``, element-wise on arrays.
+        ``g(z)``, element-wise on arrays (``np.tanh``, ``np.where``, ``np.maximum``: not
+        ``math.tanh`` or ``if z > 0``, which take one number).
     derivative : callable
-        ``g'(z)``, element-wise on arrays. ``chainrule.inspect.gradcheck`` checks it.
+        ``g'(z)``, element-wise on arrays. It receives the *input* ``z``, not the output
+        ``a = g(z)``: the seeds' ``sigmoid_derivative(x) = x * (1 - x)`` expects ``x = σ(z)``,
+        so pass ``lambda z: sigmoid_derivative(sigmoid(z))``. ``chainrule.inspect.gradcheck``
+        checks it (and says when it is right only on the output).
     label : str
         The name shown in reports and errors.
+
+    Both must return real arrays of z's shape (the derivative may return a constant): integer
+    or boolean results (``z > 0``) and higher float precisions are cast to z's dtype; anything
+    else (a lower precision than z's, complex numbers, ``np.matrix``, lists) is refused with a
+    message naming the label.
     """
 
     symbol = "g"
+
+    #: The hint for a function written for one number at a time.
+    ARRAY_HINT = "use np.tanh, np.exp, np.where(z > 0, ...), which work on whole arrays"
 
     def __init__(self, function, derivative, label: str = "custom"):
         super().__init__()
@@ -295,19 +307,42 @@ class CustomActivation(Activation):
         return self._checked(self._derivative, "derivative", z)
 
     def _checked(self, fn, role: str, z):
-        """``fn(z)``, refused with the activation's label unless it is an array of z's shape."""
+        """``fn(z)`` as a real array of z's shape and dtype, or a ValueError naming the label."""
         try:
             out = fn(z)
         except Exception as exc:
-            raise ValueError(f"{self!r}: its {role} raised {type(exc).__name__}: {exc}") from exc
-        shape = getattr(out, "shape", None)
-        if shape == z.shape:
-            return out
-        if role == "derivative" and isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
+            raise ValueError(f"{self!r}: its {role} raised {type(exc).__name__}: {exc}{self._hint(exc)}") from exc
+        if role == "derivative" and isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool):
             return out  # a constant slope, e.g. lambda z: 1.0
-        got = f"shape {shape}" if shape is not None else f"a {type(out).__name__}"
-        raise ValueError(f"{self!r}: its {role} returned {got} for z of shape {z.shape}; it must work "
-                         "element-wise and return an array of z's shape")
+        problem = self._problem(out, z)
+        if problem:
+            raise ValueError(f"{self!r}: its {role} returned {problem} for z of shape {z.shape}; it must work "
+                             f"element-wise and return a real array of z's shape ({self.ARRAY_HINT})")
+        return out if out.dtype == z.dtype else out.astype(z.dtype)
+
+    @staticmethod
+    def _problem(out, z) -> str:
+        """What makes ``out`` unusable as the activation's values on ``z`` ("" when nothing)."""
+        if isinstance(out, np.matrix):
+            return "a numpy.matrix"
+        shape, dtype = getattr(out, "shape", None), getattr(out, "dtype", None)
+        if shape is None or dtype is None or not hasattr(out, "astype"):
+            return f"a {type(out).__name__}"
+        if shape != z.shape:
+            return f"shape {shape}"
+        if dtype.kind not in "biuf":
+            return f"values of dtype {dtype}" + (" (complex numbers)" if dtype.kind == "c" else "")
+        if dtype.kind == "f" and z.dtype.kind == "f" and dtype.itemsize < z.dtype.itemsize:
+            return (f"{dtype} values for {z.dtype} z (about {np.finfo(dtype).precision} digits where z has "
+                    f"{np.finfo(z.dtype).precision}: compute in z's dtype)")
+        return ""
+
+    def _hint(self, exc) -> str:
+        """The array hint, for the errors a function written for one number raises on an array."""
+        text = str(exc)
+        scalar_only = ("truth value of an array" in text or "only length-1 arrays" in text
+                       or "only 0-dimensional arrays" in text or "only size-1 arrays" in text)
+        return f" ({self.ARRAY_HINT})" if scalar_only else ""
 
     def get_config(self):
         return {"label": self.label}
