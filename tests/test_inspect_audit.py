@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.inspect import gradcheck
+from chainrule.inspect import explain, gradcheck
 
 
 def sigmoid(z):
@@ -156,3 +156,103 @@ def test_boolean_derivatives_are_cast_to_zs_dtype():
     z = np.array([[-1.0, 2.0]], dtype=np.float32)
     act.forward(z)
     assert act.derivative(z, None).dtype == np.float32 and act.backward(np.ones_like(z)).dtype == np.float32
+
+
+@pytest.mark.parametrize("label", ["identity", "relu", "softmax", "leaky_relu"])
+def test_a_custom_activation_gets_the_general_equations_whatever_its_label(label):
+    act = cr.CustomActivation(np.tanh, lambda z: 1 - np.tanh(z) ** 2, label=label)
+    net = cr.Sequential([cr.Dense.from_arrays([[0.5, -0.2], [0.3, 0.1]], [0.1, 0.0]), act,
+                         cr.Dense.from_arrays([[2.0, 1.0]], [0.0])])
+    t = explain(net, [1.0, 2.0], [0.3], loss="sse", lr=0.1)
+    step = t.layer(1)
+    assert step.custom and step.symbol == "g" and not step.is_identity
+    assert step.equations["A"] == f"A[1] = g(Z[1])   (g: the custom activation {label!r})"
+    assert step.equations["dZ"] == "dZ[1] = dA[1] * g'(Z[1])"
+    assert step.latex["A"].startswith(r"A^{[1]} = g\left(Z^{[1]}\right)") and r"\operatorname" not in step.latex["A"]
+    np.testing.assert_allclose(step.A, np.tanh(step.Z))  # the numbers are the function's, as the equations say
+    text = t.to_text(width=250)
+    assert f"(custom {label!r})" in text and "g'(Z[1])" in text
+    assert json.loads(t.to_json())["layers"][0]["custom"] is True
+    assert not explain(cr.Sequential([cr.Dense(2, 2, rng=0), cr.Tanh()]), [1.0, 2.0], [0.1, 0.2]).layer(1).custom
+
+
+def test_custom_latex_labels_are_readable():
+    act = cr.CustomActivation(lambda z: z * np.tanh(z), lambda z: np.tanh(z) + z * (1 - np.tanh(z) ** 2),
+                              label="x·tanh(x)_v2")
+    t = explain(cr.Sequential([cr.Dense(2, 1, rng=0), act]), [1.0, 2.0], [0.3])
+    assert r"\text{(g: custom x·tanh(x)\_v2)}" in t.layer(1).latex["A"]
+    assert t.layer(1).equations["g_prime"] == "g'(Z[1])   (the derivative given to 'x·tanh(x)_v2', at Z[1])"
+
+
+def test_explain_tells_nan_from_overflow():
+    nan = cr.CustomActivation(lambda z: z * 0 / (z * 0), lambda z: z, label="nan")
+    t = explain(cr.Sequential([cr.Dense.from_arrays([[1.0, 1.0]], [0.0]), nan]), [1.0, 2.0], [0.3])
+    assert t.first_non_finite() == {"nan": "A[1]"}
+    text = t.to_text(width=200)
+    assert "NaN (an undefined 0/0, inf − inf or 0·inf) first in A[1]" in text and "overflow" not in text
+    big = explain(cr.Sequential([cr.Dense.from_arrays([[1e200, 1e200]], [0.0])]), [1e200, 1e200], [0.0])
+    assert big.first_non_finite()["inf"] == "Z[1]"
+    assert "±inf (an overflow of the float64 range, or a division by zero) first in Z[1]" in big.to_text(width=200)
+
+
+def test_an_update_hidden_by_rounding_is_shown_with_more_digits():
+    net = cr.Sequential([cr.Dense.from_arrays([[0.5, -0.2]], [0.1])])
+    t = explain(net, [1.0, 2.0], [0.3], loss="sse", lr=1e-12)
+    from chainrule.inspect.explain_render import matrix_text
+
+    assert matrix_text(t.layer(1).W_new) == matrix_text(t.layer(1).W)  # at 10 digits the change vanishes
+    text = t.to_text(width=250)
+    from chainrule.inspect.explain_render import number
+
+    assert "(shown with 13 digits: the change is below the 10 shown elsewhere)" in text
+    shown = number(t.layer(1).W_new[0, 0], 13)
+    assert shown != number(t.layer(1).W[0, 0], 13) and shown in text and shown in t.to_markdown()
+    assert "digits: the change is below" not in explain(net, [1.0, 2.0], [0.3], loss="sse", lr=0.1).to_text(width=250)
+
+
+def test_float32_says_how_many_digits_it_holds():
+    net = cr.Sequential([cr.Dense.from_arrays([[0.5, -0.2]], [0.1])], dtype="float32")
+    t = explain(net, [1.0, 2.0], [0.3], loss="sse", lr=0.1)
+    text = t.to_text(width=250)
+    assert "Numbers are shown with 7 significant digits (float32 holds about 7)" in text
+    ten = format(float(t.layer(1).Z[0, 0]), ".10g")
+    assert ten != "0.2" and ten not in text and "│ [0.2]" in text  # float32 rounding noise is not printed
+
+
+def test_huber_delta_and_residual_are_defined():
+    net = cr.Sequential([cr.Dense.from_arrays([[0.5, -0.2]], [0.1])])
+    t = explain(net, [1.0, 2.0], [0.9], loss=cr.losses.Huber(0.3))
+    assert "Huber δ = 0.3 and r = ŷ − y" in t.to_text(width=250)
+    assert r"Huber $\delta = 0.3$ and $r = \hat y - y$" in t.to_markdown()
+    assert json.loads(t.to_json())["loss"]["parameters"] == {"delta": 0.3}
+
+
+def test_the_notation_defines_dx_n_and_k():
+    t = explain(cr.Sequential([cr.Dense(2, 3, rng=0)]), [[1.0, 2.0], [0.0, 1.0]], np.zeros((2, 3)))
+    text = t.to_text(width=300)
+    assert "dX means ∂L/∂X" in text and "n = 2 is the number of samples and k = 3 the number of outputs" in text
+
+
+def test_the_config_description_is_shown_in_every_format(tmp_path, capsys):
+    from chainrule.cli import main
+
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"x": [1, 2], "y": 0.8, "layers": [{"W": [[0.5, 0.3]]}],
+                                  "description": "Exercise 1 by hand"}))
+    for fmt in ("text", "markdown"):
+        assert main(["explain", "--config", str(config), "--format", fmt]) == 0
+        assert "Description: Exercise 1 by hand" in capsys.readouterr().out
+    assert main(["explain", "--config", str(config), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["description"] == "Exercise 1 by hand"
+
+
+def test_a_one_hot_row_for_one_example_gets_a_hint():
+    from chainrule.inspect import parse_config
+
+    data = {"x": [1, 2], "y": [0, 1, 0], "layers": [{"W": [[0.5, 0.3], [0.2, 0.8], [0.1, 0.1]]}],
+            "loss": "cross_entropy"}
+    with pytest.raises(ValueError, match=r"has 3 target\(s\) but x has 1 example\(s\); for one example with the "
+                                         r"one-hot target \[0, 1, 0\], write it as a row \[\[0, 1, 0\]\] or as the "
+                                         r"class index 1"):
+        parse_config(data)
+    assert parse_config({**data, "y": [[0, 1, 0]]}).y.shape == (1, 3)

@@ -137,8 +137,8 @@ def test_json_follows_the_documented_schema():
     assert data["schema"] == SCHEMA == "chainrule.explain/1"
     assert data["sizes"] == [2, 2, 1] and data["n_samples"] == 1 and data["lr"] == 0.1
     assert set(data["loss"]) == {"name", "formula", "convention", "gradient", "gradient_latex", "value", "penalty",
-                                 "regularised_value"}
-    layer_keys = {"l", "n_in", "n_out", "activation", "symbol", "formula", "derivative_formula", "A_prev", "W", "b",
+                                 "regularised_value", "parameters"}
+    layer_keys = {"l", "n_in", "n_out", "activation", "custom", "symbol", "formula", "derivative_formula", "A_prev", "W", "b",
                   "Z", "A", "g_prime", "dA", "dZ", "dW", "db", "dA_prev", "W_new", "b_new", "equations", "latex"}
     assert [set(layer) for layer in data["layers"]] == [layer_keys, layer_keys]
     assert data["layers"][1]["dW"] == t.layer(2).dW.tolist()  # full precision
@@ -190,7 +190,7 @@ def test_trace_uses_the_layers_own_backward():
     t = explain(net, [1.0, 2.0], [0.3], loss="sse", lr=0.1)
     np.testing.assert_allclose(t.layer(1).dZ, 3.0 * t.layer(1).dA)
     np.testing.assert_allclose(t.layer(1).g_prime, [[3.0]])
-    assert "wrong_tanh'(Z[1])" in t.to_text()
+    assert "g'(Z[1])   (the derivative given to 'wrong_tanh', at Z[1])" in t.to_text(width=200)
 
 
 def test_logit_losses_show_the_probabilities(rng):
@@ -286,7 +286,8 @@ def test_an_overflowing_step_is_shown_and_named_not_hidden():
     t = explain(net, np.array([[1e200, 1e200]]), np.array([0.0]), loss="mse")  # no RuntimeWarning (an error here)
     assert t.non_finite[:4] == ["Z[1]", "A[1]", "L", "dA[1]"] and "W[1] (updated)" in t.non_finite
     text = t.to_text(width=200)
-    assert "Warning: this step overflowed the float64 range" in text and "[inf]" in text and "[-inf, -inf]" in text
+    assert ("Warning: this step is not finite: ±inf (an overflow of the float64 range, or a division by zero) first in "
+            "Z[1]" in text) and "[inf]" in text and "[-inf, -inf]" in text
     assert json.loads(t.to_json())["non_finite"] == t.non_finite
     assert exercise_trace().non_finite == []
 

@@ -47,6 +47,7 @@ def run(args) -> int:
         refuse_overwriting(args.output, "--output", {"the config": args.config})
     config = load_config(args.config)
     trace = explain(config.network(), config.x, config.y, loss=config.loss, lr=config.lr)
+    trace.description = config.description  # shown first in every format
     if args.format == "json":
         text = trace.to_json() + "\n"
     elif args.format == "markdown":

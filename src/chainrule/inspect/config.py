@@ -177,7 +177,8 @@ def _check_targets(config: ExplainConfig, where: str) -> np.ndarray:
     elif y.ndim == 1 and config.x.shape[0] == 1 and n_out > 1 and not loss.integer_targets(y):
         y = y.reshape(1, -1)
     if y.shape[0] != config.x.shape[0]:
-        raise ValueError(f"{where}: field 'y': has {y.shape[0]} target(s) but x has {config.x.shape[0]} example(s)")
+        raise ValueError(f"{where}: field 'y': has {y.shape[0]} target(s) but x has {config.x.shape[0]} example(s)"
+                         f"{_one_hot_hint(y, config.x.shape[0], n_out)}")
     try:
         loss.check_targets(y, n_out)
     except ValueError as exc:
@@ -186,6 +187,16 @@ def _check_targets(config: ExplainConfig, where: str) -> np.ndarray:
         raise ValueError(f"{where}: layer {len(config.layers)}: field 'activation': loss {config.loss} takes "
                          f"logits and applies the {config.layers[-1]['activation']} itself; use \"identity\"")
     return y
+
+
+def _one_hot_hint(y: np.ndarray, n_examples: int, n_out: int) -> str:
+    """For one example whose target is written as a one-hot row ``[0, 1, 0]`` (read as three
+    class indices): how to write it instead."""
+    if n_examples != 1 or y.ndim != 1 or y.shape[0] != n_out or sorted(y.tolist()) != [0.0] * (n_out - 1) + [1.0]:
+        return ""
+    row = ", ".join(str(int(v)) for v in y)
+    return (f"; for one example with the one-hot target [{row}], write it as a row [[{row}]] or as the class index "
+            f"{int(np.argmax(y))}")
 
 
 def _numbers(value, what: str, ndim) -> np.ndarray:

@@ -40,7 +40,9 @@ _LOSS_GRADIENT = {
 
 
 def latex_symbol(name: str, symbol: str) -> str:
-    """The activation's symbol in LaTeX."""
+    """The activation's symbol in LaTeX (``g`` for a custom activation)."""
+    if name == "custom":
+        return "g"
     if name in _LATEX_G:
         return _LATEX_G[name]
     text = re.sub(r"[^A-Za-z0-9_]", "", symbol).replace("_", r"\_") or "g"
@@ -48,8 +50,12 @@ def latex_symbol(name: str, symbol: str) -> str:
 
 
 def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bias: bool,
-                    l1: float = 0.0, l2: float = 0.0, slope: float | None = None, output: bool = True):
+                    l1: float = 0.0, l2: float = 0.0, slope: float | None = None, output: bool = True,
+                    label: str | None = None):
     """``(text, latex)`` dicts of the equations of layer ``l``, keyed by the quantity.
+
+    ``name`` is the registry name of a built-in activation, ``"identity"`` for none, or
+    ``"custom"`` for any other activation, written ``g`` with its ``label`` alongside.
 
     Keys: ``W``, ``b``, ``Z``, ``A``, ``g_prime``, ``dZ``, ``dW``, ``db``, ``dA_prev``, ``W_new``, ``b_new``
     (the ``b`` keys only when the layer has a bias). ``l1``/``l2`` add the penalty's gradient to
@@ -79,6 +85,8 @@ def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bia
         "dA_prev": rf"dA^{{[{p}]}} = dZ^{{[{l}]}} W^{{[{l}]}}",
         "W_new": rf"W^{{[{l}]}} \leftarrow W^{{[{l}]}} - \alpha\, " + _penalised_latex(l, l1, l2),
     }
+    if name == "custom":
+        _custom_equations(text, latex, l, label or "custom")
     if name == "identity":
         text["dZ"] = f"dZ[{l}] = dA[{l}]   ({'linear output' if output else 'no activation'}: g'(z) = 1)"
         latex["dZ"] = rf"dZ^{{[{l}]}} = dA^{{[{l}]}}"
@@ -95,6 +103,21 @@ def layer_equations(l: int, name: str, symbol: str, derivative_formula: str, bia
         latex["db"] = rf"db^{{[{l}]}} = \textstyle\sum_{{\text{{rows}}}} dZ^{{[{l}]}}"
         latex["b_new"] = rf"b^{{[{l}]}} \leftarrow b^{{[{l}]}} - \alpha\, db^{{[{l}]}}"
     return text, latex
+
+
+def _custom_equations(text: dict, latex: dict, l: int, label: str) -> None:
+    """``A`` and ``g'`` of a custom activation: ``g`` is the user's function, named by its label."""
+    text["A"] = f"A[{l}] = g(Z[{l}])   (g: the custom activation {label!r})"
+    text["g_prime"] = f"g'(Z[{l}])   (the derivative given to {label!r}, at Z[{l}])"
+    latex["A"] = rf"A^{{[{l}]}} = g\left(Z^{{[{l}]}}\right) \quad \text{{(g: custom {latex_text(label)})}}"
+    latex["g_prime"] = rf"g'\left(Z^{{[{l}]}}\right)"
+
+
+def latex_text(text: str) -> str:
+    r"""``text`` safe inside ``\text{...}``: LaTeX's special characters escaped."""
+    special = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+               "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+    return "".join(special.get(c, c) for c in text)
 
 
 def update_rule(l1: float = 0.0, l2: float = 0.0) -> str:
@@ -135,4 +158,4 @@ def _at(formula: str, argument: str) -> str:
     return re.sub(r"(?<![A-Za-z_])z(?![A-Za-z_])", argument, formula)
 
 
-__all__ = ["latex_symbol", "layer_equations", "loss_gradient", "update_rule"]
+__all__ = ["latex_symbol", "latex_text", "layer_equations", "loss_gradient", "update_rule"]

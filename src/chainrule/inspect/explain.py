@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..backend import to_numpy
-from ..layers import Activation, Dense, Dropout
+from ..layers import ACTIVATIONS, Activation, Dense, Dropout
 from ..losses import get_loss
 from ..network import Sequential
 from ..optim import SGD
@@ -39,8 +39,12 @@ class LayerStep:
     n_in, n_out : int
     activation : str
         Registry name of the activation (``"identity"`` for none), or a custom label.
+    custom : bool
+        The activation is not one of the registry's own classes (a ``CustomActivation`` or a
+        subclass): its equations are the general ``g(Z)``, ``g'(Z)``, whatever its label.
     symbol : str
-        The activation's symbol in equations (``σ``, ``tanh``, ``ReLU``, ...).
+        The activation's symbol in equations (``σ``, ``tanh``, ``ReLU``, ...; ``g`` for a
+        custom activation).
     formula, derivative_formula : str
         ``g(z)`` and ``g'(z)`` as text.
     A_prev : ndarray, shape (n, n_in)
@@ -85,19 +89,25 @@ class LayerStep:
     b_new: np.ndarray | None = None
     equations: dict = field(default_factory=dict)
     latex: dict = field(default_factory=dict)
+    custom: bool = False
 
     ARRAYS = ("A_prev", "W", "b", "Z", "A", "g_prime", "dA", "dZ", "dW", "db", "dA_prev", "W_new", "b_new")
 
     def to_dict(self) -> dict:
         out = {
             "l": self.l, "n_in": self.n_in, "n_out": self.n_out, "activation": self.activation,
-            "symbol": self.symbol, "formula": self.formula, "derivative_formula": self.derivative_formula,
+            "custom": self.custom, "symbol": self.symbol, "formula": self.formula, "derivative_formula": self.derivative_formula,
         }
         for name in self.ARRAYS:
             out[name] = _jsonable(getattr(self, name))
         out["equations"] = dict(self.equations)
         out["latex"] = dict(self.latex)
         return out
+
+    @property
+    def is_identity(self) -> bool:
+        """No activation (or the registry's ``Identity``): ``A[l] = Z[l]``."""
+        return self.activation == "identity" and not self.custom
 
 
 @dataclass
@@ -126,6 +136,10 @@ class Trace:
         ``output`` through the loss's link (probabilities for the cross-entropies).
     layers : list of LayerStep
     dtype : str
+    loss_parameters : dict
+        The loss's own constants, e.g. ``{"delta": 0.3}`` for Huber.
+    description : str
+        What the step is about (a config's ``description``), shown in every rendering.
     """
 
     X: np.ndarray
@@ -143,6 +157,8 @@ class Trace:
     dtype: str
     l1: float = 0.0
     l2: float = 0.0
+    loss_parameters: dict = field(default_factory=dict)
+    description: str = ""
 
     @property
     def n_samples(self) -> int:
@@ -172,8 +188,11 @@ class Trace:
 
     @property
     def non_finite(self) -> list[str]:
-        """The quantities holding inf or NaN (the step overflowed), in the report's order;
-        empty for an ordinary step."""
+        """The quantities holding inf or NaN, in the report's order; empty for an ordinary step."""
+        return [name for name, value in self._quantities() if _has_non_finite(value)]
+
+    def _quantities(self) -> list:
+        """``(name, value)`` of every quantity in the report's order."""
         quantities = []
         for s in self.layers:
             quantities += [(f"Z[{s.l}]", s.Z), (f"A[{s.l}]", s.A)]
@@ -184,7 +203,21 @@ class Trace:
                            (f"dW[{s.l}]", s.dW), (f"db[{s.l}]", s.db), (f"dA[{s.l - 1}]", s.dA_prev)]
         for s in self.layers:
             quantities += [(f"W[{s.l}] (updated)", s.W_new), (f"b[{s.l}] (updated)", s.b_new)]
-        return [name for name, value in quantities if _has_non_finite(value)]
+        return quantities
+
+    def first_non_finite(self) -> dict:
+        """``{"inf": name, "nan": name}``: the first quantity (in the report's order) holding
+        ±inf (an overflow, or a division by zero) and the first holding NaN (an undefined
+        0/0, inf − inf or 0·inf); a kind that does not occur is absent."""
+        first = {}
+        for name, value in self._quantities():
+            if value is None:
+                continue
+            array = np.asarray(value, dtype=np.float64)
+            for kind, test in (("inf", np.isinf), ("nan", np.isnan)):
+                if kind not in first and test(array).any():
+                    first[kind] = name
+        return first
 
     def layer(self, l: int) -> LayerStep:
         """The step of layer ``l`` (1-based, as in the lecture)."""
@@ -196,6 +229,7 @@ class Trace:
         """JSON-ready data; the schema is documented in ``docs/inspect.md``."""
         return {
             "schema": SCHEMA,
+            "description": self.description,
             "n_samples": self.n_samples,
             "sizes": self.sizes,
             "dtype": self.dtype,
@@ -203,6 +237,7 @@ class Trace:
             "y": _jsonable(self.y),
             "loss": {
                 "name": self.loss_name, "formula": self.loss_formula, "convention": self.loss_convention,
+                "parameters": dict(self.loss_parameters),
                 "gradient": self.loss_gradient, "gradient_latex": self.loss_gradient_latex,
                 "value": _jsonable(self.loss_value),
                 "penalty": _jsonable(self.penalty), "regularised_value": _jsonable(self.loss_value + self.penalty),
@@ -215,6 +250,7 @@ class Trace:
             "prediction": _jsonable(self.prediction),
             "layers": [step.to_dict() for step in self.layers],
             "non_finite": self.non_finite,
+            "first_non_finite": self.first_non_finite(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -305,7 +341,14 @@ def explain(net, X, y, loss="mse", lr: float = 0.1, inplace: bool = False, l1: f
         loss_formula=loss_obj.formula, loss_convention=loss_obj.convention, loss_gradient=grad_text,
         loss_gradient_latex=grad_latex, loss_value=float(value), lr=lr, output=output,
         prediction=prediction, layers=steps, dtype=work.dtype.name, l1=l1, l2=l2,
+        loss_parameters=_loss_parameters(loss_obj),
     )
+
+
+def _loss_parameters(loss) -> dict:
+    """The loss's own constants shown with its formula (Huber's δ)."""
+    delta = getattr(loss, "delta", None)
+    return {"delta": float(delta)} if delta is not None else {}
 
 
 def _trace_step(work: Sequential, groups, X_arr, targets, loss_obj, lr, l1, l2):
@@ -359,20 +402,33 @@ def _dense_groups(net: Sequential):
     return [tuple(g) for g in groups]
 
 
+def _is_builtin(act) -> bool:
+    """``act`` is an instance of the registry's own class for its name (not a custom activation,
+    whatever its label, nor a subclass that may compute something else)."""
+    name = getattr(type(act), "name", None)
+    return bool(name) and name in ACTIVATIONS and ACTIVATIONS.get(name) is type(act)
+
+
 def _new_step(l: int, dense: Dense, act, A_prev, l1: float = 0.0, l2: float = 0.0, output: bool = True) -> LayerStep:
-    name = "identity" if act is None else (act.name or getattr(act, "label", type(act).__name__))
-    symbol = "id" if act is None else act.symbol
-    formula, derivative_formula = ("z", "1") if act is None else (act.formula, act.derivative_formula)
-    slope = getattr(act, "alpha", None) if name == "leaky_relu" else None
+    custom = act is not None and not _is_builtin(act)
+    if act is None:
+        name, symbol, formula, derivative_formula = "identity", "id", "z", "1"
+    elif custom:  # equations by class, never by label: a custom "relu" is g, computed by its own function
+        name = getattr(act, "label", None) or act.name or type(act).__name__
+        symbol, formula, derivative_formula = "g", "g(z)", "g'(z)"
+    else:
+        name, symbol, formula, derivative_formula = act.name, act.symbol, act.formula, act.derivative_formula
+    slope = getattr(act, "alpha", None) if name == "leaky_relu" and not custom else None
     if slope is not None:  # α is the learning rate in this report: write the slope's value
         formula, derivative_formula = (f.replace("α", f"{slope:g}") for f in (formula, derivative_formula))
     step = LayerStep(
-        l=l, n_in=dense.n_in, n_out=dense.n_out, activation=name, symbol=symbol,
+        l=l, n_in=dense.n_in, n_out=dense.n_out, activation=name, symbol=symbol, custom=custom,
         formula=formula, derivative_formula=derivative_formula,
         A_prev=_copy(A_prev), W=_copy(dense.W.value), b=_copy(dense.b.value) if dense.b is not None else None,
     )
-    step.equations, step.latex = eq.layer_equations(l, name, symbol, step.derivative_formula, dense.b is not None,
-                                                   l1=l1, l2=l2, slope=slope, output=output)
+    step.equations, step.latex = eq.layer_equations(l, "custom" if custom else name, symbol, step.derivative_formula,
+                                                   dense.b is not None, l1=l1, l2=l2, slope=slope, output=output,
+                                                   label=name if custom else None)
     return step
 
 

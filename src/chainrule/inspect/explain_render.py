@@ -1,7 +1,9 @@
 """Renderings of an explain ``Trace``: a rich terminal report, Markdown with LaTeX, JSON.
 
-Numbers are shown with 10 significant digits (``NUMBER_FORMAT``), enough to check a hand
-calculation; JSON keeps full float64 precision.
+Numbers are shown with 10 significant digits in float64 (``NUMBER_FORMAT``), enough to check a
+hand calculation, and 7 in float32, about what it holds (``DIGITS``); an updated weight whose
+change is hidden by that rounding is shown with the digits that reveal it. JSON keeps full
+precision.
 """
 
 from __future__ import annotations
@@ -13,36 +15,81 @@ import numpy as np
 
 NUMBER_FORMAT = ".10g"
 
+#: Significant digits shown per dtype: float32 keeps about 7, float64 about 16 (10 are plenty to
+#: check a hand calculation).
+DIGITS = {"float32": 7, "float64": 10}
+#: The most digits an updated weight is shown with to reveal a change (float64 round-trips at 17).
+MAX_DIGITS = 17
 
-def number(x) -> str:
-    """One number with 10 significant digits (``-0`` shown as ``0``)."""
+
+def number(x, digits: int = 10) -> str:
+    """One number with ``digits`` significant digits (``-0`` shown as ``0``)."""
     x = float(x)
-    return format(0.0 if x == 0 else x, NUMBER_FORMAT)
+    return format(0.0 if x == 0 else x, f".{digits}g")
 
 
-def matrix_text(array) -> str:
+def matrix_text(array, digits: int = 10) -> str:
     """A vector as ``[a, b]``, a matrix as one bracketed row per line."""
     array = np.asarray(array, dtype=np.float64)
     if array.ndim == 0:
-        return number(array)
+        return number(array, digits)
     if array.ndim == 1:
-        return "[" + ", ".join(number(v) for v in array) + "]"
-    return "\n".join(matrix_text(row) for row in array)
+        return "[" + ", ".join(number(v, digits) for v in array) + "]"
+    return "\n".join(matrix_text(row, digits) for row in array)
 
 
-def matrix_latex(array) -> str:
+def matrix_latex(array, digits: int = 10) -> str:
     r"""A ``bmatrix`` (a vector is one row; a scalar is a plain number)."""
     array = np.asarray(array, dtype=np.float64)
     if array.ndim == 0:
-        return number(array)
+        return number(array, digits)
     rows = array.reshape(1, -1) if array.ndim == 1 else array
-    body = r" \\ ".join(" & ".join(number(v) for v in row) for row in rows)
+    body = r" \\ ".join(" & ".join(number(v, digits) for v in row) for row in rows)
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def digits_of(trace) -> int:
+    """The significant digits the report shows for ``trace``'s dtype."""
+    return DIGITS.get(trace.dtype, 10)
+
+
+def revealing_digits(old, new, digits: int) -> int:
+    """The fewest digits, from ``digits`` up to ``MAX_DIGITS``, at which every element of
+    ``new`` that differs from ``old`` also prints differently (an update of 3e-13 on a weight
+    of 0.5 needs 13: at 10 it prints as the old value)."""
+    old, new = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (old, new))
+    changed = [(o, n) for o, n in zip(old, new) if o != n and np.isfinite(o) and np.isfinite(n)]
+    for d in range(digits, MAX_DIGITS + 1):
+        if all(number(o, d) != number(n, d) for o, n in changed):
+            return d
+    return MAX_DIGITS
 
 
 # -- the lines of the report, shared by the text and Markdown renderings -------------------------
 def _sections(trace):
-    """``[(title, [(label, text equation, latex equation, value array), ...]), ...]``."""
+    """``[(title, [(label, text equation, latex equation, value array, digits), ...]), ...]``."""
+    digits = digits_of(trace)
+    sections = []
+    for title, rows in _plain_sections(trace):
+        sections.append((title, [(*row, digits) for row in rows]))
+    sections[-1] = (sections[-1][0], [_revealed(row, trace) for row in sections[-1][1]])
+    return sections
+
+
+def _revealed(row, trace):
+    """An update row, with the digits that show its change where the report's digits hide it."""
+    label, text, latex, value, digits = row
+    l = int(label[label.index("[") + 1:label.index("]")])
+    step = trace.layer(l)
+    old = step.W if label.startswith("W") else step.b
+    needed = revealing_digits(old, value, digits)
+    if needed > digits:
+        text += f"   (shown with {needed} digits: the change is below the {digits} shown elsewhere)"
+    return label, text, latex, value, needed
+
+
+def _plain_sections(trace):
+    """The sections' rows without their digits."""
     last = len(trace.layers)
     forward = [("A[0]", "A[0] = X", r"A^{[0]} = X", trace.X)]
     for s in trace.layers:
@@ -55,13 +102,14 @@ def _sections(trace):
         forward.append(("ŷ", f"ŷ = link(A[{last}])   (probabilities)", rf"\hat y = \operatorname{{link}}(A^{{[{last}]}})",
                         trace.prediction))
     output_text, _ = _output_name(trace.loss_name, last)
-    loss = [("E" if trace.loss_name == "sse" else "L", f"{trace.loss_formula}   with {output_text}",
+    constants_text, _ = _loss_constants(trace)
+    loss = [("E" if trace.loss_name == "sse" else "L", f"{trace.loss_formula}   with {output_text}{constants_text}",
              _loss_latex(trace, last), np.float64(trace.loss_value))]
     if trace.l1 or trace.l2:
         loss.append(_regularised_loss(trace))
     backward = [(f"dA[{last}]", trace.loss_gradient, trace.loss_gradient_latex, trace.layers[-1].dA)]
     for s in reversed(trace.layers):
-        if s.activation != "identity" and s.g_prime is not None:
+        if not s.is_identity and s.g_prime is not None:
             backward.append((f"{s.symbol}'(Z[{s.l}])", s.equations["g_prime"], s.latex["g_prime"], s.g_prime))
         backward.append((f"dZ[{s.l}]", s.equations["dZ"], s.latex["dZ"], s.dZ))
         backward.append((f"dW[{s.l}]", s.equations["dW"], s.latex["dW"], s.dW))
@@ -102,6 +150,16 @@ def _loss_latex(trace, last: int) -> str:
     return latex
 
 
+def _loss_constants(trace) -> tuple[str, str]:
+    """``(text, latex)`` defining the loss's own constants after its formula: Huber's δ (named
+    "Huber δ": backprop's δ is another thing) and the residual r it is applied to."""
+    delta = trace.loss_parameters.get("delta")
+    if delta is None:
+        return "", ""
+    return (f", Huber δ = {number(delta)} and r = ŷ − y",
+            rf", Huber $\delta = {number(delta)}$ and $r = \hat y - y$")
+
+
 def _regularised_loss(trace):
     """The loss with the weight penalty whose gradient the update adds (dW is the data term's)."""
     name = "E" if trace.loss_name == "sse" else "L"
@@ -118,22 +176,44 @@ def _regularised_loss(trace):
 
 def _header_lines(trace):
     sizes = trace.sizes
-    acts = [s.activation for s in trace.layers]
+    acts = [f"custom {s.activation!r}" if s.custom else s.activation for s in trace.layers]
     shape = f"{sizes[0]}" + "".join(f" → {n} ({a})" for n, a in zip(sizes[1:], acts))
-    lines = [
+    delta = trace.loss_parameters.get("delta")
+    lines = [f"Description: {trace.description}"] if trace.description else []
+    lines += [
         f"Network: {shape}; {trace.n_samples} sample(s); {trace.dtype}; learning rate α = {number(trace.lr)}",
-        f"Loss: {trace.loss_name} — {trace.loss_convention}",
+        f"Loss: {trace.loss_name} — {trace.loss_convention}" + (f" (Huber δ = {number(delta)})" if delta else ""),
         ("Samples are rows: A[0] = X, and each row of Z[l] = A[l-1] W[l]ᵀ + b[l] is z = W x + b for one "
-         "example; * is element-wise multiplication."),
+         "example; * is element-wise multiplication; dX means ∂L/∂X, the gradient of the loss with respect to X; "
+         f"n = {trace.n_samples} is the number of samples and k = {trace.sizes[-1]} the number of outputs."),
+        _digits_line(trace),
     ]
     lecture = _lecture_output_layer(trace)
     if lecture:
         lines.append(lecture)
-    non_finite = trace.non_finite
-    if non_finite:
-        lines.append(f"Warning: this step overflowed the {trace.dtype} range; inf or NaN in "
-                     f"{', '.join(non_finite)}. Smaller inputs, weights or learning rate keep it finite.")
+    if trace.non_finite:
+        lines.append(_non_finite_line(trace))
     return lines
+
+
+def _digits_line(trace) -> str:
+    """How many digits the numbers carry."""
+    digits = digits_of(trace)
+    held = {"float32": "about 7", "float64": "about 16"}.get(trace.dtype, "")
+    return (f"Numbers are shown with {digits} significant digits ({trace.dtype} holds {held}); updated weights whose "
+            "change those digits would hide are shown with more." if held else f"Numbers are shown with {digits} significant digits.")
+
+
+def _non_finite_line(trace) -> str:
+    """The warning of a step holding ±inf or NaN, telling an overflow from an undefined value."""
+    first = trace.first_non_finite()
+    causes = []
+    if "inf" in first:
+        causes.append(f"±inf (an overflow of the {trace.dtype} range, or a division by zero) first in {first['inf']}")
+    if "nan" in first:
+        causes.append(f"NaN (an undefined 0/0, inf − inf or 0·inf) first in {first['nan']}")
+    return (f"Warning: this step is not finite: {'; '.join(causes)}. Inf or NaN in {', '.join(trace.non_finite)}. "
+            "Smaller inputs, weights or learning rate keep it finite.")
 
 
 def _lecture_output_layer(trace) -> str | None:
@@ -145,7 +225,7 @@ def _lecture_output_layer(trace) -> str | None:
     times the trace's."""
     link = {"bce": "σ", "cross_entropy": "softmax"}.get(trace.loss_name)
     last = trace.layers[-1]
-    if link is None or last.activation != "identity":
+    if link is None or not last.is_identity:
         return None
     L, k = len(trace.layers), trace.sizes[-1]
     bce = trace.loss_name == "bce"
@@ -190,18 +270,18 @@ class _Report:
             table.add_column("quantity", style="bold", no_wrap=True)
             table.add_column("equation", style="green", no_wrap=True)
             table.add_column("value", no_wrap=True)
-            for label, text, _latex, value in rows:
+            for label, text, _latex, value, digits in rows:
                 # Text, not str: rich would read "[y_i]" or "[inf, 1]" as markup and drop it
-                table.add_row(Text(label), Text(text), Text(matrix_text(value)))
+                table.add_row(Text(label), Text(text), Text(matrix_text(value, digits)))
             # measured without the console's limit (Measurement.get clamps to it)
             if Measurement.get(console, options.update_width(1 << 20), table).maximum <= options.max_width:
                 yield table
                 continue
             yield Text(title, style="bold cyan")
-            for label, text, _latex, value in rows:
+            for label, text, _latex, value, digits in rows:
                 named = text.startswith(label)  # "dW[1] = dZ[1]ᵀ A[0]" names itself
                 yield Text.assemble(*([] if named else [(label, "bold"), "  "]), (text, "green"))
-                yield Padding(Text(matrix_text(value)), (0, 0, 0, 4))
+                yield Padding(Text(matrix_text(value, digits)), (0, 0, 0, 4))
 
 
 def render_text(trace, width: int = 110) -> str:
@@ -221,10 +301,10 @@ def render_markdown(trace) -> str:
     lines.append("")
     for title, rows in _sections(trace):
         lines += [f"## {title}", ""]
-        for label, text, latex, value in rows:
-            lines += [f"$${latex} = {matrix_latex(value)}$$", ""]
+        for label, text, latex, value, digits in rows:
+            lines += [f"$${latex} = {matrix_latex(value, digits)}$$", ""]
             if label in ("L", "E"):
-                lines += [f"with {_output_name(trace.loss_name, len(trace.layers))[1]}.", ""]
+                lines += [f"with {_output_name(trace.loss_name, len(trace.layers))[1]}{_loss_constants(trace)[1]}.", ""]
     return "\n".join(lines)
 
 
@@ -234,5 +314,5 @@ def render_json(trace, indent: int | None = 2) -> str:
     return json.dumps(trace.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
 
-__all__ = ["NUMBER_FORMAT", "matrix_latex", "matrix_text", "number", "render_json", "render_markdown",
+__all__ = ["DIGITS", "NUMBER_FORMAT", "digits_of", "revealing_digits", "matrix_latex", "matrix_text", "number", "render_json", "render_markdown",
            "render_text", "renderable"]
