@@ -138,15 +138,34 @@ class AdamW(Adam):
     name = "adamw"
 
     def __init__(self, lr=None, weight_decay: float = 0.01, **kwargs):
-        super().__init__(lr, **kwargs)
         self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
-        if self.base_lr * self.weight_decay >= 1:
-            raise ValueError(f"lr × weight_decay must be below 1 (each step multiplies the weights by "
-                             f"1 − lr·weight_decay), got {self.base_lr:g} × {self.weight_decay:g}")
+        super().__init__(lr, **kwargs)
+
+    def set_lr(self, lr=None) -> None:
+        """As ``Optimizer.set_lr``; raises ValueError, keeping the rate in force, when the new
+        rate times ``weight_decay`` is 1 or more."""
+        previous = getattr(self, "base_lr", None), getattr(self, "lr", None)
+        super().set_lr(lr)
+        try:
+            self._check_decay(self.base_lr, "lr")
+        except ValueError:
+            self.base_lr, self.lr = previous
+            raise
+
+    def _check_decay(self, lr: float, what: str) -> None:
+        """Refuse a rate whose shrink factor 1 − lr·weight_decay is not positive (it would
+        flip the weights' signs): checked for ``set_lr`` and at every step, since a schedule
+        or a callback may change the rate in force."""
+        if lr * self.weight_decay >= 1:
+            raise ValueError(f"{what} × weight_decay must be below 1 (each step multiplies the weights by "
+                             f"1 − lr·weight_decay), got {lr:g} × {self.weight_decay:g}")
 
     def step(self, params):
         if self.weight_decay:
-            shrink = 1.0 - float(self.lr) * self.weight_decay  # a Python float, as the update's rate
+            lr = float(self.lr)  # a Python float, as the update's rate
+            if lr != self.base_lr:
+                self._check_decay(lr, "the learning rate in force")
+            shrink = 1.0 - lr * self.weight_decay
             for p in params:
                 if p.regularize:
                     p.value *= shrink
