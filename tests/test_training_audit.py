@@ -31,3 +31,12 @@ def test_adamw_refuses_a_rate_whose_decay_factor_is_not_positive_however_it_is_s
         opt.step(net.parameters())
     for a, b in zip(net.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+# -- 9. the recorded loss is the data loss -------------------------------------------------------
+def test_the_recorded_loss_excludes_the_l2_penalty_the_gradient_includes():
+    X, y = _regression(30)
+    net = cr.mlp([3, 1], rng=0)
+    data_loss = net.evaluate(X, y, loss="mse")["loss"]
+    history = net.fit(X, y, optimizer=cr.optim.SGD(1e-300, l2=10.0), epochs=1, verbose=0)
+    assert history.loss[0] == pytest.approx(data_loss, rel=1e-12)

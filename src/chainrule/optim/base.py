@@ -24,13 +24,18 @@ class Optimizer:
         Base learning rate α (> 0).
     l2 : float
         L2 penalty λ: adds ``λ W`` to the gradient of every regularised parameter
-        (weights, not biases), i.e. the loss gains ``(λ/2) ||W||²``.
+        (weights, not biases), the gradient of ``(λ/2) ||W||²``: the descent minimises the
+        data loss plus that penalty.
     l1 : float
-        L1 penalty: adds ``l1 · sign(W)``, i.e. the loss gains ``l1 ||W||₁``.
+        L1 penalty: adds ``l1 · sign(W)``, the (sub)gradient of ``l1 ||W||₁``.
+
+        Only the gradient includes the penalties: the loss ``fit`` reports (``History.loss``,
+        ``val_loss``, what ``EarlyStopping`` and ``StopOnDivergence`` compare) is the data
+        loss alone.
     clip_norm : float, optional
         Rescale all gradients together when their global L2 norm exceeds this. Clipping
-        acts on the whole gradient, the l1/l2 penalty's included (the penalty is part of
-        the loss), as in Keras; PyTorch's ``clip_grad_norm_`` before a ``weight_decay``
+        acts on the whole gradient, the l1/l2 penalty's included (the penalty is part of the
+        objective descended), as in Keras; PyTorch's ``clip_grad_norm_`` before a ``weight_decay``
         step clips the data gradient alone.
     clip_value : float, optional
         Clip each gradient element to ``[-clip_value, clip_value]``.
