@@ -40,3 +40,29 @@ def test_the_recorded_loss_excludes_the_l2_penalty_the_gradient_includes():
     data_loss = net.evaluate(X, y, loss="mse")["loss"]
     history = net.fit(X, y, optimizer=cr.optim.SGD(1e-300, l2=10.0), epochs=1, verbose=0)
     assert history.loss[0] == pytest.approx(data_loss, rel=1e-12)
+
+
+# -- 10. no bias in front of a BatchNorm ---------------------------------------------------------
+def test_mlp_puts_no_bias_before_a_batchnorm_and_float32_follows_float64():
+    X, y = _regression(40)
+    net = cr.mlp([3, 8, 8, 1], rng=0, batch_norm=True)
+    dense = [layer for layer in net.layers if isinstance(layer, cr.Dense)]
+    assert [d.b is None for d in dense] == [True, True, False]  # the output layer keeps its bias
+    weights = {}
+    for dtype in ("float64", "float32"):
+        net = cr.mlp([3, 8, 1], "tanh", rng=0, dtype=dtype, batch_norm=True)
+        net.fit(X, y, optimizer="adam", epochs=20, batch_size=8, rng=1, verbose=0)
+        weights[dtype] = net.get_weights()
+    worst = max(np.max(np.abs(a.astype(float) - b) / (1 + np.abs(b))) for a, b in zip(weights["float32"], weights["float64"]))
+    assert worst < 1e-3
+
+
+def test_a_model_file_with_a_bias_before_batchnorm_still_loads(tmp_path):
+    net = cr.Sequential([cr.Dense(3, 4, rng=0), cr.BatchNorm(4), cr.ReLU(), cr.Dense(4, 1, rng=1)])
+    net.layers[0].b.value[...] = [0.1, -0.2, 0.3, 0.4]
+    path = tmp_path / "old.crnet"
+    net.save(path)
+    loaded = cr.load(path)
+    assert loaded.layers[0].b is not None
+    X, _ = _regression(10)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))

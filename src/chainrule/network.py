@@ -370,8 +370,13 @@ def mlp(
         Weight initialiser; default He for ReLU-family hidden layers, Glorot otherwise.
     rng : None, int or Generator
         Source of the initial weights (and of the dropout masks).
+    bias : bool
+        Give the Dense layers biases. A hidden Dense layer followed by a ``BatchNorm`` has
+        none either way: BatchNorm subtracts the batch mean, so such a bias does nothing
+        (its gradient is 0) and BatchNorm's β takes its place.
     batch_norm : bool
-        Put a ``BatchNorm`` between each hidden Dense layer and its activation.
+        Put a ``BatchNorm`` between each hidden Dense layer (built without a bias) and its
+        activation.
     dropout : float
         Add ``Dropout(dropout)`` after each hidden activation (0: none).
     residual : bool
@@ -397,7 +402,10 @@ def mlp(
             break
         act = get_activation(activations[i])
         layer_init = init or ("he_uniform" if act.name in ("relu", "leaky_relu") else "glorot_uniform")
-        hidden = [Dense(n_in, n_out, bias=bias, init=layer_init, rng=rng), *([BatchNorm(n_out)] if batch_norm else []), act]
+        # BatchNorm subtracts the batch mean: a bias before it has a gradient of exactly 0 (in
+        # exact arithmetic), which Adam would turn into full-size steps on rounding noise
+        dense = Dense(n_in, n_out, bias=bias and not batch_norm, init=layer_init, rng=rng)
+        hidden = [dense, *([BatchNorm(n_out)] if batch_norm else []), act]
         layers += [Residual(hidden, rng=rng)] if residual and i > 0 else hidden
         if dropout:
             layers.append(Dropout(dropout, rng=rng))
