@@ -9,12 +9,75 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.layers import Layer
 
 
 def _regression(n=40, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     return X, X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=n)
+
+
+# -- 7. layers that rebind their buffers ---------------------------------------------------------
+class RunningCenter(Layer):
+    """Subtracts a running mean of its inputs, a buffer it replaces (not updates in place)."""
+
+    def __init__(self, n):
+        self.n_in = n
+        self.mean = np.zeros(n)
+
+    def buffers(self):
+        return {"mean": self.mean}
+
+    def output_size(self, size):
+        return size
+
+    def forward(self, x, training=True):
+        if training:
+            self.mean = 0.9 * self.mean + 0.1 * x.mean(axis=0)
+        return x - self.mean
+
+    def backward(self, dy):
+        return dy
+
+
+def _centred_net():
+    return cr.Sequential([cr.Dense(3, 16, rng=0), RunningCenter(16), cr.ReLU(), cr.Dense(16, 1, rng=0)])
+
+
+def test_a_divergence_restores_a_buffer_the_layer_rebinds():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)) * 3 + 5
+    y = X @ [1.0, -2.0, 0.5] * 10
+    net = _centred_net()
+    starts = []
+
+    class Snap(cr.Callback):
+        adds_log_keys = False
+
+        def on_epoch_begin(self, trainer, epoch):
+            starts.append(trainer.net.layers[1].mean.copy())
+
+    with pytest.raises(cr.DivergenceError, match=r"restored to those epoch (\d+) started from") as info:
+        net.fit(X, y, optimizer=cr.optim.SGD(0.02, momentum=0.9), epochs=50, batch_size=16, rng=1, verbose=0,
+                callbacks=[Snap(), cr.StopOnDivergence(factor=1e300)])  # runs on to a non-finite loss
+    kept = info.value.epoch - 1  # 1-based: the epoch before the diverged one
+    assert kept > 1 and np.isfinite(starts[kept - 1]).all()
+    np.testing.assert_array_equal(net.layers[1].mean, starts[kept - 1])
+    assert not np.array_equal(net.get_weights()[-1], starts[-1])  # get_weights sees the restored one
+    np.testing.assert_array_equal(net.get_weights()[-1], starts[kept - 1])
+
+
+def test_early_stopping_restores_a_buffer_the_layer_rebinds():
+    X, y = _regression(60)
+    net = _centred_net()
+    means = []
+    hook = cr.EpochHook(lambda epoch, logs, net: means.append(net.layers[1].mean.copy()))
+    history = net.fit(X[:40], y[:40], validation_data=(X[40:], -y[40:]), optimizer=cr.optim.SGD(0.01),
+                      epochs=30, batch_size=8, rng=0, verbose=0,
+                      callbacks=[hook, cr.EarlyStopping(patience=2)])
+    assert history.restored_from == "end" and history.best_epoch < history.epochs - 1
+    np.testing.assert_array_equal(net.layers[1].mean, means[history.best_epoch])
 
 
 # -- 8. AdamW's rate checks ----------------------------------------------------------------------

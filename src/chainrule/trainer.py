@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 class _WeightCopy:
     """A copy of a network's state — its parameters and its layers' buffers (BatchNorm's
     running statistics) — refreshed and put back in place without allocating, on the
-    network's device (one flat copy when the parameters live in one contiguous buffer)."""
+    network's device (one flat copy when the parameters live in one contiguous buffer).
+
+    Buffers are looked up by name through ``Layer.buffers()`` at every capture and restore,
+    so a layer may replace a buffer array by a new one (``self.mean = 0.9 * self.mean + ...``)
+    instead of updating it in place: restoring writes into whichever array the layer holds
+    then.
+    """
 
     def __init__(self, net):
         self._net = net
@@ -30,10 +36,12 @@ class _WeightCopy:
         flat = params.packed() if hasattr(params, "packed") else None
         self._flat = None if flat is None else flat.value.copy()
         self._arrays = [p.value.copy() for p in params] if flat is None else flat.split(self._flat)
-        # buffers are updated in place during a fit (BatchNorm's running statistics), so the
-        # arrays found now are the ones to copy from and into for the copy's lifetime
-        self._live = [b for layer in net.layers for b in layer.buffers().values()]
-        self._buffers = [b.copy() for b in self._live]
+        self._slots = [(layer, name) for layer in net.layers for name in layer.buffers()]
+        self._buffers = [b.copy() for b in self._live()]
+
+    def _live(self) -> list:
+        """The arrays the layers hold as their buffers now, in ``_slots`` order."""
+        return [layer.buffers()[name] for layer, name in self._slots]
 
     def _packed(self):
         return self._params.packed() if self._flat is not None else None
@@ -53,7 +61,7 @@ class _WeightCopy:
         else:
             for buffer, p in zip(self._arrays, self._params):
                 buffer[...] = p.value
-        for mine, live in zip(self._buffers, self._live):
+        for mine, live in zip(self._buffers, self._live()):
             mine[...] = live
 
     def restore(self) -> None:
@@ -63,7 +71,7 @@ class _WeightCopy:
         else:
             for buffer, p in zip(self._arrays, self._params):
                 p.value[...] = buffer
-        for mine, live in zip(self._buffers, self._live):
+        for mine, live in zip(self._buffers, self._live()):
             live[...] = mine
 
     def weights(self) -> list[np.ndarray]:
