@@ -232,7 +232,14 @@ class Layer:
 
     def buffers(self) -> dict:
         """Non-trainable arrays that model files must keep (e.g. BatchNorm's running
-        statistics), by name. Restore one with ``assign_buffer``."""
+        statistics), by name. Restore one with ``assign_buffer``.
+
+        Return the arrays the layer uses now, with the same names, shapes and dtypes on
+        every call. A layer may update a buffer in place or replace it by a new array
+        (``self.mean = 0.9 * self.mean + ...``): ``fit``'s records of the network's state
+        (the last good state after a divergence, ``EarlyStopping``'s best epoch) read the
+        buffers through this method each time, and restore them by writing into the arrays
+        it returns then."""
         return {}
 
     def assign_buffer(self, name: str, value) -> None:
