@@ -18,6 +18,23 @@ def _regression(n=40, seed=0):
     return X, X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=n)
 
 
+# -- 6. early stopping on a key a callback adds --------------------------------------------------
+def test_early_stopping_on_a_key_an_epoch_hook_adds_restores_the_weights_it_was_measured_on():
+    X, y = _regression(80)
+    X_out, y_out = X[:20], -y[:20]  # gets worse as the network learns y
+    recorded = []
+
+    def holdout(epoch, logs, net):
+        logs["holdout_mse"] = net.evaluate(X_out, y_out, loss="mse")["loss"]
+        recorded.append(logs["holdout_mse"])
+
+    net = cr.mlp([3, 6, 1], "tanh", rng=0)
+    history = net.fit(X[20:], y[20:], optimizer=cr.optim.SGD(0.05), epochs=50, verbose=0,
+                      callbacks=[cr.EpochHook(holdout), cr.EarlyStopping(monitor="holdout_mse", patience=2)])
+    assert history.restored_from == "end" and history.best_epoch == int(np.argmin(recorded))
+    assert net.evaluate(X_out, y_out, loss="mse")["loss"] == pytest.approx(min(recorded), rel=1e-12)
+
+
 # -- 7. layers that rebind their buffers ---------------------------------------------------------
 class RunningCenter(Layer):
     """Subtracts a running mean of its inputs, a buffer it replaces (not updates in place)."""

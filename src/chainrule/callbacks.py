@@ -96,9 +96,11 @@ class EarlyStopping(Callback):
         An improvement is a decrease of more than ``min_delta`` (as in Keras).
     restore_best : bool
         Put back the weights (and BatchNorm statistics) of the best epoch when training
-        ends: for a validation value, those the epoch ended with (on which it was measured); for a
-        training value (loss, accuracy), those it started with, because the epoch's
-        training loss is measured while its updates happen.
+        ends, those on which the monitored value was measured: for the trainer's own
+        training values (``loss`` and the training metric, ``accuracy`` or ``r2``), those the
+        epoch started with, because they are measured while the epoch's updates happen; for
+        every other key (validation values, a key an ``EpochHook`` or another callback adds
+        after the epoch), those the epoch ended with.
     """
 
     adds_log_keys = False
@@ -145,7 +147,7 @@ class EarlyStopping(Callback):
             if self.restore_best:
                 if self._state is None:
                     self._state = trainer.state_copy()
-                trainer.record_state(self._state, epoch_start=not self._key.startswith("val_"))
+                trainer.record_state(self._state, epoch_start=self._key in trainer.training_keys)
         else:
             self._wait += 1
             if self._wait > self.patience and epoch < trainer.epochs - 1:  # the last epoch ends it anyway
@@ -162,7 +164,7 @@ class EarlyStopping(Callback):
         if self.restore_best and self._state is not None and trainer.diverged_at is None:
             self._state.restore()
             trainer.history.best_epoch = self.best_epoch
-            trainer.history.restored_from = "end" if self._key.startswith("val_") else "start"
+            trainer.history.restored_from = "start" if self._key in trainer.training_keys else "end"
 
 
 class StopOnDivergence(Callback):

@@ -117,6 +117,14 @@ class Trainer:
         return keys
 
     @property
+    def training_keys(self) -> set:
+        """The log keys measured while the epoch's updates happen, so on the weights the
+        epoch started from: ``loss`` and the training metric. Every other key (validation
+        values, keys a callback adds) is measured on the weights the epoch ended with."""
+        metric = self.history.metric_name
+        return {"loss"} | ({metric} if metric else set())
+
+    @property
     def has_data(self) -> bool:
         """Whether the training data was given (``epoch_start_loss`` needs it)."""
         return self._data is not None
