@@ -122,10 +122,14 @@ def save_model(model, path, **metadata) -> Path:
         the loader reads (16 MiB).
     FileNotFoundError
         The directory does not exist.
+    OSError
+        The file could not be written (a full disk: ``errno.ENOSPC``), naming ``path``; the
+        file that was there is left as it was and no temporary file remains.
     ValueError, PermissionError
         ``path`` is an existing FIFO or device (never replaced), or a file or directory
         this process may not write (see ``chainrule.atomic.replacing``).
     """
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
     from . import __version__
@@ -175,8 +179,25 @@ def save_model(model, path, **metadata) -> Path:
     if not path.parent.exists():
         raise FileNotFoundError(f"directory does not exist: {path.parent}")
     with replacing(path, fsync=True) as tmp:
-        save_file(tensors, str(tmp), metadata={"chainrule": header})
+        try:
+            save_file(tensors, str(tmp), metadata={"chainrule": header})
+        except SafetensorError as exc:  # safetensors' writer reports a failed write (disk full) this way
+            raise _write_error(exc, path) from None
     return path
+
+
+def _write_error(exc: Exception, path: Path) -> OSError:
+    """safetensors' ``SafetensorError`` for a failed write as an ``OSError`` naming ``path``,
+    with the operating system's error number where the message gives it ("os error 28")."""
+    import os
+    import re
+
+    found = re.search(r"os error (\d+)", str(exc))
+    if found:
+        number = int(found.group(1))
+        return OSError(number, os.strerror(number), str(path))
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return OSError(f"{path} could not be written ({reason})")
 
 
 def _first_not_finite(tensors: dict):
