@@ -5,6 +5,8 @@ buffers, AdamW's rate checks, BatchNorm's biases and the validation split's size
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -146,3 +148,18 @@ def test_a_model_file_with_a_bias_before_batchnorm_still_loads(tmp_path):
     assert loaded.layers[0].b is not None
     X, _ = _regression(10)
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+
+# -- 11. the history after a divergence ----------------------------------------------------------
+@pytest.mark.parametrize("factor, message", [(1e300, "the loss became"), (1e3, "over 1000×")])
+def test_the_history_of_a_divergence_ends_with_the_epoch_whose_weights_came_back(factor, message):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)) * 3
+    y = X @ [1.0, -2.0, 0.5] * 10
+    net = cr.mlp([3, 16, 1], "relu", rng=0, batch_norm=True)
+    with pytest.raises(cr.DivergenceError, match=message) as info:
+        net.fit(X, y, optimizer=cr.optim.SGD(0.02, momentum=0.9), epochs=200, batch_size=16, rng=1, verbose=0,
+                callbacks=[cr.StopOnDivergence(factor)])
+    history = info.value.history
+    assert history.epochs == info.value.epoch - 1 == len(history.lr) == len(history.metric)
+    assert all(math.isfinite(v) for v in history.loss)

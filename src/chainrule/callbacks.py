@@ -22,7 +22,11 @@ class DivergenceError(RuntimeError):
     epoch : int
         The 1-based epoch in which it happened.
     history : History
-        What was recorded up to then; the network holds its last good weights.
+        The epochs whose loss was accepted, never the diverged one (whether its loss was
+        non-finite or a blow-up a callback found); the network holds its last good
+        weights, those the last recorded epoch started from (for a divergence found only
+        after training, ``exact`` False, the last epoch is recorded and its starting
+        weights are the ones put back).
     reason : str
         What went wrong, without the epoch (e.g. "the loss became nan").
     exact : bool

@@ -50,6 +50,13 @@ class History:
         monitored, measured on them) or started from (a training value).
     gradient_flow : dict or None
         Per-layer gradient statistics, when a ``chainrule.inspect.GradientFlow`` callback ran.
+
+    Notes
+    -----
+    After a divergence (``DivergenceError.history``) the per-epoch lists hold the epochs
+    whose loss was accepted, never the diverged one, whether its loss was non-finite or a
+    callback such as ``StopOnDivergence`` found a finite blow-up: the last loss is that
+    of the weights the network was put back to.
     """
 
     loss: list = field(default_factory=list)
@@ -71,6 +78,11 @@ class History:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items()}
+
+    def keep_epochs(self, n: int) -> None:
+        """Drop the per-epoch records (loss, metric, validation, lr) after the first ``n``."""
+        for values in (self.loss, self.val_loss, self.metric, self.val_metric, self.lr):
+            del values[n:]
 
 
 def min_batch(net) -> int:

@@ -87,6 +87,8 @@ class Trainer:
     weights the epoch *started* with (exactly so for full-batch gradient descent). The
     last good state is therefore the starting weights of the last epoch whose loss was
     accepted, and a diverging epoch goes back to them, not to the weights it produced.
+    The ``History`` then keeps the accepted epochs only: its last loss is that of the
+    weights put back.
     """
 
     def __init__(self, net, epochs: int, has_validation: bool, history: History, data=None, callbacks=()):
@@ -103,6 +105,7 @@ class Trainer:
         self._start = _WeightCopy(net)
         self._good = None
         self._good_epoch = self._good_loss = None
+        self.accepted = 0  # epochs whose loss was accepted
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
         self.callbacks = tuple(callbacks)  # the fit's callbacks, in order
 
@@ -181,6 +184,7 @@ class Trainer:
         """The epoch's loss was fine: its starting weights become the last good state."""
         self._good, self._start = self._start, self._good
         self._good_epoch, self._good_loss = epoch, loss
+        self.accepted += 1
 
     def restore_good_state(self) -> str:
         """Put the last good weights back; returns where they come from, for messages."""
@@ -194,6 +198,7 @@ class Trainer:
         (``exact``) or by (not ``exact``) the 0-based ``epoch``; ``number`` is the epoch as the
         message counts it (default ``epoch + 1``)."""
         restored = self.restore_good_state()
+        self.history.keep_epochs(self.accepted)  # the diverged epoch's record goes, if it was made
         self.diverged_at = epoch + 1
         number = epoch + 1 if number is None else number
         message = f"training diverged {'at' if exact else 'by'} epoch {number}: {reason}; weights restored to {restored}"
