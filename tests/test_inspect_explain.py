@@ -200,7 +200,7 @@ def test_logit_losses_show_the_probabilities(rng):
     p = 1 / (1 + np.exp(-t.output))
     np.testing.assert_allclose(t.prediction, p)
     np.testing.assert_allclose(t.layer(2).dA, (p - y[:, None]) / 4)
-    assert "(σ(A[2]) − Y) / (n·k)" in t.to_text()
+    assert "(ŷ − Y) / (n·k) with ŷ = σ(A[2])" in t.to_text() and "the lecture's dZ[2] = (ŷ − Y)/m" in t.to_text()
     net3 = cr.Sequential([cr.Dense(2, 3, rng=0), cr.Softmax()])
     t3 = explain(net3, X, np.eye(3)[[0, 1, 2, 0]], loss="mse", lr=0.1)
     assert t3.layer(1).g_prime is None and "softmax Jacobian" in t3.to_text()

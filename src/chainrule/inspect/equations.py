@@ -28,10 +28,13 @@ _LATEX_DERIVATIVE = {
 _LOSS_GRADIENT = {
     "mse": ("dA[{L}] = 2 (A[{L}] − Y) / (n·k)", r"dA^{{[{L}]}} = \frac{{2}}{{n k}}\left(A^{{[{L}]}} - Y\right)"),
     "sse": ("dA[{L}] = A[{L}] − Y", r"dA^{{[{L}]}} = A^{{[{L}]}} - Y"),
-    "bce": ("dA[{L}] = (σ(A[{L}]) − Y) / (n·k)   (A[{L}] are logits)",
-            r"dA^{{[{L}]}} = \frac{{1}}{{n k}}\left(\sigma(A^{{[{L}]}}) - Y\right)"),
-    "cross_entropy": ("dA[{L}] = (softmax(A[{L}]) − onehot(Y)) / n   (A[{L}] are logits)",
-                      r"dA^{{[{L}]}} = \frac{{1}}{{n}}\left(\operatorname{{softmax}}(A^{{[{L}]}}) - \operatorname{{onehot}}(Y)\right)"),
+    "bce": ("dA[{L}] = (ŷ − Y) / (n·k) with ŷ = σ(A[{L}])   (A[{L}] holds the logits, the lecture's Z[{L}]: "
+            "the loss applies the sigmoid; for one output this is the lecture's dZ[{L}] = (ŷ − Y)/m)",
+            r"dA^{{[{L}]}} = \frac{{1}}{{n k}}\left(\hat{{Y}} - Y\right),\quad \hat{{Y}} = \sigma(A^{{[{L}]}})"),
+    "cross_entropy": ("dA[{L}] = (ŷ − onehot(Y)) / n with ŷ = softmax(A[{L}])   (A[{L}] holds the logits, the "
+                      "lecture's Z[{L}]: the loss applies the softmax, so this is the lecture's dZ[{L}] = (ŷ − Y)/m)",
+                      r"dA^{{[{L}]}} = \frac{{1}}{{n}}\left(\hat{{Y}} - \operatorname{{onehot}}(Y)\right),\quad "
+                      r"\hat{{Y}} = \operatorname{{softmax}}(A^{{[{L}]}})"),
     "hinge": ("dA[{L}] = −Y * 1[Y A[{L}] < 1] / (n·k)",
               r"dA^{{[{L}]}} = -\frac{{1}}{{n k}}\, Y \odot \mathbb{{1}}\left[Y \odot A^{{[{L}]}} < 1\right]"),
     "huber": ("dA[{L}] = clip(A[{L}] − Y, −δ, δ) / (n·k)",
