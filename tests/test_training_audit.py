@@ -20,6 +20,19 @@ def _regression(n=40, seed=0):
     return X, X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=n)
 
 
+# -- 1. a refused fit changes nothing ------------------------------------------------------------
+def test_a_fit_refused_by_a_callback_leaves_the_loss_and_history_of_the_fit_before():
+    X, y = _regression()
+    yb = (y > 0).astype(float)
+    net = cr.mlp([3, 4, 1], rng=0)
+    history = net.fit(X, yb, loss="bce", epochs=3, verbose=0)
+    proba = net.predict(X)
+    with pytest.raises(ValueError, match="EarlyStopping monitors 'val_loss' but fit has no validation data"):
+        net.fit(X, y, loss="mse", epochs=3, verbose=0, callbacks=[cr.EarlyStopping(monitor="val_loss")])
+    assert net.loss.name == "bce" and net.history is history and history.epochs == 3
+    np.testing.assert_array_equal(net.predict(X), proba)  # probabilities still, not logits
+
+
 # -- 6. early stopping on a key a callback adds --------------------------------------------------
 def test_early_stopping_on_a_key_an_epoch_hook_adds_restores_the_weights_it_was_measured_on():
     X, y = _regression(80)

@@ -131,7 +131,8 @@ class Sequential:
         Raises
         ------
         ValueError, TypeError
-            Bad input, before any work starts.
+            Bad input, before any work starts; the network (``loss``, ``history``, weights)
+            is then left as it was.
         DivergenceError
             The training or validation loss became non-finite, a weight became non-finite,
             or a callback such as ``StopOnDivergence`` found a blow-up. The network (weights

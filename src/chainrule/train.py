@@ -199,7 +199,6 @@ def fit(
     full_batch = batch_size is None or batch_size >= n
     step = n if full_batch else batch_size
     bounds = batch_bounds(n, step, min_batch(net))
-    net.loss = loss
     xp = net.xp
     X, y = net.to_device(X), net.to_device(y)
     # the sample weights' per-batch sums come from a host copy: no device sync per batch
@@ -212,11 +211,14 @@ def fit(
 
     history = History(metric_name=metric_obj.name if metric_obj else None, loss_name=loss.name,
                       loss_reduction=loss.reduction)
-    net.history = history
     if verbose == 1:
         callbacks.append(ProgressBar())
     elif verbose == 2:
         callbacks.append(ProgressBar(log_every="auto"))
+    # callbacks read the loss from the network as they begin (StopOnDivergence: an uninformed
+    # network's loss); a refusal before the first epoch puts the previous fit's back
+    previous = net.loss, net.history
+    net.loss, net.history = loss, history
     trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss), callbacks=callbacks)
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
@@ -234,12 +236,13 @@ def fit(
     quiet_overflow = np.errstate(over="ignore", invalid="ignore")
     quiet_overflow.__enter__()
     started = []  # the callbacks whose on_train_begin ran: only they are ended
-    failed = False
+    failed = began = False
     try:
         optimizer.plan(epochs)
         for cb in callbacks:
             cb.on_train_begin(trainer)
             started.append(cb)
+        began = True
         monitor = None
         for epoch in range(epochs):
             trainer.epoch = epoch
@@ -331,6 +334,8 @@ def fit(
             trainer.diverged("a weight became non-finite", trainer.epoch, exact=False)
     except BaseException:
         failed = True
+        if not began:  # refused before any weight changed: the network is as it was
+            net.loss, net.history = previous
         raise
     finally:
         quiet_overflow.__exit__(None, None, None)
