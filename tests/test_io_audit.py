@@ -47,3 +47,68 @@ def test_a_full_disk_while_the_cli_saves_is_one_line(tmp_path, monkeypatch, iris
     err = one_line_error(train_iris(iris_csv, "--no-plots", "--save", model), capsys)
     assert err.strip() == f"chainrule: error: No space left on device: {model}"
     assert not model.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# --- every atomic write names its file when the write itself fails -------------------------
+
+def _write_fails():
+    """What a full disk raises from ``write``: an OSError with an errno and no file name."""
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_write_failing_inside_replacing_names_the_file(tmp_path):
+    from chainrule.atomic import replacing
+
+    path = tmp_path / "out.csv"
+    path.write_text("old")
+    with pytest.raises(OSError) as info, replacing(path):
+        _write_fails()
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_an_error_naming_another_file_keeps_that_name(tmp_path):
+    from chainrule.atomic import replacing
+
+    with pytest.raises(FileNotFoundError) as info, replacing(tmp_path / "out.csv"):
+        open(tmp_path / "missing.txt")
+    assert info.value.filename == str(tmp_path / "missing.txt")
+
+
+def test_predict_out_on_a_full_disk_names_the_file(tmp_path, monkeypatch, iris_csv, capsys):
+    import pathlib
+
+    model = tmp_path / "m.chainrule"
+    assert main(train_iris(iris_csv, "--no-plots", "--save", model)) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(pathlib.Path, "write_text", lambda *a, **k: _write_fails())
+    out = tmp_path / "p.csv"
+    err = one_line_error(["predict", str(model), str(iris_csv), "--out", str(out)], capsys)
+    assert err.strip() == f"chainrule: error: No space left on device: {out}"
+    assert not out.exists()
+
+
+def test_ising_generate_on_a_full_disk_names_the_file(tmp_path, monkeypatch, capsys):
+    from chainrule.datasets import ising_io
+
+    monkeypatch.setattr(ising_io.np, "savez_compressed", lambda *a, **k: _write_fails())
+    out = tmp_path / "i.npz"
+    err = one_line_error(["ising", "generate", "--L", "4", "--steps", "2", "--samples", "2",
+                          "--equilibration", "5", "--sweeps-between", "1", "--out", str(out)], capsys)
+    assert err.strip() == f"chainrule: error: No space left on device: {out}"
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_a_figure_on_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.figure
+
+    from chainrule.cli._output import save_figure
+
+    figure = matplotlib.figure.Figure()
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda *a, **k: _write_fails())
+    with pytest.raises(OSError) as info:
+        save_figure(figure, tmp_path / "loss.png")
+    assert info.value.filename == str(tmp_path / "loss.png")

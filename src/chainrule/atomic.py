@@ -54,8 +54,8 @@ def replacing(path, *, fsync: bool = False):
         ``path`` exists and this process may not write it (as ``open(path, "w")`` would
         refuse), or its directory is not writable.
     OSError
-        Any other failure to create or rename the file, naming ``path`` (not the
-        temporary file).
+        Any other failure to create, write or rename the file (a full disk), naming
+        ``path`` (not the temporary file) where the error named no other file.
     """
     path = Path(path)
     target = _writable_target(path)
@@ -138,10 +138,12 @@ def _shortened(name: str, limit: int = 100) -> str:
 
 def _naming(exc: OSError, tmp: Path, path: Path) -> OSError:
     """``exc`` naming ``path`` where it named the temporary file (which the user never
-    asked for)."""
-    if exc.errno is None or str(tmp) not in (str(exc.filename), str(exc.filename2)):
+    asked for) or no file at all (a failed ``write``, such as a full disk, names none)."""
+    if exc.errno is None:
         return exc
-    return type(exc)(exc.errno, exc.strerror, str(path))
+    if exc.filename is not None and str(tmp) not in (str(exc.filename), str(exc.filename2)):
+        return exc  # another file (one the writer read): its own name is the right one
+    return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
 
 
 __all__ = ["replacing"]
