@@ -18,12 +18,14 @@ import math
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import kernels_cpu
 from ..backend import resolve_device, resolve_dtype
-from ..callbacks import DivergenceError, EarlyStopping, StopOnDivergence
+from ..backend import namespace
+from ..callbacks import Callback, DivergenceError, EarlyStopping, StopOnDivergence
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
 from ..losses import LOSSES
@@ -31,9 +33,81 @@ from ..network import mlp
 from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
+from .docs import ATTRIBUTES, INPUT, PARAMETERS
 from .holdout import holdout_size, holdout_split
 
 FLOAT_DTYPES = [np.float64, np.float32]
+
+#: The sparse formats ``validate_data`` passes through (others become CSR); every one is made
+#: dense before the network sees it (``dense``).
+SPARSE_FORMATS = ("csr", "csc", "coo")
+
+
+def dense(X):
+    """``X`` (validated by ``validate_data``, so finite and of a float dtype) as a dense
+    array: a SciPy sparse matrix or array is expanded, which takes ``n_samples · n_features``
+    values of memory; a dense array passes through."""
+    return X.toarray() if sp.issparse(X) else X
+
+
+class _DivergenceFromStart(StopOnDivergence):
+    """``StopOnDivergence`` measured from where the estimator's network began training.
+
+    A continued network (a warm ``fit``, ``partial_fit``) compares each epoch's loss with
+    ``start``, the first epoch's loss of the network's first fit, instead of with the
+    continuation's own first epoch: after convergence that loss is tiny and Adam's normal
+    wobble would look like a 1000-fold blow-up. ``start=None`` (a new network) is the plain
+    rule.
+
+    Parameters
+    ----------
+    start : float or None
+        The loss the network's training began with.
+    """
+
+    def __init__(self, start: float | None = None):
+        super().__init__()
+        self.start = start
+
+    def on_train_begin(self, trainer):
+        super().on_train_begin(trainer)
+        if self.start is not None:
+            self.first = self.start
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        name = "the first epoch's" if self.start is None else "the first epoch's of the network's first fit"
+        self.check(trainer, epoch, logs["loss"], first_name=name)
+
+
+class _PenaltyCurve(Callback):
+    """Record ``l2/2 · ‖W‖²`` (regularised parameters: weights, not biases or BatchNorm's
+    scale and shift) at the start of every epoch, the weights the epoch's loss speaks for.
+
+    Attributes
+    ----------
+    values : list of float
+        One penalty per epoch begun.
+    """
+
+    adds_log_keys = False
+
+    def __init__(self, l2: float):
+        self.l2 = float(l2)
+        self.values = []
+
+    def on_epoch_begin(self, trainer, epoch):
+        total = 0.0
+        for p in trainer.net.parameters():
+            if p.regularize:
+                flat = p.value.ravel()
+                total += float(namespace(flat).vdot(flat, flat))
+        self.values.append(0.5 * self.l2 * total)
+
+
+def indent(text: str, spaces: int = 4) -> str:
+    """``text`` with every non-blank line indented by ``spaces`` (for docstrings made of parts)."""
+    pad = " " * spaces
+    return "\n".join(pad + line if line.strip() else line for line in text.splitlines()) + "\n"
 
 
 def as_generator(random_state) -> np.random.Generator:
@@ -94,87 +168,15 @@ def _kept_score(history) -> float | None:
 
 
 class NeuralNetBase(BaseEstimator):
-    """Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
+    __doc__ = f"""Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
 
-    Parameters
-    ----------
-    hidden_layer_sizes : int or tuple of int, default (32,)
-        Widths of the hidden layers; ``()`` gives a one-layer (linear) model.
-    activation : str, default "relu"
-        Hidden activation, a ``chainrule.ACTIVATIONS`` name.
-    init : str or None
-        Weight initialiser (``chainrule.INITIALIZERS``); None: He for ReLU, Glorot otherwise.
-    loss : str or None
-        A ``chainrule.LOSSES`` name; None picks the natural one (bce / cross_entropy / mse).
-    optimizer : str, default "adam"
-        A ``chainrule.OPTIMIZERS`` name.
-    learning_rate : float, default 1e-3
-    batch_size : int or None, default 32
-        Mini-batch size; None trains on the full batch.
-    epochs : int, default 200
-        Passes over the data per ``fit`` (``partial_fit`` makes one).
-    early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the data, stop after more than ``patience``
-        epochs in a row without a lower validation loss, and keep the best epoch's weights. The held-out part is
-        ``ceil(validation_fraction · n_samples)`` rows (at least 2), stratified by class for
-        the classifier where every class has 2 or more rows (as scikit-learn's MLP); sample
-        weights are split with their rows and weight the training loss only (the validation
-        loss and score are unweighted). ``fit`` only:
-        ``partial_fit`` refuses it (one epoch on one batch has nothing to hold out), as
-        scikit-learn's MLP does.
-    validation_fraction : float, default 0.1
-        The fraction held out with early stopping: in [0, 1) whether or not early stopping
-        is on (checked at every fit, as scikit-learn does), and above 0 with it.
-    patience : int, default 10
-    l2 : float, default 0
-        L2 penalty λ on the weights (the loss gains λ/2 ‖W‖²).
-    batch_norm, dropout, residual
-        Deep-network options, as in ``chainrule.mlp``.
-    random_state : None, int or NumPy random generator
-        Seeds initialisation, shuffling and the validation split.
-    dtype : {"float64", "float32"} or None, default None
-        None: the device's default, float64 on the CPU (exact lecture numbers) and float32
-        on a GPU (speed); ``get_params`` keeps None.
-    device : {"cpu", "cuda"}, default "cpu"
-        Where the network is built and trained (CuPy for "cuda"). An estimator loaded from
-        a model file has the device its network was loaded on (``chainrule.load(path,
-        device=...)``, the CPU by default).
-    verbose : int
-        0 silent, 1 a progress bar (plain lines when the output is not a terminal or
-        Jupyter), 2 a line every few epochs.
-    warm_start : bool, default False
-        ``fit`` continues the previous network (its weights, optimizer state and random
-        generator; a fit that diverged reset the optimizer) instead of starting a new one. Training parameters changed in between
-        apply to the next fit (and to ``partial_fit``): ``epochs``, ``batch_size``, ``l2``,
-        ``early_stopping``, ``patience``, ``validation_fraction``, ``verbose``,
-        ``learning_rate`` (the optimizer keeps its moments and step count) and ``optimizer``
-        (another optimizer starts with fresh state). The parameters that define the network
-        (``hidden_layer_sizes``, ``activation``, ``init``, ``loss``, ``batch_norm``,
-        ``dropout``, ``residual``, ``dtype``, ``device``) cannot change: continuing a network
-        built with others raises ValueError naming them (set ``warm_start=False`` to start a
-        new network); ``dtype=None`` and the dtype it means on the network's device are the
-        same dtype (no change). ``random_state`` seeds new networks only.
-
+{indent(PARAMETERS.format(loss_default="the subclass's (mse for the regressor; bce or cross_entropy for the classifier)."))}
     Attributes
     ----------
-    network_ : chainrule.Sequential
-        The trained network.
-    loss_curve_ : list of float
-        Training loss per epoch, over every ``fit``/``partial_fit`` since the last reset.
-    validation_scores_ : list of float
-        Validation accuracy (classifier) or R² (regressor) per epoch. Empty until a fit
-        uses early stopping; from then on aligned with ``loss_curve_`` (one entry per
-        epoch), with NaN for the epochs trained without a validation part (earlier warm
-        fits or ``partial_fit`` calls without early stopping).
-    best_validation_score_ : float or None
-        The validation score of the epoch whose weights the latest fit kept (early stopping
-        restores the epoch with the lowest validation loss, which need not have the highest
-        score). None when the latest ``fit`` or ``partial_fit`` had no validation part.
-    n_iter_ : int
-        Epochs run.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` had string column names (a pandas DataFrame).
+{indent(ATTRIBUTES)}
+    Notes
+    -----
+{indent(INPUT)}
     """
 
     _task = "regression"  # which losses fit this estimator: "regression" or "classification"
@@ -227,6 +229,8 @@ class NeuralNetBase(BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1) with early stopping, got {self.validation_fraction!r}")
         check_positive("patience", self.patience, integer=True, allow_zero=True)
         check_positive("l2", self.l2, allow_zero=True)
+        if self._decoupled_decay() and isinstance(self.learning_rate, numbers.Real):
+            self._check_decay(float(self.learning_rate), float(self.l2))
         check_fraction("dropout", self.dropout)
         self._dtype()
         if self.verbose not in (0, 1, 2):
@@ -349,9 +353,29 @@ class NeuralNetBase(BaseEstimator):
         self._prepare_network(X.shape[1], n_outputs, reset)
         self._prepare_optimizer(X, sample_weight)
         (X, targets, sample_weight), validation = self._split(X, targets, sample_weight, n_val, classes)
-        history = self._run_epochs(X, targets, sample_weight, validation, epochs)
+        penalty = self._penalty_curve(X, sample_weight)
+        try:
+            history = self._run_epochs(X, targets, sample_weight, validation, epochs, penalty)
+        except DivergenceError as error:  # the epochs that ran count, up to the weights kept
+            if error.history is not None:
+                self._append_curves(error.history, validation is not None, penalty)
+                self.best_validation_score_ = None
+            raise
+        self._append_curves(history, validation is not None, penalty)
         self._record(history, validated=validation is not None)
         return self
+
+    def _penalty_curve(self, X, sample_weight):
+        """The callback that measures the L2 penalty the loss gains each epoch, or None
+        without one (``l2=0``, or AdamW, whose decay is decoupled from the loss)."""
+        if self._decoupled_decay():
+            return None
+        l2 = self._l2_penalty(X, sample_weight)
+        return _PenaltyCurve(l2) if l2 else None
+
+    def _decoupled_decay(self) -> bool:
+        """True when ``l2`` is AdamW's decoupled weight decay instead of a loss penalty."""
+        return OPTIMIZERS.get(self.optimizer).name == "adamw"
 
     def _prepare_network(self, n_features: int, n_outputs: int, reset: bool) -> None:
         """Build a new network (and reset the curves), or check the one to continue."""
@@ -361,23 +385,44 @@ class NeuralNetBase(BaseEstimator):
             self._built_with = self._network_params()
             self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
             self._optimizer = None
+            self._first_loss = None  # the loss the network's training begins with
+            self._split_seed = None  # early stopping's split, kept for warm fits
         elif n_features != self.network_.n_inputs:
             raise ValueError(f"X has {n_features} features, but the fitted network takes {self.network_.n_inputs}")
         if getattr(self, "_rng", None) is None:  # an estimator loaded from a file
             self._rng = as_generator(self.random_state)
 
     def _record(self, history, validated: bool) -> None:
-        """Append a run's epochs to the curves. ``validation_scores_`` stays empty until a
-        run has validation data; from then on it has an entry for every epoch of
-        ``loss_curve_``, NaN where an epoch had no validation."""
-        done = len(self.loss_curve_)
-        self.loss_curve_ += history.loss
-        self.n_iter_ += history.epochs
-        if validated or self.validation_scores_:
-            scores = list(history.val_metric) if validated else []
-            self.validation_scores_ += ([math.nan] * (done - len(self.validation_scores_)) + scores
-                                        + [math.nan] * (len(history.loss) - len(scores)))
+        """After a run that ended without diverging (its curves already appended): the
+        validation score of the weights it kept. Subclasses extend it (convergence checks)."""
         self.best_validation_score_ = _kept_score(history) if validated else None
+
+    def _append_curves(self, history, validated: bool, penalty=None) -> None:
+        """Append a run's epochs to the curves: the loss (plus the L2 penalty ``penalty``
+        measured, if any) to ``loss_curve_``, the count to ``n_iter_``. ``validation_scores_``
+        stays empty until a run has validation data; from then on it has an entry for every
+        epoch of ``loss_curve_``, NaN where an epoch had no validation. The first epoch's
+        data loss of a new network is remembered as the divergence reference."""
+        losses = [float(v) for v in history.loss]
+        if losses and getattr(self, "_first_loss", None) is None:
+            self._first_loss = losses[0]
+        if penalty is not None:
+            losses = [v + p for v, p in zip(losses, penalty.values)]
+        done = len(self.loss_curve_)
+        self.loss_curve_ += losses
+        self.n_iter_ += len(losses)
+        if validated or self.validation_scores_:
+            scores = list(history.val_metric)[:len(losses)] if validated else []
+            self.validation_scores_ += ([math.nan] * (done - len(self.validation_scores_)) + scores
+                                        + [math.nan] * (len(losses) - len(scores)))
+
+    def _divergence_reference(self) -> float | None:
+        """The loss the network's training began with (``_DivergenceFromStart``): its first
+        epoch's; for a network loaded from a file, the first of its ``loss_curve_``."""
+        first = getattr(self, "_first_loss", None)
+        if first is None and getattr(self, "loss_curve_", None):
+            first = float(self.loss_curve_[0])
+        return first
 
     def _prepare_optimizer(self, X, sample_weight) -> None:
         """Build the optimizer, or bring a continued network's up to the parameters: a new
@@ -385,12 +430,30 @@ class NeuralNetBase(BaseEstimator):
         ``learning_rate`` changed (moments and step count carry on: every optimizer reads its
         ``lr`` at each step), and the L2 penalty every time."""
         name = OPTIMIZERS.get(self.optimizer).name
-        if getattr(self, "_optimizer", None) is None or name != self._optimizer.name:
-            self._optimizer = get_optimizer(name, lr=self._learning_rate(X, sample_weight))
-        elif self.learning_rate != getattr(self, "_optimizer_learning_rate", self.learning_rate):
-            self._optimizer.set_lr(self._learning_rate(X, sample_weight))
+        l2 = self._l2_penalty(X, sample_weight)
+        decoupled = self._decoupled_decay()
+        new = getattr(self, "_optimizer", None) is None or name != self._optimizer.name
+        lr = self._learning_rate(X, sample_weight)
+        if decoupled:
+            self._check_decay(lr if lr is not None else OPTIMIZERS.get(name).default_lr, l2)
+        if new:
+            self._optimizer = get_optimizer(name, lr=lr, **({"weight_decay": l2} if decoupled else {}))
+        else:
+            if decoupled:
+                self._optimizer.weight_decay = l2
+            if self.learning_rate != getattr(self, "_optimizer_learning_rate", self.learning_rate):
+                self._optimizer.set_lr(lr)
         self._optimizer_learning_rate = self.learning_rate
-        self._optimizer.l2 = self._l2_penalty(X, sample_weight)
+        self._optimizer.l2 = 0.0 if decoupled else l2
+
+    def _check_decay(self, lr: float, decay: float) -> None:
+        """AdamW multiplies the weights by ``1 − learning_rate · l2`` at each step: refuse a
+        product of 1 or more (it would flip their signs) before training, by the estimator's
+        parameter names."""
+        if lr * decay >= 1:
+            raise ValueError(f"optimizer='adamw' takes l2 as its decoupled weight decay, which multiplies the "
+                             f"weights by 1 − learning_rate·l2 at each step: learning_rate × l2 must be below 1, "
+                             f"got {lr:g} × {decay:g}")
 
     def _n_validation(self, n_samples: int) -> int:
         """How many of ``n_samples`` early stopping holds out (``holdout_size``)."""
@@ -398,16 +461,23 @@ class NeuralNetBase(BaseEstimator):
 
     def _split(self, X, targets, sample_weight, n_val: int, classes):
         """``((X, targets, sample_weight), validation)``: early stopping's split
-        (``holdout_split``), seeded from the estimator's generator; none when ``n_val`` is 0."""
+        (``holdout_split``); none when ``n_val`` is 0. Its seed is drawn from the estimator's
+        generator once per network and kept, so warm fits on the same data hold out the same
+        rows (a new draw would validate on rows earlier fits trained on)."""
         if not n_val:
             return (X, targets, sample_weight), None
-        return holdout_split(X, targets, sample_weight, n_val, classes,
-                             seed=int(self._rng.integers(np.iinfo(np.int32).max)))
+        if getattr(self, "_split_seed", None) is None:
+            self._split_seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        return holdout_split(X, targets, sample_weight, n_val, classes, seed=self._split_seed)
 
-    def _run_epochs(self, X, targets, sample_weight, validation, epochs: int):
-        """The engine's fit on the training part, with early stopping when there is ``validation``."""
-        # a diverging run stops (DivergenceError) with its last good weights instead of "fitting"
-        callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=self.patience)] if validation else [])
+    def _run_epochs(self, X, targets, sample_weight, validation, epochs: int, penalty=None):
+        """The engine's fit on the training part, with early stopping when there is
+        ``validation`` and the ``penalty`` callback (``_PenaltyCurve``) if any."""
+        # a diverging run stops (DivergenceError) with its last good weights instead of "fitting";
+        # a continued network measures divergence from where its training began
+        callbacks = [_DivergenceFromStart(self._divergence_reference())]
+        callbacks += [penalty] if penalty is not None else []
+        callbacks += [EarlyStopping(patience=self.patience)] if validation else []
         batch = None if self.batch_size is None else min(int(self.batch_size), X.shape[0])
         return self.network_.fit(
             X, targets, loss=self._loss_name(), optimizer=self._optimizer, epochs=int(epochs), batch_size=batch,
@@ -428,8 +498,10 @@ class NeuralNetBase(BaseEstimator):
         """The network's output for validated ``X``: after the loss's link, or the raw A[L]
         (``link=False``)."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        return self.network_.predict(X, link=link)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
+        out = self.network_.predict(dense(X), link=link)
+        # in the wider of the network's and the input's float dtypes (float64 X, float64 answers)
+        return out.astype(np.result_type(out.dtype, X.dtype), copy=False)
 
     # -- model files ---------------------------------------------------------------------------
     def save(self, path, **metadata):
@@ -457,4 +529,5 @@ class NeuralNetBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.input_tags.sparse = True  # made dense before training and prediction
         return tags

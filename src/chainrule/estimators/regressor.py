@@ -8,22 +8,24 @@ from sklearn.utils.validation import validate_data
 
 from ..callbacks import DivergenceError
 from ..train_data import check_target_range
-from .base import FLOAT_DTYPES, NeuralNetBase, all_or_nothing
+from .base import FLOAT_DTYPES, SPARSE_FORMATS, NeuralNetBase, all_or_nothing, dense, indent
+from .docs import ATTRIBUTES, INPUT, PARAMETERS
 
 
 class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
-    """A feedforward network regressor (one or several outputs) trained by chainrule's
+    __doc__ = f"""A feedforward network regressor (one or several outputs) trained by chainrule's
     backpropagation: linear output units and the mean squared error by default (any
-    regression loss of ``chainrule.LOSSES``: mse, sse, huber). The parameters are those of
-    ``chainrule.estimators.NeuralNetBase``.
+    regression loss of ``chainrule.LOSSES``: mse, sse, huber).
 
+{indent(PARAMETERS.format(loss_default='"mse", the mean squared error.'))}
     Attributes
     ----------
     n_outputs_ : int
         Number of targets.
-    network_, loss_curve_, validation_scores_, best_validation_score_, n_iter_
-        See ``NeuralNetBase``.
-
+{indent(ATTRIBUTES)}
+    Notes
+    -----
+{indent(INPUT)}
     Examples
     --------
     >>> import numpy as np
@@ -40,10 +42,24 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+            Training inputs (sparse: made dense).
         y : array-like, shape (n_samples,) or (n_samples, n_outputs)
+            Numeric targets.
         sample_weight : float or array-like, shape (n_samples,), optional
-            A number weighs every sample alike.
+            Non-negative weight of each sample in the loss (a number weighs every sample
+            alike).
+
+        Returns
+        -------
+        self : NeuralNetRegressor
+            The fitted estimator.
+
+        Raises
+        ------
+        chainrule.DivergenceError
+            The loss blew up; the network keeps its last good weights and the curves the
+            epochs up to them.
         """
         self._check_params()
         warm = self._warm()
@@ -57,7 +73,18 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch on ``(X, y)``, continuing the current network (made on the first call).
         The parameters are checked at every call; ``early_stopping=True`` is refused (as in
-        scikit-learn's MLP)."""
+        scikit-learn's MLP).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+        y : array-like, shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : float or array-like, shape (n_samples,), optional
+
+        Returns
+        -------
+        self : NeuralNetRegressor
+        """
         self._check_partial_fit()
         first = not hasattr(self, "network_")
         X, y = self._validate_xy(X, y, reset=first)
@@ -75,10 +102,11 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         as objects are converted, as scikit-learn converts them; strings are refused)."""
         if sp.issparse(y):
             raise TypeError(f"y must be a dense array, got a sparse {type(y).__name__} (use y.toarray())")
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, multi_output=True, y_numeric=True, reset=reset)
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, multi_output=True,
+                             y_numeric=True, reset=reset)
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric, got dtype {y.dtype}")
-        return X, y
+        return dense(X), y
 
     @staticmethod
     def _n_targets(y) -> int:
@@ -101,6 +129,16 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
     def predict(self, X):
         """Predictions, shape (n_samples,) or (n_samples, n_outputs) like the ``y`` of the
         latest ``fit`` or ``partial_fit``: a single target given as a column stays a column, as
-        in ``LinearRegression`` (``MLPRegressor`` returns shape (n_samples,) either way)."""
+        in ``LinearRegression`` (``MLPRegressor`` returns shape (n_samples,) either way).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix, shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray, shape (n_samples,) or (n_samples, n_outputs)
+            In the wider of the network's dtype and ``X``'s float dtype.
+        """
         out = self._raw_output(X)
         return out[:, 0] if self._single_output else out
