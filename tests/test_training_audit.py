@@ -33,6 +33,24 @@ def test_a_fit_refused_by_a_callback_leaves_the_loss_and_history_of_the_fit_befo
     np.testing.assert_array_equal(net.predict(X), proba)  # probabilities still, not logits
 
 
+# -- 5. StopOnDivergence by default --------------------------------------------------------------
+def test_fit_stops_a_finite_blow_up_by_default_and_can_be_told_not_to():
+    X, y = _regression(40)
+    with pytest.raises(cr.DivergenceError, match="over 1000× the first epoch's") as info:
+        cr.mlp([3, 1], rng=0).fit(X, y, optimizer=cr.optim.SGD(1.2), epochs=100, verbose=0)
+    assert all(math.isfinite(v) for v in info.value.history.loss)
+    # opting out: the run goes on (here until the loss overflows)
+    with pytest.raises(cr.DivergenceError, match="the loss became (inf|nan)"):
+        cr.mlp([3, 1], rng=0).fit(X, y, optimizer=cr.optim.SGD(1.2), epochs=2000, verbose=0,
+                                  stop_on_divergence=False)
+    # a StopOnDivergence among the callbacks is the one that runs
+    with pytest.raises(cr.DivergenceError, match="over 10× the first epoch's"):
+        cr.mlp([3, 1], rng=0).fit(X, y, optimizer=cr.optim.SGD(1.2), epochs=100, verbose=0,
+                                  callbacks=[cr.StopOnDivergence(10)])
+    with pytest.raises(TypeError, match="stop_on_divergence must be True or False, got 'yes'"):
+        cr.mlp([3, 1], rng=0).fit(X, y, verbose=0, stop_on_divergence="yes")
+
+
 # -- 6. early stopping on a key a callback adds --------------------------------------------------
 def test_early_stopping_on_a_key_an_epoch_hook_adds_restores_the_weights_it_was_measured_on():
     X, y = _regression(80)

@@ -188,6 +188,9 @@ class StopOnDivergence(Callback):
 
     Weights go back to the last good state (see ``DivergenceError``).
 
+    ``fit`` adds one with the default ``factor`` unless its callbacks hold one (then that one
+    runs, with its factor) or it is called with ``stop_on_divergence=False``.
+
     Parameters
     ----------
     factor : float

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend, kernels_cpu
-from .callbacks import Callback, ProgressBar
+from .callbacks import Callback, ProgressBar, StopOnDivergence
 from .initializers import as_generator
 from .losses import Loss, get_loss
 from .metrics import make_metric
@@ -140,6 +140,7 @@ def fit(
     rng=None,
     sample_weight=None,
     metric="auto",
+    stop_on_divergence: bool = True,
 ) -> History:
     """Train ``net`` by backpropagation; see ``Sequential.fit`` for the parameters."""
     loss = get_loss(loss)
@@ -153,18 +154,9 @@ def fit(
         raise ValueError("give either validation_data or validation_split, not both")
     if verbose not in (0, 1, 2, False, True):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-    if callbacks is None:
-        callbacks = ()
-    elif isinstance(callbacks, Callback):
-        callbacks = (callbacks,)  # one callback, not in a list
-    elif isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
-        raise TypeError(f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    callbacks = _checked_callbacks(callbacks, stop_on_divergence)
     rng = as_generator(rng)
     check_loss_head(net, loss)
 
@@ -313,14 +305,7 @@ def fit(
                 logs["val_loss"] = val_loss
                 if val_metric is not None:
                     logs["val_" + val_metric.name] = val_value
-            history.loss.append(epoch_loss)
-            history.lr.append(optimizer.lr)
-            if metric_obj is not None:
-                history.metric.append(logs[metric_obj.name])
-            if validation is not None:
-                history.val_loss.append(logs["val_loss"])
-                if val_metric is not None:
-                    history.val_metric.append(logs["val_" + val_metric.name])
+            _record(history, logs, optimizer.lr, metric_obj, val_metric)
             monitor = logs.get("val_loss", epoch_loss)
             logs["lr"] = optimizer.lr
             for cb in callbacks:
@@ -345,6 +330,38 @@ def fit(
         if error is not None and not failed:  # an error of training itself goes first
             raise error
     return history
+
+
+def _checked_callbacks(callbacks, stop_on_divergence) -> list:
+    """``callbacks`` (None, one Callback or a sequence of them) as a new list, with a
+    ``StopOnDivergence`` at the end when ``stop_on_divergence`` and none is among them."""
+    if not isinstance(stop_on_divergence, (bool, np.bool_)):
+        raise TypeError(f"stop_on_divergence must be True or False, got {stop_on_divergence!r}")
+    if callbacks is None:
+        callbacks = ()
+    elif isinstance(callbacks, Callback):
+        callbacks = (callbacks,)  # one callback, not in a list
+    elif isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    if stop_on_divergence and not any(isinstance(cb, StopOnDivergence) for cb in callbacks):
+        callbacks.append(StopOnDivergence())
+    return callbacks
+
+
+def _record(history: History, logs: dict, lr: float, metric, val_metric) -> None:
+    """Append an epoch's ``logs`` (and learning rate) to ``history``."""
+    history.loss.append(logs["loss"])
+    history.lr.append(lr)
+    if metric is not None:
+        history.metric.append(logs[metric.name])
+    if "val_loss" in logs:
+        history.val_loss.append(logs["val_loss"])
+        if val_metric is not None:
+            history.val_metric.append(logs["val_" + val_metric.name])
 
 
 def _end_callbacks(callbacks, trainer):
