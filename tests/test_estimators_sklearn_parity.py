@@ -45,11 +45,23 @@ def test_cross_entropy_aliases_give_the_softmax_head_for_two_classes(alias, bina
     np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
 
 
-@pytest.mark.parametrize("alias", ["BCE", "log_loss", "binary_crossentropy"])
+@pytest.mark.parametrize("alias", ["BCE", "bce", "binary_crossentropy"])
 def test_binary_loss_aliases_refuse_three_classes_by_name(alias, iris):
     X, y = iris
     with pytest.raises(ValueError, match=f"loss '{alias}' is for two classes but y has 3"):
         NeuralNetClassifier(loss=alias, epochs=2).fit(X, y)
+
+
+@pytest.mark.parametrize("alias", ["log_loss", "Log_Loss"])
+def test_log_loss_is_scikit_learns_log_loss_for_any_number_of_classes(alias, binary, iris):
+    """scikit-learn's "log_loss" is the multi-class log loss: BCE for two classes, softmax
+    cross-entropy for more, exactly as loss=None."""
+    params = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}
+    for (X, y), name in ((binary, "bce"), (iris, "cross_entropy")):
+        clf = NeuralNetClassifier(loss=alias, **params).fit(X, y)
+        ref = NeuralNetClassifier(**params).fit(X, y)
+        assert clf.network_.loss.name == name
+        np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
 
 
 def test_regression_loss_aliases(iris):

@@ -84,6 +84,8 @@ def estimator_record(estimator) -> dict:
         state["feature_names_in_"] = [str(v) for v in estimator.feature_names_in_]
     if hasattr(estimator, "classes_"):
         state["classes_"] = _labels_record(estimator.classes_)
+        if estimator._is_multilabel():
+            state["multilabel"] = True  # absent: single-label (files written before multilabel)
     if hasattr(estimator, "n_outputs_"):
         state["n_outputs_"] = int(estimator.n_outputs_)
         state["single_output"] = bool(estimator._single_output)
@@ -120,7 +122,16 @@ def _check_fitted_loss(estimator, network, where: str) -> None:
     if (loss.task == REGRESSION) != (estimator._task == "regression"):
         raise ValueError(f"{where}: {type(estimator).__name__} needs a {estimator._task} loss, the network "
                          f"was trained with {name!r}")
-    if estimator._task == "classification":
+    if estimator._task == "classification" and estimator._is_multilabel():
+        from .classifier import multilabel_loss_error
+
+        problem = multilabel_loss_error(type(loss))
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+        if network.n_outputs != len(estimator.classes_):
+            raise ValueError(f"{where}: {len(estimator.classes_)} multilabel columns need as many network "
+                             f"outputs, the network has {network.n_outputs}")
+    elif estimator._task == "classification":
         k = len(estimator.classes_)
         if two_classes_only(type(loss)) and k != 2:
             raise ValueError(f"{where}: loss {name!r} is for 2 classes, the record has {k}")
@@ -261,6 +272,7 @@ def estimator_from_record(record, network):
 
     if cls._task == "classification":
         estimator.classes_ = _restore_labels(state.get("classes_"), where)
+        estimator._multilabel = _restore_multilabel(state, estimator.classes_, where)
         estimator._encoder = LabelEncoder()
         estimator._encoder.classes_ = estimator.classes_
         expected = estimator._n_outputs()
@@ -288,6 +300,18 @@ def estimator_from_record(record, network):
     estimator._rng = as_generator(estimator.random_state)
     estimator._optimizer = None  # not in the file: a later partial_fit / warm fit starts a fresh one
     return estimator
+
+
+def _restore_multilabel(state: dict, classes: np.ndarray, where: str) -> bool:
+    """The record's ``multilabel`` flag (absent: False); a multilabel classifier's classes
+    are the label columns' indices, ``arange(n_labels)``."""
+    multilabel = state.get("multilabel", False)
+    if not isinstance(multilabel, bool):
+        raise ValueError(f"{where}: multilabel must be true or false, got {multilabel!r}")
+    if multilabel and not np.array_equal(classes, np.arange(len(classes))):
+        raise ValueError(f"{where}: a multilabel classifier's classes_ must be 0 .. n_labels - 1, "
+                         f"got {classes.tolist()!r}")
+    return multilabel
 
 
 def _restore_labels(record, where: str) -> np.ndarray:
