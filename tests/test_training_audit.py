@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score, r2_score
 
 import chainrule as cr
 from chainrule.layers import Layer
@@ -18,6 +19,16 @@ def _regression(n=40, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     return X, X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=n)
+
+
+class _Began(cr.Callback):
+    """Records whether training began (on_train_begin ran)."""
+
+    adds_log_keys = False
+    began = False
+
+    def on_train_begin(self, trainer):
+        self.began = True
 
 
 # -- 1. a refused fit changes nothing ------------------------------------------------------------
@@ -31,6 +42,118 @@ def test_a_fit_refused_by_a_callback_leaves_the_loss_and_history_of_the_fit_befo
         net.fit(X, y, loss="mse", epochs=3, verbose=0, callbacks=[cr.EarlyStopping(monitor="val_loss")])
     assert net.loss.name == "bce" and net.history is history and history.epochs == 3
     np.testing.assert_array_equal(net.predict(X), proba)  # probabilities still, not logits
+
+
+# -- 2. the training metric is weighted as the loss is ------------------------------------------
+def _frozen_fit(net, X, y, w, loss):
+    """One epoch in mini-batches of 4, unshuffled, with a rate so small that no weight moves: every
+    batch's outputs are the initial network's."""
+    return net.fit(X, y, loss=loss, optimizer=cr.optim.SGD(1e-300), epochs=1, batch_size=4, shuffle=False,
+                   sample_weight=w, verbose=0)
+
+
+def test_training_r2_is_the_sample_weighted_r2_over_all_rows_even_when_batches_are_skipped():
+    X, y = _regression()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, size=40)
+    w[:8] = 0.0  # the first two batches have no weight: skipped
+    net = cr.mlp([3, 5, 1], "tanh", rng=0)
+    start = net.predict(X).ravel()
+    history = _frozen_fit(net, X, y, w, "mse")
+    assert history.metric[0] == pytest.approx(r2_score(y, start, sample_weight=w), rel=1e-12)
+    assert history.loss[0] == pytest.approx(np.average((start - y) ** 2, weights=w), rel=1e-12)
+
+
+def test_training_accuracy_is_the_sample_weighted_accuracy():
+    X, y = _regression()
+    labels = (y > 0).astype(int)
+    w = np.random.default_rng(2).uniform(0.0, 3.0, size=40)
+    w[:8] = 0.0
+    net = cr.mlp([3, 5, 2], "tanh", rng=0)
+    predicted = net.predict_classes(X)
+    history = _frozen_fit(net, X, labels, w, "cross_entropy")
+    assert history.metric[0] == pytest.approx(accuracy_score(labels, predicted, sample_weight=w), rel=1e-12)
+
+
+def test_weighted_metrics_on_multiple_outputs():
+    from chainrule.losses import get_loss
+    from chainrule.metrics import Accuracy, RSquared
+
+    rng = np.random.default_rng(3)
+    y, out, w = rng.normal(size=(30, 2)), rng.normal(size=(30, 2)), rng.uniform(0, 2, size=30)
+    metric = RSquared(y, w)
+    metric.update(out[:10], y[:10], weights=w[:10])
+    metric.update(out[10:], y[10:], weights=w[10:])
+    assert metric.result() == pytest.approx(r2_score(y, out, sample_weight=w), rel=1e-12)
+    labels = (rng.random(size=(30, 2)) > 0.5).astype(float)  # two binary labels per sample
+    accuracy = Accuracy(get_loss("bce"))
+    accuracy.update(out, labels, weights=w)
+    elementwise = np.repeat(w, 2)
+    assert accuracy.result() == pytest.approx(
+        accuracy_score(labels.ravel(), (out > 0).ravel().astype(float), sample_weight=elementwise), rel=1e-12)
+
+
+# -- 3. float32 sample weights -------------------------------------------------------------------
+@pytest.mark.parametrize("value", [1e-46, 1e39, 3e37])
+def test_float32_weights_beyond_its_range_train_as_equal_weights(value):
+    """Weights that underflow, overflow, or overflow in their sum in float32: the loss is
+    normalised by Σw, so they are weights of 1."""
+    X, y = _regression(20)
+    runs = []
+    for w in (np.full(20, value), np.ones(20)):
+        net = cr.mlp([3, 1], rng=0, dtype="float32")
+        runs.append((net.fit(X, y, sample_weight=w, epochs=2, batch_size=4, rng=0, verbose=0).loss, net.get_weights()))
+    assert runs[0][0] == runs[1][0] and all(np.isfinite(runs[0][0])) and runs[0][0][0] > 0
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_float32_weights_whose_ratio_underflows_are_refused_before_any_work():
+    X, y = _regression(20)
+    w = np.ones(20)
+    w[5] = 1e-50  # 1e-50 of the largest: not a float32
+    began = _Began()
+    net = cr.mlp([3, 1], rng=0, dtype="float32")
+    with pytest.raises(ValueError, match=r"sample_weight\[5\] = 1e-50, 1e-50 times the largest weight .* "
+                                         r"below float32's smallest number"):
+        net.fit(X, y, sample_weight=w, epochs=2, verbose=0, callbacks=[began])
+    assert not began.began
+    # a sum-reduced loss takes the weights as they are: 1e39 is no float32
+    with pytest.raises(ValueError, match="sample_weight has a value of 1e\\+39, beyond float32's range"):
+        net.fit(X, y, loss="sse", sample_weight=np.full(20, 1e39), epochs=2, verbose=0)
+
+
+# -- 4. validation and sample weights ------------------------------------------------------------
+def test_a_validation_split_that_leaves_no_training_weight_is_refused_before_any_work():
+    X, y = _regression(20)
+    w = np.zeros(20)
+    w[3] = 1.0
+    began = _Began()
+    with pytest.raises(ValueError, match="every training sample has sample_weight 0 .validation_split held out"):
+        cr.mlp([3, 1], rng=0).fit(X, y, sample_weight=w, validation_split=0.25, rng=3, batch_size=4,
+                                  epochs=2, verbose=0, callbacks=[began])
+    assert not began.began
+    with pytest.raises(ValueError, match="every validation sample has weight 0 .sample_weight_val."):
+        cr.mlp([3, 1], rng=0).fit(X, y, validation_data=(X, y, np.zeros(20)), epochs=2, verbose=0)
+
+
+def _weighted_mse(net, X, y, w):
+    return float(np.average((net.predict(X).ravel() - y) ** 2, weights=w))
+
+
+def test_the_validation_loss_is_weighted_by_the_held_out_weights():
+    X, y = _regression(40)
+    w = np.random.default_rng(4).uniform(0.0, 5.0, size=40)
+    net = cr.mlp([3, 4, 1], "tanh", rng=0)
+    history = net.fit(X, y, sample_weight=w, validation_split=0.25, rng=5, epochs=1, verbose=0)
+    held_out = np.random.default_rng(5).permutation(40)[:10]
+    assert history.val_loss[0] == pytest.approx(_weighted_mse(net, X[held_out], y[held_out], w[held_out]), rel=1e-12)
+    assert history.val_metric[0] == pytest.approx(
+        r2_score(y[held_out], net.predict(X[held_out]).ravel(), sample_weight=w[held_out]), rel=1e-12)
+    # validation_data may bring its own weights
+    history = net.fit(X[:30], y[:30], validation_data=(X[30:], y[30:], w[30:]), epochs=1, verbose=0)
+    assert history.val_loss[0] == pytest.approx(_weighted_mse(net, X[30:], y[30:], w[30:]), rel=1e-12)
+    with pytest.raises(ValueError, match=r"sample_weight_val must have shape \(10,\)"):
+        net.fit(X[:30], y[:30], validation_data=(X[30:], y[30:], w[:3]), epochs=1, verbose=0)
 
 
 # -- 5. StopOnDivergence by default --------------------------------------------------------------
@@ -194,3 +317,14 @@ def test_the_history_of_a_divergence_ends_with_the_epoch_whose_weights_came_back
     history = info.value.history
     assert history.epochs == info.value.epoch - 1 == len(history.lr) == len(history.metric)
     assert all(math.isfinite(v) for v in history.loss)
+
+
+# -- 12. the validation split's size -------------------------------------------------------------
+def test_validation_split_holds_out_the_ceiling_of_its_fraction():
+    X, y = _regression(10)
+    net = cr.mlp([3, 1], rng=0)
+    history = net.fit(X, y, validation_split=0.25, rng=0, epochs=1, verbose=0)  # 2.5 rows: 3
+    held_out = np.random.default_rng(0).permutation(10)[:3]
+    assert history.val_loss[0] == pytest.approx(net.evaluate(X[held_out], y[held_out])["loss"], rel=1e-12)
+    # 0.2 of 2 rows was 0 (refused); it is 1
+    assert cr.mlp([3, 1], rng=0).fit(X[:2], y[:2], validation_split=0.2, epochs=1, verbose=0).val_loss

@@ -1,6 +1,8 @@
 """Per-epoch metrics for ``History``: accuracy for classification losses, R² otherwise.
 
 Each metric accumulates over the batches of an epoch and is exact for full-batch runs.
+With sample weights both are weighted as the loss is (scikit-learn's ``accuracy_score``
+and ``r2_score`` with ``sample_weight``): a sample of weight 0 counts for nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ def default_metric(loss: Loss) -> str:
     return "r2" if loss.task == REGRESSION else "accuracy"
 
 
-def make_metric(name, loss: Loss, y_all):
-    """Build the metric named ``name`` ("auto", "accuracy", "r2" or None) for a fit."""
+def make_metric(name, loss: Loss, y_all, weights=None):
+    """Build the metric named ``name`` ("auto", "accuracy", "r2" or None) for a fit on the
+    targets ``y_all`` with the sample ``weights`` (shape (n,), or None) they are weighted by."""
     if name is None:
         return None
     if name == "auto":
@@ -27,13 +30,14 @@ def make_metric(name, loss: Loss, y_all):
     if name == "accuracy":
         return Accuracy(loss)
     if name == "r2":
-        return RSquared(y_all)
+        return RSquared(y_all, weights)
     raise ValueError(f"unknown metric {name!r}; choose one of auto, {', '.join(METRICS)} or None")
 
 
 class Accuracy:
     """Fraction of correctly classified samples (elements, for multi-label BCE outputs;
-    samples by their largest margin for one-vs-rest hinge outputs)."""
+    samples by their largest margin for one-vs-rest hinge outputs); with sample weights,
+    the weighted fraction ``Σ w·correct / Σ w``."""
 
     name = "accuracy"
 
@@ -43,7 +47,7 @@ class Accuracy:
 
     def reset(self):
         self._correct = 0.0
-        self._count = 0
+        self._count = 0.0
 
     def labels(self, y):
         """Reference labels from targets in the loss's format."""
@@ -53,32 +57,57 @@ class Accuracy:
             return y[:, 0]
         return y
 
-    def update(self, out, y, loss=None) -> None:
+    def update(self, out, y, loss=None, weights=None) -> None:
+        """Add a batch: outputs ``out`` (n, k), targets ``y``, sample ``weights`` (n,) or None."""
         predicted = self.loss.decide(out)
         truth = self.labels(y)
         hits = predicted == truth
+        if weights is not None:
+            w = weights.reshape((-1,) + (1,) * (hits.ndim - 1))  # a sample's weight for each of its elements
+            correct, count = (hits * w).sum(), weights.sum() * (hits.size // max(hits.shape[0], 1))
+        elif type(hits) is np.ndarray:
+            correct, count = np.count_nonzero(hits), truth.size
+        else:
+            correct, count = hits.sum(), truth.size
         if type(hits) is np.ndarray:
-            self._correct += np.count_nonzero(hits)
-        else:  # a device array: keep the count on the device (no copy to the host per batch)
-            self._correct = hits.sum() + self._correct
-        self._count += truth.size
+            correct, count = float(correct), float(count)
+        # on a device the sums stay there (no copy to the host per batch)
+        self._correct, self._count = correct + self._correct, count + self._count
 
     def result(self) -> float:
-        return float(self._correct) / self._count if self._count else float("nan")
+        count = float(self._count)
+        return float(self._correct) / count if count else float("nan")
 
 
 class RSquared:
     """Coefficient of determination ``1 - SS_res / SS_tot``, averaged over outputs
     (``uniform_average``, as scikit-learn's ``r2_score``); an output whose target is
     constant scores 1 when predicted exactly and 0 otherwise (scikit-learn's
-    ``force_finite`` rule). Undefined (NaN) for fewer than two samples, as in scikit-learn."""
+    ``force_finite`` rule). Undefined (NaN) for fewer than two samples, as in scikit-learn.
+
+    With sample weights ``w``: ``SS_res = Σ w (ŷ - y)²`` and ``SS_tot = Σ w (y - ȳ_w)²``
+    about the weighted mean ``ȳ_w`` (scikit-learn's ``r2_score(..., sample_weight=w)``).
+
+    Parameters
+    ----------
+    y_all : ndarray, shape (n,) or (n, k)
+        Every target the epoch's batches will bring (SS_tot is theirs).
+    weights : ndarray, shape (n,), optional
+        Their sample weights; ``update`` must then be given each batch's.
+    """
 
     name = "r2"
 
-    def __init__(self, y_all):
+    def __init__(self, y_all, weights=None):
         y = y_all.reshape(y_all.shape[0], -1)
         self._n_samples = y.shape[0]
-        ss_tot = np.asarray(to_numpy(((y - y.mean(axis=0)) ** 2).sum(axis=0)), dtype=float)
+        if weights is None:
+            ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        else:
+            w = weights.reshape(-1, 1)
+            mean = (w * y).sum(axis=0) / w.sum()
+            ss_tot = (w * (y - mean) ** 2).sum(axis=0)
+        ss_tot = np.asarray(to_numpy(ss_tot), dtype=float)
         self._constant = ss_tot == 0
         self._ss_tot = np.where(self._constant, 1.0, ss_tot)
         self.reset()
@@ -86,29 +115,35 @@ class RSquared:
     def reset(self):
         self._ss_res = 0.0
 
-    def update(self, out, y, loss=None) -> None:
-        """Add a batch; ``loss`` may supply Σ(ŷ - y)² it already computed."""
-        if out.shape[1] == 1:
-            known = getattr(loss, "squared_error_sum", None)
-            if known is None:
+    def update(self, out, y, loss=None, weights=None) -> None:
+        """Add a batch: outputs ``out`` (n, k), targets ``y``, sample ``weights`` (n,) or None;
+        ``loss`` may supply the unweighted Σ(ŷ - y)² it already computed."""
+        d = None
+        if weights is not None:
+            d = out - y.reshape(out.shape)
+            part = namespace(d).einsum("ij,ij,i->j", d, d, weights)  # Σ w d² per column
+        elif out.shape[1] == 1:
+            part = getattr(loss, "squared_error_sum", None)
+            if part is None:
                 d = out - y.reshape(out.shape)
-                known = namespace(d).vdot(d, d)
-                known = float(known) if type(d) is np.ndarray else known  # device: sum there
-            self._ss_res = known + self._ss_res
+                part = namespace(d).vdot(d, d)
         else:
             d = out - y.reshape(out.shape)
-            self._ss_res = namespace(d).einsum("ij,ij->j", d, d) + self._ss_res  # Σ per column, no d² array
+            part = namespace(d).einsum("ij,ij->j", d, d)  # Σ per column, no d² array
+        if d is not None and type(d) is np.ndarray:
+            part = float(part) if np.ndim(part) == 0 else part
+        self._ss_res = part + self._ss_res  # on a device: summed there
 
     def result(self) -> float:
         self._ss_res = to_numpy(self._ss_res) if not isinstance(self._ss_res, float) else self._ss_res
         if self._n_samples < 2:
             return float("nan")
+        ss_res = np.asarray(self._ss_res, dtype=float).reshape(-1)
         if self._ss_tot.size == 1:  # one output, once per epoch: Python floats, no array passes
-            ss_res = float(self._ss_res)
+            ss_res = float(ss_res[0])
             if self._constant[0]:
                 return 1.0 if ss_res == 0 else 0.0
             return 1.0 - ss_res / float(self._ss_tot[0])
-        ss_res = np.asarray(self._ss_res, dtype=float).reshape(-1)
         r2 = 1.0 - ss_res / self._ss_tot
         if self._constant.any():
             r2 = np.where(self._constant, np.where(ss_res == 0, 1.0, 0.0), r2)

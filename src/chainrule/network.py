@@ -111,9 +111,14 @@ class Sequential:
             batch before it, and a batch_size of 1 is refused.
         shuffle : bool
             Reshuffle every epoch (mini-batches only).
-        validation_data : tuple (X_val, y_val), optional
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+            Data the validation loss and metric are measured on after every epoch, weighted
+            by ``sample_weight_val`` when given.
         validation_split : float
-            Fraction of the data (randomly chosen with ``rng``) held out for validation.
+            Fraction of the data held out for validation: ``ceil(validation_split ·
+            n_samples)`` rows, randomly chosen with ``rng`` (scikit-learn's count). With
+            ``sample_weight`` the held-out rows keep their weights, which weight the
+            validation loss and metric as the training ones weight the training loss.
         callbacks : sequence of Callback
         verbose : {0, 1, 2}
             0 silent; 1 a progress bar on a terminal or in Jupyter, elsewhere (a file, a
@@ -121,6 +126,13 @@ class Sequential:
         rng : None, int or numpy.random.Generator
             Shuffling and validation split.
         sample_weight : array-like, shape (n_samples,), optional
+            Non-negative weight of each sample: each batch's loss is ``Σ w·l / Σ w`` over its
+            samples (``Σ w·l`` for a sum-reduced loss), the epoch's loss and metric are
+            weighted the same way, and a batch whose weights are all 0 is skipped (no step).
+            For a mean-reduced loss, which one common factor does not change, the weights are
+            divided by their largest value (in float64) before they take the network's
+            dtype. Refused when the training samples' weights are all 0, or validation
+            samples' weights, and when a positive weight would become 0 in the dtype.
         metric : {"auto", "accuracy", "r2", None}
             Recorded per epoch in the History.
         stop_on_divergence : bool
@@ -133,6 +145,8 @@ class Sequential:
         Returns
         -------
         History
+            The losses recorded are the data loss: an optimizer's ``l1``/``l2`` penalty is
+            part of the gradient but not of ``loss``, ``val_loss`` or what callbacks see.
 
         Raises
         ------
@@ -141,9 +155,9 @@ class Sequential:
             is then left as it was.
         DivergenceError
             The training or validation loss became non-finite, a weight became non-finite,
-            or a callback such as ``StopOnDivergence`` found a blow-up. The network (weights
-            and BatchNorm statistics) is back at its last good state; see the error's
-            ``epoch``, ``reason`` and ``exact``.
+            or ``StopOnDivergence`` found a blow-up. The network (weights and BatchNorm
+            statistics) is back at its last good state; see the error's ``epoch``,
+            ``reason``, ``exact`` and ``history`` (the accepted epochs).
         """
         from .train import fit
 

@@ -20,7 +20,7 @@ from .initializers import as_generator
 from .losses import Loss, get_loss
 from .metrics import make_metric
 from .optim import get_optimizer
-from .train_data import check_loss_head, prepare_data
+from .train_data import check_loss_head, check_weight_totals, prepare_data, prepare_validation, split_validation
 from .trainer import Trainer
 from .validation import check_fraction, check_positive
 
@@ -33,12 +33,15 @@ class History:
     ----------
     loss, val_loss : list of float
         Training loss (sample-weighted mean of the batch losses, or their sum for
-        sum-reduced losses) and validation loss, one per epoch.
+        sum-reduced losses) and validation loss (weighted by the validation samples'
+        weights when they have some), one per epoch. Both are the data loss alone: an
+        optimizer's ``l1``/``l2`` penalty enters the gradient, not these numbers.
     loss_name, loss_reduction : str or None
         The loss's name and its reduction, ``"mean"`` or ``"sum"`` (which says how an
         epoch's batch losses were combined).
     metric, val_metric : list of float
-        The metric named ``metric_name`` ("accuracy" or "r2") per epoch.
+        The metric named ``metric_name`` ("accuracy" or "r2") per epoch, weighted by the
+        sample weights as the loss is.
     lr : list of float
         Learning rate in force during each epoch.
     stop_reason : str or None
@@ -46,8 +49,9 @@ class History:
     best_epoch : int or None
         The epoch whose weights early stopping restored (0-based).
     restored_from : {"end", "start"} or None
-        Whether those are the weights ``best_epoch`` ended with (a validation value was
-        monitored, measured on them) or started from (a training value).
+        Whether those are the weights ``best_epoch`` ended with (the monitored value was
+        measured on them: validation values and keys added by callbacks) or started from
+        (the training loss or metric, measured while the epoch's updates happen).
     gradient_flow : dict or None
         Per-layer gradient statistics, when a ``chainrule.inspect.GradientFlow`` callback ran.
 
@@ -162,30 +166,12 @@ def fit(
 
     X, y, weights = prepare_data(net, X, y, loss, sample_weight)
     if validation_split:
-        n_val = int(round(validation_split * X.shape[0]))
-        if n_val < 1 or n_val >= X.shape[0]:
-            raise ValueError(
-                f"validation_split={validation_split} leaves {n_val} validation and "
-                f"{X.shape[0] - n_val} training samples; both need at least one"
-            )
-        order = rng.permutation(X.shape[0])
-        val_idx, train_idx = order[:n_val], order[n_val:]
-        if type(X) is not np.ndarray:  # features already on the GPU: index them there
-            val_idx, train_idx = net.xp.asarray(val_idx), net.xp.asarray(train_idx)
-        if type(y) is np.ndarray:
-            val_y, train_y = backend.to_numpy(val_idx), backend.to_numpy(train_idx)
-        else:
-            val_y, train_y = net.xp.asarray(val_idx), net.xp.asarray(train_idx)
-        validation = (X[val_idx], y[val_y])
-        X, y = X[train_idx], y[train_y]
-        weights = None if weights is None else weights[backend.to_numpy(train_idx)]
+        (X, y, weights), validation = split_validation(net, X, y, weights, validation_split, rng)
     elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a tuple (X_val, y_val)")
-        Xv, yv, _ = prepare_data(net, validation_data[0], validation_data[1], loss, name="X_val")
-        validation = (Xv, yv)
+        validation = prepare_validation(net, validation_data, loss)
     else:
         validation = None
+    check_weight_totals(weights, None if validation is None else validation[2], bool(validation_split))
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= n
@@ -194,12 +180,12 @@ def fit(
     xp = net.xp
     X, y = net.to_device(X), net.to_device(y)
     # the sample weights' per-batch sums come from a host copy: no device sync per batch
-    weights_host = None if weights is None else backend.to_numpy(weights)
+    weights_host = weights
     weights = None if weights is None else net.to_device(weights)
     if validation is not None:
-        validation = (net.to_device(validation[0]), net.to_device(validation[1]))
-    metric_obj = make_metric(metric, loss, y)
-    val_metric = make_metric(metric, loss, validation[1]) if validation is not None and metric_obj else None
+        validation = tuple(None if part is None else net.to_device(part) for part in validation)
+    metric_obj = make_metric(metric, loss, y, weights)
+    val_metric = make_metric(metric, loss, validation[1], validation[2]) if validation is not None and metric_obj else None
 
     history = History(metric_name=metric_obj.name if metric_obj else None, loss_name=loss.name,
                       loss_reduction=loss.reduction)
@@ -215,7 +201,7 @@ def fit(
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     params = net.parameters()
-    total_weight = float(weights_host.sum()) if weights is not None else float(n)
+    total_weight = float(weights_host.sum(dtype=np.float64)) if weights is not None else float(n)
     batch_starts = np.array([start for start, _ in bounds])
     fixed_scale = None if weights is not None or not full_batch else loss.scale_for(n)
     sum_reduced = loss.reduction == "sum"
@@ -244,7 +230,8 @@ def fit(
                 cb.on_epoch_begin(trainer, epoch)
             order = rng.permutation(n) if shuffle and not full_batch else None
             if weights_host is not None:
-                batch_weights = np.add.reduceat(weights_host if order is None else weights_host[order], batch_starts)
+                batch_weights = np.add.reduceat(weights_host if order is None else weights_host[order], batch_starts,
+                                                dtype=np.float64)
             if order is not None and not gather_per_batch:
                 order = xp.asarray(order)  # one gather per epoch on the device, then slices
                 Xe, ye = X[order], y[order]
@@ -271,8 +258,8 @@ def fit(
                     scale, share = loss.scale_for(nb), nb / n
                 else:
                     share = float(batch_weights[batch]) / total_weight  # a Python float: the history stays JSON-able
-                    if share == 0.0:  # a batch of zero-weight samples has no loss to descend: no step
-                        continue
+                    if share == 0.0:  # a batch of zero-weight samples has no loss to descend and
+                        continue      # adds nothing to the weighted metric: no step
                     scale = loss.scale_for(xb.shape[0], wb, total=batch_weights[batch])
                 out = net.forward_prepared(xb, training=True)
                 if lazy_loss:  # no device-to-host copy per batch; summed once per epoch below
@@ -283,7 +270,7 @@ def fit(
                         trainer.diverged(f"the loss became {value}", epoch)
                     epoch_loss += value if sum_reduced else value * share
                 if metric_obj is not None:
-                    metric_obj.update(out, yb, loss)
+                    metric_obj.update(out, yb, loss, wb)
                 net.backward_prepared(loss.backward(), input_grad=False)
                 optimizer.step(params)
                 for cb in batch_hooks:
@@ -299,7 +286,8 @@ def fit(
             if metric_obj is not None:
                 logs[metric_obj.name] = metric_obj.result()
             if validation is not None:
-                val_loss, val_value = evaluate_arrays(net, loss, validation[0], validation[1], val_metric)
+                val_loss, val_value = evaluate_arrays(net, loss, validation[0], validation[1], val_metric,
+                                                      weights=validation[2])
                 if not math.isfinite(val_loss):  # before this epoch's record: History's lists stay aligned
                     trainer.diverged(f"the validation loss became {val_loss}", epoch)
                 logs["val_loss"] = val_loss
@@ -384,14 +372,15 @@ def _params_finite(params, xp) -> bool:
     return all(bool(xp.isfinite(a.sum())) or bool(xp.isfinite(a).all()) for a in arrays)
 
 
-def evaluate_arrays(net, loss: Loss, X, y, metric=None):
-    """Loss and metric of ``net`` on prepared device arrays, in inference mode."""
+def evaluate_arrays(net, loss: Loss, X, y, metric=None, weights=None):
+    """Loss and metric of ``net`` on prepared device arrays, in inference mode, weighted by
+    the sample ``weights`` (shape (n,), on the device) when given."""
     out = net.forward(X, training=False)
-    value = loss.evaluate(out, y, loss.scale_for(X.shape[0]))
+    value = loss.evaluate(out, y, loss.scale_for(X.shape[0], weights))
     if metric is None:
         return value, None
     metric.reset()
-    metric.update(out, y)
+    metric.update(out, y, weights=weights)
     return value, metric.result()
 
 

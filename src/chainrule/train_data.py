@@ -4,6 +4,8 @@ loss head that would apply the sigmoid or softmax twice."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import backend
@@ -34,8 +36,143 @@ def prepare_data(net, X, y, loss: Loss, sample_weight=None, name: str = "X"):
         check_target_range(yname, targets, net.dtype)
     if not loss.integer_targets(targets):
         targets = targets.astype(net.dtype, copy=False)
-    weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0]).astype(net.dtype)
+    weights = None if sample_weight is None else weights_for(check_sample_weight(sample_weight, X.shape[0]),
+                                                             loss, net.dtype)
     return X, targets, weights
+
+
+def weights_for(w, loss: Loss, dtype, name: str = "sample_weight") -> np.ndarray:
+    """Checked float64 sample weights in ``dtype`` for ``loss``.
+
+    For a mean-reduced loss the weights are first divided by their largest value, in
+    float64: each batch's ``Σ w·l / Σ w`` and the epoch's weighted mean do not change
+    when every weight is multiplied by one number, and so rescaled the weights and their
+    sums stay inside float32's range (weights of 1e39 or 1e-46 train as weights of 1). A
+    sum-reduced loss multiplies each sample's loss by its weight as given: nothing is
+    rescaled.
+
+    Parameters
+    ----------
+    w : ndarray, shape (n,)
+        Non-negative finite weights (float64), as ``check_sample_weight`` returns them.
+    loss : Loss
+    dtype : numpy dtype
+        The network's.
+    name : str
+        How error messages call the weights.
+
+    Returns
+    -------
+    ndarray, shape (n,), of ``dtype``
+
+    Raises
+    ------
+    ValueError
+        When a weight does not fit ``dtype``: one beyond its range (a sum-reduced loss), or a
+        positive one that would become 0 (its ratio to the largest is below the smallest
+        number ``dtype`` holds).
+    """
+    top = float(w.max())
+    if loss.reduction == "mean" and top > 0:
+        w = w / top
+    with np.errstate(over="ignore", under="ignore"):
+        cast = w.astype(dtype)
+    kind = np.dtype(dtype).name
+    if not np.isfinite(cast).all():
+        raise ValueError(f"{name} has a value of {top:.3g}, beyond {kind}'s range (the {loss.name} loss sums "
+                         "each sample's loss times its weight): rescale the weights")
+    lost = (w > 0) & (cast == 0)
+    if lost.any():
+        i = int(np.flatnonzero(lost)[0])
+        what = (f"{w[i] * top:.3g}, {w[i]:.3g} times the largest weight ({top:.3g}),"
+                if loss.reduction == "mean" else f"{w[i]:.3g}")
+        raise ValueError(f"{name}[{i}] = {what} is positive but below {kind}'s smallest number: "
+                         f"set it to 0 or train in float64")
+    return cast
+
+
+def check_weights(name: str, weights, n: int) -> np.ndarray:
+    """Validate other per-sample weights than ``sample_weight`` (the validation data's):
+    shape (n,), finite, non-negative; float64."""
+    w = as_float_array(name, weights, ndim=(1,))
+    if w.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {w.shape}")
+    if (w < 0).any():
+        raise ValueError(f"{name} must be >= 0, got {w.min()}")
+    return w
+
+
+def split_validation(net, X, y, weights, fraction: float, rng):
+    """Hold out ``ceil(fraction · n)`` of the ``n`` rows (as scikit-learn's ``test_size`` and
+    chainrule's estimators count), chosen with ``rng``, for validation.
+
+    Parameters
+    ----------
+    net : Sequential
+    X : ndarray, shape (n, n_features)
+        Prepared features (NumPy, or on the network's GPU).
+    y : ndarray, shape (n,) or (n, k)
+        Prepared targets.
+    weights : ndarray, shape (n,), or None
+        Prepared sample weights (NumPy); the held-out rows keep theirs.
+    fraction : float
+        In (0, 1).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (X, y, weights), (X_val, y_val, weights_val)
+        The training part and the held-out part.
+
+    Raises
+    ------
+    ValueError
+        When either part would be empty.
+    """
+    n = X.shape[0]
+    n_val = math.ceil(fraction * n)
+    if n_val >= n:
+        raise ValueError(f"validation_split={fraction} leaves {n_val} validation and {n - n_val} training "
+                         "samples; both need at least one")
+    order = rng.permutation(n)
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    if type(X) is not np.ndarray:  # features already on the GPU: index them there
+        val_idx, train_idx = net.xp.asarray(val_idx), net.xp.asarray(train_idx)
+    if type(y) is np.ndarray:
+        val_y, train_y = backend.to_numpy(val_idx), backend.to_numpy(train_idx)
+    else:
+        val_y, train_y = net.xp.asarray(val_idx), net.xp.asarray(train_idx)
+    if weights is None:
+        val_w = train_w = None
+    else:
+        val_w, train_w = weights[backend.to_numpy(val_idx)], weights[backend.to_numpy(train_idx)]
+    return (X[train_idx], y[train_y], train_w), (X[val_idx], y[val_y], val_w)
+
+
+def prepare_validation(net, validation_data, loss: Loss):
+    """Check ``validation_data``, ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``,
+    as ``prepare_data`` checks the training data; returns ``(X_val, y_val, weights or None)``."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise TypeError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")
+    X, y, _ = prepare_data(net, validation_data[0], validation_data[1], loss, name="X_val")
+    if len(validation_data) == 2 or validation_data[2] is None:
+        return X, y, None
+    name = "sample_weight_val"
+    weights = weights_for(check_weights(name, validation_data[2], X.shape[0]), loss, net.dtype, name=name)
+    return X, y, weights
+
+
+def check_weight_totals(weights, val_weights, split: bool) -> None:
+    """Refuse, before any work, training weights that are all 0 (no batch would have a loss
+    to descend) and validation weights that are all 0 (no validation loss);
+    ``split`` says whether ``validation_split`` chose the parts."""
+    how = " (validation_split held out every sample with a positive weight: change rng or the split)"
+    if weights is not None and not weights.any():
+        raise ValueError("every training sample has sample_weight 0" + (how if split else ""))
+    if val_weights is not None and not val_weights.any():
+        source = "the samples validation_split held out" if split else "sample_weight_val"
+        raise ValueError(f"every validation sample has weight 0 ({source}): the validation loss "
+                         "would be undefined")
 
 
 def check_target_range(name: str, y, dtype) -> None:
@@ -98,4 +235,5 @@ def check_loss_head(net, loss: Loss) -> None:
         )
 
 
-__all__ = ["check_loss_head", "check_target_range", "device_features", "prepare_data"]
+__all__ = ["check_loss_head", "check_target_range", "check_weight_totals", "check_weights", "device_features",
+           "prepare_data", "prepare_validation", "split_validation", "weights_for"]
