@@ -112,3 +112,33 @@ def test_a_figure_on_a_full_disk_names_the_file(tmp_path, monkeypatch):
     with pytest.raises(OSError) as info:
         save_figure(figure, tmp_path / "loss.png")
     assert info.value.filename == str(tmp_path / "loss.png")
+
+
+# --- class labels a classifier's predictions cannot be written with ------------------------
+
+@pytest.fixture
+def binary_model(tmp_path, capsys):
+    """A binary classifier trained by ``chainrule train`` on a small table: (model, table)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    table = tmp_path / "binary.csv"
+    rows = [f"{a},{b},{'pos' if a + b > 0 else 'neg'}" for a, b in X]
+    table.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "m.chainrule"
+    assert main(["train", "--data", str(table), "--target", "y", "--epochs", "2", "--quiet", "--no-plots",
+                 "--save", str(model)]) == 0
+    capsys.readouterr()
+    return model, table
+
+
+@pytest.mark.parametrize("classes, message", [
+    (["neg"], "must name at least 2 classes"),
+    ([], "must name at least 2 classes"),
+    (["\ud800neg", "pos"], "not valid Unicode text"),
+])
+def test_predict_refuses_unusable_class_labels_before_any_work(binary_model, tmp_path, classes, message, capsys):
+    model, table = binary_model
+    forged = rewrite_record(model, tmp_path / "forged.chainrule", set_key("metadata", "classes", value=classes))
+    for command in (["predict", str(forged), str(table)], ["evaluate", str(forged), str(table)]):
+        err = one_line_error(command, capsys)
+        assert str(forged) in err and message in err

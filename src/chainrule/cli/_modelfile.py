@@ -135,8 +135,10 @@ class NetworkFile(TableModel):
         if self.task not in TASKS:
             raise ValueError(f"metadata task must be one of {', '.join(TASKS)}, got {self.task!r}")
         classes = _labels(meta)
-        if self.task != "regression" and not classes:
+        if self.task != "regression" and classes is None:
             classes = list(range(max(2, net.n_outputs)))
+        if self.task != "regression":
+            _check_classes(classes)
         self.classes = classes
         if self.task != "regression":
             k, outputs = len(classes), net.n_outputs
@@ -195,7 +197,7 @@ class EstimatorFile(TableModel):
         self.features = None if names is None else [str(n) for n in names]
         self.target = _optional(meta, "target", str, "a column name")
         if hasattr(estimator, "classes_"):
-            self.classes = estimator.classes_.tolist()
+            self.classes = _check_classes(estimator.classes_.tolist(), "the estimator's classes")
             self.task = "binary" if len(self.classes) == 2 else "multiclass"
         else:
             self.classes, self.task = None, "regression"
@@ -260,6 +262,22 @@ def _labels(meta: dict):
         raise ValueError(f"metadata classes must not hold NaN or infinity, got {labels!r}")
     if len({(type(v), v) for v in labels}) != len(labels):
         raise ValueError(f"metadata classes must be distinct, got {labels!r}")
+    return labels
+
+
+def _check_classes(labels: list, what: str = "metadata classes") -> list:
+    """``labels`` after refusing what a classifier's predictions cannot be written with: fewer
+    than 2 classes (the outputs index past them), or text that is not valid Unicode (a lone
+    surrogate such as "\\ud800", which JSON can spell but UTF-8 cannot encode)."""
+    if len(labels) < 2:
+        raise ValueError(f"{what} must name at least 2 classes for a classifier, got {labels!r}")
+    for label in labels:
+        if isinstance(label, str):
+            try:
+                label.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{what} hold the label {label!r}, which is not valid Unicode text "
+                                 "(a lone surrogate); it cannot be written as UTF-8") from None
     return labels
 
 
