@@ -236,10 +236,13 @@ def classification_error(target: np.ndarray) -> str | None:
     2-4, every class present (-1/+1 is read as 0/1)."""
     if not np.all(target == np.round(target)):
         return "the label column has non-integer values; classification needs labels 0, 1 (up to 3), or choose regression"
+    low, high = float(target.min()), float(target.max())
+    if low < -1 or high > 3:  # before any conversion to integers: 1e20 would overflow int64
+        return f"class labels must be 0-3 (or -1/+1); the file has labels from {low:g} to {high:g}"
     labels = np.unique(target.astype(np.int64))
     if labels.tolist() == [-1, 1]:
         return None
-    if labels.min() < 0 or labels.max() > 3:
+    if labels.min() < 0:
         return f"class labels must be 0-3 (or -1/+1); the file has labels from {labels.min()} to {labels.max()}"
     if labels.size < 2:
         return f"the file has only class {labels[0]}; classification needs at least two classes"
@@ -275,20 +278,29 @@ def parse_csv(raw: bytes, filename: str = "upload.csv") -> Upload:
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings
     sample = text[:4096]
     delimiter = max([",", ";", "\t"], key=sample.count)
+    # each row with the file's line number where it starts (blank lines and newlines inside
+    # quoted cells count, as an editor counts them)
+    rows, lines = [], []
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
+        start = 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                lines.append(start)
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise ValueError(f"the CSV could not be read: {exc}") from None
+        raise ValueError(f"the CSV could not be read (line {reader.line_num}): {exc}") from None
     header = None
     if rows and not _numeric_row(rows[0]):
-        header, rows = [cell.strip()[:40] for cell in rows[0]], rows[1:]
+        header, rows, lines = [cell.strip()[:40] for cell in rows[0]], rows[1:], lines[1:]
     if len(rows) > MAX_UPLOAD_ROWS:
         raise ValueError(f"the file has {len(rows):,} data rows; the limit is {MAX_UPLOAD_ROWS:,}")
     if len(rows) < MIN_UPLOAD_ROWS:
         raise ValueError(f"the file has {len(rows)} data row(s); at least {MIN_UPLOAD_ROWS} are needed")
     values = np.empty((len(rows), 3))
     for i, row in enumerate(rows):
-        line = i + 1 + (header is not None)
+        line = lines[i]
         if len(row) != 3:
             raise ValueError(f"line {line} has {len(row)} column(s); expected 3 (x1, x2, label)")
         for j, cell in enumerate(row):
@@ -314,8 +326,8 @@ def parse_csv(raw: bytes, filename: str = "upload.csv") -> Upload:
     target = values[:, 2]
     big = float(np.abs(target).max())
     if big > MAX_TARGET:
-        line = int(np.argmax(np.abs(target))) + 1 + (header is not None)
-        raise ValueError(f"line {line}, column 3: {target[line - 1 - (header is not None)]:.6g} is too large a target "
+        i = int(np.argmax(np.abs(target)))
+        raise ValueError(f"line {lines[i]}, column 3: {target[i]:.6g} is too large a target "
                          f"(the limit is ±{MAX_TARGET:g}, where squared errors still fit a double); rescale the column")
     return Upload(X, target, str(filename)[:100], header)
 
