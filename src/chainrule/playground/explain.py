@@ -33,8 +33,9 @@ def explain_point(session, split: str, index) -> dict:
     Returns
     -------
     dict
-        ``Trace.to_dict()`` (schema ``chainrule.explain/1``) with two more keys: ``point``
-        (split, index, coordinates, feature values, label, target row) and ``note``.
+        ``Trace.to_dict()`` (schema ``chainrule.explain/1``) with three more keys: ``point``
+        (split, index, coordinates, feature values, label, target row), ``note``, and ``at``
+        (``epoch`` and ``weights_version`` of the network the step was computed on).
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
@@ -51,6 +52,7 @@ def explain_point(session, split: str, index) -> dict:
         label = data.y_train[index] if split == "train" else data.y_test[index]
         l1 = config.rate if config.reg == "l1" else 0.0
         l2 = config.rate if config.reg == "l2" else 0.0
+        at = {"epoch": session.epoch, "weights_version": session.weights_version}
     with np.errstate(all="ignore"):
         trace = explain(net, x, t, loss=config.loss, lr=config.lr, l1=l1, l2=l2, inplace=True).to_dict()
     trace["point"] = {
@@ -67,4 +69,5 @@ def explain_point(session, split: str, index) -> dict:
         note += (f" Dropout (p = {config.dropout:g}) is left out of this trace: training multiplies each hidden "
                  "activation by a random mask of 0 and 1/(1 − p), which changes from step to step.")
     trace["note"] = note.strip()
+    trace["at"] = at  # the network it was computed on: the page marks the trace stale once that changes
     return trace

@@ -119,6 +119,8 @@ class Session:
         self.data_version = 0
         self.status = "paused"
         self.message: str | None = None
+        self._diverged = ""  # the first sentence of the divergence message
+        self.weights_version = 0  # changes whenever the weights do (see _record)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._load_data()
@@ -250,6 +252,8 @@ class Session:
             self._edited_epoch = self.epoch
             self._watch.restart()
             self._record()
+            if self.status == "diverged":  # the message spoke of the weights before the edit
+                self.message = f"{self._diverged} The network now has {self._kept()}: {CONTINUE_HINT}."
             self._changed()
 
     # -- what the page reads -------------------------------------------------------------------------
@@ -316,26 +320,31 @@ class Session:
             self._back_to_good()
             self.status = "diverged"
             self._stop.set()
-            lowest = self._watch.lowest
-            if self.epoch == self._edited_epoch:  # the good state is never older than the last edit
-                kept = f"the weights as you edited them (epoch {self.epoch})"
-            elif self.epoch == 0:
-                kept = "its initial weights"
-            else:
-                kept = f"the weights after epoch {self.epoch}, the last ones the divergence check accepted"
-            kept_loss = self.history[-1][1]
-            if kept_loss is not None:
-                kept += f" (training loss {kept_loss:.4g}"
-                if lowest is not None and lowest[1] != self.epoch and kept_loss > 2 * lowest[0]:
-                    where = "its starting weights" if lowest[1] == 0 else f"after epoch {lowest[1]}"
-                    kept += f"; this run's lowest was {lowest[0]:.4g}, {where}"
-                kept += ")"
-            self.message = (f"diverged {how} epoch {failed}: {exc.reason} (learning rate {self.config.lr:g}). "
-                            f"The network is back at {kept}: {CONTINUE_HINT}.")
+            self._diverged = f"diverged {how} epoch {failed}: {exc.reason} (learning rate {self.config.lr:g})."
+            self.message = f"{self._diverged} The network is back at {self._kept()}: {CONTINUE_HINT}."
             return False
         self.epoch += epochs
         self._record()
         return True
+
+    def _kept(self) -> str:
+        """The weights the network has after a divergence (or an edit since), with their
+        training loss, and the run's lowest when that was much lower."""
+        lowest = self._watch.lowest
+        if self.epoch == self._edited_epoch:  # the good state is never older than the last edit
+            kept = f"the weights as you edited them (epoch {self.epoch})"
+        elif self.epoch == 0:
+            kept = "its initial weights"
+        else:
+            kept = f"the weights after epoch {self.epoch}, the last ones the divergence check accepted"
+        kept_loss = self.history[-1][1]
+        if kept_loss is not None:
+            kept += f" (training loss {kept_loss:.4g}"
+            if lowest is not None and lowest[1] != self.epoch and kept_loss > 2 * lowest[0]:
+                where = "its starting weights" if lowest[1] == 0 else f"after epoch {lowest[1]}"
+                kept += f"; this run's lowest was {lowest[0]:.4g}, {where}"
+            kept += ")"
+        return kept
 
     def _back_to_good(self) -> None:
         """Put the network back at the run's last good state (weights and epoch count), with a
@@ -354,6 +363,7 @@ class Session:
             test = evaluate(self.net, loss, data.task, self.F_test, self.t_test, data.y_test)
         self.metric_name = "r2" if data.task == "regression" else "accuracy"
         row = (self.epoch, _finite(train[0]), _finite(test[0]), _finite(train[1]), _finite(test[1]))
+        self.weights_version += 1  # every change of the weights (training, reset, an edit) is recorded here
         self.history.append(row)
         if len(self.history) > MAX_HISTORY:
             self.history = self.history[::2] + ([] if len(self.history) % 2 else [self.history[-1]])

@@ -44,6 +44,7 @@ def state(session) -> dict:
         "status": session.status,
         "message": session.message,
         "epoch": epoch,
+        "weights_version": session.weights_version,
         "config": config.to_dict(),
         "task": data.task,
         "classes": data.classes,
