@@ -16,6 +16,7 @@ pytest.importorskip("httpx")
 from starlette.testclient import TestClient
 
 from chainrule.playground import create_app, parse_config
+from chainrule.playground.server import LOCAL_HOSTS
 from chainrule.playground.datasets import (
     GENERATORS,
     feature_matrix,
@@ -24,9 +25,15 @@ from chainrule.playground.datasets import (
 )
 
 
+CSV = {"content-type": "text/csv"}
+JSON = {"content-type": "application/json"}
+#: the test client's Host; production servers do not accept it (see test_playground_audit_security.py)
+TEST_HOSTS = [*LOCAL_HOSTS, "testserver"]
+
+
 @pytest.fixture
 def client():
-    with TestClient(create_app(max_sessions=6)) as c:
+    with TestClient(create_app(max_sessions=6, allowed_hosts=TEST_HOSTS)) as c:
         yield c
 
 
@@ -132,14 +139,14 @@ def test_malformed_json_and_oversized_bodies(client):
     assert "not valid JSON" in error(r)
     assert "JSON object" in error(client.put(f"/api/sessions/{sid}/config", json=[1, 2]))
     big = json.dumps({"layers": "1," * 40_000})
-    assert "limit" in error(client.put(f"/api/sessions/{sid}/config", content=big), 413)
+    assert "limit" in error(client.put(f"/api/sessions/{sid}/config", content=big, headers=JSON), 413)
 
 
 def test_deeply_nested_json_is_refused_not_crashing(client):
     deep = b"[" * 30_000 + b"]" * 30_000  # 60 kB: under the size cap, far over the parser's depth
-    assert "nested too deeply" in error(client.post("/api/sessions", content=deep))
+    assert "nested too deeply" in error(client.post("/api/sessions", content=deep, headers=JSON))
     sid, _ = new(client)
-    assert "nested too deeply" in error(client.put(f"/api/sessions/{sid}/config", content=b'{"layers":' + deep + b"}"))
+    assert "nested too deeply" in error(client.put(f"/api/sessions/{sid}/config", content=b'{"layers":' + deep + b"}", headers=JSON))
     assert client.get(f"/api/sessions/{sid}/state").status_code == 200
 
 
@@ -466,7 +473,7 @@ BAD_UPLOADS = [
 @pytest.mark.parametrize("raw, expected", BAD_UPLOADS)
 def test_malformed_uploads_are_refused_with_a_message(client, raw, expected):
     sid, state = new(client)
-    message = error(client.post(f"/api/sessions/{sid}/upload?problem=classification", content=raw))
+    message = error(client.post(f"/api/sessions/{sid}/upload?problem=classification", content=raw, headers=CSV))
     assert expected in message
     after = client.get(f"/api/sessions/{sid}/state").json()
     assert after["config"] == state["config"] and after["version"] == state["version"]
@@ -474,8 +481,8 @@ def test_malformed_uploads_are_refused_with_a_message(client, raw, expected):
 
 def test_upload_size_is_capped(client):
     sid, _ = new(client)
-    assert "limit" in error(client.post(f"/api/sessions/{sid}/upload", content=b"1,2,0\n" * 200_000), 413)
-    assert "problem must be" in error(client.post(f"/api/sessions/{sid}/upload?problem=both", content=_csv(GOOD_ROWS)))
+    assert "limit" in error(client.post(f"/api/sessions/{sid}/upload", content=b"1,2,0\n" * 200_000, headers=CSV), 413)
+    assert "problem must be" in error(client.post(f"/api/sessions/{sid}/upload?problem=both", content=_csv(GOOD_ROWS), headers=CSV))
 
 
 def test_random_bytes_never_crash_the_upload(client):
@@ -487,7 +494,7 @@ def test_random_bytes_never_crash_the_upload(client):
     @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
     @hypothesis.given(st.one_of(st.binary(max_size=300), st.text(alphabet="0123456789.,;-e\n\t x\"", max_size=300).map(str.encode)))
     def check(raw):
-        r = client.post(f"/api/sessions/{sid}/upload", content=raw)
+        r = client.post(f"/api/sessions/{sid}/upload", content=raw, headers=CSV)
         assert r.status_code in (200, 400), r.text
         assert "error" in r.json() or "upload" in r.json()
 
@@ -502,7 +509,7 @@ def test_uploaded_csv_trains_as_classification_and_regression(client):
     X = (centres[labels] + rng.normal(0, 0.4, (120, 2))) * [10, 0.1] + [50, -3]  # scales far apart
     sid, _ = new(client, loss="hinge")
     raw = _csv([(a, b, c) for (a, b), c in zip(X, labels)], header="temp;pressure;cls").replace(b",", b";")
-    r = client.post(f"/api/sessions/{sid}/upload?problem=classification&filename=lab.csv", content=raw)
+    r = client.post(f"/api/sessions/{sid}/upload?problem=classification&filename=lab.csv", content=raw, headers=CSV)
     assert r.status_code == 200, r.text
     summary, state = r.json()["upload"], r.json()["state"]
     assert summary["rows"] == 120 and summary["header"] == ["temp", "pressure", "cls"]
@@ -525,7 +532,7 @@ def test_the_csv_is_read_again_as_it_was_uploaded(client):
     X = rng.normal(size=(60, 2))
     sid, _ = new(client)
     raw = _csv([(a, b, round(np.sin(a) + 0.3 * b, 4)) for a, b in X])  # real-valued targets
-    r = client.post(f"/api/sessions/{sid}/upload?problem=regression", content=raw)
+    r = client.post(f"/api/sessions/{sid}/upload?problem=regression", content=raw, headers=CSV)
     assert r.status_code == 200, r.text
     assert r.json()["upload"]["problem"] == "regression" and r.json()["state"]["task"] == "regression"
     state = client.put(f"/api/sessions/{sid}/config", json={"dataset": "circle", "loss": "bce"}).json()
@@ -548,7 +555,7 @@ def test_upload_line_endings_and_extreme_values(client):
         assert np.allclose(upload.X[:, 0], (X[:, 0] - X[:, 0].mean()) / X[:, 0].std())
     sid, _ = new(client)
     huge = "\n".join(f"{a},{b},{a * 1e300}" for a, b in X).encode()
-    message = error(client.post(f"/api/sessions/{sid}/upload?problem=regression", content=huge))
+    message = error(client.post(f"/api/sessions/{sid}/upload?problem=regression", content=huge, headers=CSV))
     assert "column 3" in message and "too large" in message
 
 

@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
+import re
 import secrets
+import socket
 import threading
 import time
 from importlib import resources
@@ -34,8 +37,8 @@ from importlib import resources
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Mount, Route
@@ -52,7 +55,11 @@ MAX_SESSIONS = 32
 IDLE_TIMEOUT = 15 * 60.0
 UPDATE_INTERVAL = 0.15
 STREAM_SECONDS = 120.0
-LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "testserver"]
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
+MAX_JSON_DIGITS = 1000  # longer integers are far outside every setting's range
+#: headers on every answer: the page may not be framed by another site (clickjacking)
+SECURITY_HEADERS = [(b"content-security-policy", b"frame-ancestors 'none'"), (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff")]
 
 
 class RequestError(Exception):
@@ -61,6 +68,95 @@ class RequestError(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+def allowed_hosts_for(host: str) -> list[str]:
+    """The ``Host`` names a server listening on ``host`` accepts: the loopback names, and for
+    any other address also that address and this machine's own names. IP addresses are always
+    accepted (see ``_Guard``): a DNS-rebinding page reaches the server under its own domain name,
+    never under an address."""
+    names = list(LOCAL_HOSTS)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        for name in (host, socket.gethostname(), socket.getfqdn()):
+            name = name.strip().lower()
+            if name and name not in ("0.0.0.0", "::") and name not in names:
+                names.append(f"[{name}]" if ":" in name else name)
+    return names
+
+
+class _Guard:
+    """ASGI middleware in front of every route.
+
+    - ``Host`` must be one of ``allowed_hosts`` (or an IP address when ``allow_addresses``):
+      a DNS-rebinding page, whose own domain now resolves to this machine, is refused.
+    - A request that changes something (POST, PUT, PATCH, DELETE) is refused when the browser
+      says it comes from another site: an ``Origin`` that is not this server's own, or
+      ``Sec-Fetch-Site: cross-site`` / ``same-site``. Any web page could otherwise create
+      sessions until the page's own tab is locked out, or drive a session.
+    - Every answer forbids framing (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``).
+    """
+
+    UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+    def __init__(self, app, allowed_hosts, allow_addresses: bool = False):
+        self.app = app
+        self.any_host = "*" in allowed_hosts
+        self.hosts = {h.lower() for h in allowed_hosts}
+        self.allow_addresses = allow_addresses
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            status, message = refusal
+            await JSONResponse({"error": message}, status_code=status, headers=_security_headers())(scope, receive, send)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, scope, headers):
+        host = headers.get("host", "").strip().lower()
+        if not self._host_ok(host):
+            return 400, (f"this server answers only to {', '.join(sorted(self.hosts))} (got Host {host[:60]!r}); "
+                         "open the playground by the address it printed")
+        if scope["method"] not in self.UNSAFE:
+            return None
+        site = headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            return 403, f"refused a {scope['method']} request from another site (Sec-Fetch-Site: {site[:30]})"
+        origin = headers.get("origin")
+        if origin is not None:
+            own = f"{scope.get('scheme', 'http')}://{host}"
+            if origin.strip().lower() != own:
+                return 403, (f"refused a {scope['method']} request from another site (Origin {origin[:60]!r}; "
+                             f"this server is {own})")
+        return None
+
+    def _host_ok(self, host: str) -> bool:
+        if self.any_host:
+            return True
+        name = re.sub(r":\d+$", "", host)  # the port, if any
+        if name in self.hosts:
+            return True
+        if self.allow_addresses:
+            try:
+                ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]") else name)
+                return True
+            except ValueError:
+                return False
+        return False
+
+
+def _security_headers() -> dict:
+    return {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
 
 
 class SessionStore:
@@ -117,7 +213,8 @@ class SessionStore:
                 session.close()
 
 
-def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIMEOUT, allowed_hosts=None) -> Starlette:
+def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIMEOUT, allowed_hosts=None,
+               allow_addresses: bool = False) -> Starlette:
     """The playground application.
 
     Parameters
@@ -127,8 +224,13 @@ def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIME
     idle_timeout : float
         Seconds after which an unattended session may be closed.
     allowed_hosts : list of str, optional
-        Accepted ``Host`` headers (default: the loopback names, which blocks DNS-rebinding
-        pages from reaching a local server); ``["*"]`` accepts any.
+        Accepted ``Host`` names (default: the loopback names, which blocks DNS-rebinding
+        pages from reaching a local server; see ``allowed_hosts_for``); ``["*"]`` accepts any.
+    allow_addresses : bool
+        Also accept any IP address as ``Host`` (for a server listening on other addresses).
+
+    Requests that change something are refused when they come from another site (see
+    ``_Guard``); JSON bodies must be sent as ``application/json`` and uploads as ``text/csv``.
     """
     store = SessionStore(max_sessions, idle_timeout)
     static = resources.files("chainrule.playground") / "static"
@@ -189,6 +291,7 @@ def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIME
         problem = request.query_params.get("problem")
         if problem not in (None, "classification", "regression"):
             raise RequestError(f"problem must be classification or regression; got {problem[:30]!r}")
+        _require_type(request, ("text/csv",), "the file", "text/csv")
         raw = await _body(request, MAX_UPLOAD_BYTES, "the file")
         upload_obj = await run_in_threadpool(parse_csv, raw, request.query_params.get("filename", "upload.csv"))
         await run_in_threadpool(session.set_upload, upload_obj, problem)
@@ -271,7 +374,7 @@ def create_app(max_sessions: int = MAX_SESSIONS, idle_timeout: float = IDLE_TIME
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts or LOCAL_HOSTS))],
+        middleware=[Middleware(_Guard, allowed_hosts=list(allowed_hosts or LOCAL_HOSTS), allow_addresses=allow_addresses)],
         exception_handlers={RequestError: refused, ValueError: refused, TypeError: refused, HTTPException: http_error},
         lifespan=lifespan,
     )
@@ -301,12 +404,42 @@ async def _body(request: Request, limit: int, what: str) -> bytes:
     return b"".join(chunks)
 
 
+def _require_type(request: Request, accepted, what: str, name: str) -> None:
+    """Refuse (415) a body not declared as one of ``accepted`` media types. Browsers let any
+    page send text/plain or form bodies to any server without asking; a JSON or CSV type
+    needs the server's consent (a CORS preflight), which this server never gives."""
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";")[0].strip().lower()
+    if media not in accepted:
+        shown = repr(declared[:60]) if declared else "none"
+        raise RequestError(f"{what} must be sent with Content-Type {name}; got {shown}", 415)
+
+
+class _LongNumber(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_JSON_DIGITS:
+        raise _LongNumber(digits)
+    return int(text)
+
+
 async def _json(request: Request):
     raw = await _body(request, MAX_JSON_BYTES, "the request")
     if not raw.strip():
         return {}
+    _require_type(request, ("application/json",), "the request body", "application/json")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=_parse_int)
+    except _LongNumber as exc:  # Python's own message would advise sys.set_int_max_str_digits()
+        key = re.search(rb'"([^"\\]{1,40})"\s*:\s*-?\d{%d}' % (MAX_JSON_DIGITS + 1), raw)
+        where = f"{key.group(1).decode('utf-8', 'replace')}: " if key else ""
+        raise RequestError(f"{where}a number with {exc.digits:,} digits is far outside the range of every "
+                           "setting; send a value in the setting's range") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
     except RecursionError:  # e.g. 30,000 nested brackets: under the size cap, over the parser's depth
@@ -320,7 +453,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
     import uvicorn
 
     loopback = host in ("127.0.0.1", "localhost", "::1")
-    app = create_app(allowed_hosts=None if loopback else ["*"])
+    app = create_app(allowed_hosts=allowed_hosts_for(host), allow_addresses=not loopback)
     if open_browser:
         import webbrowser
 
