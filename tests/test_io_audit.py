@@ -142,3 +142,49 @@ def test_predict_refuses_unusable_class_labels_before_any_work(binary_model, tmp
     for command in (["predict", str(forged), str(table)], ["evaluate", str(forged), str(table)]):
         err = one_line_error(command, capsys)
         assert str(forged) in err and message in err
+
+
+# --- metadata nested deeper than a loader can read -----------------------------------------
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_metadata_nested_as_deep_as_allowed_round_trips(tmp_path):
+    from chainrule.io import MAX_METADATA_DEPTH
+
+    path = save_model(cr.mlp([2, 3, 1], rng=0), tmp_path / "m.chainrule", deep=_nested(MAX_METADATA_DEPTH))
+    assert cr.load(path).metadata["deep"] == _nested(MAX_METADATA_DEPTH)
+
+
+@pytest.mark.parametrize("depth", [990, 995, 100_000])
+def test_metadata_nested_too_deep_is_refused_at_save(tmp_path, depth):
+    path = tmp_path / "m.chainrule"
+    with pytest.raises(ValueError, match="'deep' nests lists or dicts more than 100 levels"):
+        save_model(cr.mlp([2, 3, 1], rng=0), path, deep=_nested(depth))
+    assert not path.exists()
+
+
+def test_metadata_that_contains_itself_is_refused_at_save(tmp_path):
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="contains itself"):
+        save_model(cr.mlp([2, 3, 1], rng=0), tmp_path / "m.chainrule", loop=loop)
+
+
+def test_a_forged_record_nested_too_deep_to_parse_says_so(tmp_path):
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    from chainrule.io import read_header
+
+    good = save_model(cr.mlp([2, 3, 1], rng=0), tmp_path / "m.chainrule", deep=0)
+    text = json.dumps(read_header(good)).replace('"deep": 0', '"deep": ' + "[" * 5000 + "]" * 5000)
+    bad = tmp_path / "deep.chainrule"
+    save_file(load_file(str(good)), str(bad), metadata={"chainrule": text})
+    with pytest.raises(ModelFileError, match="not valid JSON .it nests lists or objects too deeply"):
+        cr.load(bad)

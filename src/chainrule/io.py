@@ -119,7 +119,8 @@ def save_model(model, path, **metadata) -> Path:
     ValueError
         A layer that cannot be rebuilt from a file (``CustomActivation``); a parameter or
         buffer holding NaN or infinities; metadata that would make the header larger than
-        the loader reads (16 MiB).
+        the loader reads (16 MiB), or that nests lists and dicts more than
+        ``MAX_METADATA_DEPTH`` (100) levels deep.
     FileNotFoundError
         The directory does not exist.
     OSError
@@ -136,6 +137,7 @@ def save_model(model, path, **metadata) -> Path:
     from .layers import layer_to_spec
 
     path = Path(path)
+    _check_nesting(metadata)
     net, record = _network_and_record(model)
     specs = [layer_to_spec(layer) for layer in net.layers]
     tensors = tensors_of(net)
@@ -198,6 +200,27 @@ def _write_error(exc: Exception, path: Path) -> OSError:
         return OSError(number, os.strerror(number), str(path))
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return OSError(f"{path} could not be written ({reason})")
+
+
+#: How deeply a metadata value may nest lists and dicts. JSON parsing recurses once a level,
+#: so a loader refuses a record nested some 990 levels deep (Python's recursion limit):
+#: refused here well below that, whatever the stack, so that every file saved loads.
+MAX_METADATA_DEPTH = 100
+
+
+def _check_nesting(metadata: dict) -> None:
+    """Refuse a metadata value nested more than ``MAX_METADATA_DEPTH`` lists and dicts deep
+    (or one that contains itself), without recursing."""
+    for key, value in metadata.items():
+        stack = [(value, 1)]
+        while stack:
+            item, depth = stack.pop()
+            if not isinstance(item, (dict, list, tuple)):
+                continue
+            if depth > MAX_METADATA_DEPTH:
+                raise ValueError(f"model metadata {key!r} nests lists or dicts more than {MAX_METADATA_DEPTH} "
+                                 "levels deep (or contains itself); a model file could not be read back")
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
 def _first_not_finite(tensors: dict):

@@ -180,11 +180,13 @@ def checksum(document: dict, tensors: dict) -> str:
 
 def _parse_json(text, message: str):
     """``json.loads``, any failure a ``ModelFileError`` with ``message`` (and, for an
-    integer too long for Python to read, why)."""
+    integer too long for Python to read or a nesting too deep to parse, why)."""
     try:
         return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelFileError(message) from None
+    except RecursionError:
+        raise ModelFileError(f"{message} (it nests lists or objects too deeply to read)") from None
     except ValueError as exc:  # an integer of more than sys.get_int_max_str_digits() digits
         raise ModelFileError(f"{message} ({str(exc).split(';')[0]})") from None
 
