@@ -33,7 +33,7 @@ from ..network import mlp
 from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
-from .docs import ATTRIBUTES, INPUT, PARAMETERS
+from .docs import ATTRIBUTES, INPUT, parameters
 from .holdout import holdout_size, holdout_split
 
 FLOAT_DTYPES = [np.float64, np.float32]
@@ -170,7 +170,7 @@ def _kept_score(history) -> float | None:
 class NeuralNetBase(BaseEstimator):
     __doc__ = f"""Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
 
-{indent(PARAMETERS.format(loss_default="the subclass's (mse for the regressor; bce or cross_entropy for the classifier)."))}
+{indent(parameters("the subclass's (mse for the regressor; bce or cross_entropy for the classifier)."))}
     Attributes
     ----------
 {indent(ATTRIBUTES)}

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ..losses import BINARY, LOSSES, MULTICLASS, Hinge
 from .base import NeuralNetBase, all_or_nothing, indent
-from .docs import ATTRIBUTES, INPUT, PARAMETERS
+from .docs import ATTRIBUTES, INPUT, parameters
 from .labels import (check_classes, check_multilabel_classes, multilabel_probabilities, validate_labels)
 
 
@@ -61,10 +61,12 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     ``predict_proba``. Predictions follow the loss the network was fitted with: a ``loss``
     set after the fit applies to the next new network.
 
-    Labels are those scikit-learn's classifiers take: integers, floats with integral values,
-    booleans, strings, and Python numbers or strings in an object array, provided they sort
-    as one kind (``check_classification_targets``); continuous values, bytes and labels
-    mixing numbers and strings are refused. A model file stores numbers and strings only.
+    Labels are those scikit-learn's classifiers take (``check_classification_targets``):
+    integers, floats with integral values, booleans, strings (also in an object array or a
+    pandas categorical) and datetimes. Refused, as by ``MLPClassifier``: continuous values,
+    bytes, numbers in an object array (scikit-learn's type "unknown": convert them with
+    ``astype(int)``), None, and labels mixing numbers and strings. A model file stores
+    numbers and strings only (not datetimes).
 
     A 2-D ``y`` of 0/1 (or True/False) values, shape (n_samples, n_labels), is a multilabel
     problem, as in ``MLPClassifier``: one sigmoid output per label with binary
@@ -73,7 +75,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     array of ``y``'s shape. Several multi-class targets are for
     ``sklearn.multioutput.MultiOutputClassifier``.
 
-{indent(PARAMETERS.format(loss_default=_LOSS_DEFAULT))}
+{indent(parameters(_LOSS_DEFAULT))}
     Attributes
     ----------
     classes_ : ndarray, shape (n_classes,)

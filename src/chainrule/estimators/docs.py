@@ -4,6 +4,14 @@ class's own ``Parameters`` section)."""
 
 from __future__ import annotations
 
+import textwrap
+
+
+def parameters(loss_default: str) -> str:
+    """The ``Parameters`` section, with ``loss_default`` (what ``loss=None`` means for the
+    estimator) wrapped into it."""
+    return PARAMETERS.format(loss_default=textwrap.fill(loss_default, width=84, subsequent_indent="    "))
+
 PARAMETERS = """\
 Parameters
 ----------
@@ -16,7 +24,8 @@ init : str or None, default=None
     layers of "relu" and "leaky_relu", Glorot uniform for the other hidden activations and
     for the output layer.
 loss : str or None, default=None
-    A ``chainrule.LOSSES`` name. None picks the natural loss: {loss_default}
+    A ``chainrule.LOSSES`` name. None picks the natural loss:
+    {loss_default}
 optimizer : str, default="adam"
     A ``chainrule.OPTIMIZERS`` name ("sgd", "momentum", "rmsprop", "adam", "adamw", ...).
 learning_rate : float, default=1e-3

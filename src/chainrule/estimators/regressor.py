@@ -9,7 +9,7 @@ from sklearn.utils.validation import validate_data
 from ..callbacks import DivergenceError
 from ..train_data import check_target_range
 from .base import FLOAT_DTYPES, SPARSE_FORMATS, NeuralNetBase, all_or_nothing, dense, indent
-from .docs import ATTRIBUTES, INPUT, PARAMETERS
+from .docs import ATTRIBUTES, INPUT, parameters
 
 
 class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
@@ -17,7 +17,7 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
     backpropagation: linear output units and the mean squared error by default (any
     regression loss of ``chainrule.LOSSES``: mse, sse, huber).
 
-{indent(PARAMETERS.format(loss_default='"mse", the mean squared error.'))}
+{indent(parameters('"mse", the mean squared error.'))}
     Attributes
     ----------
     n_outputs_ : int
