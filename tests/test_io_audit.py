@@ -188,3 +188,24 @@ def test_a_forged_record_nested_too_deep_to_parse_says_so(tmp_path):
     save_file(load_file(str(good)), str(bad), metadata={"chainrule": text})
     with pytest.raises(ModelFileError, match="not valid JSON .it nests lists or objects too deeply"):
         cr.load(bad)
+
+
+# --- a header too large names what makes it large --------------------------------------------
+
+def test_a_long_training_history_is_named_as_what_makes_the_header_too_large(tmp_path):
+    from chainrule.models import LinearRegressionGD
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    est = LinearRegressionGD(epochs=2).fit(X, X @ [1.0, 2.0])
+    est.loss_curve_ = list(np.random.default_rng(1).random(900_000))  # 900k partial_fit calls
+    path = tmp_path / "m.chainrule"
+    with pytest.raises(ValueError) as info:
+        est.save(path)
+    message = str(info.value)
+    assert "estimator.state.loss_curve_, 900000 values" in message and "metadata" not in message
+    assert "estimator.network_.save" in message and not path.exists()
+
+
+def test_large_metadata_is_named_by_its_key(tmp_path):
+    with pytest.raises(ValueError, match=r"bytes of it are metadata\.notes: store less metadata"):
+        save_model(cr.mlp([2, 3, 1], rng=0), tmp_path / "m.chainrule", small=1, notes="x" * 17_000_000)

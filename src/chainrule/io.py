@@ -175,7 +175,7 @@ def save_model(model, path, **metadata) -> Path:
         raise TypeError(f"model metadata must be JSON-serialisable: {exc}") from None
     document["sha256"] = checksum(document, tensors)
     header = json.dumps(document, allow_nan=True)
-    _check_header_size(header, len(tensors))
+    _check_header_size(header, len(tensors), document)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory; give a file name such as {path / 'model.chainrule'}")
     if not path.parent.exists():
@@ -260,13 +260,36 @@ def _training_summary(path, training):
     return training
 
 
-def _check_header_size(record: str, n_tensors: int) -> None:
+def _check_header_size(record: str, n_tensors: int, document: dict) -> None:
     """Refuse to write a file whose header the loader would refuse (``MAX_HEADER``):
-    the record as the JSON string it becomes, and at most 256 bytes per tensor entry."""
+    the record as the JSON string it becomes, and at most 256 bytes per tensor entry. The
+    message names the field that takes most of it (``_bulk``)."""
     size = len(json.dumps(record)) + 256 * n_tensors
     if size > MAX_HEADER:
+        where, part, value = _bulk(document)
+        count = f", {len(value)} values" if isinstance(value, (list, dict)) else ""
+        top = where.split(".")[0]
+        advice = ("store less metadata" if top == "metadata"
+                  else "save the network alone (estimator.network_.save(path)), which keeps no "
+                       "training history" if top == "estimator" else "")
         raise ValueError(f"the model's header would be about {size} bytes, more than the {MAX_HEADER >> 20} MiB "
-                         "a model file may have: store less metadata")
+                         f"a model file may have; {part} bytes of it are {where}{count}"
+                         + (f": {advice}" if advice else ""))
+
+
+def _bulk(document: dict) -> tuple[str, int, object]:
+    """The field of a record that takes most of its JSON: its dotted path
+    (``estimator.state.loss_curve_``, ``metadata.notes``), its size in bytes and its value.
+    Descends into the largest field while it is an object holding most of its parent."""
+    path, value, size = [], document, len(json.dumps(document))
+    while isinstance(value, dict) and value:
+        sizes = {key: len(json.dumps(item)) for key, item in value.items()}
+        key = max(sizes, key=sizes.get)
+        if sizes[key] * 2 < size:  # many small fields: the object itself is the bulk
+            break
+        path.append(str(key))
+        value, size = value[key], sizes[key]
+    return ".".join(path) or "the record", size, value
 
 
 def read_header(path) -> dict:
