@@ -178,6 +178,29 @@ def test_a_record_claiming_huge_hidden_layers_is_refused_without_building_them(t
         cr.load(bad)  # a MemoryError (or gigabytes filled) if the check built the claimed network
 
 
+def test_a_record_claiming_many_hidden_layers_is_refused_before_any_network_is_built(tmp_path, saved):
+    import time
+
+    bad = rewrite_record(saved[0], tmp_path / "many.chainrule",
+                         set_key("estimator", "params", "hidden_layer_sizes", value=list(range(10, 1410))))
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="hidden_layer_sizes records 1400 hidden layers but the file's network "
+                                             "has 3 layers in all"):
+        cr.load(bad)  # a reference network of 1400 layers of ranks up to 1400: ~12 GB and 40 s before
+    assert time.perf_counter() - start < 5
+
+
+def test_a_long_refused_record_is_shown_shortened(tmp_path, saved):
+    bad = rewrite_record(saved[0], tmp_path / "two.chainrule",
+                         set_key("estimator", "params", "hidden_layer_sizes", value=[7] * 3))
+    bad_long = rewrite_record(saved[0], tmp_path / "wide.chainrule",
+                              set_key("estimator", "params", "activation", value="t" * 100_000))
+    for path in (bad, bad_long):
+        with pytest.raises((ModelFileError, ValueError)) as caught:
+            cr.load(path)
+        assert len(str(caught.value)) < 2000
+
+
 def test_a_negative_variance_inside_a_residual_block_is_refused():
     net = cr.mlp([3, 4, 4, 1], rng=0, batch_norm=True, residual=True)
     weights = net.get_weights()

@@ -7,6 +7,11 @@ so a name and a class never drift apart.
 
 from __future__ import annotations
 
+import reprlib
+
+_shown = reprlib.Repr()  # a name of any length is echoed in one readable line
+_shown.maxstring = 80
+
 
 class Registry:
     """Maps lower-case names to classes of one kind (activations, losses, optimizers...).
@@ -54,7 +59,7 @@ class Registry:
             return self._classes[name.lower().replace("-", "_")]
         except KeyError:
             raise ValueError(
-                f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
+                f"unknown {self.kind} {_shown.repr(name)}; choose one of: {', '.join(self.names())}"
             ) from None
 
     def create(self, spec, base: type | None = None, **kwargs):

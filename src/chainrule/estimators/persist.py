@@ -7,6 +7,8 @@ own constructor parameters; nothing from the file is imported or executed.
 
 from __future__ import annotations
 
+import reprlib
+
 import numbers
 
 import numpy as np
@@ -158,13 +160,17 @@ def _check_parameters_describe(estimator, network, where: str) -> None:
     from .base import hidden_sizes
     from ..layers import layer_to_spec
 
-    widths = [network.n_inputs, *hidden_sizes(estimator.hidden_layer_sizes), network.n_outputs]
+    hidden = hidden_sizes(estimator.hidden_layer_sizes)
+    if len(hidden) > len(network.layers):  # every hidden layer adds at least one: refused before building
+        raise ValueError(f"{where}: hidden_layer_sizes records {len(hidden)} hidden layers but the file's network "
+                         f"has {len(network.layers)} layers in all")
+    widths = [network.n_inputs, *hidden, network.n_outputs]
     rank = {width: i for i, width in enumerate(sorted(set(widths)), start=1)}
     reference = estimator._build_network(rank[widths[0]], rank[widths[-1]], hidden=[rank[w] for w in widths[1:-1]],
                                          device="cpu")
     expected = [layer_to_spec(layer) for layer in reference.layers]
     if _at_ranks([layer_to_spec(layer) for layer in network.layers], rank) != expected:
-        shown = ", ".join(f"{key}={getattr(estimator, key)!r}" for key in
+        shown = ", ".join(f"{key}={reprlib.repr(getattr(estimator, key))}" for key in
                           ("hidden_layer_sizes", "activation", "batch_norm", "dropout", "residual"))
         raise ValueError(f"{where}: the parameters ({shown}) build another network than the file's layers "
                          "(chainrule.load_network(path) reads the network alone)")
