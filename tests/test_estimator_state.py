@@ -201,6 +201,30 @@ def test_a_long_refused_record_is_shown_shortened(tmp_path, saved):
         assert len(str(caught.value)) < 2000
 
 
+def _with_bias_before_batch_norm(layers: list) -> list:
+    """``layers`` as files saved before 2026-12-02 had them: a Dense feeding a BatchNorm has a bias."""
+    out = []
+    for layer, following in zip(layers, [*layers[1:], None]):
+        if isinstance(layer, cr.Dense) and isinstance(following, cr.BatchNorm):
+            layer = cr.Dense.from_arrays(layer.W.value, np.full(layer.W.value.shape[0], 0.25))
+        elif isinstance(layer, cr.Residual):
+            layer.block = _with_bias_before_batch_norm(layer.block)
+        out.append(layer)
+    return out
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_a_batch_norm_estimator_saved_with_the_older_layout_still_loads(tmp_path, residual):
+    model = NeuralNetRegressor(hidden_layer_sizes=(5, 5), batch_norm=True, residual=residual, epochs=2,
+                               random_state=0).fit(X, X[:, 0])
+    model.network_.layers = _with_bias_before_batch_norm(model.network_.layers)
+    loaded = cr.load(model.save(tmp_path / "old.chainrule"))
+    biased = [layer for layer in loaded.network_.layers if isinstance(layer, cr.Dense) and layer.b is not None]
+    assert len(biased) >= 2  # the hidden Dense kept its bias, as the file has it
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    loaded.partial_fit(X, X[:, 0])  # and it trains on
+
+
 def test_a_negative_variance_inside_a_residual_block_is_refused():
     net = cr.mlp([3, 4, 4, 1], rng=0, batch_norm=True, residual=True)
     weights = net.get_weights()

@@ -168,12 +168,29 @@ def _check_parameters_describe(estimator, network, where: str) -> None:
     rank = {width: i for i, width in enumerate(sorted(set(widths)), start=1)}
     reference = estimator._build_network(rank[widths[0]], rank[widths[-1]], hidden=[rank[w] for w in widths[1:-1]],
                                          device="cpu")
-    expected = [layer_to_spec(layer) for layer in reference.layers]
-    if _at_ranks([layer_to_spec(layer) for layer in network.layers], rank) != expected:
+    expected = _either_bias_before_batch_norm([layer_to_spec(layer) for layer in reference.layers])
+    found = _either_bias_before_batch_norm(_at_ranks([layer_to_spec(layer) for layer in network.layers], rank))
+    if found != expected:
         shown = ", ".join(f"{key}={reprlib.repr(getattr(estimator, key))}" for key in
                           ("hidden_layer_sizes", "activation", "batch_norm", "dropout", "residual"))
         raise ValueError(f"{where}: the parameters ({shown}) build another network than the file's layers "
                          "(chainrule.load_network(path) reads the network alone)")
+
+
+def _either_bias_before_batch_norm(value):
+    """``value`` (layer specs, nested) with the bias flag of every Dense that feeds a BatchNorm
+    left open: files saved before 2026-12-02 gave those layers a bias (which BatchNorm's mean
+    subtraction cancels); both layouts are the network the parameters describe."""
+    if isinstance(value, dict):
+        return {key: _either_bias_before_batch_norm(item) for key, item in value.items()}
+    if not isinstance(value, list):
+        return value
+    specs = [_either_bias_before_batch_norm(item) for item in value]
+    for spec, following in zip(specs, specs[1:]):
+        if (isinstance(spec, dict) and isinstance(following, dict) and spec.get("type") == "dense"
+                and following.get("type") == "batch_norm" and isinstance(spec.get("config"), dict)):
+            spec["config"] = {**spec["config"], "bias": "either"}
+    return specs
 
 
 def _at_ranks(value, rank: dict):
