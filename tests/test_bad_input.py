@@ -53,7 +53,7 @@ def test_bad_data(data, mutate, error, message):
     ({"batch_size": 0}, ValueError, "batch_size must be > 0, got 0"),
     ({"batch_size": -3}, ValueError, "batch_size must be > 0, got -3"),
     ({"validation_split": 1.0}, ValueError, "validation_split must be in \\[0, 1\\), got 1.0"),
-    ({"validation_split": 0.01}, ValueError, "leaves 0 validation"),
+    ({"validation_split": 0.99}, ValueError, "leaves 20 validation and 0 training"),
     ({"verbose": 5}, ValueError, "verbose must be 0, 1 or 2, got 5"),
     ({"callbacks": [print]}, TypeError, "callbacks must be Callback instances"),
     ({"rng": "seed"}, TypeError, "rng must be None, an int seed"),

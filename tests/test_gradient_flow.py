@@ -96,7 +96,10 @@ def test_exploding_gradients_warn_before_divergence(rng):
     net = cr.mlp([3, 1], rng=0)
     flow = GradientFlow()
     with pytest.warns(ExplodingGradientWarning) as record, pytest.raises(cr.DivergenceError):
-        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(lr=0.05), epochs=500, verbose=0, callbacks=[flow])
+        # without StopOnDivergence (1000× the first loss, ~30× the gradient) the run goes on to a
+        # non-finite loss, and GradientFlow warns on the way
+        net.fit(X, y, loss="mse", optimizer=cr.optim.SGD(lr=0.05), epochs=500, verbose=0, callbacks=[flow],
+                stop_on_divergence=False)
     assert flow.warnings[0].kind == "exploding"
     assert "its first epoch's value" in str(record[0].message)
     for remedy in EXPLODING_REMEDIES:

@@ -76,7 +76,9 @@ class GradientFlow(Callback):
         magnitude below the last layer; a 5-layer sigmoid network sits near (1/4)⁴ ≈ 4e-3).
     exploding_factor : float
         Warn when ``‖dW[l]‖`` exceeds this many times its first epoch's value (default 1e3),
-        or is non-finite.
+        or is non-finite. ``Sequential.fit`` stops a run whose loss exceeds 1000× its first
+        epoch's by default (``StopOnDivergence``), which a squared loss usually reaches at a
+        gradient some 30× the first: pass ``stop_on_divergence=False`` to watch a blow-up.
     warn : bool
         Emit Python warnings (they are recorded in ``.warnings`` either way).
 
