@@ -104,6 +104,27 @@ def wait_for(page, condition, timeout=15000):
     page.wait_for_function(condition, timeout=timeout)
 
 
+# The first edge of ``layer`` whose middle is under the pointer (nothing drawn over it) and whose
+# box is not flat: Playwright hovers and clicks the middle of an element's box, which is the
+# middle of the edge's S-curve, and takes a flat box (a horizontal edge) for an invisible element.
+_FIND_EDGE = """(layer) => { const hits = [...document.querySelectorAll('#edges path.hit')];
+  for (const h of hits) {
+    if (Number(h.dataset.layer) !== layer) continue;
+    const r = h.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) continue;
+    if (document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === h) return hits.indexOf(h);
+  }
+  return -1; }"""
+
+
+def reachable_edge(page, layer=1):
+    """(locator, (row, col)) of an edge of ``layer`` that the pointer can reach without force."""
+    index = page.evaluate(_FIND_EDGE, layer)
+    assert index >= 0, f"no edge of layer {layer} can be reached by the pointer"
+    edge = page.locator("path.hit").nth(index)
+    return edge, (int(edge.get_attribute("data-row")), int(edge.get_attribute("data-col")))
+
+
 def test_spiral_trains_loss_falls_and_heatmap_changes(open_page, tmp_path_factory):
     page = open_page(SPIRAL)
     start = state(page)
@@ -265,15 +286,15 @@ def test_divergence_shows_and_reset_recovers(open_page):
 
 def test_hover_reads_and_click_edits_a_weight(open_page):
     page = open_page("/?layers=3&act=tanh")
-    edge = page.locator("path.hit").first
-    edge.hover(force=True)
+    edge, (row, col) = reachable_edge(page)
+    edge.hover()
     wait_for(page, "() => document.querySelector('#weight-panel').textContent.includes('W[1]')")
-    w = state(page, "network")["layers"][0]["W"][0][0]
+    w = state(page, "network")["layers"][0]["W"][row][col]
     assert f"{w:.4f}" in page.inner_text("#weight-panel")
-    edge.click(force=True)
+    edge.click()
     page.fill("#weight-input", "2.5")
     page.press("#weight-input", "Enter")
-    wait_for(page, "() => window.playground.state.network.layers[0].W[0][0] === 2.5")
+    wait_for(page, f"() => window.playground.state.network.layers[0].W[{row}][{col}] === 2.5")
     page.click("#add-layer")
     wait_for(page, "() => window.playground.state.config.layers.length === 2")
     page.click("#neuron-1-0")  # a neuron: edit its bias
@@ -286,12 +307,13 @@ def test_a_weight_edit_updates_the_readout_and_an_empty_field_is_refused(open_pa
         page.click("#step")
         wait_for(page, f"() => window.playground.state.epoch === {k}")
     shown = page.inner_text("#test-loss"), page.inner_text("#test-metric")
-    w = state(page, "network")["layers"][0]["W"][0][0]
-    page.locator("path.hit").first.click(force=True)
+    edge, (row, col) = reachable_edge(page)
+    w = state(page, "network")["layers"][0]["W"][row][col]
+    edge.click()
     page.fill("#weight-input", "")
     page.press("#weight-input", "Enter")
     wait_for(page, "() => document.querySelector('#message').textContent.includes('enter a number')")
-    assert state(page, "network")["layers"][0]["W"][0][0] == w  # nothing was sent (not 0)
+    assert state(page, "network")["layers"][0]["W"][row][col] == w  # nothing was sent (not 0)
     assert page.is_visible("#weight-input")  # still editing
     page.press("#weight-input", "Escape")
     page.click("#output-0")  # the output's bias
@@ -386,7 +408,7 @@ def test_empty_or_unreadable_numbers_are_named_not_sent(open_page):
     wait_for(page, "() => document.querySelector('#message').textContent.includes('Seed: enter a whole number')")
     assert "got ''" not in page.inner_text("#message") and state(page, "config")["seed"] == seed
     # a weight editor open when the network is rebuilt closes (its weight may be gone)
-    page.locator("path.hit").first.click(force=True)
+    reachable_edge(page)[0].click()
     assert page.is_visible("#weight-input")
     page.click("#add-layer")
     wait_for(page, "() => window.playground.state.config.layers.length === 2")
@@ -450,3 +472,196 @@ def test_the_regularisation_rate_is_greyed_out_without_l1_or_l2(open_page):
     page.select_option("#reg", "l2")
     wait_for(page, "() => window.playground.state.config.reg === 'l2'")
     assert not page.is_disabled("#rate")
+
+
+# -- the audit's findings ------------------------------------------------------------------------------
+_REACHABLE = """() => { let ok = 0, all = 0;
+  for (const h of document.querySelectorAll('#edges path.hit')) {
+    const L = h.getTotalLength(), m = h.getScreenCTM();
+    for (let f = 0.1; f < 0.95; f += 0.1) {
+      const p = h.getPointAtLength(L * f), x = p.x * m.a + m.e, y = p.y * m.d + m.f;
+      const el = document.elementFromPoint(x, y);
+      all += 1; if (el && el.classList.contains('hit')) ok += 1;
+    }
+  }
+  return ok / all; }"""
+
+
+def test_edges_can_be_reached_everywhere_along_their_length(open_page):
+    page = open_page("/?dataset=xor&layers=8,8,8,8,8,8&act=relu,tanh,tanh,tanh,tanh,xtanh", 1280, 800)
+    page.wait_for_timeout(300)
+    reachable = page.evaluate(_REACHABLE)
+    assert reachable > 0.95, f"only {reachable:.0%} of the edges' length takes the pointer"
+    gap = page.evaluate("() => document.querySelector('.hidden-col').getBoundingClientRect().left"
+                        " - document.querySelector('.feature-col').getBoundingClientRect().right")
+    assert gap >= 35, f"features to layer 1: {gap:.0f} px"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
+    # the column heads' controls still work
+    page.click("#columns .hidden-col button[title^='Remove a neuron']")
+    wait_for(page, "() => window.playground.state.config.layers[0] === 7")
+
+
+def test_the_problem_choice_after_a_refusal_is_said_and_the_next_upload_read_as_shown(open_page, tmp_path):
+    page = open_page("/")
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 2))
+    reg = tmp_path / "reg.csv"
+    reg.write_text("x1,x2,y\n" + "\n".join(f"{a:.4f},{b:.4f},{a + 0.5 * b:.4f}" for a, b in X))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("x1,x2,y\n" + "\n".join(f"{a:.4f},{b:.4f},{int(a > 0)}" for a, b in X))
+    page.select_option("#problem", "regression")
+    page.set_input_files("#csv-file", str(reg))
+    wait_for(page, "() => window.playground.state.task === 'regression'")
+    page.select_option("#problem", "classification")  # refused: the targets are not labels
+    wait_for(page, "() => document.querySelector('#message').dataset.kind === 'error'")
+    message = page.inner_text("#message")
+    assert "non-integer" in message and "the selector is back at regression" in message
+    assert page.input_value("#problem") == "regression"
+    assert page.inner_text("#classes-value") == "–"  # the refusal re-rendered the controls from the server's state
+    page.set_input_files("#csv-file", str(labels))
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('Loaded labels.csv')")
+    message = page.inner_text("#message")
+    assert state(page, "task") == "regression" and "read as regression" in message
+    assert "looks like class labels" in message and "choose classification" in message
+    page.select_option("#problem", "classification")
+    wait_for(page, "() => window.playground.state.task === 'binary'")
+    page.set_input_files("#csv-file", str(labels))
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('read as classification (2 classes)')")
+
+
+def test_controls_show_the_servers_values_after_a_refusal(open_page, tmp_path):
+    page = open_page("/")
+    for field, kept in (("#batch", "10"), ("#seed", "0")):
+        page.fill(field, "")
+        page.press(field, "Enter")
+        page.locator(field).blur()
+        wait_for(page, f"() => document.querySelector('#message').textContent.includes('it stays {kept}')")
+        assert page.input_value(field) == kept
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 2))
+    rows = tmp_path / "rows300.csv"
+    rows.write_text("\n".join(f"{a:.4f},{b:.4f},{int(a * b > 0)}" for a, b in X))
+    page.set_input_files("#csv-file", str(rows))
+    wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
+    assert page.inner_text("#points-value") == "300" and page.is_disabled("#points")
+    assert page.inner_text("#noise-value") == "–"
+    page.select_option("#loss", "cross_entropy")  # fits; then a refused one
+    wait_for(page, "() => window.playground.state.config.loss === 'cross_entropy'")
+    page.fill("#batch", "0")
+    page.press("#batch", "Enter")
+    page.locator("#batch").blur()
+    wait_for(page, "() => document.querySelector('#message').textContent.includes('batch must be between')")
+    assert page.inner_text("#points-value") == "300" and page.inner_text("#classes-value") == "2"
+
+
+def test_a_trace_says_its_epoch_and_is_marked_out_of_date(open_page):
+    page = open_page("/?dataset=moons&layers=3&act=tanh&seed=4")
+    page.click("#step")
+    wait_for(page, "() => window.playground.state.epoch === 1")
+    page.fill("#explain-index", "2")
+    page.click("#explain-btn")
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
+    note = page.inner_text("#explain-at")
+    assert "train point 2" in note and "at epoch 1" in note and "as it is now" in note
+    assert "stale" not in page.get_attribute("#explain-at", "class")
+    # training, a weight edit and a reset each make it out of date
+    page.click("#step")
+    wait_for(page, "() => document.querySelector('#explain-at').textContent.includes('out of date')")
+    assert "at epoch 1" in page.inner_text("#explain-at") and "epoch 2 now" in page.inner_text("#explain-at")
+    assert "stale" in page.get_attribute("#explain-body", "class")
+    page.click("#explain-btn")
+    wait_for(page, "() => document.querySelector('#explain-at').textContent.includes('as it is now')")
+    assert "at epoch 2" in page.inner_text("#explain-at")
+    page.click("#output-0")
+    page.fill("#weight-input", "1.5")
+    page.press("#weight-input", "Enter")
+    wait_for(page, "() => document.querySelector('#explain-at').textContent.includes('out of date')")
+    assert "edited or reset" in page.inner_text("#explain-at")
+    page.click("#explain-btn")
+    wait_for(page, "() => document.querySelector('#explain-at').textContent.includes('as it is now')")
+    page.click("#reset")
+    wait_for(page, "() => document.querySelector('#explain-at').textContent.includes('epoch 0 now')")
+
+
+def test_the_weight_readout_follows_the_network(open_page):
+    page = open_page("/?layers=3,2&act=tanh,tanh")
+    edge, (row, col) = reachable_edge(page)
+    edge.hover()
+    wait_for(page, "() => document.querySelector('#weight-panel').textContent.includes('W[1]')")
+    page.mouse.move(5, 5)  # away: the readout stays, and must stay true
+    for k in range(1, 4):
+        page.click("#step")
+        wait_for(page, f"() => window.playground.state.epoch === {k}")
+    w = state(page, "network")["layers"][0]["W"][row][col]
+    wait_for(page, f"() => document.querySelector('#weight-panel').textContent.includes('= {w:.4f}')")
+    page.hover("#neuron-2-1")  # the bias of hidden layer 2, which is about to go
+    wait_for(page, "() => document.querySelector('#weight-panel').textContent.includes('b[2]')")
+    page.mouse.move(5, 5)
+    page.click("#remove-layer")
+    wait_for(page, "() => window.playground.state.config.layers.length === 1")
+    panel = page.inner_text("#weight-panel")
+    assert "b[2]" not in panel and "hidden layer 2" not in panel and panel.startswith("Hover a line")
+
+
+def test_the_keyboard_reaches_upload_features_neurons_and_edges(open_page, tmp_path):
+    page = open_page("/?layers=3&act=tanh")
+    # labels and live regions
+    for control in ("problem", "explain-split", "explain-index"):
+        assert page.evaluate(f"() => document.getElementById('{control}').labels.length > 0 || "
+                             f"!!document.getElementById('{control}').getAttribute('aria-label')"), control
+    assert page.get_attribute("#status", "aria-live") == "polite" and page.get_attribute("#epoch", "aria-live") == "polite"
+    # once a CSV is loaded, Tab reaches the upload button and Enter opens the file chooser
+    good = tmp_path / "k.csv"
+    good.write_text("\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}" for i in range(40)))
+    page.set_input_files("#csv-file", str(good))
+    wait_for(page, "() => window.playground.state.config.dataset === 'csv'")
+    page.focus("#datasets button[data-dataset='csv']")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "upload-btn"
+    # the file input's click (which opens the chooser) is counted and its dialog cancelled:
+    # headless Chromium does not reliably report a second native file chooser in one browser
+    page.evaluate("""() => { window.fileClicks = 0; document.getElementById('csv-file').addEventListener('click',
+        (ev) => { window.fileClicks += 1; ev.preventDefault(); }); }""")
+    page.keyboard.press("Enter")
+    page.keyboard.press(" ")
+    wait_for(page, "() => window.fileClicks === 2")
+    # a feature toggles with Enter and Space
+    page.focus("#feature-x1sq")
+    assert page.get_attribute("#feature-x1sq", "role") == "button"
+    assert page.get_attribute("#feature-x1sq", "aria-pressed") == "false"
+    page.keyboard.press("Enter")
+    wait_for(page, "() => window.playground.state.config.features.includes('x1sq')")
+    page.focus("#feature-x1sq")
+    page.keyboard.press(" ")
+    wait_for(page, "() => !window.playground.state.config.features.includes('x1sq')")
+    # a neuron shows its bias on focus and opens the editor with Enter
+    page.focus("#neuron-1-0")
+    wait_for(page, "() => document.querySelector('#weight-panel').textContent.includes('b[1]')")
+    page.keyboard.press("Enter")
+    assert page.is_visible("#weight-input")
+    page.press("#weight-input", "Escape")
+    # an edge too
+    edge = page.locator("path.hit").first
+    assert edge.get_attribute("tabindex") == "0" and edge.get_attribute("role") == "button"
+    assert "W[1]" in edge.get_attribute("aria-label")
+    edge.focus()
+    wait_for(page, "() => document.querySelector('#weight-panel').textContent.includes('W[1]')")
+    page.keyboard.press("Enter")
+    page.fill("#weight-input", "0.75")
+    page.press("#weight-input", "Enter")
+    wait_for(page, "() => window.playground.state.network.layers[0].W[0][0] === 0.75")
+
+
+def test_the_legend_says_what_the_marks_are(open_page):
+    page = open_page("/?dataset=sine")
+    assert "test" not in page.inner_text("#output-legend")
+    page.click("#show-test")
+    legend = page.inner_text("#output-legend")
+    assert "training data" in legend and "test data" in legend and page.locator("#output-legend .dot.ring").count() == 1
+    page = open_page("/?dataset=spiral&classes=3")
+    assert "paler = less sure" in page.inner_text("#output-legend")
+    assert "white ring: training points" in page.inner_text("#output-legend")
+    page.click("#discretize")
+    assert "paler" not in page.inner_text("#output-legend")
+    page.click("#show-test")
+    assert "dark ring: test" in page.inner_text("#output-legend")

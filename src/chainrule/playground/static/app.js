@@ -40,30 +40,35 @@ const session = (suffix) => `/api/sessions/${app.sid}/${suffix}`;
 
 // Settings go to the server one request at a time, in the order they were made: overlapping
 // requests could arrive out of order and leave the server on an older value than the control shows.
-function send(values) {
-  const run = () => sendNow(values);
+function send(values, refusedNote = "") {
+  const run = () => sendNow(values, refusedNote);
   app.queue = (app.queue || Promise.resolve()).then(run, run);
   return app.queue;
 }
 
-async function sendNow(values) {
+async function sendNow(values, refusedNote = "") {
   try {
     const state = await api("PUT", session("config"), values);
     hideMessage("error");
     applyState(state, true);
     return true;
   } catch (e) {
-    showMessage(e.message);
-    if (app.state) renderControls(app.state.config, true);
+    showMessage(refusedNote ? `${e.message.replace(/\.$/, "")}. ${refusedNote}` : e.message);
+    restoreControls();
     return false;
   }
+}
+
+// After a refusal every control shows the setting the server keeps, not what was tried.
+function restoreControls() {
+  if (app.state) renderControls(app.state.config, true);
 }
 
 async function act(name) {
   try {
     applyState(await api("POST", session(name)), true);
     hideMessage("error");
-  } catch (e) { showMessage(e.message); }
+  } catch (e) { showMessage(e.message); restoreControls(); }
 }
 
 // -- messages -------------------------------------------------------------------------------
@@ -107,7 +112,10 @@ function setupControls() {
       // an <input type=number> reads "" when empty or when the browser cannot read it as a
       // number (400 digits, 1e999): say so, rather than send "" and be told "got ''"
       if (el.type === "number" && (el.value.trim() === "" || el.validity.badInput)) {
-        showMessage(`${fieldLabel(el)}: enter a whole number from ${el.min} to ${el.max} (the field is empty or not a number).`);
+        const kept = app.state ? app.state.config[el.dataset.key] : null;
+        showMessage(`${fieldLabel(el)}: enter a whole number from ${el.min} to ${el.max} (the field is empty or not a number)`
+          + (kept === null ? "." : `; it stays ${kept}.`));
+        restoreControls();
         return;
       }
       changeSetting(el.dataset.key, el.value);
@@ -143,12 +151,19 @@ function setupControls() {
     send({ layers: c.layers.slice(0, -1), act: c.act.slice(0, -1) });
   });
   $("csv-file").addEventListener("change", uploadFile);
+  $("upload-btn").addEventListener("click", () => $("csv-file").click());
   $("problem").addEventListener("change", () => {
     // for the CSV in use: switch now; otherwise it says how to read the next upload
-    if (app.state.config.dataset === "csv") changeSetting("problem", $("problem").value);
+    if (app.state.config.dataset !== "csv") return;
+    const kept = app.state.config.problem;
+    // a refusal puts the selector back at the way the file is read, and says so: the next
+    // upload is read the way the selector shows
+    changeSetting("problem", $("problem").value,
+      `The file is still read as ${kept}, and the selector is back at ${kept}: the next upload will also be read as ${kept} unless you change it.`);
   });
-  $("show-test").addEventListener("change", drawOutput);
-  $("discretize").addEventListener("change", drawOutput);
+  for (const id of ["show-test", "discretize"]) {
+    $(id).addEventListener("change", () => { drawOutput(); if (app.state) legend(app.state); });
+  }
   $("output-canvas").addEventListener("click", pickPoint);
   $("explain-btn").addEventListener("click", () => {
     const field = $("explain-index");
@@ -178,12 +193,12 @@ function fieldLabel(el) {
   return label ? label.textContent.trim() : el.dataset.key;
 }
 
-function changeSetting(key, value) {
+function changeSetting(key, value, refusedNote = "") {
   const c = app.state.config;
   const values = { [key]: value };
   if (key === "classes" && Number(value) > 2 && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
   if (key === "problem") values.loss = lossFor(value === "regression" ? "regression" : (app.upload && app.upload.distinct_targets > 2 ? "multiclass" : "binary"), app.state.task, c.loss);
-  send(values);
+  send(values, refusedNote);
 }
 
 // The loss after a change of task: the current one when it fits the new task, otherwise the
@@ -228,9 +243,15 @@ async function uploadFile() {
     const res = await api("POST", `${session("upload")}?${q}`, await file.arrayBuffer(), true);
     app.upload = res.upload;
     hideMessage("error");
-    showMessage(`Loaded ${res.upload.filename}: ${res.upload.rows} rows (features standardised to mean 0, sd 1).`, "info");
+    const u = res.upload, s = res.state;
+    const read = u.problem === "regression"
+      ? `read as regression (the third column is a real target; loss ${LOSS_LABELS[s.config.loss] || s.config.loss})`
+      : `read as classification (${s.classes} classes)`;
+    const hint = u.problem === "regression" && u.classification_ok
+      ? ` Its third column looks like class labels (${u.distinct_targets} values): choose classification beside “Upload CSV…” to read it as classes.` : "";
+    showMessage(`Loaded ${u.filename}: ${u.rows} rows, ${read}; features standardised to mean 0, sd 1.${hint}`, "info");
     applyState(res.state, true);
-  } catch (e) { showMessage(`Upload refused: ${e.message}`); }
+  } catch (e) { showMessage(`Upload refused: ${e.message}`); restoreControls(); }
 }
 
 function renderControls(c, force = false) {
@@ -256,6 +277,11 @@ function renderControls(c, force = false) {
   $("rate").disabled = c.reg === "none";  // a rate without L1 or L2 would change nothing
   $("rate").title = c.reg === "none" ? "choose L1 or L2 under Regularization to use a rate" : "";
   $("points").disabled = c.dataset === "csv";
+  // greyed controls the data set decides: their labels say what the data has, not the setting
+  const s = app.state && JSON.stringify(app.state.config) === JSON.stringify(c) ? app.state : null;
+  if (s && c.dataset === "csv") $("points-value").textContent = String(s.n_train + s.n_test);
+  if (c.dataset === "csv") $("noise-value").textContent = "–";
+  if (s && $("classes").disabled) $("classes-value").textContent = s.task === "regression" ? "–" : String(s.classes);
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
   $("add-layer").disabled = c.layers.length >= app.options.max_layers;
   $("remove-layer").disabled = c.layers.length === 0;
@@ -323,6 +349,8 @@ async function applyState(s, authoritative = false) {
   legend(s);
   // a dataset that sets its own classes (a CSV, a two-class set): the label says what the data has
   if ($("classes").disabled) $("classes-value").textContent = s.task === "regression" ? "–" : String(s.classes);
+  if (s.config.dataset === "csv") $("points-value").textContent = String(s.n_train + s.n_test);
+  markTrace(s);
 }
 
 function drawOutput() {
@@ -355,21 +383,26 @@ function drawOutput() {
 
 function legend(s) {
   const box = $("output-legend");
+  const showTest = $("show-test").checked, discretize = $("discretize").checked;
   if (s.task === "binary") {
     box.innerHTML = `<span><span class="dot" style="background:${rgb(ORANGE)}"></span>class 0</span>` +
       `<span class="bar" style="background:linear-gradient(90deg, ${rgb(ORANGE)}, #f7f8f9, ${rgb(BLUE)})"></span>` +
       `<span><span class="dot" style="background:${rgb(BLUE)}"></span>class 1</span>`;
   } else if (s.task === "multiclass") {
-    box.innerHTML = [...Array(s.classes).keys()].map((k) => `<span><span class="dot" style="background:${rgb(classColor(k))}"></span>class ${k}</span>`).join("") + `<span class="hint">paler = less sure</span>`;
+    box.innerHTML = [...Array(s.classes).keys()].map((k) => `<span><span class="dot" style="background:${rgb(classColor(k))}"></span>class ${k}</span>`).join("")
+      + (discretize ? "" : `<span class="hint">paler = less sure</span>`);
   } else if (s.dims === 2) {
     const out = (s.maps && s.maps.output) || {};  // the colour scale's ends, in the target's units
     const end = (v, word) => (typeof v === "number" ? `${word} ${Number(v.toPrecision(3))}` : word);
     box.innerHTML = `<span>${end(out.lo, "low")}</span><span class="bar" style="background:linear-gradient(90deg, ${rgb(ORANGE)}, #f7f8f9, ${rgb(BLUE)})"></span><span>${end(out.hi, "high")}</span>`;
   } else {
-    box.innerHTML = `<span><span class="dot" style="background:#3c3c3c"></span>data</span><span><span class="dot" style="background:${rgb(BLUE)}"></span>network output</span>`;
+    // 1-D: training points are filled dots, test points hollow rings (drawPoints)
+    box.innerHTML = `<span><span class="dot" style="background:#3c3c3c"></span>${showTest ? "training data" : "data"}</span>`
+      + (showTest ? `<span><span class="dot ring"></span>test data</span>` : "")
+      + `<span><span class="line" style="background:${rgb(BLUE)}"></span>network output</span>`;
+    return;
   }
-  box.innerHTML += `<span class="hint">white ring: train · dark ring: test</span>`;
-  if (s.dims === 1) box.lastChild.remove();
+  box.innerHTML += `<span class="hint">${showTest ? "white ring: train · dark ring: test" : "white ring: training points"}</span>`;
 }
 
 async function refreshThumbnails(c) {
@@ -425,6 +458,7 @@ async function explain(split, index) {
     app.trace = await api("POST", session("explain"), { split, index });
     hideMessage("error");
   } catch (e) { showMessage(e.message); return; }
+  markTrace(app.state);
   const p = app.points && app.points[split];
   if (p) app.selected = app.state.dims === 1 ? [p.x[index][0], 0, p.y[index]] : p.x[index];
   drawOutput();
@@ -436,10 +470,29 @@ async function explain(split, index) {
 // numbers (inputs, layer sizes, α) that are no longer the page's.
 function clearTrace(why) {
   app.trace = null;
+  markTrace(null);
   for (const b of $("stages").querySelectorAll("button")) { b.disabled = true; b.classList.remove("active"); }
   $("stage-prev").disabled = $("stage-next").disabled = true;
   $("explain-body").innerHTML = `<p class="hint">${why}</p>`;
   delete $("explain-body").dataset.stage;
+}
+
+// Which network the trace is of, and whether the network has changed since (trained, reset or
+// edited): the numbers are then of an earlier network, and the panel says so.
+function markTrace(s) {
+  const note = $("explain-at"), body = $("explain-body");
+  const at = app.trace && app.trace.at;
+  if (!at || !s) { note.textContent = ""; note.className = "explain-at"; body.classList.remove("stale"); return; }
+  const stale = s.weights_version !== at.weights_version;
+  const point = app.trace.point ? `${app.trace.point.split} point ${app.trace.point.index}` : "this point";
+  let text = `One training step on ${point}, computed on the network at epoch ${at.epoch.toLocaleString("en-US")}`;
+  if (stale) {
+    const now = s.epoch !== at.epoch ? `it is at epoch ${s.epoch.toLocaleString("en-US")} now` : "its weights were edited or reset";
+    text += ` — out of date: the network has changed since (${now}). Press “Explain this point” again for the network as it is.`;
+  } else text += " (the network as it is now).";
+  if (note.textContent !== text) note.textContent = text;
+  note.className = stale ? "explain-at stale" : "explain-at";
+  body.classList.toggle("stale", stale);
 }
 
 function showStage(i) {

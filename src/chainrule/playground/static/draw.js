@@ -105,6 +105,13 @@ export function drawPoints(canvas, points, extent, { task, classes, yRange, test
     else if (task === "binary") fill = points.y[i] > 0 ? BLUE : ORANGE;
     else fill = classColor(points.y[i]);
     ctx.beginPath();
+    if (dims === 1 && test) {  // 1-D: every point is grey, so test points are hollow rings
+      ctx.arc(px, py, 3, 0, 2 * Math.PI);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = "#111";
+      ctx.stroke();
+      continue;
+    }
     ctx.arc(px, py, dims === 1 ? 2.5 : 3.2, 0, 2 * Math.PI);
     ctx.fillStyle = rgb(fill);
     ctx.fill();

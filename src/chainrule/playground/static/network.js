@@ -10,6 +10,10 @@ const FEATURE_FN = {
   x1x2: (a, b) => a * b, sinx1: (a) => Math.sin(a), sinx2: (a, b) => Math.sin(b),
 };
 const PANEL_HINT = "Hover a line to read its weight (click it to edit); hover a neuron for its bias.";
+// Enter or Space on a focused element that acts as a button
+const onActivate = (el, fn) => el.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); fn(); }
+});
 const sub = (n) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
 
 export class NetworkView {
@@ -22,7 +26,7 @@ export class NetworkView {
     this.key = null;
     this.state = null;
     this.editing = null;
-    this.hovered = null;
+    this.shown = null; // the weight or bias the readout shows (kept up to date on every state)
     new ResizeObserver(() => this.layoutEdges()).observe(root);
   }
 
@@ -41,10 +45,10 @@ export class NetworkView {
 
   build(state, available, options) {
     const net = state.network;
-    if (this.editing) {  // the weight being edited may no longer exist: close the editor
-      this.editing = null;
-      this.panel.innerHTML = PANEL_HINT;
-    }
+    // the weight being read or edited may no longer exist, or now be another one: start afresh
+    this.editing = null;
+    this.shown = null;
+    this.panel.innerHTML = PANEL_HINT;
     this.columns.innerHTML = "";
     this.nodes = []; // nodes[c][i] = element; column 0 = active features
     // features
@@ -56,10 +60,14 @@ export class NetworkView {
       const on = net.features.includes(f);
       if (!on) node.classList.add("off");
       node.title = on ? `${LABELS[f]}: click to remove this input` : `${LABELS[f]}: click to use this input`;
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-pressed", String(on));
+      node.setAttribute("aria-label", `input ${LABELS[f]}: ${on ? "used (press to remove)" : "not used (press to use)"}`);
       const tag = document.createElement("span");
       tag.className = "tag"; tag.textContent = LABELS[f];
       node.appendChild(tag);
       node.addEventListener("click", () => this.handlers.toggleFeature(f));
+      onActivate(node, () => this.handlers.toggleFeature(f));
       this.drawFeature(node.querySelector("canvas"), f, state);
       if (on) active.push(node);
     }
@@ -92,9 +100,7 @@ export class NetworkView {
         const bias = document.createElement("span");
         bias.className = "bias";
         node.appendChild(bias);
-        node.addEventListener("mouseenter", () => this.hover({ kind: "b", layer: li + 1, row: i }));
-        node.addEventListener("mouseleave", () => this.unhover());
-        node.addEventListener("click", () => this.startEdit({ kind: "b", layer: li + 1, row: i }));
+        this.editable(node, { kind: "b", layer: li + 1, row: i });
         col_nodes.push(node);
       }
       this.nodes.push(col_nodes);
@@ -109,9 +115,7 @@ export class NetworkView {
       const bias = document.createElement("span");
       bias.className = "bias";
       node.appendChild(bias);
-      node.addEventListener("mouseenter", () => this.hover({ kind: "b", layer: net.layers.length, row: i }));
-      node.addEventListener("mouseleave", () => this.unhover());
-      node.addEventListener("click", () => this.startEdit({ kind: "b", layer: net.layers.length, row: i }));
+      this.editable(node, { kind: "b", layer: net.layers.length, row: i });
       onodes.push(node);
     }
     this.nodes.push(onodes);
@@ -124,15 +128,32 @@ export class NetworkView {
         path.setAttribute("class", "edge");
         const hit = document.createElementNS(SVG, "path");
         hit.setAttribute("class", "hit");
+        hit.dataset.layer = String(li + 1); hit.dataset.row = String(r); hit.dataset.col = String(c);
         const spec = { kind: "W", layer: li + 1, row: r, col: c };
-        hit.addEventListener("mouseenter", () => { path.classList.add("hover"); this.hover(spec); });
-        hit.addEventListener("mouseleave", () => { path.classList.remove("hover"); this.unhover(); });
-        hit.addEventListener("click", () => this.startEdit(spec));
+        hit.addEventListener("mouseenter", () => path.classList.add("hover"));
+        hit.addEventListener("mouseleave", () => path.classList.remove("hover"));
+        hit.addEventListener("focus", () => path.classList.add("hover"));
+        hit.addEventListener("blur", () => path.classList.remove("hover"));
+        this.editable(hit, spec);
         this.svg.append(path, hit);
         this.edges.push({ path, hit, spec });
       }));
     });
     requestAnimationFrame(() => this.layoutEdges());
+  }
+
+  // A node or edge that reads out its weight (hover or keyboard focus) and edits it (click,
+  // Enter or Space).
+  editable(el, spec) {
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "button");
+    const d = this.describe(spec);
+    el.setAttribute("aria-label", `${d.name} ${d.text}: press to edit`);
+    el.setAttribute("aria-describedby", "weight-panel");
+    el.addEventListener("mouseenter", () => this.hover(spec));
+    el.addEventListener("focus", () => this.hover(spec));
+    el.addEventListener("click", () => this.startEdit(spec));
+    onActivate(el, () => this.startEdit(spec));
   }
 
   column(cls, label) {
@@ -151,6 +172,7 @@ export class NetworkView {
     const node = document.createElement("div");
     node.className = "node";
     node.id = id;
+    node.tabIndex = 0;
     const canvas = document.createElement("canvas");
     canvas.width = 38; canvas.height = 38;
     node.appendChild(canvas);
@@ -228,7 +250,7 @@ export class NetworkView {
       });
     });
     this.styleEdges(state);
-    if (this.hovered && !this.editing) this.hover(this.hovered);
+    if (this.shown && !this.editing) this.hover(this.shown);  // the value as it is now
   }
 
   styleEdges(state) {
@@ -283,13 +305,10 @@ export class NetworkView {
 
   hover(spec) {
     if (this.editing) return;
-    this.hovered = spec;
+    this.shown = spec;
     const d = this.describe(spec);
-    this.panel.innerHTML = `${d.label} ${d.text} = <b>${d.value.toFixed(4)}</b> <span class="hint">(click to edit)</span>`;
-  }
-
-  unhover() {
-    this.hovered = null;
+    const html = `${d.label} ${d.text} = <b>${d.value.toFixed(4)}</b> <span class="hint">(click to edit)</span>`;
+    if (this.panel.innerHTML !== html) this.panel.innerHTML = html;
   }
 
   startEdit(spec) {
@@ -298,7 +317,7 @@ export class NetworkView {
     this.panel.innerHTML = `${d.label} ${d.text}: <input id="weight-input" type="number" step="0.01" value="${d.value}"> ` +
       `<button id="weight-set" class="primary">set</button> <button id="weight-cancel" class="text">cancel</button>`;
     const input = this.panel.querySelector("#weight-input");
-    const done = () => { this.editing = null; this.panel.innerHTML = PANEL_HINT; };
+    const done = () => { this.editing = null; this.shown = null; this.panel.innerHTML = PANEL_HINT; };
     const commit = async () => {
       const ok = await this.handlers.editWeight(spec, input.value, d.name);
       if (ok) done();
