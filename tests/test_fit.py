@@ -282,6 +282,34 @@ def test_float32_training_with_sample_weights_records_python_floats_and_saves(rn
     net.save(tmp_path / "m.chainrule")  # a float32 loss in the record was not JSON-serialisable
 
 
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_continuing_a_converged_network_is_no_divergence(rng, task):
+    """fit called again on a converged network: its first epoch's loss is tiny, and Adam's
+    wobble a thousandfold above it is still far better than knowing nothing."""
+    X = rng.normal(size=(500, 3))
+    if task == "regression":
+        y, loss = X @ [1.0, -2.0, 0.5], "mse"
+    else:
+        y, loss = (X @ [1.0, -2.0, 0.5] > 0).astype(int), "bce"
+    X = X * (1 if task == "regression" else 20)  # separable: the loss goes towards 0
+    net = cr.mlp([3, 16, 1], rng=0)
+    for _ in range(12):  # the regression case raised at the 2nd call before
+        history = net.fit(X, y, loss=loss, optimizer=cr.optim.Adam(lr=1e-2), epochs=100, verbose=0)
+    assert history.loss[-1] < 1e-3
+
+
+def test_the_mean_predictor_loss_is_the_loss_of_predicting_the_weighted_mean(rng):
+    from chainrule.train import History, Trainer
+
+    y = rng.normal(size=(40, 2)) * [1.0, 10.0]
+    w = rng.uniform(0.5, 2.0, size=40)
+    for loss in (cr.losses.MSE(), cr.losses.SumSquaredError(), cr.losses.Huber(0.5)):
+        trainer = Trainer(cr.mlp([3, 2], rng=0), 1, False, History(), data=(np.zeros((40, 3)), y, w, loss))
+        mean = (w[:, None] * y).sum(axis=0) / w.sum()
+        expected = loss.evaluate(np.broadcast_to(mean, y.shape).copy(), y, loss.scale_for(40, w))
+        assert trainer.mean_predictor_loss(chunk=7) == pytest.approx(expected, rel=1e-12)
+
+
 def test_stop_on_divergence_ignores_noise_around_a_near_zero_loss(rng):
     """A loss that goes from 1e-9 to 1e-6, or spikes back to where training began, grew
     1000-fold but did not blow up: not a divergence."""

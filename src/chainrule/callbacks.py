@@ -7,6 +7,8 @@ A callback receives the ``Trainer`` (``trainer.net``, ``trainer.history``,
 
 from __future__ import annotations
 
+import weakref
+
 import math
 
 import numpy as np
@@ -177,9 +179,12 @@ class StopOnDivergence(Callback):
     Non-finite losses are always caught by ``fit`` itself, batch by batch; this callback
     catches finite blow-ups. An epoch has diverged when its loss
 
-    - exceeds ``factor`` times the first epoch's loss (where training began: a transient
-      spike after a near-zero loss, which Adam can make and recover from, is no blow-up; a
-      first loss of exactly 0 has nothing to grow from, so no later loss counts as growth), or
+    - exceeds ``factor`` times the first epoch's loss (where training began; a first loss of
+      exactly 0 has nothing to grow from, so no later loss counts as growth) and is worse than
+      knowing nothing: above the loss of an uninformed network (classification) or of
+      predicting the targets' mean for every row (regression, when ``fit`` gives the data).
+      A converged network whose tiny loss wobbles a thousandfold, as Adam's can, has not
+      diverged; or
     - in the first epoch, for a classification loss, exceeds ``factor`` times the loss of an
       uninformed network (ln 2 for binary cross-entropy, ln K for K-class cross-entropy,
       1 for hinge) and ``factor`` times the loss of the weights training began from: only
@@ -218,10 +223,23 @@ class StopOnDivergence(Callback):
         if self.first is None:
             self._check_first(trainer, epoch, loss, number)
             self.first = loss
-        elif self.first > 0 and loss > self.factor * self.first:  # from exactly 0 any loss is "growth"
+        elif (self.first > 0 and loss > self.factor * self.first  # from exactly 0 any loss is "growth"
+              and loss > self._knowing_nothing_loss(trainer)):
             shown_loss, shown_first = _shown_over(loss, self.factor, self.first)
             trainer.diverged(f"loss {shown_loss} is over {self.factor:g}× {first_name} ({shown_first})",
                              epoch, number=number)
+
+    def _knowing_nothing_loss(self, trainer) -> float:
+        """The uninformed (classification) or mean-predictor (regression) loss; 0 where it is
+        unknown (a Trainer without data), which leaves the factor rule alone."""
+        if self.uninformed is not None:
+            return self.uninformed
+        # once per fit, when first needed; a weak reference, so the fit's data is not kept alive
+        measured = getattr(self, "_mean_predictor", None)
+        if measured is None or measured[0]() is not trainer:
+            loss = trainer.mean_predictor_loss() if getattr(trainer, "has_data", False) else 0.0
+            self._mean_predictor = measured = (weakref.ref(trainer), loss)
+        return measured[1]
 
     def _check_first(self, trainer, epoch: int, loss: float, number: int | None) -> None:
         """The first epoch has no earlier loss to grow from: compare a classification loss with

@@ -180,6 +180,25 @@ class Trainer:
         finally:
             current.restore()
 
+    def mean_predictor_loss(self, chunk: int = 4096) -> float:
+        """The training loss of a network that knows nothing but the targets' (weighted) mean:
+        every row predicted as that mean, shape-for-shape. A pass over the targets, for checks
+        that need a regression loss's scale rarely."""
+        if self._data is None:
+            raise ValueError("mean_predictor_loss needs the training data: Trainer(..., data=(X, y, weights, loss))")
+        _, y, weights, loss = self._data
+        xp = backend.namespace(y)
+        n = y.shape[0]
+        w = None if weights is None else weights.reshape(-1, *([1] * (y.ndim - 1)))
+        mean = y.mean(axis=0) if w is None else (w * y).sum(axis=0) / w.sum()
+        scale = loss.scale_for(n, weights)
+        total = 0.0
+        for start in range(0, n, chunk):
+            rows = slice(start, start + chunk)
+            part = scale if isinstance(scale, float) else scale[rows]
+            total += loss.evaluate(xp.broadcast_to(mean, y[rows].shape).copy(), y[rows], part)
+        return float(total)
+
     def accept_epoch(self, epoch: int, loss: float) -> None:
         """The epoch's loss was fine: its starting weights become the last good state."""
         self._good, self._start = self._start, self._good
