@@ -209,3 +209,37 @@ def test_a_long_training_history_is_named_as_what_makes_the_header_too_large(tmp
 def test_large_metadata_is_named_by_its_key(tmp_path):
     with pytest.raises(ValueError, match=r"bytes of it are metadata\.notes: store less metadata"):
         save_model(cr.mlp([2, 3, 1], rng=0), tmp_path / "m.chainrule", small=1, notes="x" * 17_000_000)
+
+
+# --- a CSV header longer than the first MiB read ---------------------------------------------
+
+def _wide_header_table(path, compress=False):
+    """A table whose header line is 1.2 MiB long (12 columns of long names, then y)."""
+    import gzip
+
+    names = [f"{i:02d}" + "x" * 100_000 for i in range(12)]
+    rows = "".join(",".join(str((i * j) % 7) for j in range(12)) + f",{'ab'[i % 2]}\n" for i in range(20))
+    text = ",".join(names) + ",y\n" + rows
+    path.write_bytes(gzip.compress(text.encode()) if compress else text.encode())
+    return names
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_header_longer_than_a_mebibyte_is_read_whole(tmp_path, compress):
+    from chainrule.datasets import load_table
+
+    path = tmp_path / ("wide.csv.gz" if compress else "wide.csv")
+    names = _wide_header_table(path, compress)
+    table = load_table(path, "y")
+    assert table.feature_names == names and table.X.shape == (20, 12) and table.classes == ["a", "b"]
+
+
+def test_a_header_line_past_the_limit_is_refused_naming_it(tmp_path, monkeypatch):
+    from chainrule.datasets import load_table, table_file
+
+    monkeypatch.setattr(table_file, "_MAX_HEAD_BYTES", 2 << 20)
+    path = tmp_path / "wide.csv"
+    path.write_text("x" * (3 << 20) + ",y\n1,2\n")
+    with pytest.raises(ValueError, match=r"wide.csv: the header \(line 1\) and the line under it do not end "
+                                         r"within the first 2 MiB"):
+        load_table(path, "y")

@@ -11,6 +11,9 @@ import io
 from pathlib import Path
 
 _HEAD_BYTES = 1 << 20  # what the separator, encoding and header are read from
+#: Read on past ``_HEAD_BYTES`` until the header and a line under it end (a table of some
+#: 100,000 columns), up to this: a longer header line is refused, naming the limit.
+_MAX_HEAD_BYTES = 64 << 20
 _EXCEL = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _OTHER_FORMATS = {".json": "JSON", ".jsonl": "JSON lines", ".ndjson": "JSON lines", ".feather": "Feather",
                   ".arrow": "Arrow IPC", ".ipc": "Arrow IPC", ".h5": "HDF5", ".hdf5": "HDF5", ".hdf": "HDF5",
@@ -34,6 +37,14 @@ def _open(path: Path):
             return path, handle.read(_HEAD_BYTES)
         data = handle.read()
     return io.BytesIO(data), data[:_HEAD_BYTES]
+
+
+def _head(source, size: int) -> bytes:
+    """The first ``size`` bytes of ``_open``'s source (a path, or a pipe's bytes)."""
+    if isinstance(source, io.BytesIO):
+        return source.getvalue()[:size]
+    with open(source, "rb") as handle:
+        return handle.read(size)
 
 
 def _refuse_by_name(path: Path) -> None:

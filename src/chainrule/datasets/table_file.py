@@ -19,6 +19,8 @@ How a CSV file is read (see docs/interfaces.md, "The command line on your own ta
 - otherwise the separator is the first of ``,`` ``\\t`` ``;`` ``|`` (tab first for a ``.tsv``
   or ``.tab`` file) that splits the first lines into the same number (> 1) of fields; with
   ``;``, tab or ``|`` cells like ``5,1`` are decimal commas;
+- the layout is found from the first MiB, read on (up to 64 MiB) until the header line and
+  the line under it are complete, so a very wide header is never cut; a longer one is refused;
 - header names are stripped of surrounding spaces; duplicated names are refused;
 - the columns named as text columns (``load_table``'s target) are read as text, with only an
   empty cell missing; in the others pandas' missing-value strings (``NA_STRINGS``) are missing.
@@ -33,8 +35,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .table_bytes import (_COMPRESSION_MAGIC, _HEAD_BYTES, _content, _encoding, _find_bad_utf8, _NeedsPackage,
-                          _not_utf8, _open, _refuse_by_content, _refuse_by_name)
+from .table_bytes import (_COMPRESSION_MAGIC, _HEAD_BYTES, _MAX_HEAD_BYTES, _content, _encoding, _find_bad_utf8,
+                          _head, _NeedsPackage, _not_utf8, _open, _refuse_by_content, _refuse_by_name)
 
 #: pandas' default missing-value strings. In feature columns they are missing values; a
 #: target column holding text keeps them as labels ("NA" is North America), and only an empty
@@ -212,27 +214,23 @@ def _inspect(path) -> _Layout:
     for magic, name in _COMPRESSION_MAGIC:
         if raw.startswith(magic) and (name != "bz2" or raw[4:10] in (b"1AY&SY", b"\x17rE8P\x90")):
             layout.compression = name
-            try:
-                with _content(source, name) as handle:
-                    raw = handle.read(_HEAD_BYTES)
-            except _NeedsPackage:
-                raise
-            except Exception as exc:
-                raise ValueError(f"{path} could not be decompressed ({name}): {str(exc).splitlines()[0]}") from None
+            raw = _decompressed_head(layout, _HEAD_BYTES)
             complete = len(raw) < _HEAD_BYTES
             _refuse_by_content(path, raw)
             break
     layout.encoding = _encoding(path, raw)
-    try:
-        text = codecs.getincrementaldecoder(layout.encoding)().decode(raw, final=complete)
-    except UnicodeDecodeError as exc:
-        if layout.encoding == "utf-8":
-            raise ValueError(_not_utf8(path, raw, exc.start)) from None
-        raise ValueError(f"{path} is not valid {layout.encoding.upper()} ({exc.reason} at byte {exc.start})") from None
-    lines = io.StringIO(text, newline="").readlines()
-    if not complete and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut off
-    header, comments, hinted = _preamble(lines)
+    while True:
+        lines = _lines(layout, raw, complete)
+        header, comments, hinted = _preamble(lines)
+        if complete or header + 1 < len(lines):  # the header and a line under it are whole
+            break
+        if len(raw) >= _MAX_HEAD_BYTES:
+            raise ValueError(f"{path}: the header (line {header + 1}) and the line under it do not end within the "
+                             f"first {_MAX_HEAD_BYTES >> 20} MiB; chainrule reads tables whose header line is "
+                             "shorter (is the file a table, with line breaks between rows?)")
+        size = min(4 * len(raw), _MAX_HEAD_BYTES)  # a very wide header: read on until it ends
+        raw = _decompressed_head(layout, size) if layout.compression else _head(source, size)
+        complete = len(raw) < size
     layout.comment_lines = len(comments)
     if header == len(lines):
         raise ValueError(f"{path} is empty" + (" (only comment lines)" if comments else ""))
@@ -259,6 +257,35 @@ def _inspect(path) -> _Layout:
     _refuse_long_rows(path, rows, layout.sep)
     layout.names = [name.strip() or f"Unnamed: {i}" for i, name in enumerate(raw_names)]
     return layout
+
+
+def _decompressed_head(layout: _Layout, size: int) -> bytes:
+    """The first ``size`` bytes of a compressed file's content; a ValueError naming the file
+    when it cannot be decompressed."""
+    try:
+        with _content(layout.source, layout.compression) as handle:
+            return handle.read(size)
+    except _NeedsPackage:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{layout.path} could not be decompressed ({layout.compression}): "
+                         f"{str(exc).splitlines()[0]}") from None
+
+
+def _lines(layout: _Layout, raw: bytes, complete: bool) -> list[str]:
+    """The text lines of a file's first bytes ``raw`` (all of it when ``complete``), the last
+    one dropped when it may be cut off."""
+    path = layout.path
+    try:
+        text = codecs.getincrementaldecoder(layout.encoding)().decode(raw, final=complete)
+    except UnicodeDecodeError as exc:
+        if layout.encoding == "utf-8":
+            raise ValueError(_not_utf8(path, raw, exc.start)) from None
+        raise ValueError(f"{path} is not valid {layout.encoding.upper()} ({exc.reason} at byte {exc.start})") from None
+    lines = io.StringIO(text, newline="").readlines()
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    return lines
 
 
 def _read(layout: _Layout, text_columns=()):

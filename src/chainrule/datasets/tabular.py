@@ -275,7 +275,8 @@ def load_table(path, target: str | None, task: str = "auto", features=None, clas
         choose = False
         if target is not None and target in features:
             raise ValueError(f"{path}: column {target!r} is both the target and one of the feature columns")
-    missing = [c for c in features if c not in names]
+    present = set(names)  # (a set: a table may have 100,000 columns)
+    missing = [c for c in features if c not in present]
     if missing:
         raise ValueError(f"{path} lacks the feature column(s) {', '.join(map(repr, missing))} the model needs "
                          f"(columns: {_listing(names)})")
