@@ -97,6 +97,32 @@ def test_warm_fits_hold_out_the_same_rows(iris, monkeypatch):
     np.testing.assert_array_equal(held_out[0], held_out[1])
 
 
+@pytest.mark.parametrize("cls", [NeuralNetClassifier, NeuralNetRegressor])
+def test_held_out_rows_keep_their_weights(cls, iris, monkeypatch):
+    """The validation score early stopping keeps is the held-out rows' weighted score, as the
+    training loss is weighted."""
+    X, y = iris
+    target = y if cls is NeuralNetClassifier else X[:, 0] + y
+    weights = np.random.default_rng(1).uniform(0.1, 5.0, size=len(y))
+    held_out = []
+    split = estimator_base.holdout_split
+
+    def spy(*args, **kwargs):
+        parts = split(*args, **kwargs)
+        held_out.append(parts)
+        return parts
+
+    monkeypatch.setattr(estimator_base, "holdout_split", spy)
+    model = cls(hidden_layer_sizes=(8,), early_stopping=True, epochs=8, learning_rate=1e-2, random_state=0)
+    model.fit(X, target, sample_weight=weights)
+    (_, _, w_train), (X_val, _, w_val) = held_out[0]
+    assert len(w_val) == len(X_val) and len(w_train) + len(w_val) == len(y)
+    rows = [np.flatnonzero((X == row).all(axis=1))[0] for row in X_val]
+    weighted, unweighted = (model.score(X[rows], target[rows], sample_weight=w) for w in (weights[rows], None))
+    assert model.best_validation_score_ == pytest.approx(weighted, rel=1e-9)
+    assert weighted != pytest.approx(unweighted, rel=1e-9)
+
+
 # -- 3. sparse X -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", [sp.csr_matrix, sp.csc_matrix, sp.csr_array, sp.coo_matrix])
 def test_sparse_x_trains_and_predicts_as_dense(kind, iris):

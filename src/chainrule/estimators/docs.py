@@ -40,7 +40,7 @@ early_stopping : bool, default=False
     held-out part is ``ceil(validation_fraction · n_samples)`` rows (at least 2), stratified
     by class for a single-label classifier where every class has 2 or more rows (as
     scikit-learn's MLP); sample weights are split with their rows and weight the training
-    loss only (the validation loss and score are unweighted). The split is drawn once per
+    loss and the validation loss and score alike. The split is drawn once per
     network (from ``random_state``) and kept: warm fits on the same data hold out the same
     rows. ``fit`` only: ``partial_fit`` refuses it (one epoch on one batch has nothing to
     hold out), as scikit-learn's MLP does.

@@ -1,6 +1,7 @@
 """Early stopping's held-out validation part, as scikit-learn's MLP makes it: its size
 (``ceil(validation_fraction · n)``, at least 2) and the split (stratified by class where every
-class fits in both parts, sample weights split with their rows)."""
+class fits in both parts, sample weights split with their rows and weighting the validation
+loss and score)."""
 
 from __future__ import annotations
 
@@ -23,17 +24,18 @@ def holdout_size(fraction: float, n_samples: int, min_train: int = 1) -> int:
 
 
 def holdout_split(X, targets, sample_weight, n_val: int, classes, seed: int):
-    """``((X, targets, sample_weight), (X_val, targets_val))``: ``n_val`` rows held out,
-    stratified by ``classes`` (each row's class index, or None) where every class can be in
-    both parts, sample weights split with their rows.
-
-    The validation loss and score are unweighted: the engine's validation data has no weights.
+    """``((X, targets, sample_weight), (X_val, targets_val[, sample_weight_val]))``: ``n_val``
+    rows held out, stratified by ``classes`` (each row's class index, or None) where every
+    class can be in both parts, sample weights split with their rows: the held-out rows' weights
+    weight the validation loss and score (``fit``'s ``validation_data`` takes them third).
     """
     stratify = classes if _can_stratify(classes, n_val, X.shape[0] - n_val) else None
     arrays = [X, targets] if sample_weight is None else [X, targets, sample_weight]
     parts = train_test_split(*arrays, test_size=n_val, stratify=stratify, random_state=seed)
     train, val = parts[0::2], parts[1::2]
-    return (train[0], train[1], train[2] if sample_weight is not None else None), (val[0], val[1])
+    if sample_weight is None:
+        return (train[0], train[1], None), (val[0], val[1])
+    return (train[0], train[1], train[2]), (val[0], val[1], val[2])
 
 
 def _can_stratify(classes, n_val: int, n_train: int) -> bool:
