@@ -243,3 +243,28 @@ def test_a_header_line_past_the_limit_is_refused_naming_it(tmp_path, monkeypatch
     with pytest.raises(ValueError, match=r"wide.csv: the header \(line 1\) and the line under it do not end "
                                          r"within the first 2 MiB"):
         load_table(path, "y")
+
+
+# --- a device given as the data file ---------------------------------------------------------
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_device_as_the_data_file_is_refused_before_reading(tmp_path, device, binary_model, capsys):
+    import os
+
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    model, _ = binary_model
+    err = one_line_error(["predict", str(model), device], capsys)  # /dev/zero: read forever before the fix
+    assert err.strip() == (f"chainrule: error: {device} is a character device, not a data file (chainrule reads "
+                           "tables from files, pipes and standard input)")
+
+
+def test_a_pipe_is_still_read(tmp_path, binary_model):
+    import subprocess
+    import sys
+
+    model, table = binary_model
+    result = subprocess.run([sys.executable, "-m", "chainrule", "predict", str(model), "/dev/stdin"],
+                            input=table.read_bytes(), capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().splitlines()[0] == "prediction,p_neg,p_pos"

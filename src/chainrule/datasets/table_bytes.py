@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import stat
 from pathlib import Path
 
 _HEAD_BYTES = 1 << 20  # what the separator, encoding and header are read from
@@ -26,15 +28,22 @@ _COMPRESSION_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", 
 
 
 def _open(path: Path):
-    """The file's source for pandas and its first bytes. A pipe or device (``<(zcat f.gz)``,
-    /dev/stdin) is read once, into memory, since it cannot be read twice."""
+    """The file's source for pandas and its first bytes. A pipe or a terminal (``<(zcat f.gz)``,
+    /dev/stdin) is read once, into memory, since it cannot be read twice; any other device
+    (/dev/zero, a disk) or a socket is refused before anything is read."""
     if not path.exists():
         raise FileNotFoundError(f"no such data file: {path}")
     if path.is_dir():
         raise ValueError(f"{path} is a directory, not a data file")
     with open(path, "rb") as handle:
-        if path.is_file():
+        mode = os.fstat(handle.fileno()).st_mode
+        if stat.S_ISREG(mode):
             return path, handle.read(_HEAD_BYTES)
+        if not (stat.S_ISFIFO(mode) or os.isatty(handle.fileno())):
+            from ..atomic import file_kind
+
+            raise ValueError(f"{path} is {file_kind(mode)}, not a data file (chainrule reads tables from files, "
+                             "pipes and standard input)")
         data = handle.read()
     return io.BytesIO(data), data[:_HEAD_BYTES]
 
