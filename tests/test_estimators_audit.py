@@ -16,7 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import chainrule as cr
 from chainrule.estimators import NeuralNetClassifier, NeuralNetRegressor
 from chainrule.estimators import base as estimator_base
-from chainrule.estimators.base import as_generator
+from chainrule.estimators.inputs import as_generator
 
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")

@@ -13,19 +13,16 @@ Extension points for subclasses (and for new layer kinds):
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import kernels_cpu
 from ..backend import resolve_device, resolve_dtype
-from ..backend import namespace
-from ..callbacks import Callback, DivergenceError, EarlyStopping, StopOnDivergence
+from ..callbacks import DivergenceError, EarlyStopping
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
 from ..losses import LOSSES
@@ -33,139 +30,10 @@ from ..network import mlp
 from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
-from .docs import ATTRIBUTES, INPUT, parameters
+from .docs import ATTRIBUTES, INPUT, indent, parameters
+from .fit_state import _DivergenceFromStart, _kept_score, _PenaltyCurve
 from .holdout import holdout_size, holdout_split
-
-FLOAT_DTYPES = [np.float64, np.float32]
-
-#: The sparse formats ``validate_data`` passes through (others become CSR); every one is made
-#: dense before the network sees it (``dense``).
-SPARSE_FORMATS = ("csr", "csc", "coo")
-
-
-def dense(X):
-    """``X`` (validated by ``validate_data``, so finite and of a float dtype) as a dense
-    array: a SciPy sparse matrix or array is expanded, which takes ``n_samples · n_features``
-    values of memory; a dense array passes through."""
-    return X.toarray() if sp.issparse(X) else X
-
-
-class _DivergenceFromStart(StopOnDivergence):
-    """``StopOnDivergence`` measured from where the estimator's network began training.
-
-    A continued network (a warm ``fit``, ``partial_fit``) compares each epoch's loss with
-    ``start``, the first epoch's loss of the network's first fit, instead of with the
-    continuation's own first epoch: after convergence that loss is tiny and Adam's normal
-    wobble would look like a 1000-fold blow-up. ``start=None`` (a new network) is the plain
-    rule.
-
-    Parameters
-    ----------
-    start : float or None
-        The loss the network's training began with.
-    """
-
-    def __init__(self, start: float | None = None):
-        super().__init__()
-        self.start = start
-
-    def on_train_begin(self, trainer):
-        super().on_train_begin(trainer)
-        if self.start is not None:
-            self.first = self.start
-
-    def on_epoch_end(self, trainer, epoch, logs):
-        name = "the first epoch's" if self.start is None else "the first epoch's of the network's first fit"
-        self.check(trainer, epoch, logs["loss"], first_name=name)
-
-
-class _PenaltyCurve(Callback):
-    """Record ``l2/2 · ‖W‖²`` (regularised parameters: weights, not biases or BatchNorm's
-    scale and shift) at the start of every epoch, the weights the epoch's loss speaks for.
-
-    Attributes
-    ----------
-    values : list of float
-        One penalty per epoch begun.
-    """
-
-    adds_log_keys = False
-
-    def __init__(self, l2: float):
-        self.l2 = float(l2)
-        self.values = []
-
-    def on_epoch_begin(self, trainer, epoch):
-        total = 0.0
-        for p in trainer.net.parameters():
-            if p.regularize:
-                flat = p.value.ravel()
-                total += float(namespace(flat).vdot(flat, flat))
-        self.values.append(0.5 * self.l2 * total)
-
-
-def indent(text: str, spaces: int = 4) -> str:
-    """``text`` with every non-blank line indented by ``spaces`` (for docstrings made of parts)."""
-    pad = " " * spaces
-    return "\n".join(pad + line if line.strip() else line for line in text.splitlines()) + "\n"
-
-
-def as_generator(random_state) -> np.random.Generator:
-    """A fresh NumPy Generator from ``random_state`` (None, int, RandomState or Generator)."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.Generator)):
-        if isinstance(random_state, bool):
-            raise TypeError(f"random_state must be None, an int or a NumPy random generator, got {random_state!r}")
-        if isinstance(random_state, numbers.Integral) and random_state < 0:
-            raise ValueError(f"random_state must be >= 0, got {random_state!r}")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    raise TypeError(f"random_state must be None, an int or a NumPy random generator, got {random_state!r}")
-
-
-def hidden_sizes(value) -> tuple[int, ...]:
-    """``hidden_layer_sizes`` as a tuple of positive ints (an int means one hidden layer)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise TypeError(f"hidden_layer_sizes must be a tuple of positive integers, got {value!r}")
-    sizes = tuple(value)
-    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
-        raise ValueError(f"hidden_layer_sizes must be positive integers, got {value!r}")
-    return tuple(int(s) for s in sizes)
-
-
-def all_or_nothing(method):
-    """Make a ``fit``/``partial_fit`` leave the estimator as it was when it raises: checks
-    that fail after ``classes_``, ``n_features_in_`` or ``n_outputs_`` were set for the new
-    data must not leave them describing a network the estimator does not have (its
-    predictions and model files would be wrong). A run that diverged is the exception: it
-    keeps the network it trained, at its last good weights (``DivergenceError``). Objects
-    changed in place are not restored: ``_train`` makes its checks before it changes any."""
-
-    @functools.wraps(method)
-    def attempt(self, *args, **kwargs):
-        before = dict(vars(self))
-        try:
-            return method(self, *args, **kwargs)
-        except DivergenceError:
-            raise
-        except Exception:
-            vars(self).clear()
-            vars(self).update(before)
-            raise
-
-    return attempt
-
-
-def _kept_score(history) -> float | None:
-    """The validation score of the epoch whose weights a run kept: the one early stopping
-    restored (the lowest validation loss), else the last."""
-    if not history.val_metric:
-        return None
-    epoch = history.best_epoch if history.best_epoch is not None else len(history.val_metric) - 1
-    return float(history.val_metric[epoch])
-
+from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, as_generator, dense, hidden_sizes
 
 class NeuralNetBase(BaseEstimator):
     __doc__ = f"""Shared parameters and training of ``NeuralNetClassifier`` and ``NeuralNetRegressor``.

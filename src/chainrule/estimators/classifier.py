@@ -9,7 +9,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..losses import BINARY, LOSSES, MULTICLASS, Hinge
-from .base import NeuralNetBase, all_or_nothing, indent
+from .base import NeuralNetBase
+from .docs import indent
+from .fit_state import all_or_nothing
 from .docs import ATTRIBUTES, INPUT, parameters
 from .labels import (check_classes, check_multilabel_classes, multilabel_probabilities, validate_labels)
 

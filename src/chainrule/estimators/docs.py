@@ -126,3 +126,9 @@ the predictions and ``score``, and made dense before the network sees it: that t
 ``n_samples × n_features`` floats of memory (8 bytes each in float64, 4 in float32), so a
 very wide one-hot encoding is better reduced first. NaN or infinity, sparse or dense, is
 refused before any work."""
+
+
+def indent(text: str, spaces: int = 4) -> str:
+    """``text`` with every non-blank line indented by ``spaces`` (for docstrings made of parts)."""
+    pad = " " * spaces
+    return "\n".join(pad + line if line.strip() else line for line in text.splitlines()) + "\n"

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
 from ..backend import namespace
-from .base import FLOAT_DTYPES, SPARSE_FORMATS, dense
+from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, dense
 
 
 def is_matrix(y) -> bool:

@@ -157,7 +157,7 @@ def _check_parameters_describe(estimator, network, where: str) -> None:
     network's widths (input, hidden, output), which keeps what depends on widths being
     equal (a residual block's projection), so the check builds a network of a few dozen
     weights on the CPU whatever size the file's is, or its record claims."""
-    from .base import hidden_sizes
+    from .inputs import hidden_sizes
     from ..layers import layer_to_spec
 
     hidden = hidden_sizes(estimator.hidden_layer_sizes)
@@ -251,7 +251,7 @@ def estimator_from_record(record, network):
     """
     from sklearn.preprocessing import LabelEncoder
 
-    from .base import as_generator
+    from .inputs import as_generator
 
     where = "estimator record"
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:

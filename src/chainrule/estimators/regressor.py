@@ -8,7 +8,10 @@ from sklearn.utils.validation import validate_data
 
 from ..callbacks import DivergenceError
 from ..train_data import check_target_range
-from .base import FLOAT_DTYPES, SPARSE_FORMATS, NeuralNetBase, all_or_nothing, dense, indent
+from .base import NeuralNetBase
+from .docs import indent
+from .fit_state import all_or_nothing
+from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, dense
 from .docs import ATTRIBUTES, INPUT, parameters
 
 

@@ -1,0 +1,96 @@
+"""How an estimator's fit keeps its state honest: the callbacks its training runs with (the
+divergence check measured from where the network began, the L2 penalty per epoch for
+``loss_curve_``), the validation score it keeps, and fits that leave the estimator as it was
+when they fail."""
+
+from __future__ import annotations
+
+import functools
+
+from ..backend import namespace
+from ..callbacks import Callback, DivergenceError, StopOnDivergence
+
+class _DivergenceFromStart(StopOnDivergence):
+    """``StopOnDivergence`` measured from where the estimator's network began training.
+
+    A continued network (a warm ``fit``, ``partial_fit``) compares each epoch's loss with
+    ``start``, the first epoch's loss of the network's first fit, instead of with the
+    continuation's own first epoch: after convergence that loss is tiny and Adam's normal
+    wobble would look like a 1000-fold blow-up. ``start=None`` (a new network) is the plain
+    rule.
+
+    Parameters
+    ----------
+    start : float or None
+        The loss the network's training began with.
+    """
+
+    def __init__(self, start: float | None = None):
+        super().__init__()
+        self.start = start
+
+    def on_train_begin(self, trainer):
+        super().on_train_begin(trainer)
+        if self.start is not None:
+            self.first = self.start
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        name = "the first epoch's" if self.start is None else "the first epoch's of the network's first fit"
+        self.check(trainer, epoch, logs["loss"], first_name=name)
+
+
+class _PenaltyCurve(Callback):
+    """Record ``l2/2 · ‖W‖²`` (regularised parameters: weights, not biases or BatchNorm's
+    scale and shift) at the start of every epoch, the weights the epoch's loss speaks for.
+
+    Attributes
+    ----------
+    values : list of float
+        One penalty per epoch begun.
+    """
+
+    adds_log_keys = False
+
+    def __init__(self, l2: float):
+        self.l2 = float(l2)
+        self.values = []
+
+    def on_epoch_begin(self, trainer, epoch):
+        total = 0.0
+        for p in trainer.net.parameters():
+            if p.regularize:
+                flat = p.value.ravel()
+                total += float(namespace(flat).vdot(flat, flat))
+        self.values.append(0.5 * self.l2 * total)
+
+
+def all_or_nothing(method):
+    """Make a ``fit``/``partial_fit`` leave the estimator as it was when it raises: checks
+    that fail after ``classes_``, ``n_features_in_`` or ``n_outputs_`` were set for the new
+    data must not leave them describing a network the estimator does not have (its
+    predictions and model files would be wrong). A run that diverged is the exception: it
+    keeps the network it trained, at its last good weights (``DivergenceError``). Objects
+    changed in place are not restored: ``_train`` makes its checks before it changes any."""
+
+    @functools.wraps(method)
+    def attempt(self, *args, **kwargs):
+        before = dict(vars(self))
+        try:
+            return method(self, *args, **kwargs)
+        except DivergenceError:
+            raise
+        except Exception:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return attempt
+
+
+def _kept_score(history) -> float | None:
+    """The validation score of the epoch whose weights a run kept: the one early stopping
+    restored (the lowest validation loss), else the last."""
+    if not history.val_metric:
+        return None
+    epoch = history.best_epoch if history.best_epoch is not None else len(history.val_metric) - 1
+    return float(history.val_metric[epoch])
