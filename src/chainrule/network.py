@@ -136,10 +136,10 @@ class Sequential:
         metric : {"auto", "accuracy", "r2", None}
             Recorded per epoch in the History.
         stop_on_divergence : bool
-            Add a ``StopOnDivergence()`` callback (a loss 1000 times the first epoch's, or
-            a classification loss far above an uninformed network's, stops training with a
-            ``DivergenceError``, the last good weights kept) unless ``callbacks`` holds one
-            already. False runs without it: only a non-finite loss or weight stops training
+            Add a ``StopOnDivergence()`` callback (a loss 1000 times the first epoch's and
+            worse than knowing nothing, or a classification loss far above an uninformed
+            network's, stops training with a ``DivergenceError``, the last good weights
+            kept) unless ``callbacks`` holds one already. False runs without it: only a non-finite loss or weight stops training
             (a run that shows a blow-up on purpose).
 
         Returns
