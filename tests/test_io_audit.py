@@ -268,3 +268,41 @@ def test_a_pipe_is_still_read(tmp_path, binary_model):
                             input=table.read_bytes(), capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().splitlines()[0] == "prediction,p_neg,p_pos"
+
+
+# --- a header whose first name starts with '#' -------------------------------------------------
+
+def _load(path, text):
+    from chainrule.datasets import load_table
+
+    path.write_text(text)
+    return load_table(path, "y", warn=False)
+
+
+def test_a_hash_header_over_rows_with_text_is_the_header(tmp_path):
+    # before: "#id,a,b,y" was a comment, and the first data row became the header
+    table = _load(tmp_path / "t.csv", "#id,a,b,y\n1,0.5,0.3,neg\n2,0.1,0.2,pos\n3,0.4,0.9,neg\n4,0.2,0.1,pos\n")
+    assert table.feature_names == ["id", "a", "b"] and table.X.shape == (4, 3) and table.classes == ["neg", "pos"]
+    assert "read without its '#': the first column is 'id'" in table.warnings[0]
+
+
+def test_a_hash_line_that_could_be_either_is_refused_naming_it(tmp_path):
+    from chainrule.datasets import load_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("#id,a,b,y\n1,x,0.3,neg\n2,0.1,0.2,pos\n")
+    with pytest.raises(ValueError, match=r"t.csv: line 1 starts with '#' and has as many fields \(4\) as line 2 "
+                                         r"under it: it is either the header, its first column named '#id', or a "
+                                         r"comment"):
+        load_table(path, "y")
+
+
+@pytest.mark.parametrize("text, names, rows", [
+    ("# exported, v2\na,y\n1,0\n2,1\n3,0\n4,1\n", ["a"], 4),       # a comment with a comma, a text header
+    ("# instrument X\na,b,y\n1,2,0\n3,4,1\n", ["a", "b"], 2),        # a plain comment
+    ("# a,b,y\n1,2,0\n3,4,1\n", ["a", "b"], 2),                      # numpy.savetxt
+    ("#,x,y\n1,2.5,0\n2,0.5,1\n", ["#", "x"], 2),                     # a column named '#'
+])
+def test_comment_lines_still_read_as_before(tmp_path, text, names, rows):
+    table = _load(tmp_path / "t.csv", text)
+    assert table.feature_names == names and table.X.shape[0] == rows

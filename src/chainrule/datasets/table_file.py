@@ -16,6 +16,10 @@ How a CSV file is read (see docs/interfaces.md, "The command line on your own ta
   file's name; a file that starts with ``PAR1`` is read as Parquet;
 - lines starting with ``#`` above the header are skipped (a note in ``_Layout.notes``, which
   ``tabular`` gives as a warning), and an Excel ``sep=;`` first line names the separator;
+  the last of them is the header, without its ``#``, when the line under it is data with as
+  many fields: all numbers (numpy.savetxt's ``# a,b,y``), or the same kinds of cell as the
+  line under that (``#id,a,b,y`` over rows with a text column); when neither reading can be
+  ruled out the file is refused, naming the line (``_commented_header``);
 - otherwise the separator is the first of ``,`` ``\\t`` ``;`` ``|`` (tab first for a ``.tsv``
   or ``.tab`` file) that splits the first lines into the same number (> 1) of fields; with
   ``;``, tab or ``|`` cells like ``5,1`` are decimal commas;
@@ -100,22 +104,44 @@ def _preamble(lines: list[str]) -> tuple[int, list[int], str | None]:
     return len(lines), comments, sep
 
 
-def _commented_header(lines: list[str], comments: list[int], first: int, sep: str) -> list[str] | None:
-    """The names of a header written as the last comment line (numpy.savetxt's "# a,b,y")
-    when the line under it is all numbers and has as many fields."""
+def _commented_header(path: Path, lines: list[str], comments: list[int], first: int, sep: str) -> list[str] | None:
+    """The names of a header written as the last comment line, or None when that line is a
+    comment above the header (line ``first``).
+
+    The last line starting with '#' right above line ``first`` is the header when it splits
+    into as many fields (> 1) as ``first`` and the line under it, and not all of them numbers,
+    and ``first`` is a data row: all numbers (numpy.savetxt's "# a,b,y" over its data), or the
+    same kinds of cell, number or text, as the line under it (a header "#id,a,b,y" whose first
+    name starts with '#', over data with a text column). The '#' and the spaces after it are
+    not part of the first name. When ``first`` is neither a data row by that rule nor all text
+    (a header under a comment line), the file is refused: either reading could be wrong.
+    """
     if not comments or comments[-1] != max(i for i in range(first) if lines[i].strip()):
         return None
     names = _rows([lines[comments[-1]].strip()[1:].lstrip()], sep)
-    data = _rows(lines[first:first + 1], sep)
-    if not names or not data or len(names[0]) < 2 or len(names[0]) != len(data[0]):
-        return None
-    try:
-        [float(cell) for cell in data[0]]
-    except ValueError:
+    rows = _rows(lines[first:first + 2], sep)
+    if not names or not rows or len(names[0]) < 2 or len(names[0]) != len(rows[0]):
         return None
     if all(_is_number(name) for name in names[0]):
         return None
-    return names[0]
+    kinds = [_cell_kinds(row) for row in rows if len(row) == len(rows[0])]
+    if all(kind != "text" for kind in kinds[0]):  # all numbers (or missing): a data row
+        return names[0]
+    if all(kind != "number" for kind in kinds[0]):  # all text: the header, under a comment line
+        return None
+    if len(kinds) == 2 and all(a == b or "missing" in (a, b) for a, b in zip(*kinds)):
+        return names[0]
+    raise ValueError(f"{path}: line {comments[-1] + 1} starts with '#' and has as many fields ({len(names[0])}) as "
+                     f"line {first + 1} under it: it is either the header, its first column named "
+                     f"{lines[comments[-1]].strip().split(sep)[0]!r}, or a comment above the header (line "
+                     f"{first + 1}), and the lines under it do not tell which; rename that column so that it does "
+                     "not start with '#', or reword the comment")
+
+
+def _cell_kinds(row: list[str]) -> list[str]:
+    """"number", "text" or "missing" (empty, or a missing-value string) for each cell."""
+    return ["missing" if not c.strip() or c.strip() in NA_STRINGS else "number" if _is_number(c) else "text"
+            for c in row]
 
 
 def _is_number(text: str) -> bool:
@@ -241,14 +267,15 @@ def _inspect(path) -> _Layout:
         layout.sep, rows = _sniff(window, path.suffix.lower() in (".tsv", ".tab"))
     raw_names = rows[0] if rows else []
     layout.skiprows = header
-    commented = _commented_header(lines, comments, header, layout.sep)
+    commented = _commented_header(path, lines, comments, header, layout.sep)
     if commented:
         raw_names, layout.header_row = commented, False
         rows = [raw_names, *rows]
         layout.comment_lines -= 1
         layout.notes.append(f"{path}: the header is the comment line {comments[-1] + 1} (as numpy.savetxt writes "
-                            "it)" + (f"; skipped {layout.comment_lines} other line(s) starting with '#'"
-                                     if layout.comment_lines else ""))
+                            f"it), read without its '#': the first column is {raw_names[0].strip()!r}"
+                            + (f"; skipped {layout.comment_lines} other line(s) starting with '#'"
+                               if layout.comment_lines else ""))
     elif comments:
         layout.notes.append(f"{path}: skipped {len(comments)} line(s) starting with '#' above the header "
                             f"(line {header + 1})")
