@@ -306,3 +306,52 @@ def test_a_hash_line_that_could_be_either_is_refused_naming_it(tmp_path):
 def test_comment_lines_still_read_as_before(tmp_path, text, names, rows):
     table = _load(tmp_path / "t.csv", text)
     assert table.feature_names == names and table.X.shape[0] == rows
+
+
+# --- Ising datasets with entries of the wrong type -------------------------------------------
+
+@pytest.fixture(scope="module")
+def ising_arrays(tmp_path_factory):
+    """The arrays of a small Ising dataset written by chainrule."""
+    from chainrule.datasets.ising_io import save_ising_npz
+    from chainrule.datasets.ising_sampler import sample_ising
+
+    path = tmp_path_factory.mktemp("ising") / "is.npz"
+    save_ising_npz(path, sample_ising(4, [1.5, 3.0], 4, equilibration=5, sweeps_between=1, rng=0))
+    return dict(np.load(path))
+
+
+@pytest.mark.parametrize("entry, value, message", [
+    ("chains", np.array("x"), r"chains must be a whole number >= 1 \(or -1: unknown\), got 'x' \(dtype <U1\)"),
+    ("chains", np.arange(3), r"chains must be a whole number >= 1 .*, got \[0, 1, 2\] \(dtype int64, shape \(3,\)\)"),
+    ("chains", np.array(1.5), r"chains must be a whole number >= 1 .*, got 1.5"),
+    ("chains", np.array(-5), r"chains must be a whole number >= 1 .*, got -5"),
+    ("energy", np.array(["a", "b"]), r"energy must hold real numbers, got \['a', 'b'\]"),
+    ("energy", np.ones(2, complex), r"energy must hold real numbers, got .*complex128"),
+    ("energy", np.zeros(2, dtype=[("a", "f8")]), r"energy must hold real numbers"),
+    ("binder_err", np.array(["q", "q"]), r"binder_err must hold real numbers"),
+    ("method", np.arange(2), r"method must hold text"),
+    ("equilibration", np.full(2, np.nan), r"equilibration must hold whole numbers of sweeps"),
+])
+def test_ising_entries_of_the_wrong_type_are_named(tmp_path, ising_arrays, entry, value, message):
+    from chainrule.datasets.ising_io import load_ising_npz
+
+    path = tmp_path / "bad.npz"
+    np.savez(path, **{**ising_arrays, entry: value})
+    with pytest.raises(ValueError, match=f"^{path}: {message}"):
+        load_ising_npz(path)
+
+
+def test_ising_observables_of_another_float_type_load_as_float64(tmp_path, ising_arrays):
+    from chainrule.datasets.ising_io import load_ising_npz
+
+    path = tmp_path / "f32.npz"
+    np.savez(path, **{**ising_arrays, "energy": ising_arrays["energy"].astype(np.float32)})
+    assert load_ising_npz(path).energy.dtype == np.float64
+
+
+def test_a_device_is_not_called_a_missing_ising_dataset():
+    from chainrule.datasets.ising_io import load_ising_npz
+
+    with pytest.raises(ValueError, match="^/dev/null is a character device, not a chainrule Ising dataset"):
+        load_ising_npz("/dev/null")

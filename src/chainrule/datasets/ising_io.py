@@ -72,11 +72,16 @@ def load_ising_npz(path) -> IsingSamples:
         If the file is not a chainrule Ising dataset — not an npz archive, no ``format``
         marker or a different one, an entry missing, arrays that need pickle, shapes that do
         not fit together, spins other than ±1 or temperatures that are not strictly increasing —
-        naming the file and what is wrong.
+        naming the file and what is wrong; an entry of the wrong type (text or complex
+        observables, a chain count that is not a whole number), naming the entry.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"no such Ising dataset: {path}")
+    if not path.is_file():
+        from ..atomic import file_kind
+
+        raise ValueError(f"{path} is {file_kind(path.stat().st_mode)}, not a chainrule Ising dataset")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a chainrule Ising dataset: not an .npz archive")
     try:
@@ -137,5 +142,40 @@ def _samples(path, values: dict, version: str) -> IsingSamples:
     for name in ARRAYS[2:]:
         if values[name].shape != (T.size,):
             raise ValueError(f"{path}: {name} has shape {values[name].shape}, expected ({T.size},)")
+        values[name] = _typed(path, name, values[name])
     chains = values.pop("chains")
+    if chains.shape != () or chains.dtype.kind not in "iu" or not (int(chains) >= 1 or int(chains) == -1):
+        raise ValueError(f"{path}: chains must be a whole number >= 1 (or -1: unknown), got {_shown(chains)}")
     return IsingSamples(L=L, chains=int(chains), **values)
+
+
+#: What each per-temperature entry holds: text (the method), whole numbers (sweeps; -1 in a
+#: version-1 file: unknown), or real numbers (observables and their errors; NaN allowed).
+_TEXT, _COUNTS = ("method",), ("equilibration", "sweeps_between")
+
+
+def _typed(path, name: str, array: np.ndarray) -> np.ndarray:
+    """``array`` as the type its entry holds, or a ValueError naming the file and the entry:
+    text, whole numbers >= -1, or real numbers (never text, complex or structured values)."""
+    kind = array.dtype.kind
+    if name in _TEXT:
+        if kind != "U":
+            raise ValueError(f"{path}: {name} must hold text (the update used at each temperature), got "
+                             f"{_shown(array)}")
+        return array
+    if name in _COUNTS:
+        if kind not in "iu" or (array.size and int(array.min()) < -1):
+            raise ValueError(f"{path}: {name} must hold whole numbers of sweeps (>= 0, or -1: unknown), got "
+                             f"{_shown(array)}")
+        return array.astype(np.int64)
+    if kind not in "fiu":
+        raise ValueError(f"{path}: {name} must hold real numbers, got {_shown(array)}")
+    return array.astype(np.float64)
+
+
+def _shown(array: np.ndarray) -> str:
+    """An entry's dtype and its first values, for a message (a forged entry may be huge)."""
+    if array.ndim == 0:
+        return f"{array.item()!r} (dtype {array.dtype})"
+    first = ", ".join(repr(v) for v in array.reshape(-1)[:3].tolist()) + (", ..." if array.size > 3 else "")
+    return f"[{first}] (dtype {array.dtype}, shape {array.shape})"
