@@ -355,3 +355,20 @@ def test_a_device_is_not_called_a_missing_ising_dataset():
 
     with pytest.raises(ValueError, match="^/dev/null is a character device, not a chainrule Ising dataset"):
         load_ising_npz("/dev/null")
+
+
+# --- whole numbers past 2**64 in a feature column ----------------------------------------------
+
+def test_a_whole_number_past_2_to_the_64_is_a_number(tmp_path, binary_model, capsys):
+    table = _load(tmp_path / "big.csv", "a,b,y\n18446744073709551616,1,0\n5,2,1\n-3,3,0\n7,4,1\n")
+    np.testing.assert_array_equal(table.X[:, 0], [2.0**64, 5, -3, 7])
+    model, _ = binary_model  # and predict takes it like any other number
+    data = tmp_path / "predict.csv"
+    data.write_text("a,b\n18446744073709551616,1\n2,3\n")
+    assert main(["predict", str(model), str(data)]) == 0
+    assert capsys.readouterr().out.startswith("prediction,p_neg,p_pos\n")
+
+
+def test_a_missing_cell_beside_a_huge_whole_number_is_still_missing(tmp_path):
+    with pytest.raises(ValueError, match="feature column 'a' has a missing value in data row 2"):
+        _load(tmp_path / "big.csv", "a,b,y\n18446744073709551616,1,0\n,2,1\n-3,3,0\n7,4,1\n")

@@ -6,7 +6,8 @@ Everything is checked before training starts, and every error names the file and
 column or value at fault.
 
 - feature columns must be numeric (True/False count as 0/1) with no missing or infinite
-  value; a text, yes/no or date column gets advice on encoding it as numbers;
+  value; whole numbers of any size are read as floats (past 2**64 too); a text, yes/no or
+  date column gets advice on encoding it as numbers;
 - the target column is read as text: string labels are kept exactly as written (``NA``,
   ``None``, ``null`` and ``01`` included; only an empty cell is missing), numbers are numbers;
 - what is worth a look but not an error (comment lines skipped, a column that looks like a
@@ -140,10 +141,24 @@ def _feature_values(column):
     if is_numeric_dtype(column):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     if is_object_dtype(column):
-        present = column.dropna()
-        if len(present) and all(isinstance(v, (bool, np.bool_)) for v in present.tolist()):
+        present = column.dropna().tolist()
+        if len(present) and all(isinstance(v, (bool, np.bool_)) for v in present):
             return pd.to_numeric(column.map({True: 1.0, False: 0.0}), errors="coerce").to_numpy(dtype=np.float64)
+        if len(present) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            # whole numbers past 2**64, which pandas keeps as Python ints: floats, as every feature is
+            # (one past 1.8e308 is infinite, and named as such by the check for infinite values)
+            return np.array([_as_float(v) for v in column.tolist()], dtype=np.float64)
     return None
+
+
+def _as_float(value) -> float:
+    """A cell as a float: NaN for a missing one, an infinity for an integer too large for one."""
+    if value is None:
+        return np.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return np.inf if value > 0 else -np.inf
 
 
 def _shown(text: str) -> str:
