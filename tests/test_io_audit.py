@@ -372,3 +372,24 @@ def test_a_whole_number_past_2_to_the_64_is_a_number(tmp_path, binary_model, cap
 def test_a_missing_cell_beside_a_huge_whole_number_is_still_missing(tmp_path):
     with pytest.raises(ValueError, match="feature column 'a' has a missing value in data row 2"):
         _load(tmp_path / "big.csv", "a,b,y\n18446744073709551616,1,0\n,2,1\n-3,3,0\n7,4,1\n")
+
+
+# --- file names holding a newline in one-line errors -------------------------------------------
+
+def test_a_file_name_with_a_newline_is_shown_whole(tmp_path, binary_model, capsys):
+    model, table = binary_model
+    missing = str(tmp_path / "no\nsuch.csv")
+    err = one_line_error(["predict", str(model), missing], capsys)
+    assert err == f"chainrule: error: no such data file: {missing!r}\n"
+    odd_model = tmp_path / "new\nline.chainrule"
+    odd_model.write_bytes(b"not a model")
+    err = one_line_error(["predict", str(odd_model), str(table)], capsys)
+    assert err.startswith(f"chainrule: error: {str(odd_model)!r} is not a chainrule model file")
+
+
+def test_a_directory_name_with_a_newline_is_shown_whole(tmp_path, binary_model, capsys):
+    model, table = binary_model
+    directory = str(tmp_path / "no\ndir")
+    out = directory + "/p.csv"
+    err = one_line_error(["predict", str(model), str(table), "--out", out], capsys)
+    assert err == f"chainrule: error: --out {out!r}: directory {directory!r} does not exist\n"

@@ -78,10 +78,10 @@ def _run(argv: list[str]) -> int:
         _fail(f"chainrule: training failed: {exc}")
         return EXIT_FAILURE
     except (ValueError, TypeError, OSError, KeyError) as exc:
-        _fail(f"chainrule: error: {_message(exc)}")
+        _fail(f"chainrule: error: {_message(exc, argv)}")
         return EXIT_USAGE
     except MemoryError as exc:
-        _fail(f"chainrule: error: not enough memory for this run ({_message(exc)}); ask for less data or a "
+        _fail(f"chainrule: error: not enough memory for this run ({_message(exc, argv)}); ask for less data or a "
               "smaller network")
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -145,11 +145,21 @@ def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespac
         raise
 
 
-def _message(exc: BaseException) -> str:
+def _message(exc: BaseException, argv=()) -> str:
+    """The one line printed for ``exc``: its first line, once every command-line argument
+    that holds a newline or another character that does not print (a file name), and each
+    directory above it that does, is shown as Python writes it (``'a\\nb.csv'``), so that
+    such a name is not cut."""
+    from pathlib import Path
+
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename:
         text = f"{exc.strerror or text}: {exc.filename}"
-    return text.splitlines()[0]
+    odd = {str(form) for arg in argv if not arg.isprintable()
+           for form in (arg, Path(arg), *Path(arg).parents) if not str(form).isprintable()}
+    for name in sorted(odd, key=len, reverse=True):  # a longer form first: it may hold a shorter one
+        text = text.replace(name, repr(name))
+    return text.splitlines()[0] if text else text
 
 
 def _fail(message: str) -> None:
