@@ -178,6 +178,15 @@ def test_a_record_claiming_huge_hidden_layers_is_refused_without_building_them(t
         cr.load(bad)  # a MemoryError (or gigabytes filled) if the check built the claimed network
 
 
+def test_a_class_label_that_is_not_unicode_text_is_refused_at_load(tmp_path, saved):
+    model = NeuralNetClassifier(hidden_layer_sizes=(3,), epochs=2, random_state=0).fit(X, np.where(Y > 0, "b", "a"))
+    path = model.save(tmp_path / "labels.chainrule")
+    bad = rewrite_record(path, tmp_path / "surrogate.chainrule",
+                         set_key("estimator", "state", "classes_", "values", value=["\ud800a", "b"]))
+    with pytest.raises(ModelFileError, match="classes_ holds a label that is not valid Unicode text"):
+        cr.load(bad)
+
+
 def test_a_record_claiming_many_hidden_layers_is_refused_before_any_network_is_built(tmp_path, saved):
     import time
 

@@ -345,9 +345,21 @@ def _restore_labels(record, where: str) -> np.ndarray:
         raise ValueError(f"{where}: classes_ must hold at least 2 numbers or strings, got {values!r}")
     if any(isinstance(v, float) and not np.isfinite(v) for v in values):
         raise ValueError(f"{where}: classes_ must not hold NaN or infinity, got {values!r}")
+    if any(isinstance(v, str) and not _encodable(v) for v in values):
+        raise ValueError(f"{where}: classes_ holds a label that is not valid Unicode text (a lone surrogate)")
     labels = _labels_array(values, dtype, where)
     _check_sorted_and_distinct(labels, where)
     return labels
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (JSON's ``\\ud800`` escapes decode to lone
+    surrogates, which cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _labels_array(values: list, dtype, where: str) -> np.ndarray:
