@@ -135,6 +135,7 @@ def test_tiny_eps_is_named_and_tol_is_bounded(rng, capsys):
     (lambda z: np.asmatrix(np.tanh(z)), r"returned a numpy.matrix"),
     (lambda z: [float(np.tanh(v)) for v in z.reshape(-1)], r"returned a list"),
 ])
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")  # np.asmatrix on purpose
 def test_custom_activation_results_must_be_real_arrays_of_zs_precision(function, message):
     act = cr.CustomActivation(function, lambda z: 1 - np.tanh(z) ** 2, label="mine")
     with pytest.raises(ValueError, match=r"CustomActivation\('mine'\): its function " + message) as exc:
