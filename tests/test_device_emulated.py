@@ -45,7 +45,7 @@ FIT_FLOWS = [
 ]
 FLOWS = [
     "the_fake_refuses_what_cupy_refuses", "fit_full_batch", "fit_divergence_restores_the_last_good_weights",
-    "gradcheck_batch_norm", "gradcheck_dropout", "dropout_masks_on_the_device", "explain_host_input",
+    "fit_growth_divergence_on_a_regression_loss", "gradcheck_batch_norm", "gradcheck_dropout", "dropout_masks_on_the_device", "explain_host_input",
     "explain_device_input", "network_back_to_the_cpu", "assign_host_arrays_on_the_device", "save_and_load",
     "load_onto_the_device",
     "predict_device_input", "predict_classes_device_input", "predict_host_input", "evaluate_host_input",

@@ -258,6 +258,20 @@ def fit_divergence_restores_the_last_good_weights():
     return {}
 
 
+@flow
+def fit_growth_divergence_on_a_regression_loss():
+    """StopOnDivergence's growth rule on a regression loss measures the mean predictor's loss
+    on the device data."""
+    net = _net(out=2, activation="relu")
+    try:
+        net.fit(X * 10, Y_REGRESSION, loss="mse", optimizer=cr.optim.SGD(0.02), epochs=50, verbose=0)
+    except DivergenceError as error:
+        assert "over 1000×" in str(error), str(error)
+    else:
+        raise AssertionError("the fit did not diverge")
+    return {}
+
+
 # -- inspection ------------------------------------------------------------------------------------
 def _trained(**kwargs):
     net = cr.mlp([D, 4, 1], rng=0, device="cuda", **kwargs)
