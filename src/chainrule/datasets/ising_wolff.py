@@ -45,7 +45,7 @@ class WolffSampler:
     clusters_per_sweep : ndarray of int64, shape (n_chains,)
         Clusters that make one "sweep" of :meth:`sweep`: about N / ⟨cluster size⟩ at the
         chain's temperature, so that a sweep flips about as many spins as the lattice has
-        (set by :meth:`equilibrate`; 1 until then).
+        (set by :meth:`equilibrate`, even ``equilibrate(0)``; 1 until then).
     clusters : ndarray of int64, shape (n_chains,)
         Clusters flipped so far in each chain.
     flipped : ndarray of int64, shape (n_chains,)
@@ -152,17 +152,20 @@ class WolffSampler:
 
         The first half runs rounds of clusters, re-estimating ⟨cluster size⟩ at each
         temperature (pooled over its chains) after every round, until the chains of that
-        temperature have flipped n/2 lattices' worth of spins on average; the cluster count
-        per sweep is then fixed at round(N / ⟨size⟩) from the second half of those rounds, and
-        the second half of the equilibration runs ``n - n//2`` fixed sweeps. Fixed counts
-        matter afterwards: a sampling schedule that stops on the chain's own state (say, on
-        spins flipped) would bias the samples.
+        temperature have flipped n/2 lattices' worth of spins on average — at least two
+        lattices' worth, so that ``n`` < 4 still measures the cluster size (those clusters are
+        extra, valid Monte Carlo moves; without them ``n`` = 0 or 1 left a "sweep" at one
+        cluster, which at T = 3 on 16×16 flips about 12 spins, not 256); the cluster count per sweep is then
+        fixed at round(N / ⟨size⟩) from the second half of those rounds, and the second half of
+        the equilibration runs ``n - n//2`` fixed sweeps. Fixed counts matter afterwards: a
+        sampling schedule that stops on the chain's own state (say, on spins flipped) would
+        bias the samples.
         """
         n = check_count("n", n, minimum=0)
         N = self.L * self.L
         groups = np.unique(self.temperatures, return_inverse=True)[1]
         per_group = np.bincount(groups)
-        target = n // 2 * N
+        target = max(n // 2, 2) * N
         done = np.zeros(groups.max() + 1)
         late_sizes, late_clusters = np.zeros_like(done), np.zeros_like(done)
         size = np.full_like(done, float(N))
