@@ -84,3 +84,34 @@ def test_predictions_too_large_for_the_metrics_give_no_warnings(regression, caps
     assert main(["evaluate", str(model), str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and "inf" in captured.out
+
+
+@pytest.fixture(scope="module")
+def multilabel_model(tmp_path_factory):
+    from sklearn.datasets import make_multilabel_classification
+
+    from chainrule.estimators import NeuralNetClassifier
+
+    folder = tmp_path_factory.mktemp("multilabel")
+    X, Y = make_multilabel_classification(n_samples=200, n_features=4, n_classes=3, random_state=0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), epochs=50, random_state=0).fit(frame, Y)
+    frame.to_csv(folder / "x.csv", index=False)
+    frame.assign(y=Y[:, 0]).to_csv(folder / "xy.csv", index=False)
+    return clf, frame, clf.save(folder / "ml.chainrule"), folder
+
+
+def test_predict_writes_one_decision_and_probability_per_label(multilabel_model, tmp_path, capsys):
+    clf, frame, model, folder = multilabel_model
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(model), str(folder / "x.csv"), "--out", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["prediction_0", "prediction_1", "prediction_2", "p_0", "p_1", "p_2"]
+    np.testing.assert_array_equal(written.filter(like="prediction_").to_numpy(), clf.predict(frame))
+    np.testing.assert_allclose(written.filter(like="p_").to_numpy(), clf.predict_proba(frame), rtol=1e-12)
+
+
+def test_evaluate_refuses_a_multilabel_model_by_name(multilabel_model, capsys):
+    _, _, model, folder = multilabel_model
+    err = one_line_error(["evaluate", str(model), str(folder / "xy.csv"), "--target", "y"], capsys)
+    assert "is a multilabel classifier (3 label columns): evaluate reads one target column" in err

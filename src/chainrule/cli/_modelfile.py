@@ -71,6 +71,8 @@ class TableModel:
         import pandas as pd
 
         out = self.output(X)
+        if self.task == "multilabel":
+            return self._multilabel_frame(X, out)
         if self.task == "regression":
             if out.shape[1] == 1:
                 return pd.DataFrame({"prediction": out[:, 0]})
@@ -196,7 +198,10 @@ class EstimatorFile(TableModel):
         names = getattr(estimator, "feature_names_in_", None)
         self.features = None if names is None else [str(n) for n in names]
         self.target = _optional(meta, "target", str, "a column name")
-        if hasattr(estimator, "classes_"):
+        if getattr(estimator, "_multilabel", False):  # one 0/1 decision per label column
+            self.classes = [int(c) for c in estimator.classes_]
+            self.task = "multilabel"
+        elif hasattr(estimator, "classes_"):
             self.classes = _check_classes(estimator.classes_.tolist(), "the estimator's classes")
             self.task = "binary" if len(self.classes) == 2 else "multiclass"
         else:
@@ -211,6 +216,8 @@ class EstimatorFile(TableModel):
 
     def output(self, X):
         X = self._frame(X)
+        if self.task == "multilabel":
+            return self.estimator.decision_function(X) if self.margins() else self.estimator.predict_proba(X)
         if self.task == "regression":
             out = self.estimator.predict(X)
             return out.reshape(len(out), -1)
@@ -222,6 +229,18 @@ class EstimatorFile(TableModel):
 
     def probabilities(self, X):
         return self.estimator.predict_proba(self._frame(X))
+
+    def _multilabel_frame(self, X, out):
+        """A multilabel classifier's rows: ``prediction_<label>`` (0/1) and ``p_<label>`` (or
+        ``margin_<label>``) for each label column."""
+        import pandas as pd
+
+        decisions = self.estimator.predict(self._frame(X))
+        frame = pd.DataFrame({f"prediction_{label}": decisions[:, i] for i, label in enumerate(self.classes)})
+        name = "margin" if self.margins() else "p"
+        for i, label in enumerate(self.classes):
+            frame[f"{name}_{label}"] = out[:, i]
+        return frame
 
     def loss_value(self, X, y_index):
         targets = self.estimator._targets(np.asarray(y_index))

@@ -26,6 +26,9 @@ def run(args) -> int:
     from .train import standardisation
 
     model = open_model(args.model)
+    if model.task == "multilabel":
+        raise ValueError(f"{args.model} is a multilabel classifier ({len(model.classes)} label columns): evaluate "
+                         "reads one target column; use chainrule predict, or the estimator's score in Python")
     target = args.target or model.target
     if not target:
         raise ValueError(f"{args.model} does not record its target column; name it with --target COLUMN")
