@@ -44,7 +44,7 @@ def gradcheck(net_or_layer, X, y=None, loss=None, eps: float = 1e-6, tol: float 
     eps : float
         Central-difference step (> 0).
     tol : float
-        Pass threshold on ``|a − n| / max(1, |a|, |n|)`` (> 0).
+        Pass threshold on ``|a − n| / max(1, |a|, |n|)``, in (0, 0.1).
     inputs : bool
         Also check ``∂L/∂(input)`` of every layer (tests activation derivatives directly).
     seed : int

@@ -132,7 +132,8 @@ class AdamW(Adam):
     Parameters
     ----------
     weight_decay : float
-        λ, default 0.01.
+        λ, default 0.01. A learning rate with α·λ ≥ 1 (which would flip the weights' signs) is
+        refused, here, by ``set_lr`` and at every step a schedule sets.
     """
 
     name = "adamw"

@@ -56,7 +56,8 @@ class _Watch(StopOnDivergence):
     epoch started from (exactly so for full-batch training): when the loss is acceptable,
     those weights and their epoch count become the session's last good state. Non-finite
     losses and weights are caught by ``fit`` itself; the growth test (over ``GROWTH_FACTOR``
-    times the run's first epoch loss, or since the last weight edit; for a classification
+    times the run's first epoch loss, or since the last weight edit, and worse than an
+    uninformed network's or the mean predictor's loss; for a classification
     loss, in that first epoch, also over ``GROWTH_FACTOR`` times both an uninformed network's
     and the starting weights') keeps a loss of 1e270
     from being kept as "good". Unlike the library callback, the first loss is remembered from
