@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .datasets.ising_lattice import check_count
+from .datasets.ising_lattice import check_count, check_increasing
 from .ising_phases import epochs_note, split_samples, train_phase_network, training_epochs
 
 #: The inner peak's held-out accuracy must beat that of always predicting the larger side of its
@@ -49,13 +49,13 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
     Raises
     ------
     ValueError
-        Besides bad settings, if the accuracy curve has no inner peak or its peak does not beat
+        Besides bad settings and temperatures that are not strictly increasing, if the accuracy curve has no inner peak or its peak does not beat
         ``baseline`` by :data:`CONFUSION_MARGIN` (:func:`confusion_peak`): the networks learned
         nothing beyond the label proportions, or the temperatures do not span the transition.
     """
     epochs, networks = check_count("epochs", epochs), check_count("networks", networks)
     translations = check_count("translations", translations, minimum=0)
-    T = samples.temperatures
+    T = check_increasing(samples.temperatures, "the dataset's temperatures")
     if T.size < 7:
         raise ValueError(f"learning by confusion needs at least 7 temperatures; got {T.size}")
     X, temps, test = split_samples(samples, seed)

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from .datasets.ising_exact import T_C
-from .datasets.ising_lattice import check_count
+from .datasets.ising_lattice import check_count, check_increasing
 
 #: Mean outputs between these bounds take part in the straight-line fit of the crossing.
 CROSSING_WINDOW = (0.2, 0.8)
@@ -180,13 +180,15 @@ def classify(samples, epochs: int | None = None, seed: int = 0, networks: int = 
     Raises
     ------
     ValueError
-        As :func:`crossing` where the ensemble did not separate the phases, with the number of
+        Before any training, for temperatures that are not strictly increasing (naming the
+        first pair out of order) or do not lie on both sides of ``tc_label``; after it, as
+        :func:`crossing` where the ensemble did not separate the phases, with the number of
         epochs each network trained (more epochs help only beyond a raised count).
     """
     asked = None if epochs is None else check_count("epochs", epochs)
     epochs, networks = DEFAULT_EPOCHS if asked is None else asked, check_count("networks", networks)
     translations = check_count("translations", translations, minimum=0)
-    T = samples.temperatures
+    T = check_increasing(samples.temperatures, "the dataset's temperatures")
     if not (T.min() < tc_label < T.max()):
         raise ValueError(f"the temperatures ({T.min():g}..{T.max():g}) must lie on both sides of T_c = {tc_label:g}")
     X, temps, test = split_samples(samples, seed)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import replacing
+from .ising_lattice import check_increasing
 from .ising_sampler import IsingSamples
 
 __all__ = ["FORMAT", "load_ising_npz", "save_ising_npz"]
@@ -41,8 +42,15 @@ def save_ising_npz(path, samples: IsingSamples) -> Path:
     Returns
     -------
     Path
+
+    Raises
+    ------
+    ValueError
+        If the temperatures are not strictly increasing (:func:`load_ising_npz` would refuse
+        the file), before anything is written.
     """
     path = Path(path)
+    check_increasing(np.asarray(samples.temperatures), "the samples' temperatures")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"directory does not exist: {path.parent}")
     arrays = {name: np.asarray(getattr(samples, name)) for name in ARRAYS}
@@ -119,10 +127,7 @@ def _samples(path, values: dict, version: str) -> IsingSamples:
     T = values["temperatures"]
     if T.ndim != 1 or T.dtype.kind != "f" or T.size == 0 or not np.all(np.isfinite(T) & (T > 0)):
         raise ValueError(f"{path}: temperatures must be a non-empty 1-D array of finite positive floats")
-    if np.any(np.diff(T) <= 0):
-        k = int(np.flatnonzero(np.diff(T) <= 0)[0])
-        raise ValueError(f"{path}: temperatures must be strictly increasing, but T[{k}] = {T[k]:g} is followed by "
-                         f"T[{k + 1}] = {T[k + 1]:g}")
+    check_increasing(T, f"{path}: temperatures")
     configs = values["configs"]
     if configs.dtype != np.int8 or configs.ndim != 4 or configs.shape[0] != T.size or configs.shape[2:] != (L, L):
         raise ValueError(f"{path}: configs of shape {configs.shape} and dtype {configs.dtype} do not match "

@@ -10,12 +10,13 @@ same site, and the bond counts twice, as it must for ΔE = 2 s_i Σ_nb s_j to ho
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 __all__ = [
-    "check_count", "check_lattice", "check_temperatures", "energy_per_spin", "magnetisation_per_spin",
+    "check_count", "check_increasing", "check_lattice", "check_temperatures", "energy_per_spin", "magnetisation_per_spin",
     "neighbour_table", "pack", "unpack",
 ]
 
@@ -51,11 +52,46 @@ def check_temperatures(temperatures) -> np.ndarray:
     return T
 
 
+def check_increasing(T, what: str = "temperatures") -> np.ndarray:
+    """Raise ValueError unless the temperatures of a dataset are strictly increasing.
+
+    A dataset holds one block of configurations per temperature, and everything downstream
+    (the held-out split, the crossing of the outputs, the trial temperatures of learning by
+    confusion) reads the temperatures as an increasing grid; :func:`sample_ising`,
+    ``save_ising_npz``, ``load_ising_npz``, ``classify`` and ``confusion`` all refuse other
+    orders with this message, which names the first pair out of order.
+
+    Parameters
+    ----------
+    T : ndarray, shape (n_T,)
+    what : str
+        What the temperatures belong to, for the message.
+
+    Returns
+    -------
+    ndarray
+        ``T`` unchanged.
+    """
+    T = np.asarray(T)
+    steps = np.diff(T)
+    if np.any(~(steps > 0)):
+        k = int(np.flatnonzero(~(steps > 0))[0])
+        pair = (f"T[{k}] = T[{k + 1}] = {T[k]:g} repeats" if T[k + 1] == T[k]
+                else f"T[{k}] = {T[k]:g} is followed by T[{k + 1}] = {T[k + 1]:g}")
+        raise ValueError(f"{what} must be strictly increasing, but {pair}")
+    return T
+
+
 def check_count(name: str, value, *, minimum: int = 1) -> int:
     """Return ``value`` as an int; raise ValueError (naming ``name`` and the value) unless it is
     an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or not float(value).is_integer() or value < minimum:
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not whole and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:  # a float (or NumPy float) that holds a whole number; Python ints of any size are whole
+            whole = math.isfinite(float(value)) and float(value).is_integer()
+        except OverflowError:
+            whole = False
+    if not whole or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 

@@ -14,6 +14,7 @@ from ..initializers import as_generator
 from .ising_exact import T_C
 from .ising_lattice import (
     check_count,
+    check_increasing,
     check_lattice,
     check_temperatures,
     energy_per_spin,
@@ -24,9 +25,14 @@ from .ising_schedule import COST, choose_methods, default_schedule
 from .ising_stats import integrated_autocorrelation_time, ising_observables
 from .ising_wolff import WolffSampler
 
-__all__ = ["METHODS", "IsingSamples", "initial_spins", "make_sampler", "measure_autocorrelation", "sample_ising"]
+__all__ = ["MAX_SPIN_UPDATES", "METHODS", "IsingSamples", "initial_spins", "make_sampler", "measure_autocorrelation", "sample_ising"]
 
 METHODS = ("auto", "metropolis", "wolff")
+#: The most spin updates :func:`sample_ising` accepts to run (a Wolff sweep-equivalent counted
+#: ``COST["wolff"]`` times a Metropolis sweep, its cost): 10¹² is about 48 minutes at ~350 M
+#: Metropolis attempts per second. Larger requests are refused before any work, not left to
+#: run for days (an equilibration of 10¹⁵ sweeps was accepted and ran silently).
+MAX_SPIN_UPDATES = 10**12
 
 
 @dataclass
@@ -141,9 +147,35 @@ def _schedule(name: str, value, default: np.ndarray, methods: np.ndarray, *, min
             raise ValueError(f"{name} keys must be 'metropolis' or 'wolff', got {sorted(map(str, unknown))}")
         out = default.copy()
         for method, sweeps in value.items():
-            out[methods == method] = check_count(f"{name}[{method!r}]", sweeps, minimum=minimum)
+            out[methods == method] = _sweeps(f"{name}[{method!r}]", sweeps, minimum)
         return out
-    return np.full(default.size, check_count(name, value, minimum=minimum), dtype=np.int64)
+    return np.full(default.size, _sweeps(name, value, minimum), dtype=np.int64)
+
+
+def _sweeps(name: str, value, minimum: int) -> int:
+    """A sweep count, refused (before it could overflow int64) where it alone exceeds the work
+    bound: every sweep updates at least the 4 spins of a 2×2 lattice."""
+    value = check_count(name, value, minimum=minimum)
+    if value > MAX_SPIN_UPDATES:
+        raise ValueError(f"{name} = {value} sweeps: at least {4.0 * value:.2g} spin updates, more than the "
+                         f"{MAX_SPIN_UPDATES:.0e} allowed (about {MAX_SPIN_UPDATES / 3.5e8 / 60:.0f} minutes at ~350 M updates/s)")
+    return value
+
+
+def spin_updates(L: int, n_samples: int, chains: int, methods, equilibration, sweeps_between) -> float:
+    """The spin updates :func:`sample_ising` would run: for each temperature, ``chains`` chains of
+    L² spins for ``equilibration + ceil(n_samples / chains) · sweeps_between`` sweeps, a Wolff
+    sweep-equivalent counted ``COST["wolff"]`` times (its cost relative to a Metropolis sweep).
+
+    Returns
+    -------
+    float
+        Computed in floating point, so that absurd requests cannot overflow.
+    """
+    rounds = -(-n_samples // chains)
+    cost = np.array([COST[str(m)] for m in np.asarray(methods)], dtype=float)
+    sweeps = np.asarray(equilibration, dtype=float) + rounds * np.asarray(sweeps_between, dtype=float)
+    return float(L) * L * chains * float(np.sum(cost * sweeps))
 
 
 def _equilibrate(sampler, n: int, report) -> None:
@@ -158,7 +190,7 @@ def _equilibrate(sampler, n: int, report) -> None:
 
 def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, equilibration=None,
                  method: str = "auto", chains: int | None = None, global_flip: bool = True, rng=None,
-                 progress=None) -> IsingSamples:
+                 progress=None, max_spin_updates: float = MAX_SPIN_UPDATES) -> IsingSamples:
     """Sample configurations of the L×L Ising model at each temperature.
 
     ``chains`` independent chains per temperature run side by side (all temperatures in one
@@ -171,7 +203,9 @@ def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, e
     L : int
         Lattice side, even, >= 2.
     temperatures : array-like of float, shape (n_T,)
-        Finite and > 0 (units of J / k_B; T_c = 2.269185).
+        Finite, > 0 and strictly increasing (units of J / k_B; T_c = 2.269185): the result is
+        a dataset with one block of configurations per temperature, which the classifiers
+        read as an increasing grid.
     n_samples : int
         Configurations to keep per temperature, >= 1.
     sweeps_between : int or dict, optional
@@ -197,6 +231,9 @@ def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, e
         Called as work completes, in units proportional to the expected time (a Metropolis
         sweep of one chain counts 1, a Wolff sweep-equivalent ``COST["wolff"]``); for
         progress bars. Nothing is printed.
+    max_spin_updates : float
+        Refuse, before any work, runs estimated (:func:`spin_updates`) to make more spin
+        updates than this (default :data:`MAX_SPIN_UPDATES`, about 48 minutes).
 
     Returns
     -------
@@ -206,11 +243,11 @@ def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, e
     Raises
     ------
     ValueError
-        For L < 2 or odd, temperatures that are not finite and > 0, counts < 1, an unknown
-        method.
+        For L < 2 or odd, temperatures that are not finite and > 0 or not strictly increasing,
+        counts < 1, an unknown method, or an estimated work above ``max_spin_updates``.
     """
     L = check_lattice(L)
-    T = check_temperatures(temperatures)
+    T = check_increasing(check_temperatures(temperatures))
     n_samples = check_count("n_samples", n_samples)
     method = check_method(method)
     chains = min(n_samples, 64) if chains is None else check_count("chains", chains)
@@ -218,6 +255,14 @@ def sample_ising(L: int, temperatures, n_samples: int, *, sweeps_between=None, e
     default_equilibration, default_between = default_schedule(L, T, methods)
     equilibration = _schedule("equilibration", equilibration, default_equilibration, methods, minimum=0)
     sweeps_between = _schedule("sweeps_between", sweeps_between, default_between, methods, minimum=1)
+    work = spin_updates(L, n_samples, chains, methods, equilibration, sweeps_between)
+    if work > max_spin_updates:
+        raise ValueError(f"this run would make about {work:.2g} spin updates ({T.size} temperature"
+                         f"{'s' if T.size != 1 else ''} × {chains} chains × {L}² spins × (equilibration + "
+                         f"{-(-n_samples // chains)} sample rounds × sweeps between them), Wolff counted "
+                         f"{COST['wolff']}× for its cost), more than the {max_spin_updates:.0e} allowed (about "
+                         f"{max_spin_updates / 3.5e8 / 60:.2g} minutes at ~350 M updates/s); ask for fewer sweeps "
+                         "or samples")
     rng = as_generator(rng)
     rounds = -(-n_samples // chains)
     # temperatures sharing an update method and a schedule run as one vectorised batch
