@@ -95,9 +95,8 @@ def test_four_configurations_hold_out_one(tmp_path):
 
 
 def test_cli_says_how_many_configurations_are_needed(tmp_path, capsys):
-    data = tmp_path / "s2.npz"
-    assert main(["ising", "generate", "--L", "4", "--steps", "8", "--samples", "2", "--out", str(data)]) == 0
-    capsys.readouterr()
+    data = tmp_path / "s2.npz"  # generate refuses --samples 2 itself; the Python API writes such a file
+    save_ising_npz(data, sample_ising(4, np.linspace(1.0, 3.5, 8), 2, rng=0))
     assert main(["ising", "classify", str(data), "--networks", "1"]) == 2
     err = capsys.readouterr().err
     assert "at least 4 are needed" in err and err.count("\n") == 1

@@ -150,7 +150,7 @@ def test_tc_extrapolation_within_half_percent(capsys):
     (["ising", "generate", "--samples", "0", "--out", "x.npz"], "--samples: must be >= 1"),
     (["ising", "generate", "--out", "nodir/x.npz"], "--out nodir/x.npz: directory nodir does not exist"),
     (["ising", "generate", "--out", "."], "--out . is a directory"),
-    (["ising", "generate", "--L", "100000", "--steps", "2", "--samples", "2", "--out", "x.npz"],
+    (["ising", "generate", "--L", "100000", "--steps", "2", "--samples", "4", "--out", "x.npz"],
      "of this machine's"),
     (["ising", "classify", "nope.npz"], "no such Ising dataset"),
     (["ising", "classify", "nope.npz", "--plot", "p.xyz"], "--plot p.xyz: unsupported image format '.xyz'"),

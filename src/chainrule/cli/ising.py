@@ -60,12 +60,15 @@ def register(subparsers) -> None:
     gen.add_argument("--L", type=positive_int, default=32, help="lattice side, even (default: 32)")
     gen.add_argument("--tmin", type=_temperature, default=1.0, help="lowest temperature (default: 1.0)")
     gen.add_argument("--tmax", type=_temperature, default=3.5, help="highest temperature (default: 3.5)")
-    gen.add_argument("--steps", type=positive_int, default=26, help="number of temperatures (default: 26)")
-    gen.add_argument("--samples", type=positive_int, default=500, help="configurations per temperature (default: 500)")
+    gen.add_argument("--steps", type=positive_int, default=26,
+                     help="number of temperatures, at least 2; classify needs some on both sides of T_c and "
+                     "confusion at least 7 (a warning says when they will not get them) (default: 26)")
+    gen.add_argument("--samples", type=positive_int, default=500,
+                     help=f"configurations per temperature, at least {MIN_SAMPLES} (default: 500)")
     gen.add_argument("--equilibration", type=non_negative_int, default=None,
                      help="Metropolis sweeps before sampling, at the temperatures sampled by Metropolis (those "
                      "within 0.2 of T_c use Wolff cluster updates with their own schedule) (default: from "
-                     "measured autocorrelation times)")
+                     "measured autocorrelation times; runs estimated at more than 10^12 spin updates are refused)")
     gen.add_argument("--sweeps-between", type=positive_int, default=None,
                      help="Metropolis sweeps between samples, at the Metropolis temperatures as above "
                      "(default: 2 τ_int of |m| at each temperature)")
@@ -121,9 +124,18 @@ def run_generate(args) -> int:
     if not args.tmax > args.tmin:
         raise ValueError(f"need --tmin < --tmax, got tmin={args.tmin}, tmax={args.tmax}")
     check_output_file(args.out, "--out")
+    if args.steps < 2:
+        raise ValueError(f"--steps 1 samples --tmin = {args.tmin:g} only and would ignore --tmax = {args.tmax:g}; "
+                         "give --steps 2 or more (classify needs temperatures on both sides of T_c)")
+    if args.samples < MIN_SAMPLES:
+        raise ValueError(f"--samples {args.samples}: classify and confusion need at least {MIN_SAMPLES} configurations "
+                         "per temperature (a quarter of them is held out to test the networks, the rest trains them)")
     check_memory(args.steps * args.samples * args.L * args.L, f"{args.steps} temperatures × {args.samples} "
                   f"configurations of {args.L}×{args.L} spins")
     temperatures = np.linspace(args.tmin, args.tmax, args.steps)
+    _check_work(args, temperatures)
+    for warning in _generate_warnings(temperatures):
+        print(f"warning: {warning}", file=sys.stderr)
     with _progress() as progress:
         task = progress.add_task("Monte Carlo sweeps", total=1)
         samples = sample_ising(args.L, temperatures, args.samples,
@@ -134,6 +146,48 @@ def run_generate(args) -> int:
     save_ising_npz(args.out, samples)
     print(f"wrote {args.out}: L={samples.L}, {args.steps} temperatures × {args.samples} configurations")
     return 0
+
+
+def _check_work(args, temperatures) -> None:
+    """Refuse, before any Monte Carlo, a run estimated to take more than
+    :data:`~chainrule.datasets.ising_sampler.MAX_SPIN_UPDATES` spin updates, naming the options."""
+    from ..datasets.ising_sampler import MAX_SPIN_UPDATES, spin_updates
+    from ..datasets.ising_schedule import choose_methods, default_schedule
+
+    methods = choose_methods(temperatures, "auto")
+    equilibration, between = default_schedule(args.L, temperatures, methods)
+    metropolis = methods == "metropolis"
+    # floats: an absurd --equilibration must not overflow the int64 schedule
+    equilibration = equilibration.astype(float)
+    between = between.astype(float)
+    if args.equilibration is not None:
+        equilibration[metropolis] = float(args.equilibration)
+    if args.sweeps_between is not None:
+        between[metropolis] = float(args.sweeps_between)
+    chains = min(args.samples, 64)
+    work = spin_updates(args.L, args.samples, chains, methods, equilibration, between)
+    if work > MAX_SPIN_UPDATES:
+        given = " and ".join(f"{name} {value}" for name, value in (("--equilibration", args.equilibration),
+                                                                   ("--sweeps-between", args.sweeps_between))
+                             if value is not None) or "these settings"
+        raise ValueError(f"{given}: about {work:.2g} spin updates ({len(temperatures)} temperatures × {chains} chains "
+                         f"× {args.L}² spins × (equilibration + {-(-args.samples // chains)} sample rounds × sweeps "
+                         f"between)), more than the {MAX_SPIN_UPDATES:.0e} this runs (about "
+                         f"{MAX_SPIN_UPDATES / 3.5e8 / 60:.0f} minutes at ~350 M updates/s)")
+
+
+def _generate_warnings(temperatures) -> list:
+    """What ``classify`` or ``confusion`` would refuse in the file about to be written; generate
+    still writes it (the observables are useful on their own), but says so before the work."""
+    from ..datasets.ising import T_C
+
+    warnings = []
+    if not temperatures[0] < T_C < temperatures[-1]:
+        warnings.append(f"the temperatures {temperatures[0]:g}..{temperatures[-1]:g} do not straddle T_c = {T_C:.4f}: "
+                        "`ising classify` will refuse this file and `ising confusion` has no transition to find")
+    if temperatures.size < 7:
+        warnings.append(f"{temperatures.size} temperatures: `ising confusion` needs at least 7")
+    return warnings
 
 
 def _progress():
