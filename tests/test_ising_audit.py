@@ -110,3 +110,128 @@ def test_default_spacing_covers_the_measured_autocorrelation_times():
     # Wolff τ_e at T_c reached ≈ 3 sweep-equivalents at L = 64, under 2 at L <= 32
     assert default_schedule(64, [2.27], "wolff")[1][0] >= 6
     assert default_schedule(32, [2.27], "wolff")[1][0] == 4
+
+
+# --- 1-3. the supervised crossing: its label threshold, its errors, the weighted extrapolation --
+
+class _MagnetisationNet:
+    """A stand-in for a trained network: 'ordered' where |m| is large (fast, and it separates
+    the phases as a real one does), with its own small offset so that networks differ."""
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def predict(self, X):
+        m = np.abs(np.asarray(X, dtype=float).mean(axis=1))
+        p = 1 / (1 + np.exp(-30 * (m - 0.65 - self.offset)))
+        return np.column_stack([p, 1 - p])
+
+
+@pytest.fixture
+def magnetisation_nets(monkeypatch):
+    from chainrule import ising_confusion, ising_phases
+
+    offsets = iter(np.random.default_rng(0).normal(0, 0.02, 10_000))
+    fake = lambda *args, **kwargs: _MagnetisationNet(next(offsets))  # noqa: E731
+    monkeypatch.setattr(ising_phases, "train_phase_network", fake)
+    monkeypatch.setattr(ising_confusion, "train_phase_network", fake)
+
+
+@pytest.fixture(scope="module")
+def data8():
+    return sample_ising(8, np.linspace(1.0, 3.5, 26), 40, rng=0)
+
+
+def test_classify_reports_its_errors_and_label(magnetisation_nets, data8):
+    from chainrule.ising_phases import classify
+
+    result = classify(data8, networks=3)
+    assert result["tc_label"] == pytest.approx(2.269185, abs=1e-6)
+    assert 0 < result["tc_bootstrap_err"] < 0.2 and 0 < result["tc_network_err"] < 0.2
+    assert result["tc_err"] == pytest.approx(np.hypot(result["tc_bootstrap_err"], result["tc_network_err"]))
+    members = np.array(result["tc_members"])
+    assert result["tc_network_err"] == pytest.approx(members.std(ddof=1) / np.sqrt(3))
+    assert np.isnan(classify(data8, networks=1)["tc_network_err"])  # one network: no spread to show
+
+
+def test_crossing_bootstrap_matches_the_scatter_of_fresh_test_sets():
+    from chainrule.ising_phases import crossing_errors
+
+    # held-out outputs: 0/1 draws with P(ordered) a logistic in T; fresh draws give the true scatter
+    rng = np.random.default_rng(1)
+    T = np.linspace(1.5, 3.0, 16)
+    n = 60
+    temps = np.repeat(T, n)
+    prob = 1 / (1 + np.exp((temps - 2.3) / 0.08))
+    truth = []
+    for _ in range(300):
+        from chainrule.ising_phases import crossing
+
+        draw = (rng.random(temps.size) < prob).astype(float)
+        truth.append(crossing(T, draw.reshape(16, n).mean(axis=1)))
+    draw = (rng.random(temps.size) < prob).astype(float)
+    boot = crossing_errors(T, temps, draw, [2.3, 2.31], 300, rng)["tc_bootstrap_err"]
+    assert 0.6 < boot / np.std(truth) < 1.6
+
+
+def test_weighted_extrapolation_propagates_the_errors():
+    from chainrule.ising_phases import extrapolate_weighted
+
+    sizes = np.array([8, 16, 24, 32])
+    exact = 2.27 + 0.4 / sizes
+    errors = np.array([0.01, 0.004, 0.004, 0.002])
+    fit = extrapolate_weighted(sizes, exact, errors)
+    assert fit["tc"] == pytest.approx(2.27) and fit["a"] == pytest.approx(0.4) and fit["chi2"] == pytest.approx(0)
+    X = np.column_stack([np.ones(4), 1 / sizes])
+    assert fit["tc_err"] == pytest.approx(np.sqrt(np.linalg.inv(X.T @ (X / errors[:, None] ** 2))[0, 0]))
+    # the intervals cover the truth about 68% of the time when the errors are right
+    rng = np.random.default_rng(2)
+    fits = [extrapolate_weighted(sizes, exact + rng.normal(0, errors), errors) for _ in range(2000)]
+    plain = np.mean([abs(f["tc"] - 2.27) < np.sqrt(np.linalg.inv(X.T @ (X / errors[:, None] ** 2))[0, 0])
+                     for f in fits])
+    assert 0.64 < plain < 0.72
+    # a point far off its error inflates the intercept's error by sqrt(chi2/dof)
+    bad = extrapolate_weighted(sizes, exact + np.array([0, 0.05, 0, 0]), errors)
+    assert bad["scaled"] and bad["tc_err"] > 3 * fit["tc_err"]
+    with pytest.raises(ValueError, match="one finite error > 0 per size"):
+        extrapolate_weighted(sizes, exact, [0.01, 0.0, 0.01, 0.01])
+
+
+def test_classify_output_names_the_threshold_and_the_uncertainty(magnetisation_nets, data8, tmp_path, capsys):
+    from chainrule.cli import main
+    from chainrule.datasets.ising_io import save_ising_npz
+
+    path = save_ising_npz(tmp_path / "d.npz", data8)
+    assert main(["ising", "classify", str(path), "--plot", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "outputs cross at T = " in out and " ± " in out and "bootstrap over the held-out configurations" in out
+    assert "taught labels T >= 2.269185" in out and "not a measurement of T_c" in out
+    assert "leaves out the Monte Carlo noise of the training data" in out and "**" not in out
+    assert main(["ising", "classify", str(path), "--plot", "none", "--json"]) == 0
+    result = __import__("json").loads(capsys.readouterr().out)
+    assert {"tc", "tc_err", "tc_bootstrap_err", "tc_network_err", "tc_label"} <= set(result)
+    assert main(["ising", "confusion", str(path), "--plot", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "confusion estimate T_c = " in out and " ± " in out and "was not used" in out
+
+
+def test_tc_fits_with_errors_and_says_what_it_is(magnetisation_nets, capsys):
+    from chainrule.cli import main
+
+    assert main(["ising", "tc", "--L", "8,12,16", "--samples", "40", "--steps", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "labels T >= 2.269185 (the exact T_c, taught to the networks)" in out
+    assert "weighted fit T(L) = T_∞ + a/L: T_∞ = " in out and "χ²/dof" in out
+    assert "not a measurement of T_c" in out and "number of samples and epochs" in out and "**" not in out
+    assert main(["ising", "tc", "--L", "8,16", "--samples", "40", "--steps", "12", "--json"]) == 0
+    result = __import__("json").loads(capsys.readouterr().out)
+    assert len(result["tc_L_err"]) == 2 and result["tc_extrapolated_err"] > 0 and result["dof"] == 0
+
+
+@pytest.mark.slow
+def test_supervised_crossing_follows_the_label_threshold():
+    # the audit: labels at 2.45 moved the crossing to 2.46 at L = 8 (exact T_c 2.269)
+    from chainrule.ising_phases import classify
+
+    samples = sample_ising(8, np.linspace(1.0, 3.5, 26), 400, rng=0)
+    assert classify(samples, tc_label=2.45)["tc"] > 2.38

@@ -177,7 +177,8 @@ def test_confusion_and_tc_pipeline_small(tmp_path, capsys):
     assert main(["ising", "tc", "--L", "8,12", "--samples", "300", "--steps", "12", "--json"]) == 0, capsys.readouterr().err
     result = json.loads(capsys.readouterr().out)
     assert result["L"] == [8, 12] and len(result["tc_L"]) == 2 and np.isfinite(result["tc_extrapolated"])
-    assert result["tc_extrapolated_fit_error"] is None  # two sizes: a line through two points has no scatter
+    # two sizes: the line passes through both points, no χ² check; the error is the propagated one
+    assert result["dof"] == 0 and result["tc_extrapolated_err"] > 0 and len(result["tc_L_err"]) == 2
     assert main(["ising", "tc", "--L", "8"]) == 2
 
 

@@ -18,7 +18,8 @@ from .ising_phases import epochs_note, split_samples, train_phase_network, train
 CONFUSION_MARGIN = 0.1
 
 
-def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, networks: int = 2) -> dict:
+def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, networks: int = 2,
+              bootstrap: int = 200) -> dict:
     """Learning by confusion: T_c from the W-shaped accuracy curve, without the exact value.
 
     For each trial T' halfway between neighbouring sampled temperatures, configurations are
@@ -36,6 +37,8 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
     networks : int
         Networks per trial whose outputs are averaged (2: the peak's apex scattered about 25%
         less between data sets at L = 32 than with one, for twice the time).
+    bootstrap : int
+        Resamples of the held-out configurations for ``tc_bootstrap_err`` (0: none).
 
     Returns
     -------
@@ -44,7 +47,13 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
         ``baseline`` (n_T - 1,): the held-out accuracy of always predicting the larger side of
         each trial's split; ``epochs``, those each network trained (``--epochs`` raised where it
         gives too few Adam steps, :func:`chainrule.ising_phases.training_epochs`); ``tent``, the
-        fitted flanks to draw (:func:`confusion_tent`).
+        fitted flanks to draw (:func:`confusion_tent`); ``tc_bootstrap_err`` (the apex found
+        again on the held-out configurations resampled with replacement per temperature, from
+        the outputs already computed), ``tc_network_err`` (the standard deviation of the apexes
+        the single networks give, over √networks; NaN with one network) and ``tc_err``, both in
+        quadrature. They leave out the Monte Carlo noise of the training configurations and
+        the dependence on the training budget (samples, epochs): rerun on data of other seeds
+        to see those.
 
     Raises
     ------
@@ -60,8 +69,11 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
         raise ValueError(f"learning by confusion needs at least 7 temperatures; got {T.size}")
     X, temps, test = split_samples(samples, seed)
     trials = (T[:-1] + T[1:]) / 2
+    bootstrap = check_count("bootstrap", bootstrap, minimum=0)
     accuracy, baseline = [], []
-    for trial in trials:
+    right = np.empty((trials.size, int(test.sum())), dtype=bool)  # the ensemble right on each held-out configuration
+    member_right = np.empty((networks, trials.size, int(test.sum())), dtype=bool)
+    for t, trial in enumerate(trials):
         y = (temps >= trial).astype(np.int64)
         share = float(y[test].mean())
         baseline.append(max(share, 1.0 - share))  # always predicting the larger side
@@ -69,16 +81,50 @@ def confusion(samples, epochs: int = 8, seed: int = 0, translations: int = 1, ne
         for k in range(networks):
             net = train_phase_network(X[~test], y[~test], samples.L, epochs=epochs, translations=translations,
                                       rng=np.random.default_rng([seed, k]))
-            p_disordered = p_disordered + net.predict(X[test])[:, 1] / networks
-        accuracy.append(float(((p_disordered >= 0.5) == y[test]).mean()))
+            p_member = net.predict(X[test])[:, 1]
+            member_right[k, t] = (p_member >= 0.5) == y[test]
+            p_disordered = p_disordered + p_member / networks
+        right[t] = (p_disordered >= 0.5) == y[test]
+        accuracy.append(float(right[t].mean()))
     accuracy, baseline = np.array(accuracy), np.array(baseline)
     used = training_epochs(int((~test).sum()), epochs, translations)
     try:
         tc, peak = confusion_peak(trials, accuracy, baseline=baseline)
     except ValueError as exc:
         raise ValueError(f"{exc}{epochs_note(used, epochs)}") from None
+    errors = _confusion_errors(trials, T, temps[test], right, member_right, bootstrap,
+                               np.random.default_rng([seed, 2017]))
     return {"tc": tc, "trials": trials, "accuracy": accuracy, "peak": peak, "baseline": baseline, "epochs": used,
-            "tent": confusion_tent(trials, accuracy, tc, peak)}
+            "tent": confusion_tent(trials, accuracy, tc, peak), **errors}
+
+
+def _apex(trials, accuracy) -> float:
+    """:func:`confusion_peak`'s apex, NaN where the curve has none."""
+    try:
+        return confusion_peak(trials, accuracy)[0]
+    except ValueError:
+        return float("nan")
+
+
+def _confusion_errors(trials, T, test_temps, right, member_right, n_resamples: int, rng) -> dict:
+    """Bootstrap over held-out configurations (resampled per temperature, the same draw for
+    every trial: they are the same configurations) and the single networks' spread, as
+    :func:`chainrule.ising_phases.crossing_errors` for the supervised crossing."""
+    rows = [np.flatnonzero(test_temps == t) for t in T]
+    apexes = []
+    for _ in range(n_resamples):
+        pick = np.concatenate([idx[rng.integers(0, idx.size, idx.size)] for idx in rows])
+        apexes.append(_apex(trials, right[:, pick].mean(axis=1)))
+    apexes = np.array(apexes)
+    apexes = apexes[np.isfinite(apexes)]
+    boot = float(np.std(apexes, ddof=1)) if apexes.size >= 2 else float("nan")
+    members = np.array([_apex(trials, r.mean(axis=1)) for r in member_right])
+    finite = members[np.isfinite(members)]
+    network = float(np.std(finite, ddof=1) / np.sqrt(members.size)) if finite.size >= 2 else float("nan")
+    parts = [v for v in (boot, network) if np.isfinite(v)]
+    return {"tc_bootstrap_err": boot, "tc_network_err": network, "tc_members": members.tolist(),
+            "tc_err": float(np.sqrt(sum(v * v for v in parts))) if parts else float("nan"),
+            "bootstrap_failed": n_resamples - apexes.size}
 
 
 def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION_MARGIN):
