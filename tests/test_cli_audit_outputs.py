@@ -46,7 +46,7 @@ def test_a_directory_that_takes_no_file_is_refused_before_training(tmp_path, iri
     config = EXAMPLES / "exercise_1_hand_calculation.json"
     err = one_line_error(["explain", "--config", str(config), "--output", str(tmp_path / "e.txt")], capsys)
     assert "--output" in err and "Read-only file system" in err
-    err = one_line_error(["ising", "generate", "--L", "4", "--steps", "2", "--samples", "2", "--out",
+    err = one_line_error(["ising", "generate", "--L", "4", "--steps", "7", "--samples", "4", "--out",
                           str(tmp_path / "x.npz")], capsys)
     assert "--out" in err and "Read-only file system" in err
 

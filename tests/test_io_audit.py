@@ -93,7 +93,7 @@ def test_ising_generate_on_a_full_disk_names_the_file(tmp_path, monkeypatch, cap
 
     monkeypatch.setattr(ising_io.np, "savez_compressed", lambda *a, **k: _write_fails())
     out = tmp_path / "i.npz"
-    err = one_line_error(["ising", "generate", "--L", "4", "--steps", "2", "--samples", "2",
+    err = one_line_error(["ising", "generate", "--L", "4", "--steps", "7", "--samples", "4",
                           "--equilibration", "5", "--sweeps-between", "1", "--out", str(out)], capsys)
     assert err.strip() == f"chainrule: error: No space left on device: {out}"
     assert [p.name for p in tmp_path.iterdir()] == []
