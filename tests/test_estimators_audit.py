@@ -274,3 +274,42 @@ def test_public_classes_document_every_parameter(cls):
     for method in ("fit", "partial_fit"):
         assert "Returns\n        -------\n        self" in getattr(cls, method).__doc__
     assert "Parameters\n        ----------\n        X :" in cls.predict.__doc__
+
+
+@pytest.mark.parametrize("loss", ["bce", "hinge"])
+def test_multilabel_validation_scores_are_subset_accuracy(loss, multilabel, monkeypatch):
+    """validation_scores_ is what score() gives on the held-out rows: whole rows right."""
+    from sklearn.metrics import accuracy_score
+
+    X, Y = multilabel
+    held_out = []
+    split = estimator_base.holdout_split
+
+    def spy(*args, **kwargs):
+        parts = split(*args, **kwargs)
+        held_out.append(parts)
+        return parts
+
+    monkeypatch.setattr(estimator_base, "holdout_split", spy)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), loss=loss, early_stopping=True, epochs=15, random_state=0)
+    clf.fit(X, Y)
+    X_val = held_out[0][1][0]
+    rows = [np.flatnonzero((X == row).all(axis=1))[0] for row in X_val]
+    assert clf.best_validation_score_ == pytest.approx(accuracy_score(Y[rows], clf.predict(X_val)), abs=1e-12)
+
+
+def test_subset_accuracy_matches_scikit_learn_with_weights():
+    from sklearn.metrics import accuracy_score
+
+    from chainrule.metrics import make_metric
+
+    rng = np.random.default_rng(0)
+    Y = rng.integers(0, 2, size=(50, 3)).astype(float)
+    logits = rng.normal(size=(50, 3)) + 2 * (Y - 0.5)
+    w = rng.uniform(0.1, 3.0, size=50)
+    for loss, targets in ((cr.losses.BinaryCrossEntropy(), Y), (cr.losses.Hinge(), 2 * Y - 1)):
+        metric = make_metric("subset_accuracy", loss, targets, w)
+        for start in range(0, 50, 16):  # batches
+            rows = slice(start, start + 16)
+            metric.update(logits[rows], targets[rows], loss, w[rows])
+        assert metric.result() == pytest.approx(accuracy_score(Y, logits > 0, sample_weight=w), rel=1e-12)

@@ -12,7 +12,7 @@ import numpy as np
 from .backend import namespace, to_numpy
 from .losses import REGRESSION, Loss
 
-METRICS = ("accuracy", "r2")
+METRICS = ("accuracy", "subset_accuracy", "r2")
 
 
 def default_metric(loss: Loss) -> str:
@@ -29,6 +29,8 @@ def make_metric(name, loss: Loss, y_all, weights=None):
         name = default_metric(loss)
     if name == "accuracy":
         return Accuracy(loss)
+    if name == "subset_accuracy":
+        return SubsetAccuracy(loss)
     if name == "r2":
         return RSquared(y_all, weights)
     raise ValueError(f"unknown metric {name!r}; choose one of auto, {', '.join(METRICS)} or None")
@@ -77,6 +79,26 @@ class Accuracy:
     def result(self) -> float:
         count = float(self._count)
         return float(self._correct) / count if count else float("nan")
+
+
+class SubsetAccuracy(Accuracy):
+    """Multi-label accuracy: the fraction of samples whose every label is decided right
+    (scikit-learn's ``accuracy_score`` on label matrices). A label is on where its output is
+    positive (a BCE logit above 0, a hinge margin above 0) and where its target is positive
+    (1 of 0/1, +1 of ±1); with sample weights, ``Σ w·all_right / Σ w``."""
+
+    name = "subset_accuracy"
+
+    def update(self, out, y, loss=None, weights=None) -> None:
+        """Add a batch: outputs ``out`` (n, k), targets ``y`` (n, k), sample ``weights`` (n,) or None."""
+        rows = ((out > 0) == (y.reshape(out.shape) > 0)).all(axis=1)
+        if weights is not None:
+            correct, count = (rows * weights).sum(), weights.sum()
+        else:
+            correct, count = rows.sum(), rows.shape[0]
+        if type(rows) is np.ndarray:
+            correct, count = float(correct), float(count)
+        self._correct, self._count = correct + self._correct, count + self._count
 
 
 class RSquared:

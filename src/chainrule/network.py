@@ -133,7 +133,7 @@ class Sequential:
             divided by their largest value (in float64) before they take the network's
             dtype. Refused when the training samples' weights are all 0, or validation
             samples' weights, and when a positive weight would become 0 in the dtype.
-        metric : {"auto", "accuracy", "r2", None}
+        metric : {"auto", "accuracy", "subset_accuracy", "r2", None}
             Recorded per epoch in the History.
         stop_on_divergence : bool
             Add a ``StopOnDivergence()`` callback (a loss 1000 times the first epoch's and

@@ -350,8 +350,13 @@ class NeuralNetBase(BaseEstimator):
         return self.network_.fit(
             X, targets, loss=self._loss_name(), optimizer=self._optimizer, epochs=int(epochs), batch_size=batch,
             validation_data=validation, callbacks=callbacks, verbose=int(self.verbose), rng=self._rng,
-            sample_weight=sample_weight,
+            sample_weight=sample_weight, metric=self._metric_name(),
         )
+
+    def _metric_name(self) -> str:
+        """The engine metric behind ``validation_scores_``: subset accuracy for a multilabel
+        classifier (``score``'s), else the loss's default (accuracy or R²)."""
+        return "subset_accuracy" if getattr(self, "_multilabel", False) else "auto"
 
     def _warm(self) -> bool:
         """True when ``fit`` should continue the previous network, after refusing parameters

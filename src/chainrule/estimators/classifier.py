@@ -10,9 +10,8 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ..losses import BINARY, LOSSES, MULTICLASS, Hinge
 from .base import NeuralNetBase
-from .docs import indent
 from .fit_state import all_or_nothing
-from .docs import ATTRIBUTES, INPUT, parameters
+from .docs import ATTRIBUTES, INPUT, indent, parameters
 from .labels import (check_classes, check_multilabel_classes, multilabel_probabilities, validate_labels)
 
 

@@ -9,10 +9,9 @@ from sklearn.utils.validation import validate_data
 from ..callbacks import DivergenceError
 from ..train_data import check_target_range
 from .base import NeuralNetBase
-from .docs import indent
 from .fit_state import all_or_nothing
 from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, dense
-from .docs import ATTRIBUTES, INPUT, parameters
+from .docs import ATTRIBUTES, INPUT, indent, parameters
 
 
 class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
