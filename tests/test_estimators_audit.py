@@ -77,42 +77,39 @@ def test_a_diverged_fit_records_the_epochs_it_kept(linear):
     assert reg.best_validation_score_ is None
 
 
-# -- 2. warm fits with early stopping keep their validation split ---------------------------------
-def test_warm_fits_hold_out_the_same_rows(iris, monkeypatch):
-    X, y = iris
-    held_out = []
+@pytest.fixture
+def held_out(monkeypatch):
+    """Every early-stopping split an estimator makes: ``((X, y, w), (X_val, y_val[, w_val]))`` each."""
+    splits = []
     split = estimator_base.holdout_split
 
     def spy(*args, **kwargs):
         parts = split(*args, **kwargs)
-        held_out.append(parts[1][0].copy())
+        splits.append(parts)
         return parts
 
     monkeypatch.setattr(estimator_base, "holdout_split", spy)
+    return splits
+
+
+# -- 2. warm fits with early stopping keep their validation split ---------------------------------
+def test_warm_fits_hold_out_the_same_rows(iris, held_out):
+    X, y = iris
     clf = NeuralNetClassifier(hidden_layer_sizes=(8,), early_stopping=True, epochs=3, warm_start=True,
                               random_state=0)
     clf.fit(X, y)
     clf.fit(X, y)
     assert len(held_out) == 2
-    np.testing.assert_array_equal(held_out[0], held_out[1])
+    np.testing.assert_array_equal(held_out[0][1][0], held_out[1][1][0])
 
 
 @pytest.mark.parametrize("cls", [NeuralNetClassifier, NeuralNetRegressor])
-def test_held_out_rows_keep_their_weights(cls, iris, monkeypatch):
+def test_held_out_rows_keep_their_weights(cls, iris, held_out):
     """The validation score early stopping keeps is the held-out rows' weighted score, as the
     training loss is weighted."""
     X, y = iris
     target = y if cls is NeuralNetClassifier else X[:, 0] + y
     weights = np.random.default_rng(1).uniform(0.1, 5.0, size=len(y))
-    held_out = []
-    split = estimator_base.holdout_split
-
-    def spy(*args, **kwargs):
-        parts = split(*args, **kwargs)
-        held_out.append(parts)
-        return parts
-
-    monkeypatch.setattr(estimator_base, "holdout_split", spy)
     model = cls(hidden_layer_sizes=(8,), early_stopping=True, epochs=8, learning_rate=1e-2, random_state=0)
     model.fit(X, target, sample_weight=weights)
     (_, _, w_train), (X_val, _, w_val) = held_out[0]
@@ -277,20 +274,11 @@ def test_public_classes_document_every_parameter(cls):
 
 
 @pytest.mark.parametrize("loss", ["bce", "hinge"])
-def test_multilabel_validation_scores_are_subset_accuracy(loss, multilabel, monkeypatch):
+def test_multilabel_validation_scores_are_subset_accuracy(loss, multilabel, held_out):
     """validation_scores_ is what score() gives on the held-out rows: whole rows right."""
     from sklearn.metrics import accuracy_score
 
     X, Y = multilabel
-    held_out = []
-    split = estimator_base.holdout_split
-
-    def spy(*args, **kwargs):
-        parts = split(*args, **kwargs)
-        held_out.append(parts)
-        return parts
-
-    monkeypatch.setattr(estimator_base, "holdout_split", spy)
     clf = NeuralNetClassifier(hidden_layer_sizes=(8,), loss=loss, early_stopping=True, epochs=15, random_state=0)
     clf.fit(X, Y)
     X_val = held_out[0][1][0]
