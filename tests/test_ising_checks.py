@@ -8,7 +8,7 @@ from chainrule.cli import main
 from chainrule.datasets.ising import sample_ising
 from chainrule.datasets.ising_io import load_ising_npz, save_ising_npz
 from chainrule.ising_confusion import confusion, confusion_peak
-from chainrule.ising_phases import classify, crossing, extrapolate, extrapolate_error, split_samples
+from chainrule.ising_phases import classify, crossing, split_samples
 
 
 # --- 1. crossing: the curve must be ordered at the cold end and disordered at the hot end -------------------------
@@ -137,34 +137,3 @@ def test_loader_refuses_temperatures_out_of_order(tmp_path):
         load_ising_npz(path)
     _rewrite(path, temperatures=samples.temperatures)
     assert load_ising_npz(path).temperatures.tolist() == [1.5, 2.0, 3.0]
-
-
-# --- 5. the error of the extrapolated T_c ------------------------------------------------------------------------
-
-def test_extrapolate_error_is_the_least_squares_error_of_the_intercept():
-    sizes, estimates = [8, 16, 24, 32], [2.331, 2.301, 2.289, 2.285]
-    _, cov = np.polyfit(1.0 / np.array(sizes), estimates, 1, cov="unscaled")
-    fitted = np.polyval(np.polyfit(1.0 / np.array(sizes), estimates, 1), 1.0 / np.array(sizes))
-    s2 = np.sum((np.array(estimates) - fitted) ** 2) / 2
-    assert extrapolate_error(sizes, estimates) == pytest.approx(np.sqrt(s2 * cov[1, 1]), rel=1e-9)
-    assert extrapolate_error(sizes, [2.27 + 0.4 / L for L in sizes]) == pytest.approx(0, abs=1e-12)
-    assert extrapolate(sizes, estimates)[0] == pytest.approx(extrapolate(sizes, estimates)[0])  # unchanged
-
-
-def test_extrapolate_error_covers_the_truth_about_as_often_as_it_should():
-    rng = np.random.default_rng(0)
-    sizes = np.array([8, 16, 24, 32, 40, 48])
-    z = []
-    for _ in range(2000):
-        estimates = 2.269 + 0.3 / sizes + rng.normal(0, 0.004, sizes.size)
-        z.append((extrapolate(sizes, estimates)[0] - 2.269) / extrapolate_error(sizes, estimates))
-    # a t distribution with 4 degrees of freedom: 2.78 covers 95%
-    assert 0.93 < np.mean(np.abs(z) < 2.776) < 0.97
-
-
-def test_extrapolate_error_needs_a_third_point():
-    assert extrapolate_error([8, 16], [2.3, 2.28]) is None  # a line through two points has no residual
-    with pytest.raises(ValueError, match="two different lattice sizes"):
-        extrapolate_error([16, 16, 16], [2.3, 2.31, 2.29])
-    with pytest.raises(ValueError, match="one estimate per size"):
-        extrapolate_error([8, 16, 24], [2.3, 2.28])

@@ -31,6 +31,7 @@ import numpy as np
 
 from .datasets.ising_exact import T_C
 from .datasets.ising_lattice import check_count, check_increasing
+from .ising_extrapolation import extrapolate, extrapolate_weighted  # noqa: F401  (part of this module's API)
 
 #: Mean outputs between these bounds take part in the straight-line fit of the crossing.
 CROSSING_WINDOW = (0.2, 0.8)
@@ -337,104 +338,6 @@ def _end_points(n: int) -> int:
     return max(1, min(max(2, n // 4), n // 2))
 
 
-def extrapolate(sizes, estimates):
-    """Least-squares fit of ``T_c(L) = T_c + a / L`` (ν = 1).
-
-    Returns
-    -------
-    (tc, a) : tuple of float
-        The L → ∞ intercept and the slope.
-    """
-    inverse, estimates = _extrapolation_points(sizes, estimates)
-    slope, intercept = np.polyfit(inverse, estimates, 1)
-    return float(intercept), float(slope)
-
-
-def extrapolate_error(sizes, estimates):
-    """Standard error of the intercept of :func:`extrapolate`'s fit ``T_c(L) = T_c + a / L``.
-
-    The ordinary least-squares error ``s · sqrt([(XᵀX)⁻¹]₀₀)``, with ``s²`` the residual sum of
-    squares over ``n - 2`` degrees of freedom. It reflects only how far the estimates scatter
-    about the straight line, not corrections to ν = 1 scaling nor an error known for each size;
-    with four sizes (two degrees of freedom) it is itself rough.
-
-    Parameters
-    ----------
-    sizes : sequence of int
-    estimates : sequence of float
-        ``T_c(L)`` per size, as given to :func:`extrapolate`.
-
-    Returns
-    -------
-    float or None
-        None for fewer than three points: a line through two points fits them exactly and
-        leaves no residual to estimate the scatter from.
-
-    Raises
-    ------
-    ValueError
-        As :func:`extrapolate`.
-    """
-    inverse, estimates = _extrapolation_points(sizes, estimates)
-    if inverse.size < 3:
-        return None
-    (slope, intercept), unscaled = np.polyfit(inverse, estimates, 1, cov="unscaled")
-    residual = estimates - (slope * inverse + intercept)
-    return float(np.sqrt(float(residual @ residual) / (inverse.size - 2) * unscaled[1, 1]))
-
-
-def extrapolate_weighted(sizes, estimates, errors) -> dict:
-    """Weighted least-squares fit of ``T(L) = T_∞ + a / L`` (ν = 1), errors propagated.
-
-    Each size weighs 1/σ²; the intercept's error is the propagated one, ``sqrt([(XᵀWX)⁻¹]₀₀)``,
-    multiplied by ``sqrt(χ²/dof)`` where that exceeds 1 (the points scatter about the line by
-    more than their errors say: corrections to ν = 1 scaling, or errors left out). The errors
-    carry what :func:`crossing_errors` includes and nothing else.
-
-    Parameters
-    ----------
-    sizes : sequence of int
-    estimates : sequence of float
-    errors : sequence of float
-        One per size, finite and > 0.
-
-    Returns
-    -------
-    dict
-        ``tc`` (T_∞), ``tc_err``, ``a``, ``a_err``, ``chi2``, ``dof`` (sizes - 2) and ``scaled``
-        (True where the errors were multiplied by sqrt(χ²/dof)).
-
-    Raises
-    ------
-    ValueError
-        As :func:`extrapolate`, or for errors that are not finite and > 0.
-    """
-    inverse, estimates = _extrapolation_points(sizes, estimates)
-    errors = np.asarray(errors, dtype=float)
-    if errors.shape != estimates.shape or not np.all(np.isfinite(errors) & (errors > 0)):
-        raise ValueError(f"need one finite error > 0 per size, got {errors.tolist()}")
-    design = np.column_stack([np.ones_like(inverse), inverse])
-    weights = 1.0 / errors**2
-    cov = np.linalg.inv(design.T @ (weights[:, None] * design))
-    coef = cov @ design.T @ (weights * estimates)
-    chi2 = float(np.sum(weights * (estimates - design @ coef) ** 2))
-    dof = inverse.size - 2
-    scale = np.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0
-    return {"tc": float(coef[0]), "tc_err": float(np.sqrt(cov[0, 0]) * scale), "a": float(coef[1]),
-            "a_err": float(np.sqrt(cov[1, 1]) * scale), "chi2": chi2, "dof": dof, "scaled": bool(scale > 1.0)}
-
-
-def _extrapolation_points(sizes, estimates):
-    """``(1/L, T_c(L))`` as arrays, checked: one estimate per size, two different sizes at least."""
-    sizes = np.asarray(sizes, dtype=float)
-    estimates = np.asarray(estimates, dtype=float)
-    if sizes.shape != estimates.shape or sizes.ndim != 1:
-        raise ValueError(f"{sizes.size} sizes but {estimates.size} estimates: one estimate per size is needed")
-    if np.unique(sizes).size < 2:
-        raise ValueError("extrapolation needs at least two different lattice sizes")
-    return 1.0 / sizes, estimates
-
-
 def default_temperatures(steps: int = 26, fine_step: float = 0.05):
     """``steps`` temperatures from 1.0 to 3.5 plus a finer grid from 1.9 to 2.7 around T_c (which
     the supervised labels use anyway), where the crossing is located."""
@@ -444,5 +347,5 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
 
 
 __all__ = ["CROSSING_WINDOW", "DEFAULT_EPOCHS", "classify", "crossing", "crossing_errors", "default_temperatures",
-           "extrapolate", "extrapolate_error", "extrapolate_weighted",
+           "extrapolate", "extrapolate_weighted",
            "paper_network", "split_samples", "symmetric_copies", "train_phase_network", "training_epochs"]
