@@ -137,3 +137,15 @@ def test_loader_refuses_temperatures_out_of_order(tmp_path):
         load_ising_npz(path)
     _rewrite(path, temperatures=samples.temperatures)
     assert load_ising_npz(path).temperatures.tolist() == [1.5, 2.0, 3.0]
+
+
+def test_the_error_summary_adds_the_bootstrap_and_the_networks_spread_in_quadrature():
+    from chainrule.ising_phases import error_summary
+
+    resampled, members = [2.26, 2.27, np.nan, 2.28], [2.25, 2.29, np.nan]
+    out = error_summary(resampled, members)
+    assert out["tc_bootstrap_err"] == pytest.approx(np.std([2.26, 2.27, 2.28], ddof=1))
+    assert out["tc_network_err"] == pytest.approx(np.std([2.25, 2.29], ddof=1) / np.sqrt(3))  # over every network
+    assert out["tc_err"] == pytest.approx(np.hypot(out["tc_bootstrap_err"], out["tc_network_err"]))
+    alone = error_summary([2.27], [2.25, 2.29])  # one resample: no bootstrap spread, the networks' alone
+    assert np.isnan(alone["tc_bootstrap_err"]) and alone["tc_err"] == alone["tc_network_err"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets.ising_lattice import check_count, check_increasing
-from .ising_phases import epochs_note, split_samples, train_phase_network, training_epochs
+from .ising_phases import epochs_note, error_summary, split_samples, train_phase_network, training_epochs
 
 #: The inner peak's held-out accuracy must beat that of always predicting the larger side of its
 #: split by this much (:func:`confusion_peak`).
@@ -115,16 +115,9 @@ def _confusion_errors(trials, T, test_temps, right, member_right, n_resamples: i
     for _ in range(n_resamples):
         pick = np.concatenate([idx[rng.integers(0, idx.size, idx.size)] for idx in rows])
         apexes.append(_apex(trials, right[:, pick].mean(axis=1)))
-    apexes = np.array(apexes)
-    apexes = apexes[np.isfinite(apexes)]
-    boot = float(np.std(apexes, ddof=1)) if apexes.size >= 2 else float("nan")
-    members = np.array([_apex(trials, r.mean(axis=1)) for r in member_right])
-    finite = members[np.isfinite(members)]
-    network = float(np.std(finite, ddof=1) / np.sqrt(members.size)) if finite.size >= 2 else float("nan")
-    parts = [v for v in (boot, network) if np.isfinite(v)]
-    return {"tc_bootstrap_err": boot, "tc_network_err": network, "tc_members": members.tolist(),
-            "tc_err": float(np.sqrt(sum(v * v for v in parts))) if parts else float("nan"),
-            "bootstrap_failed": n_resamples - apexes.size}
+    members = [_apex(trials, r.mean(axis=1)) for r in member_right]
+    return error_summary(apexes, members) | {"tc_members": members,
+                                              "bootstrap_failed": int(np.sum(~np.isfinite(apexes)))}
 
 
 def confusion_peak(trials, accuracy, *, baseline=None, margin: float = CONFUSION_MARGIN):

@@ -274,13 +274,29 @@ def crossing_errors(T, test_temps, p_test, members, n_resamples: int, rng) -> di
                 crossings.append(crossing(T, curve))
             except ValueError:
                 failed += 1
-    boot = float(np.std(crossings, ddof=1)) if len(crossings) >= 2 else float("nan")
-    finite = np.asarray(members, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    network = float(np.std(finite, ddof=1) / np.sqrt(len(members))) if finite.size >= 2 else float("nan")
+    return error_summary(crossings, members) | {"bootstrap_failed": failed}
+
+
+def error_summary(resampled, members) -> dict:
+    """An estimate's error from its bootstrap ``resampled`` estimates (NaN: a resample without
+    one) and the single networks' estimates ``members`` (NaN: a network without one): the
+    bootstrap's standard deviation, the networks' standard deviation over √networks, and the
+    two in quadrature (either alone where the other is undefined).
+
+    Returns
+    -------
+    dict
+        ``tc_bootstrap_err``, ``tc_network_err``, ``tc_err`` (NaN where undefined).
+    """
+    resampled = np.asarray(resampled, dtype=float)
+    resampled = resampled[np.isfinite(resampled)]
+    boot = float(np.std(resampled, ddof=1)) if resampled.size >= 2 else float("nan")
+    members = np.asarray(members, dtype=float)
+    finite = members[np.isfinite(members)]
+    network = float(np.std(finite, ddof=1) / np.sqrt(members.size)) if finite.size >= 2 else float("nan")
     parts = [v for v in (boot, network) if np.isfinite(v)]
     total = float(np.sqrt(sum(v * v for v in parts))) if parts else float("nan")
-    return {"tc_bootstrap_err": boot, "tc_network_err": network, "tc_err": total, "bootstrap_failed": failed}
+    return {"tc_bootstrap_err": boot, "tc_network_err": network, "tc_err": total}
 
 
 def crossing(T, p_ordered) -> float:
@@ -346,6 +362,6 @@ def default_temperatures(steps: int = 26, fine_step: float = 0.05):
     return np.unique(np.round(np.concatenate([coarse, fine]), 6))
 
 
-__all__ = ["CROSSING_WINDOW", "DEFAULT_EPOCHS", "classify", "crossing", "crossing_errors", "default_temperatures",
+__all__ = ["CROSSING_WINDOW", "DEFAULT_EPOCHS", "classify", "crossing", "crossing_errors", "default_temperatures", "error_summary",
            "extrapolate", "extrapolate_weighted",
            "paper_network", "split_samples", "symmetric_copies", "train_phase_network", "training_epochs"]
