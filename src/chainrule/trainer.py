@@ -169,14 +169,7 @@ class Trainer:
         current = _WeightCopy(self.net)
         self._epoch_start().restore()
         try:
-            n = X.shape[0]
-            scale = loss.scale_for(n, weights)
-            total = 0.0
-            for start in range(0, n, chunk):
-                rows = slice(start, start + chunk)
-                part = scale if isinstance(scale, float) else scale[rows]
-                total += loss.evaluate(self.net.forward(X[rows], training=False), y[rows], part)
-            return total
+            return self._chunked_loss(lambda rows: self.net.forward(X[rows], training=False), chunk)
         finally:
             current.restore()
 
@@ -186,18 +179,24 @@ class Trainer:
         that need a regression loss's scale rarely."""
         if self._data is None:
             raise ValueError("mean_predictor_loss needs the training data: Trainer(..., data=(X, y, weights, loss))")
-        _, y, weights, loss = self._data
+        _, y, weights, _ = self._data
         xp = backend.namespace(y)
-        n = y.shape[0]
         w = None if weights is None else weights.reshape(-1, *([1] * (y.ndim - 1)))
         mean = y.mean(axis=0) if w is None else (w * y).sum(axis=0) / w.sum()
+        return float(self._chunked_loss(lambda rows: xp.broadcast_to(mean, y[rows].shape).copy(), chunk))
+
+    def _chunked_loss(self, outputs, chunk: int) -> float:
+        """The training loss (the fit's weights and scale) of ``outputs(rows)`` for the rows of
+        the training data, a slice of ``chunk`` rows at a time."""
+        X, y, weights, loss = self._data
+        n = X.shape[0]
         scale = loss.scale_for(n, weights)
         total = 0.0
         for start in range(0, n, chunk):
             rows = slice(start, start + chunk)
             part = scale if isinstance(scale, float) else scale[rows]
-            total += loss.evaluate(xp.broadcast_to(mean, y[rows].shape).copy(), y[rows], part)
-        return float(total)
+            total += loss.evaluate(outputs(rows), y[rows], part)
+        return total
 
     def accept_epoch(self, epoch: int, loss: float) -> None:
         """The epoch's loss was fine: its starting weights become the last good state."""
