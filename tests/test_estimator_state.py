@@ -199,15 +199,12 @@ def test_a_record_claiming_many_hidden_layers_is_refused_before_any_network_is_b
     assert time.perf_counter() - start < 5
 
 
-def test_a_long_refused_record_is_shown_shortened(tmp_path, saved):
-    bad = rewrite_record(saved[0], tmp_path / "two.chainrule",
-                         set_key("estimator", "params", "hidden_layer_sizes", value=[7] * 3))
-    bad_long = rewrite_record(saved[0], tmp_path / "wide.chainrule",
-                              set_key("estimator", "params", "activation", value="t" * 100_000))
-    for path in (bad, bad_long):
-        with pytest.raises((ModelFileError, ValueError)) as caught:
-            cr.load(path)
-        assert len(str(caught.value)) < 2000
+def test_a_long_unknown_name_in_a_record_is_shown_shortened(tmp_path, saved):
+    bad = rewrite_record(saved[0], tmp_path / "wide.chainrule",
+                         set_key("estimator", "params", "activation", value="t" * 100_000))
+    with pytest.raises((ModelFileError, ValueError), match=r"unknown activation 'ttt+\.\.\.t+'") as caught:
+        cr.load(bad)
+    assert len(str(caught.value)) < 2000
 
 
 def _with_bias_before_batch_norm(layers: list) -> list:

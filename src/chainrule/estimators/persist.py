@@ -7,7 +7,6 @@ own constructor parameters; nothing from the file is imported or executed.
 
 from __future__ import annotations
 
-import reprlib
 
 import numbers
 
@@ -171,7 +170,7 @@ def _check_parameters_describe(estimator, network, where: str) -> None:
     expected = _either_bias_before_batch_norm([layer_to_spec(layer) for layer in reference.layers])
     found = _either_bias_before_batch_norm(_at_ranks([layer_to_spec(layer) for layer in network.layers], rank))
     if found != expected:
-        shown = ", ".join(f"{key}={reprlib.repr(getattr(estimator, key))}" for key in
+        shown = ", ".join(f"{key}={getattr(estimator, key)!r}" for key in
                           ("hidden_layer_sizes", "activation", "batch_norm", "dropout", "residual"))
         raise ValueError(f"{where}: the parameters ({shown}) build another network than the file's layers "
                          "(chainrule.load_network(path) reads the network alone)")
