@@ -264,16 +264,20 @@ class BinaryCrossEntropy(Loss):
     def class_probabilities(self, z, log: bool = False):
         """P(class 0) and P(class 1), shape (n, 2), from one logit column z of shape (n, 1):
         σ(-z) and σ(z), each from its own logit (1 - σ(z) is 0 once σ(z) rounds to 1);
-        ``log``: log σ(∓z) = -softplus(±z), finite for every finite z."""
+        ``log``: log σ(∓z), finite for every finite z."""
         if z.shape[1] != 1:
             raise ValueError(f"class probabilities need one logit column (two classes), got {z.shape[1]} "
-                             "(bce on several outputs is multi-label: use predict)")
-        z = z[:, 0]
-        if log:
-            xp = namespace(z)
-            tail = xp.log1p(xp.exp(-xp.abs(z)))  # softplus(±z) = max(±z, 0) + tail
-            return xp.stack([-(xp.maximum(z, 0) + tail), -(xp.maximum(-z, 0) + tail)], axis=1)
-        return namespace(z).stack([self.link(-z), self.link(z)], axis=1)
+                             "(bce on several outputs is multi-label: use label_probabilities)")
+        return namespace(z).concatenate([self.label_probabilities(-z, log), self.label_probabilities(z, log)], axis=1)
+
+    def label_probabilities(self, z, log: bool = False):
+        """Each output's own probability σ(z), shape (n, k), from the logits z (one column
+        per label of a multi-label head); ``log``: log σ(z) = -softplus(-z) =
+        -(max(-z, 0) + log(1 + e^(-|z|))), finite for every finite z."""
+        if not log:
+            return self.link(z)
+        xp = namespace(z)
+        return -(xp.maximum(-z, 0) + xp.log1p(xp.exp(-xp.abs(z))))
 
 
 class CrossEntropy(Loss):

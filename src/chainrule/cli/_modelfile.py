@@ -40,54 +40,94 @@ class TableModel:
     def n_features(self) -> int:
         return self.network.n_inputs
 
-    def output(self, X) -> np.ndarray:
-        """Probabilities (classifiers), margins (hinge) or predictions in original units,
-        shape (n, k)."""
+    def raw(self, X) -> np.ndarray:
+        """One pass of the model, shape (n, k): a classifier's outputs before the loss's link
+        (logits or margins), a regression model's predictions in the target's units."""
         raise NotImplementedError
+
+    def output(self, X) -> np.ndarray:
+        """Probabilities (classifiers: of class 1 alone for two classes), margins (hinge) or
+        predictions in original units, shape (n, k)."""
+        return self._output_from(self.raw(X))
 
     def probabilities(self, X) -> np.ndarray:
         """Class probabilities, shape (n, len(classes)), each computed from the logits."""
-        raise NotImplementedError
+        return self._probabilities_from(self.raw(X))
 
     def margins(self) -> bool:
         return self.network.loss is not None and self.network.loss.name == "hinge"
 
     def label_indices(self, X) -> np.ndarray:
         """Index into ``classes`` of each row's predicted class."""
-        return self._indices(self.output(X))
+        return self._indices(self.raw(X))
 
-    def _indices(self, out) -> np.ndarray:
-        """``label_indices`` from ``output``'s array."""
-        if out.shape[1] == 1:
-            return (out[:, 0] > (0.0 if self.margins() else 0.5)).astype(int)
-        return out.argmax(axis=1)
+    def _output_from(self, raw) -> np.ndarray:
+        """``output`` from ``raw``'s array: the loss's link applied (σ or softmax), margins
+        and regression predictions as they are."""
+        loss = self.network.loss
+        if self.task == "regression" or self.margins() or loss is None:
+            return raw
+        with np.errstate(over="ignore", under="ignore"):
+            return loss.link(raw)
+
+    def _probabilities_from(self, raw) -> np.ndarray:
+        loss = self.network.loss
+        if loss is None:  # a network saved before any fit: its outputs as they are
+            return np.column_stack([1 - raw[:, 0], raw[:, 0]]) if raw.shape[1] == 1 else raw
+        with np.errstate(over="ignore", under="ignore"):
+            if self.task == "multilabel":
+                return loss.label_probabilities(raw)
+            return loss.class_probabilities(raw)
+
+    def _indices(self, raw) -> np.ndarray:
+        """``label_indices`` from ``raw``'s array: the class of a positive logit or margin, or
+        of the largest output, as ``Sequential.predict_classes`` decides (a probability of
+        0.5 can still be class 1: σ(z) rounds to 0.5 for |z| < 1e-17)."""
+        threshold = 0.5 if self.network.loss is None else 0.0  # unfitted: the outputs are all there is
+        if raw.shape[1] == 1:
+            return (raw[:, 0] > threshold).astype(int)
+        return raw.argmax(axis=1)
 
     def loss_value(self, X, y_index) -> float:
         """The model's own loss on rows with known class indices (classifiers)."""
         raise NotImplementedError
 
     def predictions_frame(self, X):
-        """A DataFrame: ``prediction`` and, for classifiers, ``p_<class>`` (or ``margin``)."""
+        """A DataFrame: ``prediction`` and, for classifiers, ``p_<class>`` (or ``margin``);
+        one pass of the model."""
         import pandas as pd
 
-        out = self.output(X)
+        raw = self.raw(X)
         if self.task == "multilabel":
-            return self._multilabel_frame(X, out)
+            return self._multilabel_frame(raw)
         if self.task == "regression":
-            if out.shape[1] == 1:
-                return pd.DataFrame({"prediction": out[:, 0]})
-            return pd.DataFrame({f"prediction_{i}": out[:, i] for i in range(out.shape[1])})
-        frame = pd.DataFrame({"prediction": [self.classes[i] for i in self._indices(out)]})
+            if raw.shape[1] == 1:
+                return pd.DataFrame({"prediction": raw[:, 0]})
+            return pd.DataFrame({f"prediction_{i}": raw[:, i] for i in range(raw.shape[1])})
+        frame = pd.DataFrame({"prediction": [self.classes[i] for i in self._indices(raw)]})
         if self.margins():
-            if out.shape[1] == 1:
-                frame["margin"] = out[:, 0]
+            if raw.shape[1] == 1:
+                frame["margin"] = raw[:, 0]
             else:
                 for i, label in enumerate(self.classes):
-                    frame[f"margin_{label}"] = out[:, i]
+                    frame[f"margin_{label}"] = raw[:, i]
             return frame
-        proba = self.probabilities(X)
+        proba = self._probabilities_from(raw)
         for i, label in enumerate(self.classes):
             frame[f"p_{label}"] = proba[:, i]
+        return frame
+
+    def _multilabel_frame(self, raw):
+        """A multilabel classifier's rows: ``prediction_<label>`` (0/1: a positive logit or
+        margin) and ``p_<label>`` (or ``margin_<label>``) for each label column."""
+        import pandas as pd
+
+        values = self._output_from(raw)
+        frame = pd.DataFrame({f"prediction_{label}": (raw[:, i] > 0).astype(np.int64)
+                              for i, label in enumerate(self.classes)})
+        name = "margin" if self.margins() else "p"
+        for i, label in enumerate(self.classes):
+            frame[f"{name}_{label}"] = values[:, i]
         return frame
 
     def metrics(self, X, y) -> dict:
@@ -170,18 +210,11 @@ class NetworkFile(TableModel):
                              "it overflows")
         return out
 
-    def output(self, X):
-        out = self.network.predict(self.scaled(X))
+    def raw(self, X):
+        out = self.network.predict(self.scaled(X), link=False)
         if self.task == "regression":
             return out * self.target_std + self.target_mean
         return out
-
-    def probabilities(self, X):
-        out = self.network.predict(self.scaled(X), link=False)
-        if self.network.loss is None:  # a network saved before any fit: its outputs as they are
-            return np.column_stack([1 - out[:, 0], out[:, 0]]) if out.shape[1] == 1 else out
-        with np.errstate(over="ignore", under="ignore"):
-            return self.network.loss.class_probabilities(out)
 
     def loss_value(self, X, y_index):
         y = np.where(np.asarray(y_index) > 0, 1, -1) if self.margins() else y_index
@@ -214,33 +247,12 @@ class EstimatorFile(TableModel):
 
         return pd.DataFrame(X, columns=self.features)
 
-    def output(self, X):
+    def raw(self, X):
         X = self._frame(X)
-        if self.task == "multilabel":
-            return self.estimator.decision_function(X) if self.margins() else self.estimator.predict_proba(X)
         if self.task == "regression":
             out = self.estimator.predict(X)
             return out.reshape(len(out), -1)
-        if self.margins():
-            out = self.estimator.decision_function(X)
-            return out.reshape(len(out), -1)
-        proba = self.estimator.predict_proba(X)
-        return proba[:, 1:] if proba.shape[1] == 2 else proba
-
-    def probabilities(self, X):
-        return self.estimator.predict_proba(self._frame(X))
-
-    def _multilabel_frame(self, X, out):
-        """A multilabel classifier's rows: ``prediction_<label>`` (0/1) and ``p_<label>`` (or
-        ``margin_<label>``) for each label column."""
-        import pandas as pd
-
-        decisions = self.estimator.predict(self._frame(X))
-        frame = pd.DataFrame({f"prediction_{label}": decisions[:, i] for i, label in enumerate(self.classes)})
-        name = "margin" if self.margins() else "p"
-        for i, label in enumerate(self.classes):
-            frame[f"{name}_{label}"] = out[:, i]
-        return frame
+        return self.estimator._raw_output(X, link=False)
 
     def loss_value(self, X, y_index):
         targets = self.estimator._targets(np.asarray(y_index))

@@ -12,7 +12,7 @@ from ..losses import BINARY, LOSSES, MULTICLASS, Hinge
 from .base import NeuralNetBase
 from .fit_state import all_or_nothing
 from .docs import ATTRIBUTES, INPUT, indent, parameters
-from .labels import (check_classes, check_multilabel_classes, multilabel_probabilities, validate_labels)
+from .labels import check_classes, check_multilabel_classes, validate_labels
 
 
 def outputs_for(loss_cls, n_classes: int) -> int:
@@ -292,7 +292,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
         logits = self._raw_output(X, link=False)
         with np.errstate(over="ignore", under="ignore"):
             if self._is_multilabel():
-                return multilabel_probabilities(logits, log=log)
+                return self.network_.loss.label_probabilities(logits, log=log)
             return self.network_.loss.class_probabilities(logits, log=log)
 
     @available_if(_has_margins)

@@ -11,7 +11,6 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
-from ..backend import namespace
 from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, dense
 
 
@@ -89,12 +88,3 @@ def check_multilabel_classes(classes, n_labels: int) -> None:
     if not np.array_equal(np.sort(np.asarray(classes)), np.arange(n_labels)):
         raise ValueError(f"a multilabel y of {n_labels} columns needs classes=range({n_labels}) (the column "
                          f"indices), got {np.asarray(classes).tolist()}")
-
-
-def multilabel_probabilities(z, log: bool = False):
-    """Each label's own probability σ(z), shape (n, n_labels), from the logits z; ``log``:
-    log σ(z) = -softplus(-z), finite for every finite z."""
-    xp = namespace(z)
-    tail = xp.log1p(xp.exp(-xp.abs(z)))
-    log_p = -(xp.maximum(-z, 0) + tail)
-    return log_p if log else xp.exp(log_p)
