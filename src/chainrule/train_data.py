@@ -91,17 +91,6 @@ def weights_for(w, loss: Loss, dtype, name: str = "sample_weight") -> np.ndarray
     return cast
 
 
-def check_weights(name: str, weights, n: int) -> np.ndarray:
-    """Validate other per-sample weights than ``sample_weight`` (the validation data's):
-    shape (n,), finite, non-negative; float64."""
-    w = as_float_array(name, weights, ndim=(1,))
-    if w.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {w.shape}")
-    if (w < 0).any():
-        raise ValueError(f"{name} must be >= 0, got {w.min()}")
-    return w
-
-
 def split_validation(net, X, y, weights, fraction: float, rng):
     """Hold out ``ceil(fraction · n)`` of the ``n`` rows (as scikit-learn's ``test_size`` and
     chainrule's estimators count), chosen with ``rng``, for validation.
@@ -158,7 +147,7 @@ def prepare_validation(net, validation_data, loss: Loss):
     if len(validation_data) == 2 or validation_data[2] is None:
         return X, y, None
     name = "sample_weight_val"
-    weights = weights_for(check_weights(name, validation_data[2], X.shape[0]), loss, net.dtype, name=name)
+    weights = weights_for(check_sample_weight(validation_data[2], X.shape[0], name, positive_sum=False), loss, net.dtype, name=name)
     return X, y, weights
 
 
@@ -235,5 +224,5 @@ def check_loss_head(net, loss: Loss) -> None:
         )
 
 
-__all__ = ["check_loss_head", "check_target_range", "check_weight_totals", "check_weights", "device_features",
+__all__ = ["check_loss_head", "check_target_range", "check_weight_totals", "device_features",
            "prepare_data", "prepare_validation", "split_validation", "weights_for"]

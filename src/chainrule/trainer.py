@@ -104,8 +104,7 @@ class Trainer:
         # fit of a large network copies its parameters once, not twice).
         self._start = _WeightCopy(net)
         self._good = None
-        self._good_epoch = self._good_loss = None
-        self.accepted = 0  # epochs whose loss was accepted
+        self._good_epoch = self._good_loss = None  # the last accepted epoch (0-based) and its loss
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
         self.callbacks = tuple(callbacks)  # the fit's callbacks, in order
 
@@ -202,7 +201,6 @@ class Trainer:
         """The epoch's loss was fine: its starting weights become the last good state."""
         self._good, self._start = self._start, self._good
         self._good_epoch, self._good_loss = epoch, loss
-        self.accepted += 1
 
     def restore_good_state(self) -> str:
         """Put the last good weights back; returns where they come from, for messages."""
@@ -216,7 +214,8 @@ class Trainer:
         (``exact``) or by (not ``exact``) the 0-based ``epoch``; ``number`` is the epoch as the
         message counts it (default ``epoch + 1``)."""
         restored = self.restore_good_state()
-        self.history.keep_epochs(self.accepted)  # the diverged epoch's record goes, if it was made
+        accepted = 0 if self._good_epoch is None else self._good_epoch + 1  # epochs are accepted in order
+        self.history.keep_epochs(accepted)  # the diverged epoch's record goes, if it was made
         self.diverged_at = epoch + 1
         number = epoch + 1 if number is None else number
         message = f"training diverged {'at' if exact else 'by'} epoch {number}: {reason}; weights restored to {restored}"

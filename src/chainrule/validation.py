@@ -112,13 +112,14 @@ def _finite_by_product(array) -> bool:
     return bool(np.isfinite(sums).all())
 
 
-def check_sample_weight(sample_weight, n: int) -> np.ndarray:
-    """Validate per-sample weights: shape (n,), finite, non-negative, not all zero."""
-    w = as_float_array("sample_weight", sample_weight, ndim=(1,))
+def check_sample_weight(sample_weight, n: int, name: str = "sample_weight", positive_sum: bool = True) -> np.ndarray:
+    """Validate per-sample weights: shape (n,), finite, non-negative and, unless
+    ``positive_sum`` is False, not all zero. ``name`` is the argument the messages name."""
+    w = as_float_array(name, sample_weight, ndim=(1,))
     if w.shape != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+        raise ValueError(f"{name} must have shape ({n},), got {w.shape}")
     if (w < 0).any():
-        raise ValueError(f"sample_weight must be >= 0, got {w.min()}")
-    if w.sum() <= 0:
-        raise ValueError("sample_weight sums to zero; at least one sample needs a positive weight")
+        raise ValueError(f"{name} must be >= 0, got {w.min()}")
+    if positive_sum and w.sum() <= 0:
+        raise ValueError(f"{name} sums to zero; at least one sample needs a positive weight")
     return w
