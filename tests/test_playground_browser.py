@@ -665,3 +665,123 @@ def test_the_legend_says_what_the_marks_are(open_page):
     assert "paler" not in page.inner_text("#output-legend")
     page.click("#show-test")
     assert "dark ring: test" in page.inner_text("#output-legend")
+
+
+# -- the diagram is one Tab stop for the edges and one for the neurons (roving tabindex) -----------------
+_FOCUSED = """() => { const a = document.activeElement;
+  if (a.matches('path.hit')) return ['W', +a.dataset.layer, +a.dataset.row, +a.dataset.col];
+  return [a.matches('#columns .node:not(.feature)') ? 'b' : a.tagName, a.id]; }"""
+_STOPS = """(sel) => [...document.querySelectorAll(sel)].filter(e => e.getAttribute('tabindex') === '0')
+  .map(e => e.id || [+e.dataset.layer, +e.dataset.row, +e.dataset.col])"""
+EDGE, NEURON = "#edges path.hit", "#columns .node:not(.feature)"
+
+
+def focused(page):
+    return tuple(page.evaluate(_FOCUSED))
+
+
+def tab_stops(page, selector):
+    """The elements of ``selector`` that Tab stops on (tabindex 0), as edge (layer, row, col) or id."""
+    return [tuple(s) if isinstance(s, list) else s for s in page.evaluate(_STOPS, selector)]
+
+
+def test_the_edges_are_one_tab_stop(open_page):
+    page = open_page("/")  # the default network: 2 features, 4 and 2 hidden neurons, 1 output (18 edges)
+    assert page.locator(EDGE).count() == 18
+    assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["neuron-1-0"]
+    assert page.get_attribute("#edges", "role") == "group" and "arrow keys" in page.get_attribute("#edges", "aria-label")
+    page.locator(EDGE).first.focus()
+    page.keyboard.press("Tab")
+    assert focused(page)[0] != "W"  # one Tab leaves the edges
+    # from the first edge to the next control after the diagram: past the features and the
+    # layers' +/−/activation controls, and one neuron on the way
+    page.locator(EDGE).first.focus()
+    visited = []
+    while focused(page) != ("INPUT", "show-test"):
+        page.keyboard.press("Tab")
+        visited.append(focused(page))
+        assert len(visited) < 40, visited
+    print(f"{len(visited)} Tab presses from the first edge to the next control after the diagram")
+    assert not any(f[0] == "W" for f in visited) and sum(f[0] == "b" for f in visited) == 1
+    features = page.locator("#columns .node.feature").count()
+    heads = page.locator("#columns .col-head button:enabled, #columns .col-head select").count()
+    assert len(visited) == features + heads + 2  # + the neurons' stop + the control after the diagram
+    # Shift+Tab comes back to the edge last focused
+    page.locator(EDGE).first.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == ("W", 1, 0, 1) and tab_stops(page, EDGE) == [(1, 0, 1)]
+
+
+def test_arrow_keys_move_between_edges_and_between_neurons(open_page):
+    page = open_page("/?layers=3,2&act=tanh,tanh")  # W[1] 3×2, W[2] 2×3, W[3] 1×2
+    net = state(page, "network")
+    page.locator(EDGE).first.focus()
+    # Up/Down: the layer's edges row by row; Right/Left along the path (Right then Left comes back);
+    # at a border the focus stays; Home/End: the first and the last edge
+    for key, where in [("ArrowUp", (1, 0, 0)), ("ArrowDown", (1, 0, 1)), ("ArrowDown", (1, 1, 0)),
+                       ("ArrowUp", (1, 0, 1)), ("ArrowRight", (2, 1, 0)), ("ArrowRight", (3, 0, 1)),
+                       ("ArrowRight", (3, 0, 1)), ("ArrowLeft", (2, 1, 0)), ("ArrowLeft", (1, 0, 1)),
+                       ("ArrowLeft", (1, 0, 1)), ("End", (3, 0, 1)), ("ArrowDown", (3, 0, 1)),
+                       ("Home", (1, 0, 0)), ("ArrowDown", (1, 0, 1)), ("ArrowDown", (1, 1, 0)),
+                       ("ArrowDown", (1, 1, 1)), ("ArrowDown", (1, 2, 0)), ("ArrowDown", (1, 2, 1)),
+                       ("ArrowDown", (1, 2, 1))]:
+        page.keyboard.press(key)
+        layer, row, col = where
+        assert focused(page) == ("W", *where), key
+        assert tab_stops(page, EDGE) == [where]  # the focused edge is the group's Tab stop
+        w = net["layers"][layer - 1]["W"][row][col]
+        assert f"W[{layer}]{row + 1},{col + 1} " in page.inner_text("#weight-panel")  # the readout follows
+        assert f"= {w:.4f}" in page.inner_text("#weight-panel")
+    assert page.evaluate("() => window.scrollY") == 0  # the arrows did not scroll the page
+    # Enter on an edge reached with the arrows edits that edge
+    for key in ("End", "ArrowLeft"):
+        page.keyboard.press(key)
+    assert focused(page) == ("W", 2, 1, 0)
+    page.keyboard.press("Enter")
+    assert "W[2]2,1 " in page.inner_text("#weight-panel")
+    page.fill("#weight-input", "0.5")
+    page.press("#weight-input", "Enter")
+    wait_for(page, "() => window.playground.state.network.layers[1].W[1][0] === 0.5")
+    # the neurons: Up/Down in a layer, Left/Right to the same place (or the last) next door
+    page.focus("#neuron-1-0")
+    for key, where in [("ArrowDown", "neuron-1-1"), ("ArrowRight", "neuron-2-1"), ("ArrowRight", "output-0"),
+                       ("ArrowRight", "output-0"), ("ArrowLeft", "neuron-2-0"), ("ArrowUp", "neuron-2-0"),
+                       ("ArrowLeft", "neuron-1-0"), ("End", "output-0"), ("Home", "neuron-1-0"),
+                       ("ArrowDown", "neuron-1-1"), ("ArrowDown", "neuron-1-2"), ("ArrowDown", "neuron-1-2")]:
+        page.keyboard.press(key)
+        assert focused(page) == ("b", where), key
+        assert tab_stops(page, NEURON) == [where]
+    assert "b[1]3 " in page.inner_text("#weight-panel")
+    page.keyboard.press(" ")
+    assert "b[1]3 " in page.inner_text("#weight-panel") and page.is_visible("#weight-input")
+
+
+def test_a_rebuilt_network_keeps_one_tab_stop_per_group(open_page):
+    page = open_page("/?layers=3&act=tanh")  # W[1] 3×2, W[2] 1×3
+    page.locator(EDGE).first.focus()
+    for key in ("End", "ArrowLeft"):
+        page.keyboard.press(key)
+    assert focused(page) == ("W", 1, 2, 0)
+    page.focus("#neuron-1-2")
+    page.click("#add-layer")  # the remembered edge and neuron still exist: they stay the stops
+    wait_for(page, "() => window.playground.state.config.layers.length === 2")
+    assert tab_stops(page, EDGE) == [(1, 2, 0)] and tab_stops(page, NEURON) == ["neuron-1-2"]
+    page.click("#columns .hidden-col button[title^='Remove a neuron from hidden layer 1']")
+    wait_for(page, "() => window.playground.state.config.layers[0] === 2")
+    # neuron 3 of layer 1 and the edges into it are gone: the first edge and neuron are the stops
+    assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["neuron-1-0"]
+    page.locator(EDGE).first.focus()
+    page.keyboard.press("ArrowDown")
+    assert tab_stops(page, EDGE) == [(1, 0, 1)]
+    page.click("#feature-x1")  # X₁ off: W[1] has one column, edge (1, 0, 1) is gone
+    wait_for(page, "() => !window.playground.state.config.features.includes('x1')")
+    assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["neuron-1-0"]
+    page.click("#remove-layer")
+    page.click("#remove-layer")  # no hidden layer: the output is the only neuron
+    wait_for(page, "() => window.playground.state.config.layers.length === 0")
+    assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["output-0"]
+    page.click("#reset")
+    wait_for(page, "() => window.playground.state.epoch === 0")
+    assert len(tab_stops(page, EDGE)) == 1 and len(tab_stops(page, NEURON)) == 1

@@ -9,12 +9,15 @@ const FEATURE_FN = {
   x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
   x1x2: (a, b) => a * b, sinx1: (a) => Math.sin(a), sinx2: (a, b) => Math.sin(b),
 };
-const PANEL_HINT = "Hover a line to read its weight (click it to edit); hover a neuron for its bias.";
+const PANEL_HINT = "Hover a line to read its weight (click it to edit); hover a neuron for its bias. " +
+  "Keyboard: Tab to the lines or the neurons, arrow keys move, Enter edits.";
 // Enter or Space on a focused element that acts as a button
 const onActivate = (el, fn) => el.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); fn(); }
 });
 const sub = (n) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
+const specKey = (s) => `${s.kind}${s.layer}:${s.row}:${s.col ?? ""}`;
+const NAV_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End"]);
 
 export class NetworkView {
   constructor(root, handlers) {
@@ -27,6 +30,12 @@ export class NetworkView {
     this.state = null;
     this.editing = null;
     this.shown = null; // the weight or bias the readout shows (kept up to date on every state)
+    // The edges are ONE Tab stop, and so are the neurons (WAI-ARIA "roving tabindex"): in each
+    // group only the element focused last (at first the first one) has tabindex 0, the others -1,
+    // and the arrow keys move the focus within the group (see move()). The spec of each group's
+    // Tab stop, by kind ("W": edges, "b": neurons), outlives a rebuild of the diagram.
+    this.stops = { W: null, b: null };
+    this.groups = { W: [], b: [] };
     new ResizeObserver(() => this.layoutEdges()).observe(root);
   }
 
@@ -51,6 +60,8 @@ export class NetworkView {
     this.panel.innerHTML = PANEL_HINT;
     this.columns.innerHTML = "";
     this.nodes = []; // nodes[c][i] = element; column 0 = active features
+    this.groups = { W: [], b: [] }; // the edges and the neurons (hidden and output), in arrow-key order
+    this.items = new Map(); // specKey -> { el, spec, index } of every edge and neuron
     // features
     const fcol = this.column("feature-col", null);
     const active = [];
@@ -139,21 +150,80 @@ export class NetworkView {
         this.edges.push({ path, hit, spec });
       }));
     });
+    for (const kind of ["W", "b"]) {
+      // the remembered Tab stop if it still exists, else the first
+      const items = this.groups[kind];
+      const kept = this.stops[kind] && this.items.get(specKey(this.stops[kind]));
+      if (items.length) this.setStop(kept || items[0]);
+    }
     requestAnimationFrame(() => this.layoutEdges());
   }
 
   // A node or edge that reads out its weight (hover or keyboard focus) and edits it (click,
-  // Enter or Space).
+  // Enter or Space). It joins its kind's roving group: Tab stops on one of them, arrows move.
   editable(el, spec) {
-    el.setAttribute("tabindex", "0");
+    const group = this.groups[spec.kind];
+    const item = { el, spec, index: group.length };
+    group.push(item);
+    this.items.set(specKey(spec), item);
+    el.setAttribute("tabindex", "-1");  // setStop() gives one of the group 0
     el.setAttribute("role", "button");
     const d = this.describe(spec);
     el.setAttribute("aria-label", `${d.name} ${d.text}: press to edit`);
-    el.setAttribute("aria-describedby", "weight-panel");
+    el.setAttribute("aria-describedby", `weight-panel ${spec.kind === "W" ? "edge-keys" : "neuron-keys"}`);
     el.addEventListener("mouseenter", () => this.hover(spec));
-    el.addEventListener("focus", () => this.hover(spec));
+    el.addEventListener("focus", () => { this.setStop(item); this.hover(spec); });
     el.addEventListener("click", () => this.startEdit(spec));
     onActivate(el, () => this.startEdit(spec));
+    el.addEventListener("keydown", (ev) => {
+      if (!NAV_KEYS.has(ev.key) || ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+      ev.preventDefault();  // no scrolling: the arrows belong to the group
+      const next = this.move(item, ev.key);
+      if (next && next !== item) next.el.focus();
+    });
+  }
+
+  // Make ``item`` its group's one Tab stop.
+  setStop(item) {
+    const kind = item.spec.kind;
+    const old = this.stops[kind] && this.items.get(specKey(this.stops[kind]));
+    if (old && old !== item && old.el.isConnected) old.el.setAttribute("tabindex", "-1");
+    item.el.setAttribute("tabindex", "0");
+    this.stops[kind] = item.spec;
+  }
+
+  // Where an arrow, Home or End key takes the focus from ``item`` (null: nowhere, at a border).
+  // Edges: Up/Down the previous/next edge of the same layer in the order of W[l] read row by row
+  // (row i = the neuron the edge enters, col j = the unit it leaves); Right follows the path on to
+  // the edge out of the neuron this one enters (W[l+1] at row j, col i), Left back to the edge
+  // into the unit this one leaves (W[l-1] at row j, col i), so Right then Left comes back; an
+  // index past a smaller layer is taken as its last unit. Neurons: Up/Down within their layer,
+  // Left/Right to the same position (or the last) in the neighbouring layer. Home/End: the
+  // group's first and last element.
+  move(item, key) {
+    const group = this.groups[item.spec.kind];
+    if (key === "Home") return group[0];
+    if (key === "End") return group[group.length - 1];
+    const { kind, layer, row, col } = item.spec;
+    const layers = this.state.network.layers;
+    const at = (spec) => this.items.get(specKey(spec)) || null;
+    if (kind === "W") {
+      if (key === "ArrowUp" || key === "ArrowDown") {
+        const next = group[item.index + (key === "ArrowUp" ? -1 : 1)];
+        return next && next.spec.layer === layer ? next : null;
+      }
+      if (key === "ArrowRight") {
+        if (layer >= layers.length) return null;
+        return at({ kind, layer: layer + 1, row: Math.min(col, layers[layer].W.length - 1), col: row });
+      }
+      if (layer <= 1) return null;  // ArrowLeft
+      return at({ kind, layer: layer - 1, row: col, col: Math.min(row, layers[layer - 2].W[0].length - 1) });
+    }
+    if (key === "ArrowUp") return at({ kind, layer, row: row - 1 });
+    if (key === "ArrowDown") return at({ kind, layer, row: row + 1 });
+    const to = layer + (key === "ArrowRight" ? 1 : -1);
+    if (to < 1 || to > layers.length) return null;
+    return at({ kind, layer: to, row: Math.min(row, layers[to - 1].W.length - 1) });
   }
 
   column(cls, label) {
