@@ -51,7 +51,7 @@ FLOWS = [
     "predict_device_input", "predict_classes_device_input", "predict_host_input", "evaluate_host_input",
     "pickle_and_train_on", "playground_model", "cross_entropy_kernel_label_out_of_range",
     "command_line_train_and_predict", "command_line_info", "estimator_classifier", "estimator_regressor",
-    "estimator_default_dtype_is_float32", "estimator_save_and_load",
+    "estimator_default_dtype_is_float32", "estimator_save_and_load", "clip_norm_rescales_an_overflowing_gradient",
 ]
 PREDICTIONS = ["predict_device_input", "predict_classes_device_input"]
 
@@ -121,6 +121,15 @@ def test_predicting_from_device_input_copies_only_the_outputs_to_the_host(result
     result = _result(results, name)
     assert [tuple(shape) for kind, shape, _ in result["copies"]] == [tuple(result["output_shape"])], result["sites"]
     assert all(kind == "d2h" for kind, _, _ in result["copies"])
+
+
+def test_clip_norm_rescales_an_overflowing_float32_gradient_on_the_device(results):
+    result = _result(results, "clip_norm_rescales_an_overflowing_gradient")
+    assert result["events"].get("sync", 0) == 0, result["sites"]
+    expected = 1 / result["n"] ** 0.5  # every entry equal: the clipped gradient's entries are 1/√n
+    assert result["smallest_step"] == pytest.approx(expected, rel=1e-5)
+    assert result["largest_step"] == pytest.approx(expected, rel=1e-5)
+    assert result["norm"] == pytest.approx(1e20 * result["n"] ** 0.5, rel=1e-5)
 
 
 # a host C++ compiler parses the CUDA C with stand-ins for CUDA's names: braces, types and

@@ -101,6 +101,19 @@ def test_fit_matches_cpu_for_every_optimizer(optimizer):
     np.testing.assert_allclose(h_gpu.metric, h_cpu.metric, atol=1e-9)
 
 
+def test_clip_norm_rescales_a_gradient_whose_float32_squares_overflow_as_on_the_cpu():
+    cpu, gpu = _pair(_mlp_layers([3, 4, 1], "tanh"))
+    start = cpu.get_weights()
+    for net in (cpu, gpu):
+        params = net.parameters()
+        for p in params:
+            p.grad = net.xp.full(p.value.shape, 3e19, dtype=np.float32)  # squares overflow float32
+        cr.optim.SGD(1.0, clip_norm=1.0).step(params)
+    for a, b, before in zip(gpu.get_weights(), cpu.get_weights(), start):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(a, before)  # a zeroed gradient would leave the weights as they were
+
+
 def test_multiclass_fit_with_validation_predict_and_evaluate_match_cpu():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(300, 6)).astype(np.float32)

@@ -178,6 +178,26 @@ OPTIMIZERS = {
 flows_over("fit_optimizer_", OPTIMIZERS, lambda name: _fits(_net, Y_BINARY, loss="bce", optimizer=OPTIMIZERS[name]()))
 
 
+@flow
+def clip_norm_rescales_an_overflowing_gradient():
+    """float32 gradients of 1e20, whose squares overflow: clipping to norm 1 rescales them
+    (each entry 1/√n) instead of zeroing them, with no sync in the step."""
+    net, before = _net(), None
+    params = net.parameters()
+    before = [cupy.asnumpy(p.value).copy() for p in params]
+    for p in params:
+        p.grad = cupy.full(p.value.shape, 1e20, dtype=cupy.float32)
+    n = sum(p.value.size for p in params)
+    optimizer = cr.optim.SGD(1.0, clip_norm=1.0)
+    cupy.reset()
+    optimizer.step(params)
+    record = _record()
+    steps = [before_p - cupy.asnumpy(p.value) for before_p, p in zip(before, params)]
+    return {**record, "n": int(n), "largest_step": float(max(np.abs(s).max() for s in steps)),
+            "smallest_step": float(min(np.abs(s).min() for s in steps)),
+            "norm": optimizer.last_grad_norm}
+
+
 # -- fit: data, validation, callbacks --------------------------------------------------------------
 @flow
 def fit_full_batch():

@@ -174,7 +174,7 @@ class Optimizer:
         if self.clip_norm is not None:
             xp = namespace(grads[0])
             if xp is not np:  # on a device: no sync per step, the factor is a device scalar
-                total = xp.sqrt(sum(xp.vdot(g.ravel(), g.ravel()) for g in grads))
+                total = _device_global_norm(xp, grads)
                 if self.clip_value is None:
                     self._last_grad_norm = total
                 factor = xp.minimum(1.0, self.clip_norm / (total + 1e-12))
@@ -261,3 +261,18 @@ def _global_norm(grads) -> float:
         return total
     with np.errstate(over="ignore"):
         return largest * math.sqrt(sum(float(((g / largest) ** 2).sum()) for g in grads))
+
+
+def _device_global_norm(xp, grads):
+    """‖g‖ over every array of ``grads`` on a device, as a device scalar (no sync): computed
+    on the entries over their largest magnitude, so that squares that would overflow
+    (float32: |g| past ~1e19) still give a finite norm and clipping rescales such a gradient
+    instead of zeroing it, as ``_global_norm`` does on the CPU."""
+    dtype = grads[0].dtype
+    grads = [g.ravel() for g in grads if g.size]
+    if not grads:
+        return xp.zeros((), dtype=dtype)
+    largest = xp.stack([xp.abs(g).max() for g in grads]).max()
+    scale = xp.where(largest > 0, largest, xp.ones_like(largest))  # an all-zero gradient has norm 0
+    return scale * xp.sqrt(sum(xp.vdot(g / scale, g / scale) for g in grads))
+
