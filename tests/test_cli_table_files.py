@@ -61,6 +61,21 @@ def test_a_file_mixing_decimal_marks_is_named(tmp_path, capsys):
     assert "feature column 'x' is not numeric: data row 1 holds '0,5'" in err and "decimal commas" in err
 
 
+
+@pytest.mark.parametrize("cells, sep, said", [
+    (["1,234.5", "2,000.25", "12,500.0"], "\t", "thousands separators ('1,234.5')"),
+    (["1.234,5", "2.000,25", "12.500,0"], ";", "thousands separators ('1.234,5')"),
+    (["1 234", "2 000", "12 500"], ",", "thousands separators ('1 234')"),
+    (["1,234", "2,000", "12,500"], ",", "thousands separators or decimal commas ('1,234')"),
+])
+def test_numbers_with_thousands_separators_are_named_as_such(tmp_path, capsys, cells, sep, said):
+    path = tmp_path / "grouped.csv"
+    rows = "".join(f'"{cells[i % 3]}"{sep}{i % 7}{sep}{i % 2}\n' for i in range(30))
+    path.write_text(f"x{sep}y{sep}t\n" + rows)
+    err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
+    assert "feature column 'x' is not numeric" in err and said in err
+    assert "categor" not in err
+
 # 6: spaces around header names; columns listed with repr
 
 @pytest.mark.parametrize("header", ["sepal_length, sepal_width, petal_length, petal_width, species",

@@ -71,6 +71,9 @@ def is_numeric(column) -> bool:
 
 
 _SEPARATOR_NAMES = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}
+# 1,234 / 1,234.5 / 1.234,5 / 1 234 / 1'234: digits in groups of three (the grouping mark
+# is the first character after the leading digits)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?P<mark>[,.' \u00a0\u202f])\d{3}((?P=mark)\d{3})*([.,]\d+)?")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( .*)?")
 
 
@@ -181,6 +184,15 @@ def _encoding_advice(column, name: str, drop_option: str | None) -> str:
 
     present = column.dropna()
     text = present.astype(str).str.strip()
+    grouped = text.map(lambda cell: _GROUPED.fullmatch(cell) is not None) if len(text) else text
+    if len(text) and grouped.mean() > 0.5:
+        example = text[grouped].iloc[0]
+        if _DECIMAL_COMMA.fullmatch(example) and text[grouped].map(lambda cell: _DECIMAL_COMMA.fullmatch(cell)
+                                                                    is not None).all():
+            return (f"; it looks like numbers with thousands separators or decimal commas ({example!r}): write "
+                    "every number without thousands separators and with a decimal point")
+        return (f"; it looks like numbers with thousands separators ({example!r}): write every number without "
+                "them, with a decimal point")
     if len(text) and text.str.fullmatch(_DECIMAL_COMMA).mean() > 0.5:
         return ("; it looks like numbers with decimal commas, which are read only in files separated by ';', tab "
                 "or '|' whose numbers all use them: write every number with the same decimal mark")
