@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from chainrule.cli import main
+from chainrule.cli._train_report import loss_text
 from conftest import one_line_error, train_iris
 
 
@@ -195,8 +196,8 @@ def test_early_stopping_reports_the_restored_weights_validation_loss(iris_csv, c
     assert report["last_epoch_val_loss"] > report["final_val_loss"]
     assert main([*argv, "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert (f"restored the weights after epoch {restored} (lowest validation loss, {report['final_val_loss']:.6f}; "
-            f"the last epoch's was {report['last_epoch_val_loss']:.6f}): the table reports them") in out
+    assert (f"restored the weights after epoch {restored} (lowest validation loss, {loss_text(report['final_val_loss'])}; "
+            f"the last epoch's was {loss_text(report['last_epoch_val_loss'])}): the table reports them") in out
 
 
 def test_a_fifo_where_a_figure_goes_is_refused_before_training(tmp_path, iris_csv, capsys):
@@ -233,3 +234,17 @@ def test_long_column_names_are_shortened_on_the_axes(tmp_path, monkeypatch, caps
     for label in (ax.xaxis.label, ax.yaxis.label):
         box = label.get_window_extent(renderer)
         assert inside.x0 - 1 <= box.x0 and box.x1 <= inside.x1 + 1 and inside.y0 - 1 <= box.y0 and box.y1 <= inside.y1 + 1
+
+
+def test_a_tiny_loss_is_printed_with_its_digits_not_as_zero(capsys):
+    # iris's training set is separable: full-batch Adam drives its loss below 1e-3 (6 decimals: 0.0000xx)
+    argv = ["train", "--dataset", "iris", "--epochs", "2000", "--optimizer", "adam", "--lr", "0.05",
+            "--no-plots", "--quiet"]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0 < report["train"]["loss"] < 1e-3
+    assert main(argv) == 0
+    train_row = next(line for line in capsys.readouterr().out.splitlines() if "train" in line and "│" in line)
+    assert "0.000000" not in train_row and f"{report['train']['loss']:.3e}" in train_row
+    assert loss_text(0.0) == "0.000000" and loss_text(0.25) == "0.250000" and loss_text(-2e-5) == "-2.000e-05"
+

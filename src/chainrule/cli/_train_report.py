@@ -206,7 +206,7 @@ def print_report(results: dict, history) -> None:
     if has_rmse:
         table.add_column("rmse", justify="right")
     for split in results["rows"]:  # train, validation (when held out), test
-        row = [split, str(results["rows"][split]), f"{results[split]['loss']:.6f}", f"{results[split][metric]:.4f}"]
+        row = [split, str(results["rows"][split]), loss_text(results[split]['loss']), f"{results[split][metric]:.4f}"]
         if has_rmse:
             row.append(f"{results[split]['rmse']:.6g}")
         table.add_row(*row)
@@ -219,11 +219,20 @@ def print_report(results: dict, history) -> None:
     started = getattr(history, "restored_from", None) == "start"
     if restored is not None and (restored < results["epochs_run"] or started):
         if results.get("final_val_loss") is not None:
-            which = (f"after epoch {restored} (lowest validation loss, {results['final_val_loss']:.6f}; the last "
-                     f"epoch's was {results['last_epoch_val_loss']:.6f})")
+            which = (f"after epoch {restored} (lowest validation loss, {loss_text(results['final_val_loss'])}; the "
+                     f"last epoch's was {loss_text(results['last_epoch_val_loss'])})")
         else:
             which = f"epoch {restored} started from (lowest training loss)"
         console.print(f"restored the weights {which}: the table reports them", markup=False, soft_wrap=True)
     for path in results["plots"] + ([results["saved"]] if results.get("saved") else []):
         console.print(f"wrote {path}", markup=False, soft_wrap=True)
     sys.stdout.flush()
+
+
+def loss_text(value: float) -> str:
+    """A loss for the report: six decimals, or four significant digits in scientific notation
+    where six decimals would show fewer than three of them (4.65e-11 is not 0.000000)."""
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.3e}"
+    return f"{value:.6f}"
+
