@@ -192,18 +192,23 @@ def test_a_forged_record_nested_too_deep_to_parse_says_so(tmp_path):
 
 # --- a header too large names what makes it large --------------------------------------------
 
-def test_a_long_training_history_is_named_as_what_makes_the_header_too_large(tmp_path):
+def test_long_feature_names_are_named_as_what_makes_the_header_too_large(tmp_path):
+    """A long training history no longer fills the header (its curves are tensors:
+    test_persist_curves.py); what still can are the estimator's names, and the advice says so."""
+    import pandas as pd
+
     from chainrule.models import LinearRegressionGD
 
-    X = np.random.default_rng(0).normal(size=(20, 2))
-    est = LinearRegressionGD(epochs=2).fit(X, X @ [1.0, 2.0])
-    est.loss_curve_ = list(np.random.default_rng(1).random(900_000))  # 900k partial_fit calls
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(4, 20_000)),
+                     columns=[f"{i:05d}" + "x" * 900 for i in range(20_000)])  # 18 MB of names
+    est = LinearRegressionGD(epochs=1).fit(X, np.arange(4.0))
     path = tmp_path / "m.chainrule"
     with pytest.raises(ValueError) as info:
         est.save(path)
     message = str(info.value)
-    assert "estimator.state.loss_curve_, 900000 values" in message and "metadata" not in message
-    assert "estimator.network_.save" in message and not path.exists()
+    assert "estimator.state.feature_names_in_, 20000 values" in message and "metadata" not in message
+    assert "estimator.network_.save(path)), without the estimator's class labels and feature names" in message
+    assert not path.exists()
 
 
 def test_large_metadata_is_named_by_its_key(tmp_path):

@@ -386,14 +386,12 @@ def fitted_classifier():
 
 
 @pytest.mark.parametrize("keys, value, message", [
-    (("state", "loss_curve_"), [10**400], "loss_curve_ holds an integer too large for a float"),
-    (("state", "validation_scores_"), [0.5, 10**400], "validation_scores_ holds an integer too large for a float"),
     (("state", "best_validation_score_"), 10**400, "best_validation_score_ holds an integer too large"),
     (("state", "best_validation_score_"), "high", "best_validation_score_ must be a number, got 'high'"),
     (("params", "l2"), 10**400, "l2 must be a finite number, got an integer too large for a float"),
     (("params", "learning_rate"), 10**400, "learning_rate must be a finite number"),
     (("class",), ["NeuralNetClassifier"], r"unknown estimator class \['NeuralNetClassifier'\]"),
-], ids=["loss_curve", "validation_scores", "best_score", "best_score_text", "l2", "learning_rate", "class_list"])
+], ids=["best_score", "best_score_text", "l2", "learning_rate", "class_list"])
 def test_numbers_past_the_float_range_are_named(tmp_path, fitted_classifier, keys, value, message):
     good = fitted_classifier.save(tmp_path / "good.chainrule")
     bad = rewrite_record(good, tmp_path / "bad.chainrule", set_key("estimator", *keys, value=value))
@@ -815,7 +813,7 @@ def test_an_estimator_files_recorded_target_is_type_checked(tmp_path, fitted_cla
 
 def test_a_large_realistic_header_is_far_below_the_cap(tmp_path):
     """The 16 MiB header cap leaves room: a 200-class classifier with 1000 named features and
-    two 10000-epoch curves writes a header of under half a MiB (interfaces.md: 0.45 MB)."""
+    two 10000-epoch curves (tensors, not header) writes a header of 23 kB (interfaces.md)."""
     import pandas as pd
 
     from chainrule.estimators import NeuralNetClassifier
@@ -827,7 +825,8 @@ def test_a_large_realistic_header_is_far_below_the_cap(tmp_path):
     clf = NeuralNetClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, y)
     clf.loss_curve_ = list(rng.random(10000))
     clf.validation_scores_ = list(rng.random(10000))
+    clf.n_iter_ = 10000
     path = clf.save(tmp_path / "big.chainrule")
     with open(path, "rb") as handle:
         header_bytes = struct.unpack("<Q", handle.read(8))[0]
-    assert 0.3e6 < header_bytes < 0.5e6 and header_bytes < MAX_HEADER / 30
+    assert 20e3 < header_bytes < 25e3 and header_bytes < MAX_HEADER / 600

@@ -10,7 +10,8 @@ layer specs, dtype, the loss, a training summary, a SHA-256 of the record and th
 
 A fitted scikit-learn estimator of ``chainrule.estimators`` / ``chainrule.models`` is saved
 the same way, with one more JSON record (``"estimator"``: class name, constructor parameters,
-class labels, feature names, curves); ``load_model`` then returns the estimator.
+class labels, feature names) and its training curves as two more tensors (``io_curves``);
+``load_model`` then returns the estimator.
 
 A file loads on the CPU unless ``load_model``/``load_network`` are given ``device="cuda"``,
 whatever device the model was trained on, and keeps its dtype on either (a float32 model
@@ -32,10 +33,12 @@ import numpy as np
 
 from .atomic import replacing
 from .backend import array_module, assign, resolve_device, to_numpy
-from .io_format import FORMAT, FORMAT_VERSION, MAX_HEADER, ModelFileError, checksum, read_file_header
+from .io_curves import curve_tensors, split_curves
+from .io_format import FORMAT, FORMAT_VERSION, ModelFileError, checksum, read_file_header
+from .io_limits import MAX_METADATA_DEPTH, check_header_size, check_nesting
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load_model", "load_network", "read_header",
-           "save_model", "tensors_of"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_METADATA_DEPTH", "ModelFileError", "load_model", "load_network",
+           "read_header", "save_model", "tensors_of"]
 
 
 def _walk(net):
@@ -80,16 +83,17 @@ def _targets(net) -> dict:
 
 
 def _network_and_record(model):
-    """The network to save and, for a chainrule estimator, its JSON record."""
+    """The network to save and, for a chainrule estimator, its JSON record and its curves'
+    tensors (none for a network)."""
     from .network import Sequential
 
     if isinstance(model, Sequential):
-        return model, None
+        return model, None, {}
     if hasattr(model, "get_params") and hasattr(model, "fit"):
         from .estimators.persist import estimator_record
 
         record = estimator_record(model)
-        return model.network_, record
+        return model.network_, record, curve_tensors(model)
     raise TypeError(f"save_model needs a chainrule Sequential or a fitted chainrule estimator, "
                     f"got {type(model).__name__}")
 
@@ -118,7 +122,8 @@ def save_model(model, path, **metadata) -> Path:
         Unsaveable model (unfitted, foreign estimator) or metadata that is not JSON.
     ValueError
         A layer that cannot be rebuilt from a file (``CustomActivation``); a parameter or
-        buffer holding NaN or infinities; metadata that would make the header larger than
+        buffer holding NaN or infinities; an estimator's curves that disagree with its
+        ``n_iter_`` or with each other; metadata that would make the header larger than
         the loader reads (16 MiB), or that nests lists and dicts more than
         ``MAX_METADATA_DEPTH`` (100) levels deep.
     FileNotFoundError
@@ -137,13 +142,14 @@ def save_model(model, path, **metadata) -> Path:
     from .layers import layer_to_spec
 
     path = Path(path)
-    _check_nesting(metadata)
-    net, record = _network_and_record(model)
+    check_nesting(metadata)
+    net, record, curves = _network_and_record(model)
     specs = [layer_to_spec(layer) for layer in net.layers]
     tensors = tensors_of(net)
     name = _first_not_finite(tensors)
     if name is not None:
         raise ValueError(f"cannot save {path}: tensor {name} holds NaN or infinite values (did the training diverge?)")
+    tensors.update(curves)  # NaN is a curve's "no validation this epoch"
     history = net.history
     document = {
         "format": FORMAT,
@@ -175,7 +181,7 @@ def save_model(model, path, **metadata) -> Path:
         raise TypeError(f"model metadata must be JSON-serialisable: {exc}") from None
     document["sha256"] = checksum(document, tensors)
     header = json.dumps(document, allow_nan=True)
-    _check_header_size(header, len(tensors), document)
+    check_header_size(header, len(tensors), document)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory; give a file name such as {path / 'model.chainrule'}")
     if not path.parent.exists():
@@ -200,27 +206,6 @@ def _write_error(exc: Exception, path: Path) -> OSError:
         return OSError(number, os.strerror(number), str(path))
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return OSError(f"{path} could not be written ({reason})")
-
-
-#: How deeply a metadata value may nest lists and dicts. JSON parsing recurses once a level,
-#: so a loader refuses a record nested some 990 levels deep (Python's recursion limit):
-#: refused here well below that, whatever the stack, so that every file saved loads.
-MAX_METADATA_DEPTH = 100
-
-
-def _check_nesting(metadata: dict) -> None:
-    """Refuse a metadata value nested more than ``MAX_METADATA_DEPTH`` lists and dicts deep
-    (or one that contains itself), without recursing."""
-    for key, value in metadata.items():
-        stack = [(value, 1)]
-        while stack:
-            item, depth = stack.pop()
-            if not isinstance(item, (dict, list, tuple)):
-                continue
-            if depth > MAX_METADATA_DEPTH:
-                raise ValueError(f"model metadata {key!r} nests lists or dicts more than {MAX_METADATA_DEPTH} "
-                                 "levels deep (or contains itself); a model file could not be read back")
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
 def _first_not_finite(tensors: dict):
@@ -258,38 +243,6 @@ def _training_summary(path, training):
         if value is not None and not valid(value):
             raise ModelFileError(f"{path}: the training record's {key} must be {kind} or null, got {value!r}")
     return training
-
-
-def _check_header_size(record: str, n_tensors: int, document: dict) -> None:
-    """Refuse to write a file whose header the loader would refuse (``MAX_HEADER``):
-    the record as the JSON string it becomes, and at most 256 bytes per tensor entry. The
-    message names the field that takes most of it (``_bulk``)."""
-    size = len(json.dumps(record)) + 256 * n_tensors
-    if size > MAX_HEADER:
-        where, part, value = _bulk(document)
-        count = f", {len(value)} values" if isinstance(value, (list, dict)) else ""
-        top = where.split(".")[0]
-        advice = ("store less metadata" if top == "metadata"
-                  else "save the network alone (estimator.network_.save(path)), which keeps no "
-                       "training history" if top == "estimator" else "")
-        raise ValueError(f"the model's header would be about {size} bytes, more than the {MAX_HEADER >> 20} MiB "
-                         f"a model file may have; {part} bytes of it are {where}{count}"
-                         + (f": {advice}" if advice else ""))
-
-
-def _bulk(document: dict) -> tuple[str, int, object]:
-    """The field of a record that takes most of its JSON: its dotted path
-    (``estimator.state.loss_curve_``, ``metadata.notes``), its size in bytes and its value.
-    Descends into the largest field while it is an object holding most of its parent."""
-    path, value, size = [], document, len(json.dumps(document))
-    while isinstance(value, dict) and value:
-        sizes = {key: len(json.dumps(item)) for key, item in value.items()}
-        key = max(sizes, key=sizes.get)
-        if sizes[key] * 2 < size:  # many small fields: the object itself is the bulk
-            break
-        path.append(str(key))
-        value, size = value[key], sizes[key]
-    return ".".join(path) or "the record", size, value
 
 
 def read_header(path) -> dict:
@@ -355,19 +308,20 @@ def load_model(path, device=None):
     ValueError, RuntimeError
         An unknown device; "cuda" without CuPy or a GPU (before the file is read).
     """
-    net, document = _read(path, device)
+    net, document, curves = _read(path, device)
     record = document.get("estimator")
     if record is None:
         return net
     from .estimators.persist import estimator_from_record
 
     try:
-        return estimator_from_record(record, net)
+        return estimator_from_record(record, net, curves)
     except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise ModelFileError(f"{path}: {exc}") from None
 
 
 def _read(path, device=None):
+    """The network of a model file, its record and an estimator's curve tensors (by name)."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -386,6 +340,7 @@ def _read(path, device=None):
     if checksum(document, tensors) != document.get("sha256"):
         what = "the weights do not" if document["format_version"] == 1 else "its record or weights do not"
         raise ModelFileError(f"{path} is corrupted: {what} match their checksum")
+    tensors, curves = split_curves(tensors)
     name = _first_not_finite(tensors)
     if name is not None:
         raise ModelFileError(f"{path}: tensor {name} holds NaN or infinite values")
@@ -420,4 +375,4 @@ def _read(path, device=None):
         raise ModelFileError(f"{path}: the metadata record must be an object, got {type(metadata).__name__}")
     net.metadata = metadata
     net.training_summary = _training_summary(path, document.get("training"))
-    return net, document
+    return net, document, curves

@@ -15,15 +15,17 @@ import struct
 from pathlib import Path
 
 from .atomic import file_kind
+from .io_curves import CURVE_NAMES
 
 FORMAT = "chainrule-model"
 # version 2: the checksum covers the whole record and the tensors' names, dtypes and shapes
 # (version 1's covered the tensor data only, so a damaged record loaded silently)
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-# A chainrule header is small: a 200-class classifier with 1000 named features and two
-# 10000-epoch curves has 0.45 MB. The cap bounds the memory JSON parsing can take (a 16 MiB
-# header of empty objects parses to about 350 MB; safetensors' own cap, 100 MB, to 2 GB).
+# A chainrule header is small: a 200-class classifier with 1000 named features has 23 kB (an
+# estimator's training curves are tensors, not header). The cap bounds the memory JSON parsing
+# can take (a 16 MiB header of empty objects parses to about 350 MB; safetensors' own cap,
+# 100 MB, to 2 GB).
 MAX_HEADER = 16 * 1024 * 1024
 SAFETENSORS_MAX_HEADER = 100_000_000
 PICKLE_SNIFF = 4  # bytes read to recognise a pickle by its opening opcodes
@@ -246,19 +248,23 @@ def check_data_size(path, header: dict, available: int) -> None:
 
 
 def check_tensor_table(path, header: dict, document: dict) -> None:
-    """Every tensor entry well formed: a shape of non-negative ints, the document's dtype,
-    and a byte range (``data_offsets``) exactly as long as its shape needs, so that the
-    file really holds the weights its table lists."""
-    dtype = document.get("dtype")
-    if not isinstance(dtype, str) or dtype not in SAFETENSORS_DTYPES:
-        raise ModelFileError(f"{path}: unsupported dtype {dtype!r} (chainrule writes float32 or float64)")
+    """Every tensor entry well formed: a shape of non-negative ints, the document's dtype
+    (an estimator's curves: float64, one-dimensional), and a byte range (``data_offsets``)
+    exactly as long as its shape needs, so that the file really holds the weights its table
+    lists."""
+    model_dtype = document.get("dtype")
+    if not isinstance(model_dtype, str) or model_dtype not in SAFETENSORS_DTYPES:
+        raise ModelFileError(f"{path}: unsupported dtype {model_dtype!r} (chainrule writes float32 or float64)")
     for name, entry in header.items():
         shape = entry.get("shape") if isinstance(entry, dict) else None
         if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
             raise ModelFileError(f"{path} is corrupted: tensor {name!r} has no valid shape")
+        dtype = "float64" if name in CURVE_NAMES else model_dtype
         if entry.get("dtype") != SAFETENSORS_DTYPES[dtype]:
-            raise ModelFileError(f"{path} is corrupted: tensor {name!r} is {entry.get('dtype')}, "
-                                 f"the model is {dtype}")
+            whose = "a training curve is" if name in CURVE_NAMES else "the model is"
+            raise ModelFileError(f"{path} is corrupted: tensor {name!r} is {entry.get('dtype')}, {whose} {dtype}")
+        if name in CURVE_NAMES:
+            _check_curve_entry(path, name, shape, document)
         offsets = entry.get("data_offsets")
         if (not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)
                 or not 0 <= offsets[0] <= offsets[1]
@@ -267,10 +273,21 @@ def check_tensor_table(path, header: dict, document: dict) -> None:
                                  f"which do not hold its shape {shape}")
 
 
+def _check_curve_entry(path, name: str, shape: list, document: dict) -> None:
+    """A training curve's tensor is one-dimensional and belongs to an estimator's file."""
+    if len(shape) != 1:
+        raise ModelFileError(f"{path} is corrupted: tensor {name!r} has shape {shape}, "
+                             "a training curve is one-dimensional")
+    if not isinstance(document.get("estimator"), dict):
+        raise ModelFileError(f"{path} is corrupted: tensor {name!r} is an estimator's training curve, "
+                             "but the file holds no estimator record")
+
+
 def check_architecture(path, header: dict, document: dict) -> None:
-    """The layer list describes exactly the file's tensors, names and shapes, as found from
-    the layer configs without building anything (``Layer.shape_plan``): a damaged or forged
-    header cannot make the loader allocate a network larger than the weights in the file.
+    """The layer list describes exactly the file's weights (every tensor but an estimator's
+    curves), names and shapes, as found from the layer configs without building anything
+    (``Layer.shape_plan``): a damaged or forged header cannot make the loader allocate a
+    network larger than the weights in the file.
 
     Raises
     ------
@@ -282,6 +299,7 @@ def check_architecture(path, header: dict, document: dict) -> None:
     layers = document.get("layers")
     if not isinstance(layers, list):
         raise ModelFileError(f"{path}: the architecture record has no layer list")
+    header = {name: entry for name, entry in header.items() if name not in CURVE_NAMES}  # not weights
     _check_layers_built_to_plan(path, layers, sum(_count(entry["shape"]) for entry in header.values()))
     count, limit = _count_layer_specs(layers), MAX_LAYERS + LAYERS_PER_TENSOR * len(header)
     if count > limit:

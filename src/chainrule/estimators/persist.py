@@ -1,5 +1,6 @@
 """Estimators in model files: a JSON record of the constructor parameters and the fitted
-state (classes, feature names, curves) beside the network's weights.
+state (classes, feature names) beside the network's weights, and the training curves as
+tensors (``chainrule.io_curves``; in the record itself in version-1 records).
 
 Only the estimator classes listed in ``ESTIMATORS`` can be restored, and only with their
 own constructor parameters; nothing from the file is imported or executed.
@@ -7,12 +8,16 @@ own constructor parameters; nothing from the file is imported or executed.
 
 from __future__ import annotations
 
-
 import numbers
 
 import numpy as np
 
-RECORD_VERSION = 1
+from ..io_curves import check_curves_agree, curves_from_tensors
+
+# version 2: loss_curve_ and validation_scores_ are tensors (version 1 kept them as JSON lists,
+# whose header could pass the 16 MiB cap after some 800 000 epochs); both still load
+RECORD_VERSION = 2
+READABLE_RECORD_VERSIONS = (1, 2)
 
 
 def estimator_classes() -> dict[str, type]:
@@ -60,7 +65,8 @@ def _labels_record(classes: np.ndarray) -> dict:
 
 
 def estimator_record(estimator) -> dict:
-    """The JSON record of a fitted chainrule estimator (weights are stored separately)."""
+    """The JSON record of a fitted chainrule estimator (weights and curves are stored
+    separately: ``chainrule.io_curves.curve_tensors``)."""
     from sklearn.utils.validation import check_is_fitted
 
     name = type(estimator).__name__
@@ -76,8 +82,6 @@ def estimator_record(estimator) -> dict:
     params = {key: _json_param(key, value) for key, value in estimator.get_params(deep=False).items()}
     state = {
         "n_features_in_": int(estimator.n_features_in_),
-        "loss_curve_": [float(v) for v in estimator.loss_curve_],
-        "validation_scores_": [float(v) for v in estimator.validation_scores_],
         "best_validation_score_": _optional_float(getattr(estimator, "best_validation_score_", None)),
         "n_iter_": int(estimator.n_iter_),
     }
@@ -206,7 +210,7 @@ def _at_ranks(value, rank: dict):
 def _list_of(record: dict, key: str, kind, where: str) -> list:
     values = record.get(key, [])
     if not isinstance(values, list) or not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
-        raise ValueError(f"{where}: {key} must be a list of {kind.__name__ if isinstance(kind, type) else 'numbers'}")
+        raise ValueError(f"{where}: {key} must be a list of {'numbers' if kind is numbers.Real else kind.__name__}")
     return values
 
 
@@ -226,8 +230,10 @@ def _floats(record: dict, key: str, where: str) -> list:
     return [_float(v, key, where) for v in _list_of(record, key, numbers.Real, where)]
 
 
-def estimator_from_record(record, network):
-    """Rebuild a fitted estimator around ``network`` from ``estimator_record`` output.
+def estimator_from_record(record, network, curves=None):
+    """Rebuild a fitted estimator around ``network`` from ``estimator_record`` output and
+    the file's curve tensors ``curves`` (name -> array; none for a version-1 record, which
+    holds its curves itself).
 
     The estimator describes the network it holds: its ``device`` is the network's (where
     the file was loaded, not where it was trained), its ``dtype`` stays as recorded (None
@@ -246,15 +252,17 @@ def estimator_from_record(record, network):
     ------
     ValueError
         The record names an unknown class, unknown or invalid parameters, or a state that
-        does not match the network.
+        does not match the network; curves missing, in the wrong place or of lengths that
+        disagree with ``n_iter_`` (version 2).
     """
     from sklearn.preprocessing import LabelEncoder
 
     from .inputs import as_generator
 
     where = "estimator record"
-    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
-        raise ValueError(f"{where}: unsupported version {record.get('version') if isinstance(record, dict) else record!r}")
+    version = record.get("version") if isinstance(record, dict) else None
+    if type(version) is not int or version not in READABLE_RECORD_VERSIONS:
+        raise ValueError(f"{where}: unsupported version {version if isinstance(record, dict) else record!r}")
     cls = estimator_classes().get(record.get("class")) if isinstance(record.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{where}: unknown estimator class {record.get('class')!r} "
@@ -283,14 +291,13 @@ def estimator_from_record(record, network):
         if len(names) != n_features or len(set(names)) != n_features:
             raise ValueError(f"{where}: feature_names_in_ must be {n_features} distinct names, got {names!r}")
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
-    estimator.loss_curve_ = _floats(state, "loss_curve_", where)
-    estimator.validation_scores_ = _floats(state, "validation_scores_", where)
     best = state.get("best_validation_score_")  # absent from files written before it was recorded
     estimator.best_validation_score_ = None if best is None else _float(best, "best_validation_score_", where)
     n_iter = state.get("n_iter_", 0)
     if not isinstance(n_iter, int) or n_iter < 0:
         raise ValueError(f"{where}: n_iter_ must be a non-negative integer, got {n_iter!r}")
     estimator.n_iter_ = n_iter
+    estimator.loss_curve_, estimator.validation_scores_ = _restore_curves(version, state, curves or {}, n_iter, where)
 
     if cls._task == "classification":
         estimator.classes_ = _restore_labels(state.get("classes_"), where)
@@ -322,6 +329,20 @@ def estimator_from_record(record, network):
     estimator._rng = as_generator(estimator.random_state)
     estimator._optimizer = None  # not in the file: a later partial_fit / warm fit starts a fresh one
     return estimator
+
+
+def _restore_curves(version: int, state: dict, curves: dict, n_iter: int, where: str) -> tuple[list, list]:
+    """``loss_curve_`` and ``validation_scores_``: a version-1 record's JSON lists (checked
+    as they always were), or a version-2 file's tensors, whose lengths must agree with
+    ``n_iter_`` and with each other as a fit leaves them."""
+    if version == 1:
+        if curves:
+            raise ValueError(f"{where}: a version 1 record keeps its curves itself, but the file also holds "
+                             f"tensor(s) {', '.join(sorted(curves))}")
+        return _floats(state, "loss_curve_", where), _floats(state, "validation_scores_", where)
+    losses, scores = curves_from_tensors(state, curves, where)
+    check_curves_agree(n_iter, losses, scores, where)
+    return losses, scores
 
 
 def _restore_multilabel(state: dict, classes: np.ndarray, where: str) -> bool:
