@@ -5,7 +5,8 @@ Samples are rows: ``X`` has shape (n_samples, n_features). ``Dense(n_in, n_out)`
 """
 
 from . import inspect, losses, optim
-from .callbacks import Callback, DivergenceError, EarlyStopping, EpochHook, ProgressBar, StopOnDivergence
+from .callbacks import (Callback, DivergenceError, EarlyStopping, EpochHook, ProgressBar, StopOnDivergence,
+                        TrainingInterrupted)
 from .initializers import (
     INITIALIZERS,
     GlorotNormal,
@@ -78,5 +79,5 @@ __all__ = [
     "CustomActivation", "Dense", "DivergenceError", "Dropout", "GlorotNormal", "GlorotUniform",
     "HeNormal", "HeUniform", "SmallNormal", "StandardNormal", "SymmetricUniform", "EarlyStopping", "EpochHook", "History",
     "Identity", "Layer", "LeakyReLU", "Parameter", "ProgressBar", "ReLU", "Residual", "Sequential", "Sigmoid",
-    "Softmax", "StopOnDivergence", "Tanh", "XTanh", "inspect", "load", "losses", "mlp", "optim", "__version__",
+    "Softmax", "StopOnDivergence", "Tanh", "TrainingInterrupted", "XTanh", "inspect", "load", "losses", "mlp", "optim", "__version__",
 ]

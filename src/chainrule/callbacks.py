@@ -45,6 +45,22 @@ class DivergenceError(RuntimeError):
         self.exact = exact
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (a notebook's interrupt) stopped ``fit`` after it began: the network is at the
+    end of the last epoch that ended (an epoch cut short is undone) and ``history`` holds
+    those epochs. A ``KeyboardInterrupt``, so whatever stops on Ctrl-C still stops.
+
+    Attributes
+    ----------
+    history : History
+        The epochs that ended; its ``stop_reason`` says where training stopped.
+    """
+
+    def __init__(self, message: str, history=None):
+        super().__init__(message)
+        self.history = history
+
+
 class Callback:
     """Base class; override the hooks you need.
 

@@ -158,6 +158,12 @@ class Sequential:
             or ``StopOnDivergence`` found a blow-up. The network (weights and BatchNorm
             statistics) is back at its last good state; see the error's ``epoch``,
             ``reason``, ``exact`` and ``history`` (the accepted epochs).
+        TrainingInterrupted
+            Ctrl-C (a notebook's interrupt) once training began, as this subclass of
+            ``KeyboardInterrupt``: the network is put back at the end of the last epoch that
+            ended (an epoch cut short is undone; ``EarlyStopping`` still restores its best) and
+            the error's ``history`` (also ``net.history``) holds those epochs, its
+            ``stop_reason`` saying so; another ``fit`` goes on from there.
         """
         from .train import fit
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import backend, kernels_cpu
-from .callbacks import Callback, ProgressBar, StopOnDivergence
+from .callbacks import Callback, ProgressBar, StopOnDivergence, TrainingInterrupted
 from .initializers import as_generator
 from .losses import Loss, get_loss
 from .metrics import make_metric
@@ -305,10 +305,12 @@ def fit(
                 break
         if not _params_finite(params, xp):
             trainer.diverged("a weight became non-finite", trainer.epoch, exact=False)
-    except BaseException:
+    except BaseException as exc:
         failed = True
         if not began:  # refused before any weight changed: the network is as it was
             net.loss, net.history = previous
+        elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C: stop at the last epoch that ended
+            raise TrainingInterrupted(trainer.interrupted(), history) from None
         raise
     finally:
         quiet_overflow.__exit__(None, None, None)

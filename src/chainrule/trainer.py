@@ -105,6 +105,7 @@ class Trainer:
         self._start = _WeightCopy(net)
         self._good = None
         self._good_epoch = self._good_loss = None  # the last accepted epoch (0-based) and its loss
+        self._begun = None  # the epoch whose starting state _start holds, once begin_epoch has captured it
         self.diverged_at = None  # the DivergenceError's epoch (1-based) once training has diverged
         self.callbacks = tuple(callbacks)  # the fit's callbacks, in order
 
@@ -133,10 +134,25 @@ class Trainer:
 
     def begin_epoch(self) -> None:
         """Record the weights the epoch starts with."""
+        self._begun = None
         if self._start is None:  # handed to _good by accept_epoch
             self._start = _WeightCopy(self.net)
         else:
             self._start.capture()
+        self._begun = self.epoch  # _start now holds this epoch's starting state
+
+    def interrupted(self) -> str:
+        """After a ``KeyboardInterrupt``: the network and the ``History`` as the last epoch
+        whose record is complete left them (an epoch cut short is undone: its updates and any
+        part of its record; callbacks then end as usual, so ``EarlyStopping`` still restores
+        its best weights), with a ``stop_reason`` saying so, which is returned."""
+        h = self.history
+        done = min(len(h.loss), len(h.lr), *([len(h.val_loss)] if self.has_validation else []))
+        h.keep_epochs(done)
+        if done == self.epoch and self._begun == self.epoch:  # the current epoch began and did not end
+            self._start.restore()
+        h.stop_reason = f"interrupted (KeyboardInterrupt) after epoch {done} of {self.epochs}"
+        return h.stop_reason
 
     def epoch_start_weights(self) -> list[np.ndarray]:
         """The weights the current epoch started from (on which its training loss was

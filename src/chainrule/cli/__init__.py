@@ -18,6 +18,8 @@ from contextlib import contextmanager
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: The reader of standard output went away (``| head``): a shell's status for a SIGPIPE death.
 EXIT_BROKEN_PIPE = 128 + 13
+#: Ctrl-C: a shell's status for a SIGINT death.
+EXIT_INTERRUPTED = 128 + 2
 
 
 class UsageError(Exception):
@@ -86,7 +88,7 @@ def _run(argv: list[str]) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         _fail("chainrule: interrupted")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 @contextmanager

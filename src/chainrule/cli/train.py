@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,7 +248,8 @@ def check_device(device: str) -> None:
 
 
 def run(args) -> int:
-    from .. import EarlyStopping, StopOnDivergence, mlp
+    from .. import EarlyStopping, StopOnDivergence, TrainingInterrupted, mlp
+    from . import EXIT_INTERRUPTED
     from ..losses import get_loss
     from ._output import check_output_dir, check_output_file, refuse_overwriting
     from ._train_report import (check_plot_files, check_save_beside_plots, make_plots, metrics_of, print_report,
@@ -316,9 +318,15 @@ def run(args) -> int:
               dropout=args.dropout, residual=args.residual)
     # a diverging run stops (exit 1, nothing written) instead of saving a model that learned nothing
     callbacks = [StopOnDivergence()] + ([EarlyStopping(patience=args.early_stopping)] if args.early_stopping else [])
-    history = net.fit(*parts["train"], loss=loss, optimizer=make_optimizer(args), epochs=args.epochs,
-                      batch_size=args.batch_size, validation_data=parts.get("validation"), callbacks=callbacks,
-                      verbose=0 if (args.quiet or args.json) else 1, rng=args.seed)
+    try:
+        history = net.fit(*parts["train"], loss=loss, optimizer=make_optimizer(args), epochs=args.epochs,
+                          batch_size=args.batch_size, validation_data=parts.get("validation"), callbacks=callbacks,
+                          verbose=0 if (args.quiet or args.json) else 1, rng=args.seed)
+        interrupted = None
+    except TrainingInterrupted as interrupt:  # Ctrl-C: report, plot and save the epochs that ended
+        if not interrupt.history.epochs:
+            raise
+        history, interrupted = interrupt.history, str(interrupt)
     features = problem.features or [f"x{i}" for i in range(d)]
     metadata = {"features": features, "target": problem.target, "task": task, "classes": problem.classes,
                 "labels_as_hinge": loss.name == "hinge", "scaler_mean": mean.tolist(), "scaler_std": std.tolist(),
@@ -350,6 +358,7 @@ def run(args) -> int:
         "plots": [],
         "saved": args.save,
         "note": problem.note,
+        "stop_reason": history.stop_reason,  # early stopping, or Ctrl-C
     }
     if "validation" in results:
         results["final_val_loss"] = results["validation"]["loss"]
@@ -361,6 +370,10 @@ def run(args) -> int:
         print(json_text(results, indent=2))
     else:
         print_report(results, history)
+    if interrupted:  # Ctrl-C again while reporting or saving stops at once (the save is atomic)
+        print(f"chainrule: {interrupted}; the results above and the files written are of that network",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
