@@ -279,3 +279,18 @@ def test_the_target_range_counts_every_output_and_spares_huber():
     huber = cr.mlp([3, 4, 1], "tanh", rng=0, dtype="float32")
     history = huber.fit(data, np.full((10, 1), 0.9 * limit), loss="huber", epochs=1, verbose=0)
     assert np.isfinite(history.loss[0])
+
+
+def test_a_warm_fit_failing_after_its_epochs_leaves_curves_and_count_in_step(tmp_path, monkeypatch):
+    model = NeuralNetClassifier(hidden_layer_sizes=(5,), epochs=3, warm_start=True, random_state=0).fit(X, Y)
+    curve = list(model.loss_curve_)
+
+    def fails(self, history, validated):
+        raise ValueError("a check after the epochs ran")
+
+    monkeypatch.setattr(NeuralNetClassifier, "_record", fails)
+    with pytest.raises(ValueError, match="after the epochs"):
+        model.fit(X, Y)
+    assert model.n_iter_ == len(model.loss_curve_) == 3 and model.loss_curve_ == curve
+    monkeypatch.undo()
+    model.save(tmp_path / "model.chainrule")  # save checks that the curves and n_iter_ agree

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -22,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import kernels_cpu
 from ..backend import resolve_device, resolve_dtype
-from ..callbacks import DivergenceError, EarlyStopping
+from ..callbacks import DivergenceError, EarlyStopping, TrainingInterrupted
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
 from ..losses import LOSSES
@@ -229,6 +230,12 @@ class NeuralNetBase(BaseEstimator):
                 self._append_curves(error.history, validation is not None, penalty)
                 self.best_validation_score_ = None
             raise
+        except TrainingInterrupted as interrupt:  # as scikit-learn's MLP: stop, keep the epochs that ended, warn
+            history = interrupt.history
+            self._append_curves(history, validation is not None, penalty)
+            self.best_validation_score_ = _kept_score(history) if validation is not None else None
+            warnings.warn(f"training interrupted by the user: {history.stop_reason}", UserWarning, stacklevel=4)
+            return self
         self._append_curves(history, validation is not None, penalty)
         self._record(history, validated=validation is not None)
         return self
@@ -277,12 +284,13 @@ class NeuralNetBase(BaseEstimator):
         if penalty is not None:
             losses = [v + p for v, p in zip(losses, penalty.values)]
         done = len(self.loss_curve_)
-        self.loss_curve_ += losses
+        # new lists, not += : a fit that fails after this (all_or_nothing) puts back the old ones with n_iter_
+        self.loss_curve_ = self.loss_curve_ + losses
         self.n_iter_ += len(losses)
         if validated or self.validation_scores_:
             scores = list(history.val_metric)[:len(losses)] if validated else []
-            self.validation_scores_ += ([math.nan] * (done - len(self.validation_scores_)) + scores
-                                        + [math.nan] * (len(losses) - len(scores)))
+            self.validation_scores_ = (self.validation_scores_ + [math.nan] * (done - len(self.validation_scores_))
+                                       + scores + [math.nan] * (len(losses) - len(scores)))
 
     def _divergence_reference(self) -> float | None:
         """The loss the network's training began with (``_DivergenceFromStart``): its first
