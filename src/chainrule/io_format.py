@@ -79,6 +79,8 @@ def read_file_header(path) -> tuple[dict, dict]:
         raise ModelFileError(
             f"{path}: model format version {version!r} is not supported "
             f"(this chainrule reads versions {' and '.join(map(str, READABLE_VERSIONS))})"
+            + (f"; it was written by a newer chainrule ({document.get('chainrule_version')!r}): upgrade chainrule "
+               "to read it" if type(version) is int and version > max(READABLE_VERSIONS) else "")
         )
     check_tensor_table(path, header, document)
     check_data_size(path, header, size - 8 - length)
