@@ -158,3 +158,70 @@ def test_ctrl_c_in_a_terminal_stops_chainrule_train_and_keeps_the_model(tmp_path
     assert "interrupted (KeyboardInterrupt) after epoch" in err and "Traceback" not in err
     assert "train" in out and model.exists()
     assert cr.load(model).n_inputs == 2
+
+
+class _FailingAppend(list):
+    """A History list whose ``at``-th append is interrupted (Ctrl-C between two appends of
+    one epoch's record)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at = at
+
+    def append(self, value):
+        if len(self) + 1 == self.at:
+            raise KeyboardInterrupt
+        super().append(value)
+
+
+@pytest.mark.parametrize("field", ["metric", "val_metric"])
+def test_an_epoch_whose_record_was_cut_short_is_undone_in_every_list(field):
+    X, _, y, _ = moons()
+
+    class Swap(cr.Callback):
+        def on_train_begin(self, trainer):
+            setattr(trainer.history, field, _FailingAppend(at=3))
+
+    net = _net()
+    optimizer = cr.optim.Adam(0.01)
+    with pytest.raises(cr.TrainingInterrupted):
+        net.fit(X, y, loss="bce", optimizer=optimizer, epochs=10, batch_size=32, rng=0, verbose=0,
+                validation_split=0.2, callbacks=[Swap()])
+    history = net.history
+    assert history.epochs == 2
+    assert len(history.lr) == len(history.metric) == len(history.val_loss) == len(history.val_metric) == 2
+    assert optimizer.iterations == 0  # reset: its state held the steps of the epoch undone
+
+
+def test_an_estimator_interrupted_before_training_began_is_left_as_it_was(monkeypatch):
+    X, X_test, y, _ = moons()
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0).fit(X, y)
+    before = clf.predict_proba(X_test)
+    state = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(NeuralNetClassifier, "_split", interrupted)  # after the new network is built
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X[:, ::-1], 1 - y)
+    assert {key: value for key, value in vars(clf).items() if key.endswith("_")}.keys() == state.keys()
+    assert clf.network_ is state["network_"] and clf.n_iter_ == 3
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_the_interrupt_warning_points_at_the_callers_line(interrupt_at_backward):
+    X, _, y, _ = moons()
+    interrupt_at_backward(3)
+    with pytest.warns(UserWarning, match="interrupted by the user") as caught:
+        NeuralNetClassifier(hidden_layer_sizes=(4,), batch_size=40, epochs=5, random_state=0).fit(X, y)
+    assert caught[0].filename == __file__
+
+
+def test_partial_fit_extends_the_curves_in_place():
+    X, _, y, _ = moons()
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y, classes=[0, 1])
+    curve = clf.loss_curve_
+    for _ in range(3):
+        clf.partial_fit(X, y)
+    assert clf.loss_curve_ is curve and len(curve) == clf.n_iter_ == 4  # no copy of a long curve per call

@@ -47,8 +47,9 @@ class DivergenceError(RuntimeError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C (a notebook's interrupt) stopped ``fit`` after it began: the network is at the
-    end of the last epoch that ended (an epoch cut short is undone) and ``history`` holds
-    those epochs. A ``KeyboardInterrupt``, so whatever stops on Ctrl-C still stops.
+    end of the last epoch that ended (an epoch cut short is undone; ``EarlyStopping`` then
+    still restores its best weights), the optimizer is reset, and ``history`` holds those
+    epochs. A ``KeyboardInterrupt``, so whatever stops on Ctrl-C still stops.
 
     Attributes
     ----------

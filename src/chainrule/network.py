@@ -163,7 +163,8 @@ class Sequential:
             ``KeyboardInterrupt``: the network is put back at the end of the last epoch that
             ended (an epoch cut short is undone; ``EarlyStopping`` still restores its best) and
             the error's ``history`` (also ``net.history``) holds those epochs, its
-            ``stop_reason`` saying so; another ``fit`` goes on from there.
+            ``stop_reason`` saying so; the optimizer is reset (its state held the undone
+            steps), and another ``fit`` goes on from there.
         """
         from .train import fit
 

@@ -310,6 +310,7 @@ def fit(
         if not began:  # refused before any weight changed: the network is as it was
             net.loss, net.history = previous
         elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C: stop at the last epoch that ended
+            optimizer.reset()  # its state holds the steps of an epoch cut short, now undone
             raise TrainingInterrupted(trainer.interrupted(), history) from None
         raise
     finally:

@@ -147,7 +147,9 @@ class Trainer:
         part of its record; callbacks then end as usual, so ``EarlyStopping`` still restores
         its best weights), with a ``stop_reason`` saying so, which is returned."""
         h = self.history
-        done = min(len(h.loss), len(h.lr), *([len(h.val_loss)] if self.has_validation else []))
+        lists = [h.loss, h.lr] + ([h.metric] if h.metric_name else []) + (
+            [h.val_loss] + ([h.val_metric] if h.metric_name else []) if self.has_validation else [])
+        done = min(len(values) for values in lists)
         h.keep_epochs(done)
         if done == self.epoch and self._begun == self.epoch:  # the current epoch began and did not end
             self._start.restore()

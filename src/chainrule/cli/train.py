@@ -371,7 +371,8 @@ def run(args) -> int:
     else:
         print_report(results, history)
     if interrupted:  # Ctrl-C again while reporting or saving stops at once (the save is atomic)
-        print(f"chainrule: {interrupted}; the results above and the files written are of that network",
+        print(f"chainrule: {interrupted}; the results above and the files written are of the network as "
+              "training left it" + (" (early stopping's best weights)" if history.best_epoch is not None else ""),
               file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0

@@ -32,7 +32,7 @@ from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
 from .docs import ATTRIBUTES, INPUT, indent, parameters
-from .fit_state import _DivergenceFromStart, _kept_score, _PenaltyCurve
+from .fit_state import _DivergenceFromStart, _kept_score, _PenaltyCurve, caller_stacklevel
 from .holdout import holdout_size, holdout_split
 from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, as_generator, dense, hidden_sizes
 
@@ -234,7 +234,8 @@ class NeuralNetBase(BaseEstimator):
             history = interrupt.history
             self._append_curves(history, validation is not None, penalty)
             self.best_validation_score_ = _kept_score(history) if validation is not None else None
-            warnings.warn(f"training interrupted by the user: {history.stop_reason}", UserWarning, stacklevel=4)
+            warnings.warn(f"training interrupted by the user: {history.stop_reason}", UserWarning,
+                          stacklevel=caller_stacklevel())
             return self
         self._append_curves(history, validation is not None, penalty)
         self._record(history, validated=validation is not None)
@@ -284,13 +285,12 @@ class NeuralNetBase(BaseEstimator):
         if penalty is not None:
             losses = [v + p for v, p in zip(losses, penalty.values)]
         done = len(self.loss_curve_)
-        # new lists, not += : a fit that fails after this (all_or_nothing) puts back the old ones with n_iter_
-        self.loss_curve_ = self.loss_curve_ + losses
+        self.loss_curve_ += losses  # in place (a streaming fit's curves are long): all_or_nothing cuts them back
         self.n_iter_ += len(losses)
         if validated or self.validation_scores_:
             scores = list(history.val_metric)[:len(losses)] if validated else []
-            self.validation_scores_ = (self.validation_scores_ + [math.nan] * (done - len(self.validation_scores_))
-                                       + scores + [math.nan] * (len(losses) - len(scores)))
+            self.validation_scores_ += ([math.nan] * (done - len(self.validation_scores_)) + scores
+                                        + [math.nan] * (len(losses) - len(scores)))
 
     def _divergence_reference(self) -> float | None:
         """The loss the network's training began with (``_DivergenceFromStart``): its first

@@ -6,6 +6,8 @@ when they fail."""
 from __future__ import annotations
 
 import functools
+import os
+import sys
 
 from ..backend import namespace
 from ..callbacks import Callback, DivergenceError, StopOnDivergence
@@ -65,26 +67,45 @@ class _PenaltyCurve(Callback):
 
 
 def all_or_nothing(method):
-    """Make a ``fit``/``partial_fit`` leave the estimator as it was when it raises: checks
-    that fail after ``classes_``, ``n_features_in_`` or ``n_outputs_`` were set for the new
-    data must not leave them describing a network the estimator does not have (its
-    predictions and model files would be wrong). A run that diverged is the exception: it
-    keeps the network it trained, at its last good weights (``DivergenceError``). Objects
-    changed in place are not restored: ``_train`` makes its checks before it changes any."""
+    """Make a ``fit``/``partial_fit`` leave the estimator as it was when it raises (or is
+    interrupted before training began): checks that fail after ``classes_``,
+    ``n_features_in_`` or ``n_outputs_`` were set for the new data must not leave them
+    describing a network the estimator does not have (its predictions and model files would
+    be wrong). A run that diverged is the exception: it keeps the network it trained, at its
+    last good weights (``DivergenceError``). The curves, extended in place, are cut back to
+    their lengths; other objects changed in place are not restored: ``_train`` makes its
+    checks before it changes any."""
 
     @functools.wraps(method)
     def attempt(self, *args, **kwargs):
         before = dict(vars(self))
+        lengths = {name: len(before[name]) for name in CURVES if isinstance(before.get(name), list)}
         try:
             return method(self, *args, **kwargs)
         except DivergenceError:
             raise
-        except Exception:
+        except (Exception, KeyboardInterrupt):  # (training's own Ctrl-C is TrainingInterrupted, kept by _train)
             vars(self).clear()
             vars(self).update(before)
+            for name, length in lengths.items():
+                del before[name][length:]
             raise
 
     return attempt
+
+
+#: The per-epoch lists an estimator extends in place.
+CURVES = ("loss_curve_", "validation_scores_")
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside chainrule (the
+    user's ``fit`` call), however deep the call chain inside the package is."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _kept_score(history) -> float | None:

@@ -119,7 +119,8 @@ class Optimizer:
 
     def reset(self) -> None:
         """Forget all state: moments, step count and the rate in force (back to the base
-        rate). ``fit`` calls it after a divergence, whose moments hold the blow-up."""
+        rate). ``fit`` calls it after a divergence, whose moments hold the blow-up, and after
+        a Ctrl-C, whose epoch cut short it undoes."""
         self.iterations, self.epoch, self.lr = 0, 0, self.base_lr
         self._last_grad_norm = None
         self._params = self._states = None
@@ -273,6 +274,8 @@ def _device_global_norm(xp, grads):
     if not grads:
         return xp.zeros((), dtype=dtype)
     largest = xp.stack([xp.abs(g).max() for g in grads]).max()
-    scale = xp.where(largest > 0, largest, xp.ones_like(largest))  # an all-zero gradient has norm 0
+    # an all-zero gradient has norm 0; an infinite entry gives an infinite norm (clipping then
+    # zeroes the step, as on the CPU) instead of inf/inf = NaN
+    scale = xp.where(xp.isfinite(largest) & (largest > 0), largest, xp.ones_like(largest))
     return scale * xp.sqrt(sum(xp.vdot(g / scale, g / scale) for g in grads))
 
