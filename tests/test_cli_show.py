@@ -51,7 +51,30 @@ def test_an_estimator_file_shows_its_class_parameters_and_iterations(tmp_path, c
     assert record["estimator"]["params"]["hidden_layer_sizes"] == [6]
     assert record["features"] == ["dose", "age", "weight"] and record["other_metadata"] == ["experiment"]
     text = _shown([str(tmp_path / "reg.chainrule")], capsys)
-    assert "estimator: NeuralNetRegressor(" in text and "n_iter_=4" in text and "other metadata: experiment" in text
+    assert "estimator: NeuralNetRegressor(" in text and "other metadata: experiment" in text
+    assert f"training: 4 epochs in all; last loss_curve_ value {reg.loss_curve_[-1]:.6g}" in text
+
+
+def test_an_estimator_trained_by_many_calls_counts_them_all(tmp_path, capsys):
+    X = np.random.default_rng(3).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(3,), random_state=0)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=[0, 1])
+    clf.save(tmp_path / "pf.chainrule")
+    cr.load(tmp_path / "pf.chainrule").save(tmp_path / "again.chainrule")  # its network's record is then empty
+    for name in ("pf.chainrule", "again.chainrule"):
+        text = _shown([str(tmp_path / name)], capsys)
+        assert "training: 5 epochs in all" in text and "1 epochs" not in text
+
+
+def test_an_estimators_own_metadata_named_like_trains_is_only_listed(tmp_path, capsys):
+    X = np.random.default_rng(4).normal(size=(30, 2))
+    reg = NeuralNetRegressor(hidden_layer_sizes=(2,), epochs=1, random_state=0).fit(X, X[:, 0])
+    reg.save(tmp_path / "m.chainrule", scaler_mean="abc", scaler_std=[2, 2], dataset="mine")
+    record = json.loads(_shown([str(tmp_path / "m.chainrule"), "--json"], capsys))
+    assert record["standardised"] == {"features": False, "target": False} and record["dataset"] is None
+    assert record["other_metadata"] == ["dataset", "scaler_mean", "scaler_std"]
 
 
 def test_a_multilabel_estimator_names_its_label_columns(tmp_path, capsys):

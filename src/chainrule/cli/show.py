@@ -31,7 +31,7 @@ def describe(path) -> dict:
         As ``chainrule predict`` would for the same file (one line, naming it).
     """
     from ..io import read_header
-    from ._modelfile import EstimatorFile, open_model
+    from ._modelfile import EstimatorFile, NetworkFile, open_model
 
     model = open_model(path)  # the whole file checked and built: what predict would use
     document = read_header(path)
@@ -42,6 +42,7 @@ def describe(path) -> dict:
         layers.append({"layer": repr(layer), "outputs": int(size),
                        "parameters": int(sum(p.size for p in layer.parameters()))})
     metadata = dict(document.get("metadata") or {})
+    table_file = isinstance(model, NetworkFile)  # only chainrule train's files are scaled by their metadata
     out = {
         "path": str(path),
         "format_version": document["format_version"],
@@ -57,18 +58,19 @@ def describe(path) -> dict:
         "features": model.features,
         "target": model.target,
         "classes": model.classes,
-        "standardised": {"features": _scaled(metadata, "scaler_mean", "scaler_std"),
-                         "target": _scaled(metadata, "target_mean", "target_std")},
-        "dataset": metadata.get("dataset"),
-        "training": document.get("training"),
+        "standardised": {"features": table_file and _scaled(model.mean, model.std),
+                         "target": table_file and _scaled(model.target_mean, model.target_std)},
+        "dataset": metadata.get("dataset") if table_file else None,
+        "training": document.get("training"),  # the last fit's summary
         "estimator": None,
-        "other_metadata": sorted(key for key in metadata if key not in TRAIN_KEYS),
+        "other_metadata": sorted(key for key in metadata if not (table_file and key in TRAIN_KEYS)),
     }
     if isinstance(model, EstimatorFile):
         estimator = model.estimator
         out["estimator"] = {"class": type(estimator).__name__,
                             "params": (document.get("estimator") or {}).get("params"),
-                            "n_iter_": int(estimator.n_iter_)}
+                            "n_iter_": int(estimator.n_iter_),
+                            "last_loss": float(estimator.loss_curve_[-1]) if estimator.loss_curve_ else None}
     return out
 
 
@@ -95,11 +97,16 @@ def lines(record: dict) -> list[str]:
     width = max(len(row["layer"]) for row in record["layers"]) + 2
     out.append(f"  {'layer':<{width}}{'outputs':>9}{'parameters':>12}")
     out += [f"  {row['layer']:<{width}}{row['outputs']:>9}{row['parameters']:>12}" for row in record["layers"]]
-    out.append(_training_line(record["training"]))
-    if record["estimator"] is not None:
-        estimator = record["estimator"]
+    estimator = record["estimator"]
+    if estimator is None:
+        out.append(_training_line(record["training"]))
+    else:  # its curves span every fit and partial_fit; the file's training record is the last call's
         params = ", ".join(f"{key}={value!r}" for key, value in sorted((estimator["params"] or {}).items()))
-        out.append(f"estimator: {estimator['class']}({params}), n_iter_={estimator['n_iter_']}")
+        out.append(f"estimator: {estimator['class']}({params})")
+        trained = f"training: {_count(estimator['n_iter_'], 'epoch')} in all"
+        if estimator["last_loss"] is not None:
+            trained += f"; last loss_curve_ value {estimator['last_loss']:.6g}"
+        out.append(trained)
     kind = "label columns" if record["task"] == "multilabel" else "classes"
     out.append(f"task: {record['task'] or 'none recorded (predictions are the outputs as they are)'}"
                + (f", {kind}: {_listed(record['classes'])}" if record["classes"] and record["task"] else ""))
@@ -119,7 +126,7 @@ def lines(record: dict) -> list[str]:
 def _training_line(training: dict | None) -> str:
     if not training or not training.get("epochs"):
         return "training: none recorded"
-    parts = [f"{training['epochs']} epochs"]
+    parts = [_count(training["epochs"], "epoch")]
     if training.get("final_loss") is not None:
         parts.append(f"last training loss {training['final_loss']:.6g}")
     if training.get("final_metric") is not None and training.get("metric"):
@@ -127,21 +134,20 @@ def _training_line(training: dict | None) -> str:
     if training.get("final_val_loss") is not None:
         parts.append(f"validation loss {training['final_val_loss']:.6g}")
     if training.get("restored_epoch") is not None:
-        parts.append(f"weights of epoch {training['restored_epoch']} restored by early stopping")
+        parts.append(f"early stopping kept the weights of epoch {training['restored_epoch']} (the lowest "
+                     "validation loss)" if training.get("final_val_loss") is not None else
+                     f"early stopping kept the weights epoch {training['restored_epoch']} started from")
     if training.get("stop_reason"):
         parts.append(training["stop_reason"])
     return "training: " + "; ".join(parts)
 
 
-def _scaled(metadata: dict, mean_key: str, std_key: str) -> bool:
-    """Whether the stored scaling changes anything (``chainrule train`` without
-    standardisation stores means 0 and deviations 1)."""
+def _scaled(mean, std) -> bool:
+    """Whether a stored scaling changes anything (``chainrule train`` without standardisation
+    stores means 0 and deviations 1)."""
     import numpy as np
 
-    if mean_key not in metadata:
-        return False
-    return bool(np.any(np.asarray(metadata[mean_key], dtype=float) != 0)
-                or np.any(np.asarray(metadata.get(std_key, 1.0), dtype=float) != 1))
+    return bool(np.any(np.asarray(mean) != 0) or np.any(np.asarray(std) != 1))
 
 
 def _count(n: int, noun: str) -> str:
