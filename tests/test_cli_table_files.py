@@ -63,17 +63,20 @@ def test_a_file_mixing_decimal_marks_is_named(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("cells, sep, said", [
-    (["1,234.5", "2,000.25", "12,500.0"], "\t", "thousands separators ('1,234.5')"),
-    (["1.234,5", "2.000,25", "12.500,0"], ";", "thousands separators ('1.234,5')"),
-    (["1 234", "2 000", "12 500"], ",", "thousands separators ('1 234')"),
+    (["1,234.5", "2,000.25", "12,500.0"], "\t", "with ',' as thousands separator ('1,234.5'): write every number "
+                                                 "without it ('1234.5'), keeping the decimal mark, or leave it out"),
+    (["1.234,5", "2.000,25", "12.500,0"], ";", "with '.' as thousands separator ('1.234,5'): write every number "
+                                               "without it ('1234,5')"),
+    (["1 234", "2 000", "12 500"], ",", "with ' ' as thousands separator ('1 234')"),
     (["1,234", "2,000", "12,500"], ",", "thousands separators or decimal commas ('1,234')"),
+    (["12", "999", "4,628"], ",", "thousands separators or decimal commas ('4,628')"),  # most cells need none
 ])
 def test_numbers_with_thousands_separators_are_named_as_such(tmp_path, capsys, cells, sep, said):
     path = tmp_path / "grouped.csv"
     rows = "".join(f'"{cells[i % 3]}"{sep}{i % 7}{sep}{i % 2}\n' for i in range(30))
     path.write_text(f"x{sep}y{sep}t\n" + rows)
     err = one_line_error(["train", "--data", str(path), "--target", "t", "--no-plots"], capsys)
-    assert "feature column 'x' is not numeric" in err and said in err
+    assert "feature column 'x' is not numeric" in err and said in err and "--drop x" in err
     assert "categor" not in err
 
 # 6: spaces around header names; columns listed with repr

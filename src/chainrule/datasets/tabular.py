@@ -74,6 +74,7 @@ _SEPARATOR_NAMES = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}
 # 1,234 / 1,234.5 / 1.234,5 / 1 234 / 1'234: digits in groups of three (the grouping mark
 # is the first character after the leading digits)
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?P<mark>[,.' \u00a0\u202f])\d{3}((?P=mark)\d{3})*([.,]\d+)?")
+_PLAIN = re.compile(r"[+-]?\d+([.,]\d+)?")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( .*)?")
 
 
@@ -184,15 +185,10 @@ def _encoding_advice(column, name: str, drop_option: str | None) -> str:
 
     present = column.dropna()
     text = present.astype(str).str.strip()
-    grouped = text.map(lambda cell: _GROUPED.fullmatch(cell) is not None) if len(text) else text
-    if len(text) and grouped.mean() > 0.5:
-        example = text[grouped].iloc[0]
-        if _DECIMAL_COMMA.fullmatch(example) and text[grouped].map(lambda cell: _DECIMAL_COMMA.fullmatch(cell)
-                                                                    is not None).all():
-            return (f"; it looks like numbers with thousands separators or decimal commas ({example!r}): write "
-                    "every number without thousands separators and with a decimal point")
-        return (f"; it looks like numbers with thousands separators ({example!r}): write every number without "
-                "them, with a decimal point")
+    drop = f" or leave it out with {drop_option} {_shell(name)}" if drop_option else " or leave it out"
+    grouping = _grouping_advice(text)
+    if grouping:
+        return f"{grouping},{drop}"
     if len(text) and text.str.fullmatch(_DECIMAL_COMMA).mean() > 0.5:
         return ("; it looks like numbers with decimal commas, which are read only in files separated by ';', tab "
                 "or '|' whose numbers all use them: write every number with the same decimal mark")
@@ -211,8 +207,26 @@ def _encoding_advice(column, name: str, drop_option: str | None) -> str:
         examples = ", ".join(_shown(f"{name}_{c}") for c in categories[:2]) + (", ..." if len(categories) > 2 else "")
         count = f"{len(categories)} categor{'y' if len(categories) == 1 else 'ies'}"
         how = f"one 0/1 column per category: {count}, columns {examples}"
-    drop = f" or leave it out with {drop_option} {_shell(name)}" if drop_option else " or leave it out"
     return f"; encode it as numbers ({how}){drop}"
+
+
+def _grouping_advice(text) -> str:
+    """What to do with a column of numbers written with thousands separators (at least one
+    cell grouped, 90% grouped or plain numbers), keeping the file's decimal mark; '' for
+    any other column."""
+    if not len(text):
+        return ""
+    matches = text.map(_GROUPED.fullmatch)
+    grouped = matches.map(lambda match: match is not None)
+    if not grouped.any() or (grouped | text.str.fullmatch(_PLAIN)).mean() < 0.9:
+        return ""
+    example = text[grouped].iloc[0]
+    if text[grouped].str.fullmatch(_DECIMAL_COMMA).all():  # 1,234 only: a thousands or a decimal comma
+        return (f"; it looks like numbers with thousands separators or decimal commas ({example!r}): write "
+                "every number without thousands separators and with one decimal mark for the whole file")
+    mark = matches[grouped].iloc[0].group("mark")
+    return (f"; it looks like numbers with {mark!r} as thousands separator ({example!r}): write every number "
+            f"without it ({example.replace(mark, '')!r}), keeping the decimal mark")
 
 
 def _looks_like_id(values: np.ndarray) -> str | None:
