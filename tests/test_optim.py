@@ -343,3 +343,17 @@ def test_an_optimizers_repr_shows_what_it_was_built_with():
     assert repr(momentum) == "Momentum(lr=0.1, momentum=0.0, nesterov=False)"
     assert eval(repr(momentum), {"Momentum": cr.optim.Momentum}).momentum == 0.0
     assert repr(cr.optim.SGD(0.1)) == "SGD(lr=0.1)"
+
+
+@pytest.mark.parametrize("grads", [
+    [np.array([3e19, -4e19], np.float32), np.array([1.0], np.float32)],  # squares overflow float32
+    [np.array([np.inf, 1.0], np.float32), np.array([2.0], np.float32)],
+    [np.zeros(3, np.float32), np.zeros(0, np.float32)],
+    [np.array([1e-30, 2e-30], np.float32)],  # squares underflow float32
+], ids=["overflowing", "infinite", "zero", "underflowing"])
+def test_the_device_global_norm_agrees_with_the_cpu_one(grads):
+    from chainrule.optim.base import _device_global_norm, _global_norm
+
+    device = float(_device_global_norm(np, grads))  # the device code is NumPy-compatible: run it on NumPy
+    cpu = _global_norm([g.astype(np.float64) for g in grads])
+    assert device == pytest.approx(cpu, rel=1e-6) or (math.isinf(device) and math.isinf(cpu))
