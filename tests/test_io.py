@@ -205,7 +205,7 @@ def test_unsaveable_estimators(tmp_path):
     (["estimator", "state", "classes_", "values"], ["a", "b", "c"], "classes_ values do not fit dtype <i8"),
     (["estimator", "state", "classes_", "dtype"], "<U99999999", "unsupported dtype"),
     (["estimator", "state", "n_features_in_"], 7, "does not match the network's 4 inputs"),
-    (["estimator", "version"], 99, "unsupported version 99 .*written by a newer chainrule; upgrade"),
+    (["estimator", "version"], 99, "unsupported version 99 .*reads versions 1 and 2.; it was written by a newer chainrule: upgrade"),
     (["estimator", "version"], 0, "unsupported version 0$"),
     (["layers", 0, "type"], "__import__", "unknown layer '__import__'"),
     (["layers", 0, "config", "n_out"], 10**12, "invalid .*cannot take 1000000000000 input features"),

@@ -46,8 +46,9 @@ class TableModel:
         raise NotImplementedError
 
     def output(self, X) -> np.ndarray:
-        """Probabilities (classifiers: of class 1 alone for two classes), margins (hinge) or
-        predictions in original units, shape (n, k)."""
+        """The outputs through the loss's link (σ of each logit for BCE, one column for two
+        classes; softmax for cross-entropy), margins (hinge) or predictions in original units,
+        shape (n, k)."""
         return self._output_from(self.raw(X))
 
     def probabilities(self, X) -> np.ndarray:

@@ -230,8 +230,8 @@ def print_report(results: dict, history) -> None:
 
 
 def loss_text(value: float) -> str:
-    """A loss for the report: six decimals, or four significant digits in scientific notation
-    where six decimals would show fewer than three of them (4.65e-11 is not 0.000000)."""
+    """A loss for the report: six decimals, or, below 1e-3 (where six decimals show three
+    significant digits or fewer), four in scientific notation (4.65e-11 is not 0.000000)."""
     if value != 0 and abs(value) < 1e-3:
         return f"{value:.3e}"
     return f"{value:.6f}"

@@ -264,8 +264,8 @@ def estimator_from_record(record, network, curves=None):
     if type(version) is not int or version not in READABLE_RECORD_VERSIONS:
         newer = type(version) is int and version > RECORD_VERSION
         raise ValueError(f"{where}: unsupported version {version if isinstance(record, dict) else record!r}"
-                         + (f" (this chainrule reads {' and '.join(map(str, READABLE_RECORD_VERSIONS))}: the file "
-                            "was written by a newer chainrule; upgrade chainrule to read it)" if newer else ""))
+                         + (f" (this chainrule reads versions {' and '.join(map(str, READABLE_RECORD_VERSIONS))}); "
+                            "it was written by a newer chainrule: upgrade chainrule to read it" if newer else ""))
     cls = estimator_classes().get(record.get("class")) if isinstance(record.get("class"), str) else None
     if cls is None:
         raise ValueError(f"{where}: unknown estimator class {record.get('class')!r} "
