@@ -778,10 +778,200 @@ def test_a_rebuilt_network_keeps_one_tab_stop_per_group(open_page):
     page.click("#feature-x1")  # X₁ off: W[1] has one column, edge (1, 0, 1) is gone
     wait_for(page, "() => !window.playground.state.config.features.includes('x1')")
     assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["neuron-1-0"]
+    # one at a time: a second click before the first one's answer would read the same layer
+    # count from the page's state and remove the same layer again (the test then timed out)
     page.click("#remove-layer")
+    wait_for(page, "() => window.playground.state.config.layers.length === 1")
     page.click("#remove-layer")  # no hidden layer: the output is the only neuron
     wait_for(page, "() => window.playground.state.config.layers.length === 0")
     assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["output-0"]
     page.click("#reset")
     wait_for(page, "() => window.playground.state.epoch === 0")
     assert len(tab_stops(page, EDGE)) == 1 and len(tab_stops(page, NEURON)) == 1
+
+
+# -- a control pressed with the keyboard keeps the focus when the diagram is rebuilt -----------------
+# Adding a neuron, toggling a feature or changing an activation rebuilds the diagram: every control
+# in it is new. The one that had the focus gets it back (or, where it is gone or disabled, the
+# nearest control that is there); the focus never falls to <body>, where the next Tab would start
+# again at the top of the page.
+_ACTIVE = """() => { const a = document.activeElement;
+  if (a.matches('path.hit')) return ['W', +a.dataset.layer, +a.dataset.row, +a.dataset.col].join(' ');
+  return a.id ? '#' + a.id : a.matches('.act-select') ? `activation ${+a.dataset.layer + 1}` : a.title || a.tagName; }"""
+PLUS, MINUS = "Add a neuron to hidden layer {}", "Remove a neuron from hidden layer {}"
+
+
+def active(page):
+    """The focused element: '#id', an edge 'W l r c', a layer's button by its title, 'activation l'."""
+    return page.evaluate(_ACTIVE)
+
+
+def press_and_wait(page, key, condition):
+    page.keyboard.press(key)
+    wait_for(page, condition)
+
+
+def test_the_neuron_buttons_keep_the_focus(open_page):
+    page = open_page("/?layers=3,6&act=tanh,relu")
+    page.focus(f"#columns button[title='{PLUS.format(2)}']")
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers[1] === 7")
+    assert len(state(page, "network")["layers"][1]["W"]) == 7 and page.locator("#neuron-2-6").count() == 1
+    assert active(page) == PLUS.format(2)  # the new "+" of the same layer
+    press_and_wait(page, " ", "() => window.playground.state.config.layers[1] === 8")
+    # eight neurons, the most: "+" is disabled and the focus is on the layer's "−"
+    assert page.is_disabled(f"#columns button[title='{PLUS.format(2)}']")
+    assert active(page) == MINUS.format(2)
+    for n in range(7, 0, -1):
+        press_and_wait(page, "Enter", f"() => window.playground.state.config.layers[1] === {n}")
+        if n > 1:
+            assert active(page) == MINUS.format(2), n
+    # one neuron: "−" is disabled and the focus is on the layer's "+"; the other layer is untouched
+    assert page.is_disabled(f"#columns button[title='{MINUS.format(2)}']") and active(page) == PLUS.format(2)
+    assert state(page, "config")["layers"] == [3, 1]
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers[1] === 2")
+    assert active(page) == PLUS.format(2)
+    page.keyboard.press("Tab")  # on from there, not from the top of the page
+    assert active(page) == MINUS.format(2)
+    # the first layer's "−", pressed twice: the focus stays on it
+    page.focus(f"#columns button[title='{MINUS.format(1)}']")
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers[0] === 2")
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers[0] === 1")
+    assert active(page) == PLUS.format(1)
+
+
+def test_a_feature_keeps_the_focus(open_page):
+    page = open_page("/?layers=3&act=tanh")
+    page.focus("#feature-x1sq")
+    press_and_wait(page, " ", "() => window.playground.state.config.features.includes('x1sq')")
+    assert active(page) == "#feature-x1sq" and page.get_attribute("#feature-x1sq", "aria-pressed") == "true"
+    press_and_wait(page, " ", "() => !window.playground.state.config.features.includes('x1sq')")
+    assert active(page) == "#feature-x1sq" and page.get_attribute("#feature-x1sq", "aria-pressed") == "false"
+    press_and_wait(page, "Enter", "() => window.playground.state.config.features.includes('x1sq')")
+    assert active(page) == "#feature-x1sq"
+    page.keyboard.press("Tab")
+    assert active(page) == "#feature-x2sq"  # the next feature
+
+
+def test_an_activation_selector_keeps_the_focus(open_page):
+    page = open_page("/?layers=3,2&act=tanh,tanh")
+    # the selector changes with the arrow keys: each change rebuilds the diagram
+    page.focus(".act-select[data-layer='0']")
+    press_and_wait(page, "ArrowDown", "() => window.playground.state.config.act[0] !== 'tanh'")
+    assert active(page) == "activation 1"
+    changed = state(page, "config")["act"][0]
+    press_and_wait(page, "ArrowDown", f"() => window.playground.state.config.act[0] !== '{changed}'")
+    assert active(page) == "activation 1"
+    assert page.input_value(".act-select[data-layer='0']") == state(page, "config")["act"][0]
+
+
+def test_the_layer_buttons_keep_the_focus(open_page):
+    page = open_page("/?layers=2,2,2,2&act=tanh,tanh,tanh,tanh")
+    page.focus("#add-layer")
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers.length === 5")
+    assert active(page) == "#add-layer"
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers.length === 6")
+    # six hidden layers, the most: "+" is disabled and the focus is on "−"
+    assert page.is_disabled("#add-layer") and active(page) == "#remove-layer"
+    for n in range(5, -1, -1):
+        press_and_wait(page, " ", f"() => window.playground.state.config.layers.length === {n}")
+        if n:
+            assert active(page) == "#remove-layer", n
+    # no hidden layer left: "−" is disabled and the focus is on "+"
+    assert page.is_disabled("#remove-layer") and active(page) == "#add-layer"
+    assert page.locator("#columns .hidden-col").count() == 0
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers.length === 1")
+    assert active(page) == "#add-layer"
+
+
+def test_the_weight_editor_gives_the_focus_back_to_its_edge_or_neuron(open_page):
+    page = open_page("/?layers=3&act=tanh")
+    page.locator(EDGE).first.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert active(page) == "#weight-input"
+    page.keyboard.type("0.25")
+    press_and_wait(page, "Enter", "() => window.playground.state.network.layers[0].W[0][1] === 0.25")
+    wait_for(page, "() => !document.querySelector('#weight-input')")
+    assert active(page) == "W 1 0 1" and tab_stops(page, EDGE) == [(1, 0, 1)]
+    assert "= 0.2500" in page.inner_text("#weight-panel")  # the readout of the focused edge
+    page.focus("#neuron-1-2")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")  # cancelled: back on the neuron
+    assert active(page) == "#neuron-1-2" and tab_stops(page, NEURON) == ["neuron-1-2"]
+    # the editor open when the network is rebuilt (its neuron goes): the neurons' Tab stop
+    page.keyboard.press("Enter")
+    assert active(page) == "#weight-input"
+    page.evaluate("() => window.playground.network.handlers.neurons(0, -1)")
+    wait_for(page, "() => window.playground.state.config.layers[0] === 2")
+    assert page.locator("#weight-input").count() == 0
+    assert active(page) == "#neuron-1-0" and tab_stops(page, NEURON) == ["neuron-1-0"]
+
+
+def test_an_edge_or_neuron_with_the_focus_keeps_it_through_a_rebuild(open_page):
+    page = open_page("/?layers=3,2&act=tanh,tanh")
+    # a rebuild that is not of the focused element's making (here a setting sent by the page)
+    rebuild = "(layers) => window.playground.network.handlers.neurons(0, layers)"
+    page.focus("#neuron-2-1")
+    page.evaluate(rebuild, 1)
+    wait_for(page, "() => window.playground.state.config.layers[0] === 4")
+    assert active(page) == "#neuron-2-1" and tab_stops(page, NEURON) == ["neuron-2-1"]
+    page.focus("path.hit[data-layer='2'][data-row='1'][data-col='3']")  # from the new 4th neuron of layer 1
+    page.keyboard.press("ArrowUp")
+    assert active(page) == "W 2 1 2"
+    page.keyboard.press("ArrowDown")
+    assert active(page) == "W 2 1 3" and tab_stops(page, EDGE) == [(2, 1, 3)]
+    page.evaluate(rebuild, -1)
+    wait_for(page, "() => window.playground.state.config.layers[0] === 3")
+    # the edge is gone: the focus is on the edges' Tab stop, the first edge
+    assert active(page) == "W 1 0 0" and tab_stops(page, EDGE) == [(1, 0, 0)]
+    page.keyboard.press("ArrowDown")
+    page.evaluate(rebuild, 1)
+    wait_for(page, "() => window.playground.state.config.layers[0] === 4")
+    assert active(page) == "W 1 0 1" and tab_stops(page, EDGE) == [(1, 0, 1)]
+
+
+def test_the_explain_stepper_keeps_the_focus(open_page):
+    page = open_page("/?dataset=moons&layers=3&act=tanh&seed=4")
+    _step_then_explain(page, "0")
+    wait_for(page, "() => document.querySelector('#explain-body').dataset.stage === 'Forward'")
+    page.focus("#stage-next")
+    for stage in ("Loss", "Backward", "Gradients", "Update"):
+        press_and_wait(page, "Enter", f"() => document.querySelector('#explain-body').dataset.stage === '{stage}'")
+    assert page.is_disabled("#stage-next") and active(page) == "#stage-prev"  # the last stage
+    press_and_wait(page, "Enter", "() => document.querySelector('#explain-body').dataset.stage === 'Gradients'")
+    assert active(page) == "#stage-prev"
+    page.focus("#stages button:nth-child(2)")
+    press_and_wait(page, " ", "() => document.querySelector('#explain-body').dataset.stage === 'Loss'")
+    # a setting changed (here by the server, as another request would) clears the trace and
+    # disables the stepper: the focus goes to "Explain this point"
+    page.evaluate("""() => fetch(`/api/sessions/${window.playground.sid}/config`, {method: 'PUT',
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify({seed: 5})})""")
+    wait_for(page, "() => window.playground.trace === null")
+    assert active(page) == "#explain-btn"
+
+
+def test_the_step_button_hands_the_focus_to_reset_when_training_diverges(open_page):
+    page = open_page("/?dataset=circle&layers=8,8&act=relu,relu&loss=mse&lr=10")
+    page.focus("#step")
+    for _ in range(30):
+        if state(page, "status") == "diverged":
+            break
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(50)
+    wait_for(page, "() => window.playground.state.status === 'diverged'")
+    assert page.is_disabled("#step") and active(page) == "#reset"
+
+
+def test_the_focus_ring_shows_on_the_plus_button_pressed_with_the_keyboard(open_page, tmp_path):
+    page = open_page("/?layers=3&act=tanh")
+    page.focus(f"#columns button[title='{PLUS.format(1)}']")
+    press_and_wait(page, "Enter", "() => window.playground.state.config.layers[0] === 4")
+    assert active(page) == PLUS.format(1)
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; }")
+    assert page.evaluate("() => document.activeElement.matches(':focus-visible')") and ring[0] == "solid", ring
+    shot = tmp_path / "playground_plus_focus.png"
+    page.locator("section.net-col").screenshot(path=str(shot))
+    if os.environ.get("CHAINRULE_ARTIFACT_DIR"):
+        target = Path(os.environ["CHAINRULE_ARTIFACT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, target / shot.name)

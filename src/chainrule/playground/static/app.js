@@ -88,6 +88,16 @@ function hideMessage(kind) {
 }
 
 // -- controls ---------------------------------------------------------------------------------
+// Call after disabling controls: if ``was`` (the element that had the focus before) is one of
+// ``group`` and is now disabled, the focus goes to the first enabled control of ``fallbacks``.
+// A disabled control cannot keep the focus: Chromium gives it to <body>, and the next Tab would
+// start again at the top of the page.
+function refocus(was, group, fallbacks) {
+  if (!group.includes(was) || !was.disabled) return;
+  const to = fallbacks.find((el) => el && !el.disabled);
+  if (to) to.focus();
+}
+
 function fillSelect(select, values, label = (v) => String(v)) {
   select.innerHTML = "";
   for (const v of values) select.add(new Option(label(v), String(v)));
@@ -283,8 +293,10 @@ function renderControls(c, force = false) {
   if (c.dataset === "csv") $("noise-value").textContent = "–";
   if (s && $("classes").disabled) $("classes-value").textContent = s.task === "regression" ? "–" : String(s.classes);
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
+  const layerButtons = [$("add-layer"), $("remove-layer")];
   $("add-layer").disabled = c.layers.length >= app.options.max_layers;
   $("remove-layer").disabled = c.layers.length === 0;
+  refocus(active, layerButtons, layerButtons);  // at six layers "+" hands the focus to "−", at none "−" to "+"
 }
 
 function updateUrl(c) {
@@ -324,7 +336,9 @@ async function applyState(s, authoritative = false) {
     $("play").innerHTML = running ? ICONS.pause : ICONS.play;
     $("play").setAttribute("aria-label", running ? "pause" : "play");
   }
+  const focused = document.activeElement;
   $("play").disabled = $("step").disabled = s.status === "diverged";
+  refocus(focused, [$("play"), $("step")], [$("reset")]);  // diverged: reset is what is left to press
   if (s.status === "diverged" && s.message) showMessage(s.message);
   const f = (v) => {
     if (v === null || v === undefined) return "–";
@@ -471,8 +485,11 @@ async function explain(split, index) {
 function clearTrace(why) {
   app.trace = null;
   markTrace(null);
+  const focused = document.activeElement;
+  const stageButtons = [...$("stages").querySelectorAll("button"), $("stage-prev"), $("stage-next")];
   for (const b of $("stages").querySelectorAll("button")) { b.disabled = true; b.classList.remove("active"); }
   $("stage-prev").disabled = $("stage-next").disabled = true;
+  refocus(focused, stageButtons, [$("explain-btn")]);
   $("explain-body").innerHTML = `<p class="hint">${why}</p>`;
   delete $("explain-body").dataset.stage;
 }
@@ -499,8 +516,11 @@ function showStage(i) {
   if (!app.trace) return;
   app.stage = Math.max(0, Math.min(STAGES.length - 1, i));
   $("stages").querySelectorAll("button").forEach((b, k) => b.classList.toggle("active", k === app.stage));
+  const focused = document.activeElement;
   $("stage-prev").disabled = app.stage === 0;
   $("stage-next").disabled = app.stage === STAGES.length - 1;
+  // ▶ on the last stage (◀ on the first) is disabled: the focus goes to the other one
+  refocus(focused, [$("stage-prev"), $("stage-next")], [$("stage-prev"), $("stage-next")]);
   $("explain-body").innerHTML = renderStage(app.trace, app.stage);
   $("explain-body").dataset.stage = STAGES[app.stage];
 }

@@ -18,6 +18,13 @@ const onActivate = (el, fn) => el.addEventListener("keydown", (ev) => {
 const sub = (n) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
 const specKey = (s) => `${s.kind}${s.layer}:${s.row}:${s.col ?? ""}`;
 const NAV_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End"]);
+// A hidden layer's controls, and where the focus goes when the one it was on is gone or disabled
+// after a rebuild: first the control itself, then the others of the same layer in this order.
+const HEAD_ORDER = {
+  "add-neuron": ["add-neuron", "remove-neuron", "activation"],
+  "remove-neuron": ["remove-neuron", "add-neuron", "activation"],
+  "activation": ["activation", "add-neuron", "remove-neuron"],
+};
 
 export class NetworkView {
   constructor(root, handlers) {
@@ -47,9 +54,58 @@ export class NetworkView {
     const key = JSON.stringify([available, net.features, sizes, net.layers.map((l) => l.act), state.dims, state.task]);
     if (key !== this.key) {
       this.key = key;
+      // A rebuild replaces every control in the diagram: the one with the focus (pressed with
+      // Enter or Space, or changed with the arrow keys) would take the focus with it to <body>,
+      // and the next Tab would start again at the top of the page. It gets it back instead.
+      const focus = this.focusedControl();
       this.build(state, available, options);
+      if (focus) this.restoreFocus(focus);
     }
     this.update(state);
+  }
+
+  // What has the focus in the diagram (or in the weight editor), by an identity that outlives a
+  // rebuild; null when the focus is elsewhere on the page (then a rebuild leaves it alone).
+  focusedControl() {
+    const a = document.activeElement;
+    if (!a || a === document.body) return null;
+    if (this.editing && this.panel.contains(a)) return { spec: this.editing };
+    if (!this.root.contains(a)) return null;
+    for (const item of (this.items || new Map()).values()) if (item.el === a) return { spec: item.spec };
+    const control = a.dataset && a.dataset.control;
+    if (!control) return null;
+    const features = [...this.columns.querySelectorAll(".node.feature")];
+    return { control, layer: Number(a.dataset.layer), feature: a.dataset.feature, index: features.indexOf(a) };
+  }
+
+  // Focus the control ``focusedControl()`` named before a rebuild or, where it is gone or
+  // disabled now: an edge or neuron -> its group's Tab stop (the first edge or neuron: the gone
+  // one was the stop); a feature -> the feature at its place (the last, if there are fewer); a
+  // layer's "+" -> that layer's "−" (at the most neurons), "−" -> "+" (at one neuron), then the
+  // activation; a layer that is gone -> the remove-layer button, else add-layer; never <body>.
+  restoreFocus(focus) {
+    let target = null;
+    const features = [...this.columns.querySelectorAll(".node.feature")];
+    if (focus.spec) {
+      target = this.itemFor(focus.spec);
+    } else if (focus.control === "feature") {
+      target = features.find((n) => n.dataset.feature === focus.feature) || features[Math.min(Math.max(focus.index, 0), features.length - 1)];
+    } else if (HEAD_ORDER[focus.control]) {
+      const head = this.columns.querySelector(`.hidden-col .col-head[data-layer="${focus.layer}"]`);
+      if (head) {
+        target = HEAD_ORDER[focus.control].map((c) => head.querySelector(`[data-control="${c}"]`)).find((el) => el && !el.disabled);
+      }
+      if (!target) target = ["remove-layer", "add-layer"].map((id) => document.getElementById(id)).find((el) => el && !el.disabled);
+    }
+    if (!target) target = features[0];
+    if (target) target.focus({ preventScroll: true });  // it is where the old one was
+  }
+
+  // The element of the edge or neuron ``spec``, or its group's Tab stop when it no longer exists.
+  itemFor(spec) {
+    const kind = spec.kind;
+    const item = this.items.get(specKey(spec)) || (this.stops[kind] && this.items.get(specKey(this.stops[kind]))) || this.groups[kind][0];
+    return item ? item.el : null;
   }
 
   build(state, available, options) {
@@ -71,6 +127,8 @@ export class NetworkView {
       const on = net.features.includes(f);
       if (!on) node.classList.add("off");
       node.title = on ? `${LABELS[f]}: click to remove this input` : `${LABELS[f]}: click to use this input`;
+      node.dataset.control = "feature";
+      node.dataset.feature = f;
       node.setAttribute("role", "button");
       node.setAttribute("aria-pressed", String(on));
       node.setAttribute("aria-label", `input ${LABELS[f]}: ${on ? "used (press to remove)" : "not used (press to use)"}`);
@@ -88,10 +146,13 @@ export class NetworkView {
     hidden.forEach((layer, li) => {
       const col = this.column("hidden-col", li + 1);
       const head = col.querySelector(".col-head");
+      head.dataset.layer = String(li);
       const buttons = document.createElement("div");
       buttons.className = "buttons";
       const plus = this.button("+", `Add a neuron to hidden layer ${li + 1}`, () => this.handlers.neurons(li, +1));
       const minus = this.button("−", `Remove a neuron from hidden layer ${li + 1}`, () => this.handlers.neurons(li, -1));
+      plus.dataset.control = "add-neuron"; minus.dataset.control = "remove-neuron";
+      plus.dataset.layer = minus.dataset.layer = String(li);
       plus.disabled = layer.W.length >= options.max_neurons;
       minus.disabled = layer.W.length <= 1;
       buttons.append(plus, minus);
@@ -99,6 +160,7 @@ export class NetworkView {
       count.textContent = `${layer.W.length} neuron${layer.W.length > 1 ? "s" : ""}`;
       const select = document.createElement("select");
       select.className = "act-select";
+      select.dataset.control = "activation";
       select.dataset.layer = String(li);
       select.title = `Activation of hidden layer ${li + 1}`;
       for (const a of options.activations) select.add(new Option(a === "xtanh" ? "x·tanh x" : a, a));
@@ -387,7 +449,13 @@ export class NetworkView {
     this.panel.innerHTML = `${d.label} ${d.text}: <input id="weight-input" type="number" step="0.01" value="${d.value}"> ` +
       `<button id="weight-set" class="primary">set</button> <button id="weight-cancel" class="text">cancel</button>`;
     const input = this.panel.querySelector("#weight-input");
-    const done = () => { this.editing = null; this.shown = null; this.panel.innerHTML = PANEL_HINT; };
+    const done = () => {
+      // the editor had the focus (Enter, Escape, set, cancel): it goes back to the edge or
+      // neuron edited, not to <body> with the editor's input
+      const back = this.panel.contains(document.activeElement);
+      this.editing = null; this.shown = null; this.panel.innerHTML = PANEL_HINT;
+      if (back && this.items) { const el = this.itemFor(spec); if (el) el.focus(); }
+    };
     const commit = async () => {
       const ok = await this.handlers.editWeight(spec, input.value, d.name);
       if (ok) done();
