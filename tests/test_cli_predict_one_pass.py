@@ -94,3 +94,19 @@ def test_predict_runs_a_saved_networks_network_once(tmp_path, count_passes):
     count_passes.clear()
     assert main(["predict", str(tmp_path / "model.chainrule"), str(tmp_path / "new.csv")]) == 0
     assert len(count_passes) == 1
+
+
+def test_a_loaded_table_model_saved_again_keeps_its_metadata_and_predictions(tmp_path, iris_csv):
+    from chainrule.io import read_header
+    from conftest import train_iris
+
+    model, again = tmp_path / "model.chainrule", tmp_path / "again.chainrule"
+    assert main(train_iris(iris_csv, "--save", model, "--no-plots")) == 0
+    cr.load(model).save(again, note="re-saved")
+    before, after = read_header(model)["metadata"], read_header(again)["metadata"]
+    assert after == {**before, "note": "re-saved"}
+    outs = []
+    for path in (model, again):
+        assert main(["predict", str(path), str(iris_csv), "--out", str(tmp_path / f"{path.stem}.csv")]) == 0
+        outs.append(pd.read_csv(tmp_path / f"{path.stem}.csv"))
+    pd.testing.assert_frame_equal(outs[0], outs[1])  # features and scaling still applied

@@ -110,7 +110,8 @@ def save_model(model, path, **metadata) -> Path:
         Conventionally ``*.chainrule`` (any name works).
     **metadata
         JSON-serialisable extras stored with the model (e.g. ``scaler_mean``, ``classes``);
-        ``load_model`` puts them back as ``net.metadata``.
+        ``load_model`` puts them back as ``net.metadata``. A loaded model's ``metadata`` is
+        written again, the keywords adding keys or replacing them.
 
     Returns
     -------
@@ -142,8 +143,10 @@ def save_model(model, path, **metadata) -> Path:
     from .layers import layer_to_spec
 
     path = Path(path)
-    check_nesting(metadata)
     net, record, curves = _network_and_record(model)
+    # a loaded model keeps what its file said (a CLI model's feature names and scaling), unless replaced
+    metadata = {**(getattr(net, "metadata", None) or {}), **metadata}
+    check_nesting(metadata)
     specs = [layer_to_spec(layer) for layer in net.layers]
     tensors = tensors_of(net)
     name = _first_not_finite(tensors)
