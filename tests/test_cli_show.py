@@ -113,3 +113,28 @@ def test_a_file_that_is_not_a_model_gets_one_line(tmp_path, capsys, content, sai
     if content is not None:
         path.write_bytes(content)
     assert said in one_line_error(["show", str(path)], capsys)
+
+
+@pytest.mark.parametrize("monitor, kept", [("val_loss", "ended with"), ("val_accuracy", "ended with"),
+                                           ("loss", "started from")])
+def test_early_stoppings_kept_weights_are_said_as_what_they_are(tmp_path, capsys, monitor, kept):
+    from chainrule.datasets import moons
+
+    X, _, y, _ = moons()
+    net = cr.mlp([2, 4, 1], rng=0)
+    net.fit(X, y, loss="bce", optimizer=cr.optim.Adam(0.05), epochs=40, validation_split=0.3, rng=1, verbose=0,
+            callbacks=[cr.EarlyStopping(monitor=monitor, patience=3)])
+    net.save(tmp_path / "m.chainrule", dataset=float("nan"))
+    text = _shown([str(tmp_path / "m.chainrule")], capsys)
+    assert f"early stopping kept the weights epoch {net.history.best_epoch + 1} {kept}" in text
+    assert "lowest validation loss" not in text and "last validation loss" in text
+    record = json.loads(_shown([str(tmp_path / "m.chainrule"), "--json"], capsys))  # NaN metadata: still JSON
+    assert record["dataset"] is None
+
+
+def test_an_estimators_target_is_shown_once(tmp_path, capsys):
+    X = np.random.default_rng(5).normal(size=(30, 2))
+    NeuralNetRegressor(hidden_layer_sizes=(2,), epochs=1, random_state=0).fit(X, X[:, 0]).save(
+        tmp_path / "m.chainrule", target="k")
+    text = _shown([str(tmp_path / "m.chainrule")], capsys)
+    assert "target: k" in text and "other metadata" not in text

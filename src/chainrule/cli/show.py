@@ -60,10 +60,11 @@ def describe(path) -> dict:
         "classes": model.classes,
         "standardised": {"features": table_file and _scaled(model.mean, model.std),
                          "target": table_file and _scaled(model.target_mean, model.target_std)},
-        "dataset": metadata.get("dataset") if table_file else None,
+        "dataset": metadata.get("dataset") if table_file and isinstance(metadata.get("dataset"), str) else None,
         "training": document.get("training"),  # the last fit's summary
         "estimator": None,
-        "other_metadata": sorted(key for key in metadata if not (table_file and key in TRAIN_KEYS)),
+        # chainrule train's keys are read for its files; an estimator's file uses only "target"
+        "other_metadata": sorted(key for key in metadata if key not in (TRAIN_KEYS if table_file else ("target",))),
     }
     if isinstance(model, EstimatorFile):
         estimator = model.estimator
@@ -132,11 +133,10 @@ def _training_line(training: dict | None) -> str:
     if training.get("final_metric") is not None and training.get("metric"):
         parts.append(f"{training['metric']} {training['final_metric']:.4f}")
     if training.get("final_val_loss") is not None:
-        parts.append(f"validation loss {training['final_val_loss']:.6g}")
-    if training.get("restored_epoch") is not None:
-        parts.append(f"early stopping kept the weights of epoch {training['restored_epoch']} (the lowest "
-                     "validation loss)" if training.get("final_val_loss") is not None else
-                     f"early stopping kept the weights epoch {training['restored_epoch']} started from")
+        parts.append(f"last validation loss {training['final_val_loss']:.6g}")
+    if training.get("restored_epoch") is not None:  # a validation loss is recorded only for an epoch's end
+        parts.append(f"early stopping kept the weights epoch {training['restored_epoch']} "
+                     + ("ended with" if training.get("restored_val_loss") is not None else "started from"))
     if training.get("stop_reason"):
         parts.append(training["stop_reason"])
     return "training: " + "; ".join(parts)
