@@ -73,7 +73,7 @@ def is_numeric(column) -> bool:
 _SEPARATOR_NAMES = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}
 # 1,234 / 1,234.5 / 1.234,5 / 1 234 / 1'234: digits in groups of three (the grouping mark
 # is the first character after the leading digits)
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?P<mark>[,.' \u00a0\u202f])\d{3}((?P=mark)\d{3})*([.,]\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?P<mark>[,.' \u00a0\u202f])\d{3}((?P=mark)\d{3})*((?P<decimal>[.,])\d+)?")
 _PLAIN = re.compile(r"[+-]?\d+([.,]\d+)?")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( .*)?")
 
@@ -212,21 +212,32 @@ def _encoding_advice(column, name: str, drop_option: str | None) -> str:
 
 def _grouping_advice(text) -> str:
     """What to do with a column of numbers written with thousands separators (at least one
-    cell grouped, 90% grouped or plain numbers), keeping the file's decimal mark; '' for
-    any other column."""
+    cell grouped, 90% grouped or plain numbers); '' for any other column, and for one whose
+    comma numbers are mostly decimal commas (``_encoding_advice`` names those)."""
     if not len(text):
         return ""
-    matches = text.map(_GROUPED.fullmatch)
-    grouped = matches.map(lambda match: match is not None)
+    grouped = text.map(_is_grouped)
     if not grouped.any() or (grouped | text.str.fullmatch(_PLAIN)).mean() < 0.9:
         return ""
     example = text[grouped].iloc[0]
     if text[grouped].str.fullmatch(_DECIMAL_COMMA).all():  # 1,234 only: a thousands or a decimal comma
+        if text.str.fullmatch(_DECIMAL_COMMA).sum() > grouped.sum():  # 0,5 and 2,125: decimal commas
+            return ""
         return (f"; it looks like numbers with thousands separators or decimal commas ({example!r}): write "
-                "every number without thousands separators and with one decimal mark for the whole file")
-    mark = matches[grouped].iloc[0].group("mark")
-    return (f"; it looks like numbers with {mark!r} as thousands separator ({example!r}): write every number "
-            f"without it ({example.replace(mark, '')!r}), keeping the decimal mark")
+                f"every number without thousands separators and {_DECIMAL_MARKS}")
+    return (f"; it looks like numbers with thousands separators ({example!r}): write every number without "
+            f"them and {_DECIMAL_MARKS}")
+
+
+#: Which decimal mark a table's numbers may use (``table_file``'s rule).
+_DECIMAL_MARKS = "with a decimal point (or, in a file separated by ';', tab or '|', a decimal comma in every number)"
+
+
+def _is_grouped(cell: str) -> bool:
+    """``1,234.5``, ``1.234,5``, ``1 234``: digits in groups of three, and a decimal part, if
+    any, after the other mark (``1.100.2`` is not a number)."""
+    match = _GROUPED.fullmatch(cell)
+    return match is not None and match.group("decimal") != match.group("mark")
 
 
 def _looks_like_id(values: np.ndarray) -> str | None:
