@@ -212,7 +212,7 @@ def test_an_estimator_interrupted_before_training_began_is_left_as_it_was(monkey
 
 def test_the_interrupt_warning_points_at_the_callers_line(interrupt_at_backward):
     X, _, y, _ = moons()
-    interrupt_at_backward(3)
+    interrupt_at_backward(4 + 3)  # in the second epoch: one kept
     with pytest.warns(UserWarning, match="interrupted by the user") as caught:
         NeuralNetClassifier(hidden_layer_sizes=(4,), batch_size=40, epochs=5, random_state=0).fit(X, y)
     assert caught[0].filename == __file__
@@ -225,3 +225,29 @@ def test_partial_fit_extends_the_curves_in_place():
     for _ in range(3):
         clf.partial_fit(X, y)
     assert clf.loss_curve_ is curve and len(curve) == clf.n_iter_ == 4  # no copy of a long curve per call
+
+
+def test_a_refit_interrupted_before_its_first_epoch_ended_keeps_the_fitted_model(interrupt_at_backward):
+    X, X_test, y, _ = moons()
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), batch_size=40, epochs=5, random_state=0).fit(X, y)
+    before, network = clf.predict_proba(X_test), clf.network_
+    interrupt_at_backward(2)  # in the new network's first epoch
+    with pytest.raises(KeyboardInterrupt):  # nothing was trained: Ctrl-C reaches the caller
+        clf.fit(X, y)
+    assert clf.network_ is network and clf.n_iter_ == len(clf.loss_curve_) == 5
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_a_second_ctrl_c_after_training_keeps_what_was_trained(interrupt_at_backward, monkeypatch):
+    X, _, y, _ = moons()
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), batch_size=40, epochs=5, warm_start=True,
+                              random_state=0).fit(X, y)
+
+    def second_ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    interrupt_at_backward(4 * 2 + 1)  # cut in the third epoch: two kept
+    monkeypatch.setattr("warnings.warn", second_ctrl_c)  # pressed again while the warning is shown
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 7  # the curves describe the network it has

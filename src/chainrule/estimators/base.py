@@ -32,7 +32,7 @@ from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
 from .docs import ATTRIBUTES, INPUT, indent, parameters
-from .fit_state import _DivergenceFromStart, _kept_score, _PenaltyCurve, caller_stacklevel
+from .fit_state import TRAINED, _DivergenceFromStart, _kept_score, _PenaltyCurve, caller_stacklevel
 from .holdout import holdout_size, holdout_split
 from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, as_generator, dense, hidden_sizes
 
@@ -232,11 +232,15 @@ class NeuralNetBase(BaseEstimator):
             raise
         except TrainingInterrupted as interrupt:  # as scikit-learn's MLP: stop, keep the epochs that ended, warn
             history = interrupt.history
+            if not history.epochs:  # none ended: the estimator stays as it was, and Ctrl-C stops the caller
+                raise
+            vars(self)[TRAINED] = True
             self._append_curves(history, validation is not None, penalty)
             self.best_validation_score_ = _kept_score(history) if validation is not None else None
             warnings.warn(f"training interrupted by the user: {history.stop_reason}", UserWarning,
                           stacklevel=caller_stacklevel())
             return self
+        vars(self)[TRAINED] = True
         self._append_curves(history, validation is not None, penalty)
         self._record(history, validated=validation is not None)
         return self
@@ -285,7 +289,7 @@ class NeuralNetBase(BaseEstimator):
         if penalty is not None:
             losses = [v + p for v, p in zip(losses, penalty.values)]
         done = len(self.loss_curve_)
-        self.loss_curve_ += losses  # in place (a streaming fit's curves are long): all_or_nothing cuts them back
+        self.loss_curve_ += losses  # in place: a streaming fit's curves are long
         self.n_iter_ += len(losses)
         if validated or self.validation_scores_:
             scores = list(history.val_metric)[:len(losses)] if validated else []

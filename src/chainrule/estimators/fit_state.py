@@ -67,35 +67,35 @@ class _PenaltyCurve(Callback):
 
 
 def all_or_nothing(method):
-    """Make a ``fit``/``partial_fit`` leave the estimator as it was when it raises (or is
-    interrupted before training began): checks that fail after ``classes_``,
+    """Make a ``fit``/``partial_fit`` that raises (or is interrupted) before its training
+    changed any weight leave the estimator as it was: checks that fail after ``classes_``,
     ``n_features_in_`` or ``n_outputs_`` were set for the new data must not leave them
     describing a network the estimator does not have (its predictions and model files would
-    be wrong). A run that diverged is the exception: it keeps the network it trained, at its
-    last good weights (``DivergenceError``). The curves, extended in place, are cut back to
-    their lengths; other objects changed in place are not restored: ``_train`` makes its
-    checks before it changes any."""
+    be wrong). Once ``_train`` has trained (``TRAINED`` set: the curves and ``n_iter_`` then
+    describe the network it has), an error after that keeps the new state, as a divergence
+    (``DivergenceError``) does. Objects changed in place are not restored: ``_train`` makes
+    its checks before it changes any."""
 
     @functools.wraps(method)
     def attempt(self, *args, **kwargs):
         before = dict(vars(self))
-        lengths = {name: len(before[name]) for name in CURVES if isinstance(before.get(name), list)}
         try:
             return method(self, *args, **kwargs)
         except DivergenceError:
             raise
-        except (Exception, KeyboardInterrupt):  # (training's own Ctrl-C is TrainingInterrupted, kept by _train)
-            vars(self).clear()
-            vars(self).update(before)
-            for name, length in lengths.items():
-                del before[name][length:]
+        except (Exception, KeyboardInterrupt):
+            if not vars(self).get(TRAINED):
+                vars(self).clear()
+                vars(self).update(before)
             raise
+        finally:
+            vars(self).pop(TRAINED, None)
 
     return attempt
 
 
-#: The per-epoch lists an estimator extends in place.
-CURVES = ("loss_curve_", "validation_scores_")
+#: Set by ``_train`` (for one call) once the network's weights have changed.
+TRAINED = "_trained_in_this_call"
 
 
 def caller_stacklevel() -> int:
