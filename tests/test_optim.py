@@ -347,13 +347,19 @@ def test_an_optimizers_repr_shows_what_it_was_built_with():
 
 @pytest.mark.parametrize("grads", [
     [np.array([3e19, -4e19], np.float32), np.array([1.0], np.float32)],  # squares overflow float32
+    [np.array([3e38, 3e38], np.float32)],  # the norm itself is past float32's range
     [np.array([np.inf, 1.0], np.float32), np.array([2.0], np.float32)],
     [np.zeros(3, np.float32), np.zeros(0, np.float32)],
     [np.array([1e-30, 2e-30], np.float32)],  # squares underflow float32
-], ids=["overflowing", "infinite", "zero", "underflowing"])
-def test_the_device_global_norm_agrees_with_the_cpu_one(grads):
-    from chainrule.optim.base import _device_global_norm, _global_norm
+    [np.array([0.3, -0.4], np.float32)],  # inside the clip norm: unchanged
+], ids=["overflowing", "norm_past_float32", "infinite", "zero", "underflowing", "small"])
+def test_device_clipping_agrees_with_the_cpu(grads):
+    from chainrule.optim.base import _device_clip_factor
 
-    device = float(_device_global_norm(np, grads))  # the device code is NumPy-compatible: run it on NumPy
-    cpu = _global_norm([g.astype(np.float64) for g in grads])
-    assert device == pytest.approx(cpu, rel=1e-6) or (math.isinf(device) and math.isinf(cpu))
+    with np.errstate(all="ignore"):  # a GPU does not warn; inf · 0 is NaN on both
+        factor, _ = _device_clip_factor(np, grads, 1.0)  # the device code is NumPy-compatible: run it on NumPy
+        on_device = [g * factor for g in grads]
+        on_cpu = cr.optim.SGD(1.0, clip_norm=1.0)._clipped([g.astype(np.float64) for g in grads])
+    for d, c in zip(on_device, on_cpu):
+        assert d.dtype == np.float32
+        np.testing.assert_allclose(d, c, rtol=1e-6, atol=1e-45)

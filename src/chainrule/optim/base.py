@@ -175,10 +175,9 @@ class Optimizer:
         if self.clip_norm is not None:
             xp = namespace(grads[0])
             if xp is not np:  # on a device: no sync per step, the factor is a device scalar
-                total = _device_global_norm(xp, grads)
+                factor, norm = _device_clip_factor(xp, grads, self.clip_norm)
                 if self.clip_value is None:
-                    self._last_grad_norm = total
-                factor = xp.minimum(1.0, self.clip_norm / (total + 1e-12))
+                    self._last_grad_norm = norm
                 return [g * factor for g in grads]
             total = _global_norm(grads)
             if self.clip_value is None:
@@ -264,18 +263,26 @@ def _global_norm(grads) -> float:
         return largest * math.sqrt(sum(float(((g / largest) ** 2).sum()) for g in grads))
 
 
-def _device_global_norm(xp, grads):
-    """‖g‖ over every array of ``grads`` on a device, as a device scalar (no sync): computed
-    on the entries over their largest magnitude, so that squares that would overflow
-    (float32: |g| past ~1e19) still give a finite norm and clipping rescales such a gradient
-    instead of zeroing it, as ``_global_norm`` does on the CPU."""
+def _device_clip_factor(xp, grads, clip_norm: float):
+    """``(min(1, clip_norm / (‖g‖ + 1e-12)), ‖g‖)`` on a device, as device scalars (no sync),
+    with ‖g‖ = scale · root (``_device_norm_parts``) never formed inside the factor: it may
+    exceed float32's range where the clipped gradient does not."""
+    scale, root = _device_norm_parts(xp, grads)
+    return xp.minimum(1.0, (clip_norm / scale) / (root + 1e-12 / scale)), scale * root
+
+
+def _device_norm_parts(xp, grads):
+    """``(scale, root)`` with ‖g‖ = scale · root over every array of ``grads`` on a device, as
+    device scalars (no sync): the entries are divided by their largest magnitude, so that
+    squares that would overflow (float32: |g| past ~1e19) still give a finite root, and a
+    norm past float32's range is never formed, so clipping rescales such a gradient instead
+    of zeroing it, as ``_global_norm`` and ``_clipped`` do on the CPU."""
     dtype = grads[0].dtype
     grads = [g.ravel() for g in grads if g.size]
     if not grads:
-        return xp.zeros((), dtype=dtype)
+        return xp.ones((), dtype=dtype), xp.zeros((), dtype=dtype)
     largest = xp.stack([xp.abs(g).max() for g in grads]).max()
-    # an all-zero gradient has norm 0; an infinite entry gives an infinite norm (clipping then
+    # an all-zero gradient has norm 0; an infinite entry gives an infinite root (clipping then
     # zeroes the step, as on the CPU) instead of inf/inf = NaN
     scale = xp.where(xp.isfinite(largest) & (largest > 0), largest, xp.ones_like(largest))
-    return scale * xp.sqrt(sum(xp.vdot(g / scale, g / scale) for g in grads))
-
+    return scale, xp.sqrt(sum(xp.vdot(g / scale, g / scale) for g in grads))
