@@ -251,3 +251,19 @@ def test_a_second_ctrl_c_after_training_keeps_what_was_trained(interrupt_at_back
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     assert clf.n_iter_ == len(clf.loss_curve_) == 7  # the curves describe the network it has
+
+
+def test_a_ctrl_c_while_training_is_set_up_leaves_the_networks_loss(monkeypatch):
+    import chainrule.train
+
+    X, _, y, _ = moons()
+    net = _net()
+    net.fit(X, y, loss="bce", epochs=2, verbose=0)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(chainrule.train, "Trainer", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, loss="mse", epochs=2, verbose=0)
+    assert net.loss.name == "bce" and net.history.epochs == 2

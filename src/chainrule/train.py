@@ -197,7 +197,12 @@ def fit(
     # network's loss); a refusal before the first epoch puts the previous fit's back
     previous = net.loss, net.history
     net.loss, net.history = loss, history
-    trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss), callbacks=callbacks)
+    try:  # (Trainer copies the weights: a Ctrl-C there must not leave the new loss on the network)
+        trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss),
+                          callbacks=callbacks)
+    except BaseException:
+        net.loss, net.history = previous
+        raise
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     params = net.parameters()
