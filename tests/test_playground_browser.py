@@ -778,8 +778,7 @@ def test_a_rebuilt_network_keeps_one_tab_stop_per_group(open_page):
     page.click("#feature-x1")  # X₁ off: W[1] has one column, edge (1, 0, 1) is gone
     wait_for(page, "() => !window.playground.state.config.features.includes('x1')")
     assert tab_stops(page, EDGE) == [(1, 0, 0)] and tab_stops(page, NEURON) == ["neuron-1-0"]
-    # one at a time: a second click before the first one's answer would read the same layer
-    # count from the page's state and remove the same layer again (the test then timed out)
+    # one at a time, to check the Tab stops after each (quick clicks: see the tests at the end)
     page.click("#remove-layer")
     wait_for(page, "() => window.playground.state.config.layers.length === 1")
     page.click("#remove-layer")  # no hidden layer: the output is the only neuron
@@ -975,3 +974,200 @@ def test_the_focus_ring_shows_on_the_plus_button_pressed_with_the_keyboard(open_
         target = Path(os.environ["CHAINRULE_ARTIFACT_DIR"])
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, target / shot.name)
+
+
+# -- every press counts: quick presses work on the settings asked for, not the last ones answered -----
+# Settings go to the server one request at a time. A press made before the server has answered the
+# one before (a double click, Enter pressed twice or held) used to read the layer widths the page
+# last received, and ask for the same width again: "+" twice added one neuron. The page's requests
+# are held back a while here, so that every press below is made before the first answer arrives.
+def slow_settings(page, ms=300):
+    """Hold each settings request of ``page`` for ``ms`` before it leaves (the page does not know)."""
+    page.evaluate("""(ms) => { const send = window.fetch;
+      window.fetch = (url, init) => (init && init.method === 'PUT' && String(url).endsWith('/config')
+        ? new Promise((r) => setTimeout(r, ms)).then(() => send(url, init)) : send(url, init)); }""", ms)
+
+
+def settled(page, condition="true", timeout=10000):
+    """Wait until no settings change of the page is on its way and ``condition`` holds."""
+    wait_for(page, f"() => !(window.playground.changes || []).length && ({condition})", timeout)
+
+
+def server_state(page):
+    """The session's state as the server has it now (asked afresh, not the page's copy)."""
+    return page.evaluate("async () => (await fetch(`/api/sessions/${window.playground.sid}/state`)).json()")
+
+
+def shows_the_servers_network(page):
+    """Assert that the page (its diagram, controls and address) shows the server's settings; return them."""
+    config = server_state(page)["config"]
+    assert state(page, "config") == config
+    heads = page.evaluate("""() => [...document.querySelectorAll('#columns .hidden-col')].map((c) =>
+      [c.querySelectorAll('.node').length, c.querySelector('.col-head > span').textContent, c.querySelector('.act-select').value])""")
+    assert heads == [[n, f"{n} neuron{'s' if n > 1 else ''}", a] for n, a in zip(config["layers"], config["act"])]
+    on = page.evaluate("() => [...document.querySelectorAll('#columns .node.feature:not(.off)')].map(n => n.dataset.feature)")
+    assert on == config["features"]
+    pressed = page.evaluate("() => [...document.querySelectorAll('#columns .node.feature[aria-pressed=\"true\"]')].map(n => n.dataset.feature)")
+    assert pressed == config["features"]
+    n = len(config["layers"])
+    assert page.inner_text("#layer-count") == f"{n} hidden layer{'' if n == 1 else 's'}"
+    assert page.is_disabled("#add-layer") == (n == 6) and page.is_disabled("#remove-layer") == (n == 0)
+    for li, width in enumerate(config["layers"]):
+        assert page.is_disabled(f"#columns button[title='{PLUS.format(li + 1)}']") == (width == 8)
+        assert page.is_disabled(f"#columns button[title='{MINUS.format(li + 1)}']") == (width == 1)
+    query = dict(part.split("=", 1) for part in page.url.split("?", 1)[1].split("&"))
+    assert query["layers"].replace("%2C", ",") == ",".join(map(str, config["layers"]))
+    assert query["features"].replace("%2C", ",") == ",".join(config["features"])
+    return config
+
+
+def test_a_double_click_on_a_layers_plus_or_minus_counts_twice(open_page):
+    page = open_page("/?layers=4,2&act=tanh,relu")
+    slow_settings(page)
+    page.dblclick(f"#columns button[title='{PLUS.format(1)}']")
+    settled(page, "window.playground.state.config.layers[0] === 6")
+    assert shows_the_servers_network(page)["layers"] == [6, 2]
+    page.dblclick(f"#columns button[title='{MINUS.format(1)}']")
+    settled(page, "window.playground.state.config.layers[0] === 4")
+    assert shows_the_servers_network(page)["layers"] == [4, 2]
+    # two clicks without waiting, on the second layer's "+", then its "−" three times: from 2 to
+    # 4 and down to 1, where "−" is disabled (the third click does nothing)
+    for title in (PLUS.format(2), PLUS.format(2)):
+        page.click(f"#columns button[title='{title}']")
+    settled(page, "window.playground.state.config.layers[1] === 4")
+    assert shows_the_servers_network(page)["layers"] == [4, 4]
+    minus = f"#columns button[title='{MINUS.format(2)}']"
+    page.click(minus)
+    page.click(minus)
+    page.click(minus)
+    assert page.is_disabled(minus)  # at once: at one neuron asked for, before the server answers
+    settled(page, "window.playground.state.config.layers[1] === 1")
+    assert shows_the_servers_network(page)["layers"] == [4, 1]
+    # the activation chosen is kept by the presses after it
+    page.select_option(".act-select[data-layer='0']", "sigmoid")
+    page.click(f"#columns button[title='{PLUS.format(1)}']")
+    settled(page, "window.playground.state.config.layers[0] === 5")
+    assert shows_the_servers_network(page)["act"] == ["sigmoid", "relu"]
+
+
+def test_adding_or_removing_layers_twice_quickly_counts_twice(open_page):
+    page = open_page("/?layers=3&act=relu")
+    slow_settings(page)
+    page.dblclick("#add-layer")
+    settled(page, "window.playground.state.config.layers.length === 3")
+    config = shows_the_servers_network(page)
+    assert config["layers"] == [3, 3, 3] and config["act"] == ["relu", "relu", "relu"]
+    page.dblclick("#remove-layer")
+    settled(page, "window.playground.state.config.layers.length === 1")
+    assert shows_the_servers_network(page)["layers"] == [3]
+    # from one layer to six, the most, with quick clicks: "+" is disabled as soon as six are
+    # asked for, before the answers, and a click on it then does nothing
+    for _ in range(5):
+        page.click("#add-layer")
+    assert page.is_disabled("#add-layer") and state(page, "config")["layers"] != [3] * 6
+    page.click("#add-layer", force=True)
+    settled(page, "window.playground.state.config.layers.length === 6")
+    page.wait_for_timeout(400)
+    assert shows_the_servers_network(page)["layers"] == [3] * 6
+    # and all of them away with quick presses of Enter and Space on the focused "−"; the sixth
+    # disables it and hands the focus to "+", which the seventh (made for "−") does not press
+    page.focus("#remove-layer")
+    for key in ("Enter", " ", "Enter", "Enter", " ", "Enter", "Enter"):
+        page.keyboard.press(key)
+    settled(page, "window.playground.state.config.layers.length === 0")
+    page.wait_for_timeout(400)
+    assert shows_the_servers_network(page)["layers"] == [] and active(page) == "#add-layer"
+
+
+def test_enter_pressed_quickly_or_held_on_plus_counts_every_press(open_page):
+    page = open_page("/?layers=4,3&act=tanh,tanh")
+    slow_settings(page)
+    plus = f"#columns button[title='{PLUS.format(1)}']"
+    page.focus(plus)
+    for _ in range(3):
+        page.keyboard.press("Enter")
+    settled(page, "window.playground.state.config.layers[0] === 7")
+    assert shows_the_servers_network(page)["layers"] == [7, 3]
+    assert active(page) == PLUS.format(1)  # the rebuilt layer's "+"
+    # three more quick presses: the first reaches 8, the most; "+" is disabled and hands the focus
+    # to "−", which the other two presses (made for "+") do not press
+    for _ in range(3):
+        page.keyboard.press("Enter")
+    settled(page, "window.playground.state.config.layers[0] === 8")
+    page.wait_for_timeout(400)
+    assert shows_the_servers_network(page)["layers"] == [8, 3]
+    assert active(page) == MINUS.format(1)
+    # Enter held down on the second layer's "+": every repeat adds one, up to 8, and the repeats
+    # after that do not press the "−" that has the focus then
+    page.focus(f"#columns button[title='{PLUS.format(2)}']")
+    for _ in range(9):
+        page.keyboard.down("Enter")
+    page.keyboard.up("Enter")
+    settled(page, "window.playground.state.config.layers[1] === 8")
+    page.wait_for_timeout(400)
+    assert shows_the_servers_network(page)["layers"] == [8, 8]
+    assert active(page) == MINUS.format(2)
+    # once the page has caught up, a new press on "−" is the user's: it removes a neuron
+    press_and_wait(page, "Enter", "window.playground.state.config.layers[1] === 7")
+    settled(page)
+    assert shows_the_servers_network(page)["layers"] == [8, 7] and active(page) == MINUS.format(2)
+    # "−" then "+" at once: while the answer to "−" comes in, "+" (asked for: 7) stays enabled
+    # and keeps the focus
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    assert active(page) == PLUS.format(2)
+    settled(page, "window.playground.state.config.layers[1] === 7")
+    page.wait_for_timeout(400)
+    assert shows_the_servers_network(page)["layers"] == [8, 7] and active(page) == PLUS.format(2)
+
+
+def test_quick_feature_toggles_activations_and_data_sets_build_on_each_other(open_page):
+    page = open_page("/?dataset=moons&layers=4,2&act=tanh,tanh")
+    slow_settings(page)
+    page.click("#feature-x1sq")
+    page.click("#feature-x2sq")  # the two features on, not the second alone
+    page.select_option(".act-select[data-layer='0']", "relu")
+    page.select_option(".act-select[data-layer='1']", "sigmoid")  # keeps the first layer's relu
+    page.click(f"#columns button[title='{PLUS.format(1)}']")  # keeps both activations
+    assert page.get_attribute("#feature-x2sq", "aria-pressed") == "true"  # at once
+    settled(page, "window.playground.state.config.layers[0] === 5")
+    config = shows_the_servers_network(page)
+    assert config["features"] == ["x1", "x2", "x1sq", "x2sq"] and config["act"] == ["relu", "sigmoid"]
+    # sin(x) and then circle, quickly: circle is chosen from the one-input set (X₂ comes back)
+    page.click("#datasets button[data-dataset='sine']")
+    page.click("#datasets button[data-dataset='circle']")
+    settled(page, "window.playground.state.config.dataset === 'circle'")
+    config = shows_the_servers_network(page)
+    assert config["features"] == ["x1", "x2", "x1sq"] and config["loss"] == "bce"
+    assert page.input_value("#loss") == "bce" and not page.is_visible("#message")
+
+
+def test_a_refused_change_drops_the_presses_made_after_it(open_page):
+    """The server refuses the second of three quick feature toggles (no input feature left):
+    the third, made on top of it, is not sent, and the page shows the server's state."""
+    page = open_page("/?layers=3&act=tanh")
+    slow_settings(page, 600)  # the presses below take a few actions each: all before the refusal
+    for feature in ("x1", "x2", "x1sq"):
+        page.click(f"#feature-{feature}")
+    settled(page, "document.querySelector('#message').dataset.kind === 'error' && !document.querySelector('#message').hidden")
+    message = page.inner_text("#message")
+    assert "choose at least one input feature" in message and "The change made after it was not sent." in message
+    assert shows_the_servers_network(page)["features"] == ["x2"]
+    assert page.get_attribute("#feature-x1sq", "aria-pressed") == "false"
+    # a refused setting among neuron presses: the two before it count, the one after it is dropped
+    plus = f"#columns button[title='{PLUS.format(1)}']"
+    page.click(plus)
+    page.click(plus)
+    page.fill("#batch", "0")
+    page.press("#batch", "Enter")
+    page.locator("#batch").blur()
+    page.click(plus)
+    settled(page, "document.querySelector('#message').textContent.includes('batch must be between')")
+    assert "The change made after it was not sent." in page.inner_text("#message")
+    assert shows_the_servers_network(page)["layers"] == [5] and page.input_value("#batch") == "10"
+    # the page goes on from there: a press counts again
+    page.click(plus)
+    settled(page, "window.playground.state.config.layers[0] === 6")
+    assert shows_the_servers_network(page)["layers"] == [6]
+    assert not page.is_visible("#message")

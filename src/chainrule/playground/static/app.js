@@ -19,7 +19,7 @@ const ICONS = {
 const LOSS_LABELS = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "MSE", hinge: "hinge" };
 
 const $ = (id) => document.getElementById(id);
-const app = { events: 0, options: null, sid: null, state: null, points: null, dataVersion: -1, trace: null, stage: 0, selected: null, upload: null };
+const app = { events: 0, options: null, sid: null, state: null, changes: [], points: null, dataVersion: -1, trace: null, stage: 0, selected: null, upload: null };
 window.playground = app; // for the browser tests and the console
 
 // -- talking to the server ---------------------------------------------------------------------
@@ -40,28 +40,88 @@ const session = (suffix) => `/api/sessions/${app.sid}/${suffix}`;
 
 // Settings go to the server one request at a time, in the order they were made: overlapping
 // requests could arrive out of order and leave the server on an older value than the control shows.
-function send(values, refusedNote = "") {
-  const run = () => sendNow(values, refusedNote);
+//
+// A change is a function of the settings, ``(config, state) => values`` (null: nothing to change,
+// e.g. "+" at 8 neurons), not a set of values read off the last state the server sent: two quick
+// presses of "+" (a double click, Enter pressed twice or held) would both read the same width and
+// ask for the same one, and only one neuron would be added. A press is checked against the
+// settings as they will be once every change made before it is applied (``desired()``), and its
+// values are computed when its turn comes, from the state the server answered to the one before.
+// A refusal drops the changes made after it (they were made on top of the refused one, and a
+// toggle or a step re-read from another state would do something else than was pressed): the page
+// shows the server's settings, and the message says how many were not sent.
+function send(change, refusedNote = "") {
+  const fn = typeof change === "function" ? change : () => change;
+  if (!app.state || !fn(desired(), view(desired()))) return Promise.resolve(false);
+  const item = { fn, values: null, refusedNote };
+  app.changes.push(item);
+  showPending();
+  const run = () => sendNow(item);
   app.queue = (app.queue || Promise.resolve()).then(run, run);
   return app.queue;
 }
 
-async function sendNow(values, refusedNote = "") {
+async function sendNow(item) {
+  if (!app.changes.includes(item)) return false;  // dropped after a refusal
+  item.values = item.fn(app.state.config, app.state);
+  if (!item.values) { settle(item); return false; }  // nothing left to change
   try {
-    const state = await api("PUT", session("config"), values);
+    const state = await api("PUT", session("config"), item.values);
     hideMessage("error");
+    // the new state first, then the change is done: the other way round the changes still waiting
+    // would for a moment be read off the old state (a "−" could be disabled and lose the focus)
     applyState(state, true);
+    settle(item);
     return true;
   } catch (e) {
-    showMessage(refusedNote ? `${e.message.replace(/\.$/, "")}. ${refusedNote}` : e.message);
+    const dropped = app.changes.length - 1;
+    app.changes = [];
+    const notSent = dropped === 0 ? "" : dropped === 1 ? "The change made after it was not sent."
+      : `The ${dropped} changes made after it were not sent.`;
+    const text = [e.message.replace(/\.$/, "") + ".", item.refusedNote, notSent].filter(Boolean).join(" ");
+    showMessage(item.refusedNote || notSent ? text : e.message);
     restoreControls();
     return false;
   }
 }
 
+function settle(item) {
+  app.changes = app.changes.filter((x) => x !== item);
+  showPending();
+}
+
+// The settings as they will be once every change made on the page is applied: the server's, then
+// the values of the request on its way (as sent), then each change still waiting, in order.
+function desired() {
+  if (!app.state) return null;
+  let c = app.state.config;
+  for (const item of app.changes) {
+    const values = item.values || item.fn(c, view(c));
+    if (values) c = { ...c, ...values };
+  }
+  return c;
+}
+
+// A state as the changes read it, for settings not yet in force (the server's, but for them).
+function view(c) {
+  return c === app.state.config ? app.state : { ...app.state, config: c, dims: c.dataset === "sine" ? 1 : 2 };
+}
+
+// The controls show the settings asked for at once (a layer's "+" is disabled as soon as the
+// presses made reach 8 neurons); the diagram is redrawn when the server answers.
+function showPending() {
+  if (!app.state) return;
+  const c = desired();
+  renderControls(c);
+  app.network.showSettings(c, app.options);
+}
+
 // After a refusal every control shows the setting the server keeps, not what was tried.
 function restoreControls() {
-  if (app.state) renderControls(app.state.config, true);
+  if (!app.state) return;
+  const c = desired();  // the server's, once a refusal has dropped what was waiting
+  renderControls(c, true);
+  app.network.showSettings(c, app.options);
 }
 
 async function act(name) {
@@ -91,11 +151,12 @@ function hideMessage(kind) {
 // Call after disabling controls: if ``was`` (the element that had the focus before) is one of
 // ``group`` and is now disabled, the focus goes to the first enabled control of ``fallbacks``.
 // A disabled control cannot keep the focus: Chromium gives it to <body>, and the next Tab would
-// start again at the top of the page.
+// start again at the top of the page. The control handed the focus ignores the rest of the press
+// that disabled the other (see keyGuard in network.js).
 function refocus(was, group, fallbacks) {
   if (!group.includes(was) || !was.disabled) return;
   const to = fallbacks.find((el) => el && !el.disabled);
-  if (to) to.focus();
+  if (to) { to.focus(); app.network.keys.handOver(to); }
 }
 
 function fillSelect(select, values, label = (v) => String(v)) {
@@ -122,7 +183,7 @@ function setupControls() {
       // an <input type=number> reads "" when empty or when the browser cannot read it as a
       // number (400 digits, 1e999): say so, rather than send "" and be told "got ''"
       if (el.type === "number" && (el.value.trim() === "" || el.validity.badInput)) {
-        const kept = app.state ? app.state.config[el.dataset.key] : null;
+        const kept = app.state ? desired()[el.dataset.key] : null;
         showMessage(`${fieldLabel(el)}: enter a whole number from ${el.min} to ${el.max} (the field is empty or not a number)`
           + (kept === null ? "." : `; it stays ${kept}.`));
         restoreControls();
@@ -150,22 +211,19 @@ function setupControls() {
     try { await navigator.clipboard.writeText(location.href); showMessage("Link copied: it reproduces this setup (data, seed, network).", "info"); }
     catch (e) { showMessage(`Copy this address to share the setup: ${location.href}`, "info"); }
   });
-  $("add-layer").addEventListener("click", () => {
-    const c = app.state.config;
-    if (c.layers.length >= o.max_layers) return;
-    send({ layers: [...c.layers, c.layers.length ? c.layers[c.layers.length - 1] : 4], act: [...c.act, c.act.length ? c.act[c.act.length - 1] : "tanh"] });
-  });
-  $("remove-layer").addEventListener("click", () => {
-    const c = app.state.config;
-    if (!c.layers.length) return;
-    send({ layers: c.layers.slice(0, -1), act: c.act.slice(0, -1) });
-  });
+  // each press adds (removes) one layer to (from) the layers asked for so far, not to the server's
+  $("add-layer").addEventListener("click", () => send((c) => (c.layers.length >= o.max_layers ? null
+    : { layers: [...c.layers, c.layers.length ? c.layers[c.layers.length - 1] : 4], act: [...c.act, c.act.length ? c.act[c.act.length - 1] : "tanh"] })));
+  $("remove-layer").addEventListener("click", () => send((c) => (c.layers.length ? { layers: c.layers.slice(0, -1), act: c.act.slice(0, -1) } : null)));
+  for (const b of [$("add-layer"), $("remove-layer")]) {
+    b.addEventListener("keydown", (ev) => { if (app.network.keys.blocks(b, ev)) ev.preventDefault(); });
+  }
   $("csv-file").addEventListener("change", uploadFile);
   $("upload-btn").addEventListener("click", () => $("csv-file").click());
   $("problem").addEventListener("change", () => {
     // for the CSV in use: switch now; otherwise it says how to read the next upload
-    if (app.state.config.dataset !== "csv") return;
-    const kept = app.state.config.problem;
+    if (desired().dataset !== "csv") return;
+    const kept = desired().problem;
     // a refusal puts the selector back at the way the file is read, and says so: the next
     // upload is read the way the selector shows
     changeSetting("problem", $("problem").value,
@@ -204,11 +262,12 @@ function fieldLabel(el) {
 }
 
 function changeSetting(key, value, refusedNote = "") {
-  const c = app.state.config;
-  const values = { [key]: value };
-  if (key === "classes" && Number(value) > 2 && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
-  if (key === "problem") values.loss = lossFor(value === "regression" ? "regression" : (app.upload && app.upload.distinct_targets > 2 ? "multiclass" : "binary"), app.state.task, c.loss);
-  send(values, refusedNote);
+  send((c, s) => {
+    const values = { [key]: value };
+    if (key === "classes" && Number(value) > 2 && ["bce", "hinge"].includes(c.loss)) values.loss = "cross_entropy";
+    if (key === "problem") values.loss = lossFor(value === "regression" ? "regression" : (app.upload && app.upload.distinct_targets > 2 ? "multiclass" : "binary"), s.task, c.loss);
+    return values;
+  }, refusedNote);
 }
 
 // The loss after a change of task: the current one when it fits the new task, otherwise the
@@ -220,8 +279,11 @@ function lossFor(task, fromTask, loss) {
 }
 
 function chooseDataset(name) {
-  const c = app.state.config;
   if (name === "csv" && !app.upload) { $("csv-file").click(); return; }
+  send((c, s) => datasetValues(name, c, s));
+}
+
+function datasetValues(name, c, s) {
   const values = { dataset: name };
   let task;
   if (name === "csv") {
@@ -233,14 +295,14 @@ function chooseDataset(name) {
   } else {
     task = app.options.multiclass_datasets.includes(name) && c.classes > 2 ? "multiclass" : "binary";
   }
-  values.loss = lossFor(task, app.state.task, c.loss);
+  values.loss = lossFor(task, s.task, c.loss);
   if (name === "sine") {
     const f = c.features.filter((x) => app.options.features_1d.includes(x));
     values.features = f.length ? f : ["x1"];
-  } else if (app.state.dims === 1) {
+  } else if (s.dims === 1) {
     values.features = c.features.includes("x1") && c.features.length === 1 ? ["x1", "x2"] : [...c.features, "x2"];
   }
-  send(values);
+  return values;
 }
 
 async function uploadFile() {
@@ -323,7 +385,7 @@ async function applyState(s, authoritative = false) {
   app.state = s;
   if (s.config.dataset === "csv" && app.upload) app.upload.problem = s.config.problem;
   if (configChanged) {
-    renderControls(s.config); updateUrl(s.config); refreshThumbnails(s.config);
+    renderControls(desired()); updateUrl(s.config); refreshThumbnails(s.config);
     if (app.trace) clearTrace("The settings changed since this point was explained: explain it again to see a step of the network as it is now.");
   }
   $("epoch").textContent = s.epoch.toLocaleString("en-US");
@@ -351,7 +413,7 @@ async function applyState(s, authoritative = false) {
   $("test-metric").textContent = f(s.last.test_metric);
   $("train-metric").textContent = f(s.last.train_metric);
   drawLossChart($("loss-chart"), s.history);
-  app.network.render(s, app.options);
+  app.network.render(s, app.options, desired());
   if (s.data_version !== app.dataVersion) {
     if (app.trace && app.dataVersion !== undefined) clearTrace("The data changed since this point was explained: pick a point of the new data.");
     app.dataVersion = s.data_version;
@@ -544,20 +606,23 @@ function connect() {
 async function init() {
   app.options = await api("GET", "/api/options");
   app.network = new NetworkView($("network"), {
-    toggleFeature: (f) => {
-      const c = app.state.config;
-      send({ features: c.features.includes(f) ? c.features.filter((x) => x !== f) : [...c.features, f] });
-    },
-    neurons: (layer, delta) => {
-      const layers = [...app.state.config.layers];
-      layers[layer] = Math.max(1, Math.min(app.options.max_neurons, layers[layer] + delta));
-      send({ layers, act: app.state.config.act });
-    },
-    activation: (layer, name) => {
-      const act = [...app.state.config.act];
+    // each press works on the settings asked for so far (see send): two quick clicks on "+" add
+    // two neurons, a press past 1..8 neurons (or on a layer on its way out) does nothing
+    toggleFeature: (f) => send((c) => ({ features: c.features.includes(f) ? c.features.filter((x) => x !== f) : [...c.features, f] })),
+    neurons: (layer, delta) => send((c) => {
+      const n = c.layers[layer] + delta;
+      if (layer >= c.layers.length || n < 1 || n > app.options.max_neurons) return null;
+      const layers = [...c.layers];
+      layers[layer] = n;
+      return { layers, act: c.act };
+    }),
+    activation: (layer, name) => send((c) => {
+      if (layer >= c.act.length || c.act[layer] === name) return null;
+      const act = [...c.act];
       act[layer] = name;
-      send({ act });
-    },
+      return { act };
+    }),
+    busy: () => app.changes.length > 0,
     editWeight: async (spec, value, what) => {
       // an <input type=number> reads "" when empty or not a number: Number("") would send 0
       const text = String(value).trim();

@@ -26,13 +26,37 @@ const HEAD_ORDER = {
   "activation": ["activation", "add-neuron", "remove-neuron"],
 };
 
+// A press that reaches a limit disables its button, and the focus goes to a neighbour (a layer's
+// "+" at 8 neurons hands it to its "−", add-layer at 6 layers to remove-layer). The rest of that
+// press must not press the neighbour: the repeats of a held Enter, or presses made before the page
+// has caught up with the server (``busy()``: changes still on their way), were aimed at the
+// button that reached its limit. The first press on the neighbour that is neither is the user's:
+// it goes through, and the guard is gone. Controls are named by a stable identity (a rebuilt
+// diagram has new elements for the same controls).
+export function keyGuard(busy) {
+  let handed = null;
+  const id = (el) => (el.dataset && el.dataset.control ? `${el.dataset.control}:${el.dataset.layer ?? el.dataset.feature ?? ""}` : el.id);
+  return {
+    handOver(el) { handed = el ? id(el) : null; },
+    // true: ``ev`` (a keydown on ``el``) is the rest of a press aimed at the control that handed
+    // ``el`` the focus; the caller prevents its default (the button's click)
+    blocks(el, ev) {
+      if ((ev.key !== "Enter" && ev.key !== " ") || handed === null || handed !== id(el)) return false;
+      if (ev.repeat || busy()) return true;
+      handed = null;
+      return false;
+    },
+  };
+}
+
 export class NetworkView {
   constructor(root, handlers) {
     this.root = root;
     this.svg = root.querySelector("#edges");
     this.columns = root.querySelector("#columns");
     this.panel = document.getElementById("weight-panel");
-    this.handlers = handlers; // toggleFeature(name), neurons(layer, delta), activation(layer, name), editWeight(spec, value, name)
+    this.handlers = handlers; // toggleFeature(name), neurons(layer, delta), activation(layer, name), editWeight(spec, value, name), busy()
+    this.keys = keyGuard(() => Boolean(handlers.busy && handlers.busy()));
     this.key = null;
     this.state = null;
     this.editing = null;
@@ -46,7 +70,10 @@ export class NetworkView {
     new ResizeObserver(() => this.layoutEdges()).observe(root);
   }
 
-  render(state, options) {
+  // ``settings``: the settings the page has asked for (the server's, and changes on their way):
+  // the layers' counts, buttons and activations and the features' on/off follow them (see
+  // showSettings); the diagram itself is the server's network.
+  render(state, options, settings = null) {
     this.state = state;
     const available = state.dims === 1 ? options.features_1d : options.features;
     const net = state.network;
@@ -59,9 +86,46 @@ export class NetworkView {
       // and the next Tab would start again at the top of the page. It gets it back instead.
       const focus = this.focusedControl();
       this.build(state, available, options);
+      if (settings) this.showSettings(settings, options, false);
       if (focus) this.restoreFocus(focus);
     }
     this.update(state);
+    if (settings) this.showSettings(settings, options);
+  }
+
+  // Show the settings asked for on the diagram's controls at once, before the server answers: a
+  // layer's "+" is disabled once the presses made reach 8 neurons ("−" at one), the count says the
+  // width asked for, the activation the one chosen, a feature is on or off; a layer on its way
+  // out has its controls disabled. Where the focused control is disabled now, the focus goes to
+  // its neighbour as after a rebuild (``refocus`` false: the caller does that).
+  showSettings(config, options, refocus = true) {
+    if (!this.columns) return;
+    const focus = refocus ? this.focusedControl() : null;
+    const was = document.activeElement;
+    for (const head of this.columns.querySelectorAll(".hidden-col .col-head")) {
+      const li = Number(head.dataset.layer);
+      const n = li < config.layers.length ? Number(config.layers[li]) : null;
+      const [plus, minus, select] = ["add-neuron", "remove-neuron", "activation"].map((c) => head.querySelector(`[data-control="${c}"]`));
+      const count = head.querySelector(".count");
+      plus.disabled = n === null || n >= options.max_neurons;
+      minus.disabled = n === null || n <= 1;
+      select.disabled = n === null;
+      if (n === null) continue;
+      const text = `${n} neuron${n > 1 ? "s" : ""}`;
+      if (count.textContent !== text) count.textContent = text;
+      const act = config.act[li];
+      if (act && select.value !== act && [...select.options].some((o) => o.value === act)) select.value = act;
+    }
+    const features = (config.features || []).map(String);
+    for (const node of this.columns.querySelectorAll(".node.feature")) {
+      const f = node.dataset.feature, on = features.includes(f);
+      if (node.getAttribute("aria-pressed") === String(on)) continue;  // (called on every state streamed)
+      node.classList.toggle("off", !on);
+      node.title = on ? `${LABELS[f]}: click to remove this input` : `${LABELS[f]}: click to use this input`;
+      node.setAttribute("aria-pressed", String(on));
+      node.setAttribute("aria-label", `input ${LABELS[f]}: ${on ? "used (press to remove)" : "not used (press to use)"}`);
+    }
+    if (focus && focus.control && was && was.disabled) this.restoreFocus(focus);
   }
 
   // What has the focus in the diagram (or in the weight editor), by an identity that outlives a
@@ -98,7 +162,9 @@ export class NetworkView {
       if (!target) target = ["remove-layer", "add-layer"].map((id) => document.getElementById(id)).find((el) => el && !el.disabled);
     }
     if (!target) target = features[0];
-    if (target) target.focus({ preventScroll: true });  // it is where the old one was
+    if (!target) return;
+    target.focus({ preventScroll: true });  // it is where the old one was
+    if (focus.control && focus.control !== target.dataset.control) this.keys.handOver(target);
   }
 
   // The element of the edge or neuron ``spec``, or its group's Tab stop when it no longer exists.
@@ -155,8 +221,12 @@ export class NetworkView {
       plus.dataset.layer = minus.dataset.layer = String(li);
       plus.disabled = layer.W.length >= options.max_neurons;
       minus.disabled = layer.W.length <= 1;
+      for (const b of [plus, minus]) {
+        b.addEventListener("keydown", (ev) => { if (this.keys.blocks(b, ev)) ev.preventDefault(); });
+      }
       buttons.append(plus, minus);
       const count = document.createElement("span");
+      count.className = "count";
       count.textContent = `${layer.W.length} neuron${layer.W.length > 1 ? "s" : ""}`;
       const select = document.createElement("select");
       select.className = "act-select";
