@@ -174,3 +174,16 @@ def test_the_backward_hooks_are_removed_when_a_warning_is_an_error():
                     callbacks=[flow])
     assert not any("backward" in vars(layer) for layer in net.layers)  # no hook left to record later fits
     assert net.history.gradient_flow is not None and flow.epochs == [0]
+
+
+def test_its_warnings_point_at_the_callers_line():
+    import warnings
+
+    from chainrule.inspect import GradientFlow
+
+    X = np.random.default_rng(0).normal(size=(64, 4))
+    net = cr.mlp([4] + [16] * 12 + [1], activation="sigmoid", init="glorot_uniform", rng=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.fit(X, (X[:, 0] > 0).astype(float), loss="bce", epochs=2, callbacks=[GradientFlow()], verbose=0)
+    assert caught and {w.filename for w in caught} == {__file__}

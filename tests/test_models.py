@@ -168,3 +168,19 @@ def test_one_layer_models_have_no_hidden_layer_and_expose_weights():
     # any optimizer works; "auto" then means that optimizer's own default step
     adam = LogisticRegressionGD(optimizer="adam", epochs=1000, random_state=0).fit(X, y)
     assert adam._optimizer.lr == 1e-3 and adam.score(X, y) > 0.95
+
+
+def test_the_convergence_warning_points_at_the_callers_line():
+    import warnings
+
+    from sklearn.datasets import load_diabetes
+    from sklearn.exceptions import ConvergenceWarning
+
+    from chainrule.models import LinearRegressionGD
+
+    X, y = load_diabetes(return_X_y=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LinearRegressionGD(epochs=30).fit(X, y)
+    converge = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert converge and converge[0].filename == __file__

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from .backend import to_numpy
+from .caller import caller_stacklevel
 from .estimators import NeuralNetClassifier, NeuralNetRegressor
 from .validation import check_sample_weight
 from .validation import check_positive
@@ -86,7 +87,8 @@ class _OneLayer:
             from sklearn.exceptions import ConvergenceWarning
 
             warnings.warn(f"{type(self).__name__} did not converge in {len(losses)} epochs: its loss still fell by "
-                          f"{drop:.2%} over the last {window}; raise epochs", ConvergenceWarning, stacklevel=6)
+                          f"{drop:.2%} over the last {window}; raise epochs", ConvergenceWarning,
+                          stacklevel=caller_stacklevel())
 
     def _check_learning_rate(self) -> None:
         if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import kernels_cpu
 from ..backend import resolve_device, resolve_dtype
+from ..caller import caller_stacklevel
 from ..callbacks import DivergenceError, EarlyStopping, TrainingInterrupted
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATIONS
@@ -32,7 +33,7 @@ from ..train import batch_bounds
 from ..optim import OPTIMIZERS, get_optimizer
 from ..validation import as_float_array, check_fraction, check_positive, check_sample_weight
 from .docs import ATTRIBUTES, INPUT, indent, parameters
-from .fit_state import TRAINED, _DivergenceFromStart, _kept_score, _PenaltyCurve, caller_stacklevel
+from .fit_state import TRAINED, _DivergenceFromStart, _kept_score, _PenaltyCurve
 from .holdout import holdout_size, holdout_split
 from .inputs import FLOAT_DTYPES, SPARSE_FORMATS, as_generator, dense, hidden_sizes
 

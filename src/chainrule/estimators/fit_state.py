@@ -6,8 +6,6 @@ when they fail."""
 from __future__ import annotations
 
 import functools
-import os
-import sys
 
 from ..backend import namespace
 from ..callbacks import Callback, DivergenceError, StopOnDivergence
@@ -96,16 +94,6 @@ def all_or_nothing(method):
 
 #: Set by ``_train`` (for one call) once the network's weights have changed.
 TRAINED = "_trained_in_this_call"
-
-
-def caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside chainrule (the
-    user's ``fit`` call), however deep the call chain inside the package is."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _kept_score(history) -> float | None:

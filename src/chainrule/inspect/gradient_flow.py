@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..backend import namespace, to_numpy
+from ..caller import caller_stacklevel
 from ..callbacks import Callback
 from ..layers import Dense
 
@@ -255,7 +256,7 @@ class GradientFlow(Callback):
         self.warnings.append(GradientIssue(epoch, layer, self.layer_names[layer], kind, float(value), message))
         if self.warn:
             category = VanishingGradientWarning if kind == "vanishing" else ExplodingGradientWarning
-            warnings.warn(message, category, stacklevel=3)
+            warnings.warn(message, category, stacklevel=caller_stacklevel())
 
 
 def _dense_layers(layers):
