@@ -195,14 +195,10 @@ def fit(
         callbacks.append(ProgressBar(log_every="auto"))
     # callbacks read the loss from the network as they begin (StopOnDivergence: an uninformed
     # network's loss); a refusal before the first epoch puts the previous fit's back
+    # (the Trainer, which copies the weights, comes first: a Ctrl-C there leaves the network as it was)
+    trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss), callbacks=callbacks)
     previous = net.loss, net.history
     net.loss, net.history = loss, history
-    try:  # (Trainer copies the weights: a Ctrl-C there must not leave the new loss on the network)
-        trainer = Trainer(net, epochs, validation is not None, history, data=(X, y, weights, loss),
-                          callbacks=callbacks)
-    except BaseException:
-        net.loss, net.history = previous
-        raise
     batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     params = net.parameters()
