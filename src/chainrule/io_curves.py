@@ -74,8 +74,8 @@ def curves_from_tensors(state: dict, curves: dict, where: str) -> tuple[list, li
     Raises
     ------
     ValueError
-        A curve also in the record, a tensor missing, or one that is not float64 and
-        one-dimensional (``io_format`` refuses those first, before anything is read).
+        A curve also in the record, or a tensor missing. (Their dtype and shape were checked
+        with the file's header, before anything was read: ``io_format.check_tensor_table``.)
     """
     out = []
     for key, name in CURVE_TENSORS.items():
@@ -84,8 +84,5 @@ def curves_from_tensors(state: dict, curves: dict, where: str) -> tuple[list, li
         array = curves.get(name)
         if array is None:
             raise ValueError(f"{where}: the file has no tensor {name} (the estimator's {key})")
-        if array.dtype != np.float64 or array.ndim != 1:
-            raise ValueError(f"{where}: tensor {name} must be one-dimensional float64, "
-                             f"got {array.dtype} of shape {tuple(array.shape)}")
         out.append(array.tolist())
     return out[0], out[1]
