@@ -336,13 +336,18 @@ class Sequential:
             raise ValueError(f"X has {X.shape[1]} features but the network takes {self.n_inputs}")
         return X
 
+    def layer_rows(self) -> list[tuple]:
+        """``(layer, output size or None, parameter count)`` for every layer, in order."""
+        rows, size = [], self.n_inputs
+        for layer in self.layers:
+            size = layer.output_size(size) if size is not None else None
+            rows.append((layer, size, sum(p.size for p in layer.parameters())))
+        return rows
+
     def summary(self) -> str:
         """A table of layers, output sizes and parameter counts."""
         lines = [f"{'layer':<40}{'outputs':>10}{'parameters':>12}"]
-        size = self.n_inputs
-        for layer in self.layers:
-            size = layer.output_size(size) if size is not None else None
-            count = sum(p.size for p in layer.parameters())
+        for layer, size, count in self.layer_rows():
             lines.append(f"{layer!r:<40}{'?' if size is None else size:>10}{count:>12}")
         total = sum(p.size for p in self.parameters())
         lines.append(f"{'total':<40}{'':>10}{total:>12}")

@@ -36,11 +36,8 @@ def describe(path) -> dict:
     model = open_model(path)  # the whole file checked and built: what predict would use
     document = read_header(path)
     net = model.network
-    size, layers = net.n_inputs, []
-    for layer in net.layers:
-        size = layer.output_size(size)
-        layers.append({"layer": repr(layer), "outputs": int(size),
-                       "parameters": int(sum(p.size for p in layer.parameters()))})
+    layers = [{"layer": repr(layer), "outputs": int(size), "parameters": int(count)}
+              for layer, size, count in net.layer_rows()]
     metadata = dict(document.get("metadata") or {})
     table_file = isinstance(model, NetworkFile)  # only chainrule train's files are scaled by their metadata
     out = {
